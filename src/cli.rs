@@ -1,0 +1,198 @@
+//! The command line: global options and one argument struct per subcommand (clap derive).
+
+use crate::io::Format;
+use crate::metrics::funnel::Method;
+use crate::model::time::PeriodKind;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Scientific sales management: funnel indicators, skill diagnosis and coaching worksheets from
+/// CRM exports.
+///
+/// salescoach turns a sales team's exported CRM data into step-up rates per salesperson and up
+/// the org tree, says which skill each salesperson should work on this month and why, and
+/// writes the worksheets that managers use in their 1:1s.
+///
+/// Exit codes: 0 success, 1 the data failed a check, 2 usage, configuration or IO error.
+#[derive(Debug, Parser)]
+#[command(name = "salescoach", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The playbook (TOML) to use instead of the built-in one.
+    #[arg(long, global = true, env = "SALESCOACH_CONFIG", value_name = "PLAYBOOK")]
+    pub config: Option<PathBuf>,
+    /// Write the result here instead of standard output (`-` is standard output).
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Output format [default: table on a terminal, else from the output's extension, else csv].
+    #[arg(short, long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Format of the inputs when their extension does not tell (e.g. reading `-`).
+    #[arg(long, global = true, value_enum)]
+    pub input_format: Option<Format>,
+    /// No summaries, warnings or progress on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(InitArgs),
+    Generate(GenerateArgs),
+    Funnel(FunnelArgs),
+}
+
+/// Write editable copies of the playbook and the worksheet templates.
+///
+/// Writes DIR/playbook.toml (funnel stages, aliases, windows, levels) and DIR/templates/.
+/// Edit them, then pass `--config DIR/playbook.toml` to any command. Existing files are kept
+/// unless --force is given.
+///
+/// Examples:
+///
+///   $ salescoach init coaching
+///
+///   $ salescoach funnel --config coaching/playbook.toml --events events.csv
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct InitArgs {
+    /// Folder to write into.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Generate a synthetic but realistic sales organisation: roster, events and activities.
+///
+/// Builds a roster tree (board → directors → managers → reps), then simulates every rep's
+/// deals month by month through the playbook's funnel, with the activities on each deal. Every
+/// rep has step-up rates of their own; some have a planted weakness: one transition, low lead
+/// volume, or for case → proposal one of the seed's three causes made visible in the activities
+/// (few contacts per case, few personalised responses, short first calls). `--truth` writes
+/// what was planted, so that diagnosis can be scored. The same --seed gives the same bytes.
+/// Output streams: memory does not grow with the number of rows.
+///
+/// Examples:
+///
+///   $ salescoach generate --out data --seed 7 --truth data/truth.csv
+///
+///   $ salescoach generate --out big -f parquet --directors 10 --managers 10 --reps 20 \
+///       --months 12 --leads 140
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct GenerateArgs {
+    /// Folder for events, activities and roster (named by table, extension by --format).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Random seed; the same seed and flags give byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of directors under the board.
+    #[arg(long, default_value_t = 1)]
+    pub directors: u32,
+    /// Managers per director.
+    #[arg(long, default_value_t = 3)]
+    pub managers: u32,
+    /// Reps per manager.
+    #[arg(long, default_value_t = 8)]
+    pub reps: u32,
+    /// Months of data.
+    #[arg(long, default_value_t = 6)]
+    pub months: u32,
+    /// First month (YYYY-MM).
+    #[arg(long, default_value = "2026-01")]
+    pub start: String,
+    /// Mean new leads per rep per month.
+    #[arg(long, default_value_t = 20.0)]
+    pub leads: f64,
+    /// Share of reps with a planted weakness.
+    #[arg(long, default_value_t = 0.5)]
+    pub weak_share: f64,
+    /// Share of reps who join late (in the last third of the months), so have little data.
+    #[arg(long, default_value_t = 0.0)]
+    pub late_share: f64,
+    /// Do not write activities.
+    #[arg(long)]
+    pub no_activities: bool,
+    /// Write what was planted per rep (CSV) here.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+/// Step-up rates per rep and up the org tree, with honest uncertainty.
+///
+/// For each group (rep, manager, director, …, company) and period, counts the deals that
+/// entered each stage and how many of them stepped up to the next one.
+///
+/// Stage entries: only a deal's first entry into a stage counts. A later stage fills skipped
+/// earlier stages at its own time (--strict-stages turns this off and reports skipped deals).
+/// Events with the same timestamp are ordered by stage; the result never depends on row order.
+///
+/// Cohort (default): of the deals that entered stage s during the period, credited to the rep
+/// who owned the deal on that entry, `converted` entered s+1 within the window (default 90 days,
+/// inclusive), `lost` reached a terminal outcome without converting, `open` neither; entered =
+/// converted + lost + open. A cohort is mature when as-of ≥ end of period + window; as-of
+/// defaults to the latest timestamp in the data.
+///
+/// Flow: rate = deals entering s+1 during the period / deals entering s during the period, each
+/// credited to the owner on that entry. A flow rate can exceed 1.
+///
+/// Levels: a node's counts are sums over the deals credited to the reps under it. Every rate
+/// has a 95% Wilson interval and a shrunk value: the beta-binomial posterior mean toward the
+/// peers (same level, period and transition; Beta prior fitted by the method of moments). A
+/// rate with entered = 0 is empty, never 0.
+///
+/// Examples:
+///
+///   $ salescoach funnel --events sample-data/events.csv --roster sample-data/roster.csv
+///
+///   $ salescoach funnel --events events.parquet --by manager --period quarter -f json
+///
+///   $ salescoach funnel --events events.csv -f csv | salescoach diagnose --funnel -
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct FunnelArgs {
+    /// Events table (CSV, TSV, Parquet, JSON, NDJSON; `-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub events: String,
+    /// Activities table, for the per-stage activity indicators.
+    #[arg(long, value_name = "FILE")]
+    pub activities: Option<String>,
+    /// Roster, for the levels above rep.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<String>,
+    /// Which level to report: rep, manager, director, any level name, company, or all.
+    #[arg(long, default_value = "all")]
+    pub by: String,
+    /// Period length.
+    #[arg(long, value_enum, default_value_t = PeriodKind::Month)]
+    pub period: PeriodKind,
+    /// Cohort (share of a period's entrants that stepped up) or flow (entries s+1 / entries s).
+    #[arg(long, value_enum, default_value_t = Method::Cohort)]
+    pub method: Method,
+    /// Conversion window in days for every transition (default: the playbook's).
+    #[arg(long, value_name = "DAYS")]
+    pub window: Option<u32>,
+    /// Date of the data's extract; cohorts are mature when as-of ≥ period end + window.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// First day to report (periods starting before it are left out).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day to report (periods ending after it are left out).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Count only stages a deal has its own event for; report skipped transitions.
+    #[arg(long)]
+    pub strict_stages: bool,
+}

@@ -1,0 +1,468 @@
+//! `salescoach funnel`: step-up rates per rep and up the org tree.
+
+use crate::ExitStatus;
+use crate::cli::{FunnelArgs, Global};
+use crate::io::read::{Problem, ScanStats, Verdict, scan};
+use crate::io::write::{Cell, TableWriter};
+use crate::io::{Dest, Format, Source};
+use crate::metrics::deals::Deals;
+use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
+use crate::model::playbook::{Playbook, StageCode};
+use crate::model::roster::Roster;
+use crate::model::tables::{Column, Kind, TableKind, act, col, ev};
+use crate::model::time::{Micros, parse_cli_instant};
+use anyhow::{Result, bail};
+use rustc_hash::FxHashMap;
+use std::io::Write;
+
+/// The funnel table's columns (see schemas/funnel.schema.json).
+pub const FUNNEL_COLUMNS: &[Column] = &[
+    col("level", Kind::String, true),
+    col("group_id", Kind::String, true),
+    col("group_name", Kind::String, false),
+    col("parent_id", Kind::String, false),
+    col("period", Kind::String, true),
+    col("from_stage", Kind::String, true),
+    col("to_stage", Kind::String, true),
+    col("method", Kind::String, true),
+    col("window_days", Kind::Integer, true),
+    col("entered", Kind::Integer, true),
+    col("converted", Kind::Integer, true),
+    col("lost", Kind::Integer, false),
+    col("open", Kind::Integer, false),
+    col("skipped", Kind::Integer, true),
+    col("rate", Kind::Number, false),
+    col("rate_low", Kind::Number, false),
+    col("rate_high", Kind::Number, false),
+    col("rate_shrunk", Kind::Number, false),
+    col("prior_alpha", Kind::Number, false),
+    col("prior_beta", Kind::Number, false),
+    col("level_median", Kind::Number, false),
+    col("mature", Kind::Boolean, true),
+    col("activities", Kind::Integer, false),
+    col("activities_per_deal", Kind::Number, false),
+    col("touched_share", Kind::Number, false),
+    col("personalized_share", Kind::Number, false),
+    col("activity_mix", Kind::String, false),
+    col("first_activity_hours_median", Kind::Number, false),
+    col("first_call_connected_share", Kind::Number, false),
+    col("first_call_duration_median_s", Kind::Number, false),
+    col("won", Kind::Integer, false),
+    col("won_amount", Kind::Decimal, false),
+    col("avg_deal_size", Kind::Decimal, false),
+    col("cycle_days_median", Kind::Number, false),
+];
+
+/// The checked inputs of one funnel run.
+pub struct FunnelInputs {
+    pub events: Source,
+    pub activities: Option<Source>,
+    pub roster: Option<Source>,
+    pub input_format: Option<Format>,
+    pub as_of: Option<Micros>,
+    pub config: FunnelConfig,
+}
+
+/// What reading the inputs saw, for the stderr summary.
+#[derive(Default)]
+pub struct ReadSummary {
+    pub events: ScanStats,
+    pub after_as_of: u64,
+    pub activities: Option<ScanStats>,
+    pub activities_unmatched: u64,
+    pub roster: Option<ScanStats>,
+}
+
+pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
+    let playbook = Playbook::load(global.config.as_deref())?;
+    let tz = playbook.timezone;
+    let parse = |s: &Option<String>, flag: &str| -> Result<Option<Micros>> {
+        s.as_deref()
+            .map(|v| parse_cli_instant(v, tz).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+            .transpose()
+    };
+    let (as_of, from, to) =
+        (parse(&args.as_of, "--as-of")?, parse(&args.from, "--from")?, parse(&args.to, "--to")?);
+    let dest = Dest::parse(global.output.as_deref());
+    let format = dest.format(global.format)?;
+    let inputs = FunnelInputs {
+        events: Source::parse(&args.events),
+        activities: args.activities.as_deref().map(Source::parse),
+        roster: args.roster.as_deref().map(Source::parse),
+        input_format: global.input_format,
+        as_of,
+        config: FunnelConfig {
+            method: args.method,
+            period: args.period,
+            tz,
+            stages: playbook.stages.clone(),
+            windows: args
+                .window
+                .map_or_else(|| playbook.windows.clone(), |w| vec![w; playbook.stages.len() - 1]),
+            as_of: as_of.unwrap_or(i64::MIN),
+            strict: args.strict_stages,
+        },
+    };
+    let stdin_count = [Some(&inputs.events), inputs.activities.as_ref(), inputs.roster.as_ref()]
+        .iter()
+        .flatten()
+        .filter(|s| ***s == Source::Stdin)
+        .count();
+    if stdin_count > 1 {
+        bail!("only one input can be read from standard input (`-`)");
+    }
+    let all_inputs: Vec<&Source> =
+        [Some(&inputs.events), inputs.activities.as_ref(), inputs.roster.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+    crate::io::ensure_distinct(&dest, &all_inputs)?;
+
+    let (mut rows, summary) = compute(&inputs, &playbook)?;
+    rows.retain(|r| level_selected(&args.by, &r.level));
+    if rows.is_empty() && args.by != "all" && !["rep", "company"].contains(&args.by.as_str()) {
+        bail!(
+            "no group at level `{}`; levels come from the roster (rep, manager, director, …) plus company",
+            args.by
+        );
+    }
+    filter_periods(&mut rows, from, to, &inputs.config, tz);
+    if !global.quiet {
+        print_summary(&summary, &inputs, rows.len());
+    }
+    if format == Format::Table {
+        let mut out: Box<dyn Write> = match &dest {
+            Dest::Stdout => Box::new(std::io::stdout().lock()),
+            Dest::File(p) => Box::new(std::fs::File::create(p)?),
+        };
+        render_table(&rows, &mut out)?;
+    } else {
+        write_rows(&rows, &dest, format)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn level_selected(by: &str, level: &str) -> bool {
+    by == "all" || by.eq_ignore_ascii_case(level)
+}
+
+fn filter_periods(
+    rows: &mut Vec<FunnelRow>,
+    from: Option<Micros>,
+    to: Option<Micros>,
+    cfg: &FunnelConfig,
+    tz: chrono_tz::Tz,
+) {
+    if from.is_none() && to.is_none() {
+        return;
+    }
+    let lo = from.unwrap_or(i64::MIN / 2);
+    let hi = to.unwrap_or(i64::MAX / 2);
+    let cal =
+        crate::model::time::Calendar::new(cfg.period, tz, lo.max(0), hi.min(4_102_444_800_000_000));
+    rows.retain(|r| {
+        let Ok(p) = crate::model::time::Period::parse(cfg.period, &r.period) else { return true };
+        cal.start_of(p) >= lo && cal.end_of(p) <= hi + crate::model::time::MICROS_PER_DAY
+    });
+}
+
+/// Reads the inputs and computes every row (all levels, all periods).
+pub fn compute(
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+) -> Result<(Vec<FunnelRow>, ReadSummary)> {
+    let mut summary = ReadSummary::default();
+    let (deals, after) = read_deals(inputs, playbook, &mut summary.events)?;
+    summary.after_as_of = after;
+    let mut cfg = inputs.config.clone();
+    if inputs.as_of.is_none() {
+        cfg.as_of = if deals.is_empty() { 0 } else { deals.max_ts };
+    }
+    let mut tally = Tally::from_deals(deals, cfg);
+    if let Some(src) = &inputs.activities {
+        let stats = read_activities(src, inputs, playbook, &mut tally)?;
+        summary.activities_unmatched = tally.activities_unmatched;
+        summary.activities = Some(stats);
+    }
+    let roster = match &inputs.roster {
+        Some(src) => {
+            let (r, stats) = Roster::load(src, inputs.input_format, playbook)?;
+            summary.roster = Some(stats);
+            Some(r)
+        }
+        None => None,
+    };
+    let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
+    Ok((funnel::rows(&tally, &groups), summary))
+}
+
+fn read_deals(
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+    stats_out: &mut ScanStats,
+) -> Result<(Deals, u64)> {
+    let mut deals = Deals::new(playbook.stages.len());
+    let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
+    let mut after = 0u64;
+    let as_of = inputs.as_of.unwrap_or(i64::MAX);
+    let stats = scan(
+        &inputs.events,
+        inputs.input_format,
+        TableKind::Events,
+        playbook.timezone,
+        &mut |row| {
+            let parsed = (|| -> Result<_, Problem> {
+                let deal = row.required_str(ev::DEAL_ID)?;
+                let rep = row.required_str(ev::REP_ID)?;
+                let stage_text = row.required_str(ev::STAGE)?;
+                let ts = row.required_ts(ev::TS)?;
+                let amount = row.decimal(ev::AMOUNT)?;
+                Ok((deal, rep, stage_text, ts, amount))
+            })();
+            let (deal, rep, stage_text, ts, amount) = match parsed {
+                Ok(v) => v,
+                Err(p) => return Verdict::Reject(p),
+            };
+            let stage = match stage_cache.get(stage_text) {
+                Some(s) => *s,
+                None => {
+                    let s = playbook.resolve_stage(stage_text);
+                    stage_cache.insert(stage_text.to_string(), s);
+                    s
+                }
+            };
+            let Some(stage) = stage else {
+                return Verdict::Reject(unknown_stage(stage_text, playbook));
+            };
+            if ts > as_of {
+                after += 1;
+                return Verdict::Keep;
+            }
+            let scaled = match amount.map(scale_amount).transpose() {
+                Ok(a) => a,
+                Err(p) => return Verdict::Reject(p),
+            };
+            deals.add(deal.trim(), rep.trim(), stage, ts, scaled);
+            Verdict::Keep
+        },
+    )?;
+    *stats_out = stats;
+    Ok((deals, after))
+}
+
+/// An amount as an integer number of 1/10,000 units, exact.
+fn scale_amount(mut d: rust_decimal::Decimal) -> Result<i64, Problem> {
+    let text = d.to_string();
+    d.rescale(4);
+    i64::try_from(d.mantissa()).map_err(|_| Problem {
+        column: Some(ev::AMOUNT),
+        code: "constraint-error",
+        message: "amount too large".into(),
+        value: Some(text),
+    })
+}
+
+pub fn unknown_stage(text: &str, playbook: &Playbook) -> Problem {
+    let hint = crate::model::playbook::closest(text, playbook.known_spellings())
+        .map(|s| format!("; did you mean `{s}`? (add aliases in the playbook)"))
+        .unwrap_or_else(|| "; add it to the playbook's [aliases]".into());
+    Problem {
+        column: Some(ev::STAGE),
+        code: "constraint-error",
+        message: format!("unknown stage{hint}"),
+        value: Some(crate::io::read::preview(text)),
+    }
+}
+
+fn read_activities(
+    src: &Source,
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+    tally: &mut Tally,
+) -> Result<ScanStats> {
+    let as_of = tally.cfg.as_of;
+    let mut columns = funnel::ActivityColumns { any: true, ..Default::default() };
+    let stats =
+        scan(src, inputs.input_format, TableKind::Activities, playbook.timezone, &mut |row| {
+            let parsed = (|| -> Result<_, Problem> {
+                row.required_str(act::REP_ID)?;
+                let kind = row.required_str(act::TYPE)?;
+                let ts = row.required_ts(act::TS)?;
+                Ok((
+                    row.str(act::DEAL_ID)?,
+                    kind,
+                    ts,
+                    row.int(act::DURATION_S)?,
+                    row.str(act::OUTCOME)?,
+                    row.bool(act::PERSONALIZED)?,
+                ))
+            })();
+            match parsed {
+                Ok((deal, kind, ts, duration, outcome, personalized)) => {
+                    columns.personalized |= personalized.is_some();
+                    columns.outcome |= outcome.is_some();
+                    columns.duration |= duration.is_some();
+                    if let Some(deal) = deal
+                        && ts <= as_of
+                    {
+                        tally.add_activity(deal.trim(), kind, ts, duration, outcome, personalized);
+                    }
+                    Verdict::Keep
+                }
+                Err(p) => Verdict::Reject(p),
+            }
+        })?;
+    tally.activity_columns = columns;
+    tally.finish_activities();
+    Ok(stats)
+}
+
+fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
+    let mut err = std::io::stderr().lock();
+    let e = &s.events;
+    let _ = writeln!(
+        err,
+        "events: read {}, used {}, rejected {}{}",
+        e.read,
+        e.read - e.rejected - s.after_as_of,
+        e.rejected,
+        if s.after_as_of > 0 {
+            format!(", after --as-of {}", s.after_as_of)
+        } else {
+            String::new()
+        }
+    );
+    report_problems(e, &mut err);
+    if e.naive_timestamps > 0 {
+        let _ = writeln!(
+            err,
+            "warning: {} timestamps had no UTC offset and were read in the playbook's time zone",
+            e.naive_timestamps
+        );
+    }
+    if let Some(a) = &s.activities {
+        let _ = writeln!(
+            err,
+            "activities: read {}, used {}, rejected {}, on no known deal {}",
+            a.read,
+            a.read - a.rejected - s.activities_unmatched,
+            a.rejected,
+            s.activities_unmatched
+        );
+        report_problems(a, &mut err);
+    }
+    if let Some(r) = &s.roster {
+        let _ = writeln!(err, "roster: read {}, rejected {}", r.read, r.rejected);
+        report_problems(r, &mut err);
+    }
+    let _ = writeln!(
+        err,
+        "funnel: {rows} rows ({} method, as of {})",
+        if inputs.config.method == funnel::Method::Cohort { "cohort" } else { "flow" },
+        if inputs.as_of.is_some() { "--as-of" } else { "the latest event" }
+    );
+}
+
+fn report_problems(stats: &ScanStats, err: &mut dyn Write) {
+    for p in stats.problems.iter().take(5) {
+        let _ = writeln!(err, "  rejected: {p}");
+    }
+    if stats.rejected > 5 {
+        let _ = writeln!(
+            err,
+            "  … and {} more (run `salescoach validate` for all of them)",
+            stats.rejected - 5
+        );
+    }
+}
+
+pub fn write_rows(rows: &[FunnelRow], dest: &Dest, format: Format) -> Result<()> {
+    let mut w = TableWriter::create(dest, format, FUNNEL_COLUMNS)?;
+    for r in rows {
+        let method = if r.method == funnel::Method::Cohort { "cohort" } else { "flow" };
+        w.write_row(&[
+            Cell::Str(&r.level),
+            Cell::Str(&r.group_id),
+            Cell::Str(&r.group_name),
+            r.parent_id.as_deref().into(),
+            Cell::Str(&r.period),
+            Cell::Str(&r.from_stage),
+            Cell::Str(&r.to_stage),
+            Cell::Str(method),
+            Cell::Int(r.window_days as i64),
+            Cell::Int(r.entered as i64),
+            Cell::Int(r.converted as i64),
+            r.lost.map(|v| v as i64).into(),
+            r.open.map(|v| v as i64).into(),
+            Cell::Int(r.skipped as i64),
+            r.rate.into(),
+            r.rate_low.into(),
+            r.rate_high.into(),
+            r.rate_shrunk.into(),
+            r.prior_alpha.into(),
+            r.prior_beta.into(),
+            r.level_median.into(),
+            Cell::Bool(r.mature),
+            r.activities.map(|v| v as i64).into(),
+            r.activities_per_deal.into(),
+            r.touched_share.into(),
+            r.personalized_share.into(),
+            r.activity_mix.as_deref().into(),
+            r.first_activity_hours_median.into(),
+            r.first_call_connected_share.into(),
+            r.first_call_duration_median_s.into(),
+            r.won.map(|v| v as i64).into(),
+            r.won_amount.map_or(Cell::Null, Cell::Dec),
+            r.avg_deal_size.map_or(Cell::Null, Cell::Dec),
+            r.cycle_days_median.into(),
+        ])?;
+    }
+    w.finish()
+}
+
+fn bar(rate: f64, width: usize) -> String {
+    let filled = (rate.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = "█".repeat(filled / 8);
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    s.push_str(PARTS[filled % 8]);
+    let len = s.chars().count();
+    s.push_str(&" ".repeat(width.saturating_sub(len)));
+    s
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// The human view: each group's funnel per period, with bars and the level's median.
+pub fn render_table(rows: &[FunnelRow], out: &mut dyn Write) -> Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "(no funnel rows: no events in the selected periods and levels)")?;
+        return Ok(());
+    }
+    let mut last_key = None;
+    for r in rows {
+        let key = (&r.level, &r.group_id, &r.period);
+        if last_key != Some(key) {
+            if last_key.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{} {} ({}) · {}", r.level, r.group_id, r.group_name, r.period)?;
+            last_key = Some(key);
+        }
+        let step = format!("{} → {}", r.from_stage, r.to_stage);
+        writeln!(
+            out,
+            "  {step:<20} {:>5}/{:<5} {:>6} {} median {:>6}  95% {}–{}{}",
+            r.converted,
+            r.entered,
+            pct(r.rate),
+            bar(r.rate.unwrap_or(0.0), 12),
+            pct(r.level_median),
+            pct(r.rate_low),
+            pct(r.rate_high),
+            if r.mature { "" } else { "  (immature)" }
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `salescoach init`: write editable copies of the playbook and the templates.
+
+use crate::ExitStatus;
+use crate::cli::{Global, InitArgs};
+use crate::model::playbook::DEFAULT_PLAYBOOK;
+use anyhow::{Context, Result};
+
+/// The files `init` writes, relative to its folder, with their built-in contents.
+pub fn default_files() -> Vec<(&'static str, &'static str)> {
+    vec![("playbook.toml", DEFAULT_PLAYBOOK)]
+}
+
+pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
+    let mut written = 0;
+    for (rel, contents) in default_files() {
+        let path = args.dir.join(rel);
+        if path.exists() && !args.force {
+            if !global.quiet {
+                eprintln!("kept {} (exists; --force overwrites)", path.display());
+            }
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+        if !global.quiet {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "{written} file(s) written; use them with --config {}",
+            args.dir.join("playbook.toml").display()
+        );
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand, each with one entry function `run`.
+
+pub mod funnel;
+pub mod generate;
+pub mod init;

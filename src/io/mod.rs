@@ -1,0 +1,170 @@
+//! Shared input and output: paths or `-`, formats by extension or flag, atomic writes.
+
+pub mod read;
+pub mod write;
+
+use anyhow::{Context, Result, bail};
+use std::fmt;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+/// A file format for tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable table (the default on a terminal).
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// Where a table comes from: a file or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Source {
+        if s == "-" { Source::Stdin } else { Source::File(PathBuf::from(s)) }
+    }
+
+    /// The input format: the explicit flag, else the extension, else CSV.
+    pub fn format(&self, explicit: Option<Format>) -> Result<Format> {
+        if let Some(f) = explicit {
+            if f == Format::Table {
+                bail!("`table` is an output format only");
+            }
+            return Ok(f);
+        }
+        match self {
+            Source::Stdin => Ok(Format::Csv),
+            Source::File(p) => match Format::from_path(p) {
+                Some(f) => Ok(f),
+                None if p.extension().is_none() => Ok(Format::Csv),
+                None => bail!(
+                    "{}: cannot tell the format from the extension; use .csv, .tsv, .parquet, .json or .ndjson, or --input-format",
+                    p.display()
+                ),
+            },
+        }
+    }
+
+    pub fn open(&self) -> Result<Box<dyn Read>> {
+        match self {
+            Source::Stdin => Ok(Box::new(std::io::stdin().lock())),
+            Source::File(p) => {
+                let f =
+                    std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+                Ok(Box::new(f))
+            }
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) => Some(p),
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Stdin => f.write_str("<stdin>"),
+            Source::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// Where a table goes: a file (written atomically) or standard output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Dest {
+    pub fn parse(s: Option<&Path>) -> Dest {
+        match s {
+            None => Dest::Stdout,
+            Some(p) if p.as_os_str() == "-" => Dest::Stdout,
+            Some(p) => Dest::File(p.to_path_buf()),
+        }
+    }
+
+    /// The output format: the flag, else the file's extension, else table on a terminal and
+    /// CSV otherwise. Parquet is refused on a terminal.
+    pub fn format(&self, explicit: Option<Format>) -> Result<Format> {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let f = match (explicit, self) {
+            (Some(f), _) => f,
+            (None, Dest::File(p)) => Format::from_path(p).unwrap_or(Format::Csv),
+            (None, Dest::Stdout) if stdout_tty => Format::Table,
+            (None, Dest::Stdout) => Format::Csv,
+        };
+        if f == Format::Parquet && *self == Dest::Stdout && stdout_tty {
+            bail!("refusing to write Parquet to a terminal; use -o FILE.parquet or a pipe");
+        }
+        Ok(f)
+    }
+}
+
+/// Refuses to write an output over one of the inputs.
+pub fn ensure_distinct(dest: &Dest, inputs: &[&Source]) -> Result<()> {
+    let Dest::File(out) = dest else { return Ok(()) };
+    let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
+    for s in inputs {
+        if let Source::File(p) = s {
+            let same = match (std::fs::canonicalize(p), std::fs::canonicalize(out)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => std::path::absolute(p).map(|a| a == out_abs).unwrap_or(false),
+            };
+            if same {
+                bail!("refusing to write the output over the input {}", p.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when the error chain holds a closed pipe: `salescoach … | head` is a success.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<csv::Error>().is_some_and(|c| {
+                matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+            || e.downcast_ref::<parquet::errors::ParquetError>()
+                .is_some_and(|p| p.to_string().contains("Broken pipe"))
+    })
+}

@@ -1,0 +1,561 @@
+//! Streaming readers of the canonical tables from CSV, TSV, Parquet, JSON and NDJSON.
+//!
+//! A reader binds the file's columns to the table's by header name, then hands each record to
+//! a visitor as a [`Row`] with typed accessors. Structural problems (a wrong cell count, bad
+//! UTF-8) are found here; value problems are reported by the accessors with the column, so
+//! that every rejected row can name its file, line, column and value.
+
+use crate::io::{Format, Source};
+use crate::model::tables::{Column, Kind, TableKind};
+use crate::model::time::{Micros, Offset, localize, parse_iso};
+use anyhow::{Context, Result, bail};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use chrono_tz::Tz;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rust_decimal::Decimal;
+use std::io::Read;
+use std::str::FromStr;
+
+/// A problem with one value or record, before its position is attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub column: Option<usize>,
+    pub code: &'static str,
+    pub message: String,
+    pub value: Option<String>,
+}
+
+/// A problem with its place in the file: what a rejects report and `validate` print.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RowProblem {
+    pub file: String,
+    /// Physical line where the record starts (1-based); 0 for Parquet.
+    pub line: u64,
+    /// Frictionless row number: the header is row 1.
+    pub row: u64,
+    pub column: Option<String>,
+    pub code: &'static str,
+    pub message: String,
+    pub value: Option<String>,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        write!(f, ": row {}", self.row)?;
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        write!(f, ": {} ({})", self.message, self.code)?;
+        if let Some(v) = &self.value {
+            write!(f, ": {v:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Truncates a value for display so that a 5 MB field is never echoed whole.
+pub fn preview(s: &str) -> String {
+    const MAX: usize = 60;
+    let clean: String = s.chars().map(|c| if c == '\0' { '␀' } else { c }).collect();
+    if clean.chars().count() <= MAX {
+        clean
+    } else {
+        let head: String = clean.chars().take(MAX).collect();
+        format!("{head}… ({} bytes)", s.len())
+    }
+}
+
+fn problem(column: usize, code: &'static str, message: impl Into<String>, value: &str) -> Problem {
+    Problem { column: Some(column), code, message: message.into(), value: Some(preview(value)) }
+}
+
+/// What a scan saw: records read, how many the visitor rejected, and the first problems.
+#[derive(Debug, Default, Clone)]
+pub struct ScanStats {
+    pub read: u64,
+    pub rejected: u64,
+    pub problems: Vec<RowProblem>,
+    /// Timestamps without an offset, read in the playbook's time zone.
+    pub naive_timestamps: u64,
+}
+
+const KEEP_PROBLEMS: usize = 1000;
+
+/// Per-file reading context shared by the rows.
+pub struct Ctx {
+    pub file: String,
+    pub columns: &'static [Column],
+    pub tz: Tz,
+}
+
+enum ArrowCol {
+    Str(StringArray),
+    Ts(TimestampMicrosecondArray),
+    Dec(Decimal128Array, u32),
+    Int(Int64Array),
+    Bool(BooleanArray),
+}
+
+enum Cells<'a> {
+    Csv { rec: &'a csv::ByteRecord, bind: &'a [Option<usize>] },
+    Arrow { cols: &'a [Option<ArrowCol>], i: usize },
+    Text { cells: &'a [Option<String>] },
+}
+
+/// One record of a canonical table, with accessors by canonical column index.
+pub struct Row<'a> {
+    cells: Cells<'a>,
+    pub line: u64,
+    pub row: u64,
+    ctx: &'a Ctx,
+    naive: std::cell::Cell<u64>,
+}
+
+impl<'a> Row<'a> {
+    /// The text of a column; `None` when the column is absent or the cell empty.
+    pub fn str(&self, c: usize) -> Result<Option<&'a str>, Problem> {
+        match &self.cells {
+            Cells::Csv { rec, bind } => {
+                let Some(i) = bind[c] else { return Ok(None) };
+                let bytes = rec.get(i).unwrap_or(b"");
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                match std::str::from_utf8(bytes) {
+                    Ok(s) => Ok(Some(s)),
+                    Err(e) => Err(Problem {
+                        column: Some(c),
+                        code: "encoding-error",
+                        message: format!(
+                            "invalid UTF-8 at byte {} of the cell; is the file in another encoding (cp932, latin1)?",
+                            e.valid_up_to()
+                        ),
+                        value: Some(preview(&String::from_utf8_lossy(bytes))),
+                    }),
+                }
+            }
+            Cells::Arrow { cols, i } => match &cols[c] {
+                Some(ArrowCol::Str(a)) if a.is_valid(*i) => {
+                    let s = a.value(*i);
+                    Ok(if s.is_empty() { None } else { Some(s) })
+                }
+                _ => Ok(None),
+            },
+            Cells::Text { cells } => Ok(cells[c].as_deref().filter(|s| !s.is_empty())),
+        }
+    }
+
+    /// A required text column.
+    pub fn required_str(&self, c: usize) -> Result<&'a str, Problem> {
+        self.str(c)?.ok_or_else(|| self.missing(c))
+    }
+
+    fn missing(&self, c: usize) -> Problem {
+        Problem {
+            column: Some(c),
+            code: "constraint-error",
+            message: format!("{} is required", self.ctx.columns[c].name),
+            value: None,
+        }
+    }
+
+    pub fn ts(&self, c: usize) -> Result<Option<Micros>, Problem> {
+        if let Cells::Arrow { cols, i } = &self.cells
+            && let Some(ArrowCol::Ts(a)) = &cols[c]
+        {
+            return Ok(a.is_valid(*i).then(|| a.value(*i)));
+        }
+        let Some(s) = self.str(c)? else { return Ok(None) };
+        match parse_iso(s) {
+            Some((t, Offset::Explicit)) => Ok(Some(t)),
+            Some((t, Offset::Missing)) => {
+                self.naive.set(self.naive.get() + 1);
+                Ok(Some(localize(t, self.ctx.tz)))
+            }
+            None => Err(problem(
+                c,
+                "type-error",
+                "not an ISO 8601 timestamp (expected e.g. 2026-04-03T09:15:00Z)",
+                s,
+            )),
+        }
+    }
+
+    pub fn required_ts(&self, c: usize) -> Result<Micros, Problem> {
+        self.ts(c)?.ok_or_else(|| self.missing(c))
+    }
+
+    pub fn decimal(&self, c: usize) -> Result<Option<Decimal>, Problem> {
+        if let Cells::Arrow { cols, i } = &self.cells
+            && let Some(ArrowCol::Dec(a, scale)) = &cols[c]
+        {
+            return Ok(a.is_valid(*i).then(|| Decimal::from_i128_with_scale(a.value(*i), *scale)));
+        }
+        let Some(s) = self.str(c)? else { return Ok(None) };
+        match Decimal::from_str(s) {
+            Ok(d) if d.is_sign_negative() => {
+                Err(problem(c, "constraint-error", "must not be negative", s))
+            }
+            Ok(d) => Ok(Some(d)),
+            Err(_) => Err(problem(c, "type-error", "not a plain decimal number (e.g. 1234.50)", s)),
+        }
+    }
+
+    pub fn int(&self, c: usize) -> Result<Option<i64>, Problem> {
+        if let Cells::Arrow { cols, i } = &self.cells
+            && let Some(ArrowCol::Int(a)) = &cols[c]
+        {
+            return Ok(a.is_valid(*i).then(|| a.value(*i)));
+        }
+        let Some(s) = self.str(c)? else { return Ok(None) };
+        match s.parse::<i64>() {
+            Ok(v) if v < 0 => Err(problem(c, "constraint-error", "must not be negative", s)),
+            Ok(v) => Ok(Some(v)),
+            Err(_) => Err(problem(c, "type-error", "not an integer", s)),
+        }
+    }
+
+    pub fn bool(&self, c: usize) -> Result<Option<bool>, Problem> {
+        if let Cells::Arrow { cols, i } = &self.cells
+            && let Some(ArrowCol::Bool(a)) = &cols[c]
+        {
+            return Ok(a.is_valid(*i).then(|| a.value(*i)));
+        }
+        let Some(s) = self.str(c)? else { return Ok(None) };
+        match s.to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" | "yes" | "y" => Ok(Some(true)),
+            "false" | "f" | "0" | "no" | "n" => Ok(Some(false)),
+            _ => Err(problem(c, "type-error", "not a boolean (true/false)", s)),
+        }
+    }
+
+    /// Attaches this row's position to a problem.
+    pub fn locate(&self, p: Problem) -> RowProblem {
+        RowProblem {
+            file: self.ctx.file.clone(),
+            line: self.line,
+            row: self.row,
+            column: p.column.map(|c| self.ctx.columns[c].name.to_string()),
+            code: p.code,
+            message: p.message,
+            value: p.value,
+        }
+    }
+}
+
+/// What the visitor says of a row.
+pub enum Verdict {
+    Keep,
+    Reject(Problem),
+}
+
+/// Reads one canonical table from `source`, calling `visit` for each record.
+pub fn scan(
+    source: &Source,
+    format: Option<Format>,
+    table: TableKind,
+    tz: Tz,
+    visit: &mut dyn FnMut(&Row) -> Verdict,
+) -> Result<ScanStats> {
+    let ctx = Ctx { file: source.to_string(), columns: table.columns(), tz };
+    let mut stats = ScanStats::default();
+    let mut on_row = |row: &Row, stats: &mut ScanStats| {
+        stats.read += 1;
+        if let Verdict::Reject(p) = visit(row) {
+            stats.rejected += 1;
+            if stats.problems.len() < KEEP_PROBLEMS {
+                stats.problems.push(row.locate(p));
+            }
+        }
+        stats.naive_timestamps += row.naive.get();
+    };
+    match source.format(format)? {
+        Format::Csv => scan_csv(source, b',', &ctx, &mut stats, &mut on_row)?,
+        Format::Tsv => scan_csv(source, b'\t', &ctx, &mut stats, &mut on_row)?,
+        Format::Parquet => scan_parquet(source, &ctx, &mut stats, &mut on_row)?,
+        Format::Json | Format::Ndjson => scan_json(source, &ctx, &mut stats, &mut on_row)?,
+        Format::Table => bail!("`table` is an output format only"),
+    }
+    Ok(stats)
+}
+
+/// Binds canonical columns to positions in a header, by trimmed, case-insensitive name.
+pub fn bind_header(header: &[String], ctx: &Ctx) -> Result<Vec<Option<usize>>> {
+    let norm: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let bind: Vec<Option<usize>> =
+        ctx.columns.iter().map(|c| norm.iter().position(|h| h == c.name)).collect();
+    let missing: Vec<&str> = ctx
+        .columns
+        .iter()
+        .zip(&bind)
+        .filter(|(c, b)| c.required && b.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = header.iter().take(12).map(|h| preview(h)).collect();
+        let hint = if header.len() == 1 && (header[0].contains(';') || header[0].contains('\t')) {
+            "; the header holds `;` or tabs: is this a semicolon- or tab-separated file?"
+        } else {
+            ""
+        };
+        return Err(crate::DataError::new(format!(
+            "{}: missing required column{} {} (header has: {}){hint}",
+            ctx.file,
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            shown.join(", ")
+        ))
+        .into());
+    }
+    Ok(bind)
+}
+
+fn scan_csv(
+    source: &Source,
+    delimiter: u8,
+    ctx: &Ctx,
+    stats: &mut ScanStats,
+    on_row: &mut dyn FnMut(&Row, &mut ScanStats),
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 20)
+        .from_reader(source.open()?);
+    let mut rec = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec).with_context(|| format!("reading {}", ctx.file))? {
+        return Err(
+            crate::DataError::new(format!("{}: the file is empty (no header)", ctx.file)).into()
+        );
+    }
+    let header: Vec<String> = rec
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = String::from_utf8_lossy(h).into_owned();
+            if i == 0 { h.trim_start_matches('\u{feff}').to_string() } else { h }
+        })
+        .collect();
+    let bind = bind_header(&header, ctx)?;
+    let width = header.len();
+    let mut row_no = 1u64;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // A UTF-8 or IO failure mid-file: the remaining rows cannot be trusted.
+                return Err(anyhow::Error::new(e).context(format!("reading {}", ctx.file)));
+            }
+        }
+        row_no += 1;
+        let line = rec.position().map_or(0, |p| p.line());
+        let structural = if rec.len() > width {
+            Some(("extra-cell", format!("{} cells, the header has {width}", rec.len())))
+        } else if rec.len() < width && !(rec.len() == 1 && rec[0].is_empty()) {
+            Some(("missing-cell", format!("{} cells, the header has {width}", rec.len())))
+        } else if rec.iter().all(|f| f.is_empty()) {
+            Some(("blank-row", "the row is empty".to_string()))
+        } else {
+            None
+        };
+        if let Some((code, message)) = structural {
+            stats.read += 1;
+            stats.rejected += 1;
+            if stats.problems.len() < KEEP_PROBLEMS {
+                stats.problems.push(RowProblem {
+                    file: ctx.file.clone(),
+                    line,
+                    row: row_no,
+                    column: None,
+                    code,
+                    message,
+                    value: Some(preview(&String::from_utf8_lossy(
+                        &rec.as_slice()[..rec.as_slice().len().min(200)],
+                    ))),
+                });
+            }
+            continue;
+        }
+        let row = Row {
+            cells: Cells::Csv { rec: &rec, bind: &bind },
+            line,
+            row: row_no,
+            ctx,
+            naive: std::cell::Cell::new(0),
+        };
+        on_row(&row, stats);
+    }
+    Ok(())
+}
+
+fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {
+    use arrow::compute::cast;
+    let dt = array.data_type();
+    let as_str = |a: &ArrayRef| -> Result<ArrowCol> {
+        Ok(ArrowCol::Str(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()))
+    };
+    Ok(match kind {
+        Kind::Datetime
+            if matches!(dt, DataType::Timestamp(..) | DataType::Date32 | DataType::Date64) =>
+        {
+            let a = cast(array, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            ArrowCol::Ts(a.as_primitive().clone())
+        }
+        Kind::Decimal | Kind::Number if dt.is_numeric() => {
+            let a = cast(array, &DataType::Decimal128(38, 6))?;
+            ArrowCol::Dec(a.as_primitive().clone(), 6)
+        }
+        Kind::Integer if dt.is_integer() => {
+            ArrowCol::Int(cast(array, &DataType::Int64)?.as_primitive().clone())
+        }
+        Kind::Boolean if *dt == DataType::Boolean => ArrowCol::Bool(array.as_boolean().clone()),
+        _ => as_str(array)?,
+    })
+}
+
+fn scan_parquet(
+    source: &Source,
+    ctx: &Ctx,
+    stats: &mut ScanStats,
+    on_row: &mut dyn FnMut(&Row, &mut ScanStats),
+) -> Result<()> {
+    let builder = match source {
+        Source::File(p) => {
+            let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            ParquetRecordBatchReaderBuilder::try_new(f)
+                .with_context(|| format!("{} is not a readable Parquet file", ctx.file))?
+                .with_batch_size(64 * 1024)
+                .build()?
+        }
+        Source::Stdin => {
+            // Parquet needs random access, so standard input is buffered whole.
+            let mut buf = Vec::new();
+            source.open()?.read_to_end(&mut buf).context("reading Parquet from stdin")?;
+            ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf))
+                .context("standard input is not a readable Parquet file")?
+                .with_batch_size(64 * 1024)
+                .build()?
+        }
+    };
+    let mut bind: Option<Vec<Option<usize>>> = None;
+    let mut row_no = 1u64;
+    for batch in builder {
+        let batch: RecordBatch = batch.with_context(|| format!("reading {}", ctx.file))?;
+        let bind = match &bind {
+            Some(b) => b,
+            None => {
+                let header: Vec<String> =
+                    batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+                bind.insert(bind_header(&header, ctx)?)
+            }
+        };
+        let cols: Vec<Option<ArrowCol>> = ctx
+            .columns
+            .iter()
+            .zip(bind.iter())
+            .map(|(c, b)| b.map(|i| arrow_col(batch.column(i), c.kind)).transpose())
+            .collect::<Result<_>>()?;
+        for i in 0..batch.num_rows() {
+            row_no += 1;
+            let row = Row {
+                cells: Cells::Arrow { cols: &cols, i },
+                line: 0,
+                row: row_no,
+                ctx,
+                naive: std::cell::Cell::new(0),
+            };
+            on_row(&row, stats);
+        }
+    }
+    Ok(())
+}
+
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn scan_json(
+    source: &Source,
+    ctx: &Ctx,
+    stats: &mut ScanStats,
+    on_row: &mut dyn FnMut(&Row, &mut ScanStats),
+) -> Result<()> {
+    let mut text = String::new();
+    source.open()?.read_to_string(&mut text).with_context(|| format!("reading {}", ctx.file))?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let records: Vec<(u64, serde_json::Value)> = if trimmed.starts_with('[') {
+        let v: Vec<serde_json::Value> = serde_json::from_str(trimmed)
+            .map_err(|e| crate::DataError::new(format!("{}: not valid JSON: {e}", ctx.file)))?;
+        v.into_iter().map(|v| (0, v)).collect()
+    } else {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v = serde_json::from_str(line).map_err(|e| {
+                crate::DataError::new(format!("{}:{}: not valid JSON: {e}", ctx.file, i + 1))
+            })?;
+            out.push((i as u64 + 1, v));
+        }
+        out
+    };
+    for (row_no, (line, v)) in (2u64..).zip(records) {
+        let serde_json::Value::Object(obj) = v else {
+            stats.read += 1;
+            stats.rejected += 1;
+            stats.problems.push(RowProblem {
+                file: ctx.file.clone(),
+                line,
+                row: row_no,
+                column: None,
+                code: "type-error",
+                message: "expected a JSON object".into(),
+                value: Some(preview(&v.to_string())),
+            });
+            continue;
+        };
+        let keys: Vec<String> = obj.keys().cloned().collect();
+        let bind = bind_header(&keys, ctx);
+        let cells: Vec<Option<String>> = match bind {
+            Ok(bind) => bind.iter().map(|b| b.and_then(|i| json_text(&obj[&keys[i]]))).collect(),
+            Err(e) => {
+                stats.read += 1;
+                stats.rejected += 1;
+                stats.problems.push(RowProblem {
+                    file: ctx.file.clone(),
+                    line,
+                    row: row_no,
+                    column: None,
+                    code: "missing-cell",
+                    message: e.to_string(),
+                    value: None,
+                });
+                continue;
+            }
+        };
+        let row = Row {
+            cells: Cells::Text { cells: &cells },
+            line,
+            row: row_no,
+            ctx,
+            naive: std::cell::Cell::new(0),
+        };
+        on_row(&row, stats);
+    }
+    Ok(())
+}

@@ -1,0 +1,646 @@
+//! The funnel: step-up rates per group (rep, every roster level, company) and period, with
+//! intervals, shrinkage, and the activity and outcome indicators beside them.
+//!
+//! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
+//! node's counts are exactly the sums over the deals credited to the reps under it.
+
+use crate::metrics::deals::{Deals, Entry, NONE_TS};
+use crate::metrics::stats::{fit_beta, median, wilson};
+use crate::model::roster::Roster;
+use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period, PeriodKind};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// How a step-up rate is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Of the deals entering s in the period, the share entering s+1 within the window.
+    Cohort,
+    /// Deals entering s+1 in the period / deals entering s in the period (can exceed 1).
+    Flow,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunnelConfig {
+    pub method: Method,
+    pub period: PeriodKind,
+    pub tz: Tz,
+    pub stages: Vec<String>,
+    /// Window in days per transition.
+    pub windows: Vec<u32>,
+    pub as_of: Micros,
+    pub strict: bool,
+}
+
+/// Outcomes that count a first call as connected (case-insensitive).
+pub const CONNECTED_OUTCOMES: [&str; 5] = ["connected", "answered", "held", "completed", "reached"];
+
+/// Additive counts of one (rep, period, stage).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageCounts {
+    pub entered: u64,
+    pub converted: u64,
+    pub lost: u64,
+    pub open: u64,
+    pub skipped: u64,
+    pub activities: u64,
+    pub touched: u64,
+    pub emails: u64,
+    pub personalized: u64,
+}
+
+impl StageCounts {
+    fn add(&mut self, o: &StageCounts) {
+        self.entered += o.entered;
+        self.converted += o.converted;
+        self.lost += o.lost;
+        self.open += o.open;
+        self.skipped += o.skipped;
+        self.activities += o.activities;
+        self.touched += o.touched;
+        self.emails += o.emails;
+        self.personalized += o.personalized;
+    }
+}
+
+/// Whole-funnel outcome of one (rep, period).
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Cohort of first-stage entries: reached the last stage / lost / open.
+    pub reached: u64,
+    pub lost: u64,
+    pub open: u64,
+    /// Deals entering the last stage in the period (credited to the owner then).
+    pub won: u64,
+    pub won_amount: i128,
+    pub won_with_amount: u64,
+    pub cycle_days: Vec<f32>,
+    pub first_activity_hours: Vec<f32>,
+    pub first_calls: u64,
+    pub first_calls_connected: u64,
+    pub first_call_seconds: Vec<f32>,
+}
+
+impl Outcome {
+    fn add(&mut self, o: &Outcome) {
+        self.reached += o.reached;
+        self.lost += o.lost;
+        self.open += o.open;
+        self.won += o.won;
+        self.won_amount += o.won_amount;
+        self.won_with_amount += o.won_with_amount;
+        self.cycle_days.extend_from_slice(&o.cycle_days);
+        self.first_activity_hours.extend_from_slice(&o.first_activity_hours);
+        self.first_calls += o.first_calls;
+        self.first_calls_connected += o.first_calls_connected;
+        self.first_call_seconds.extend_from_slice(&o.first_call_seconds);
+    }
+}
+
+/// Which optional activity columns the data had: an indicator without its column is null.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActivityColumns {
+    pub any: bool,
+    pub personalized: bool,
+    pub outcome: bool,
+    pub duration: bool,
+}
+
+/// Counts per rep, period and stage, before roll-up.
+pub struct Tally {
+    pub cfg: FunnelConfig,
+    pub cal: Calendar,
+    pub first: Period,
+    pub periods: usize,
+    pub stages: usize,
+    pub reps: Vec<Box<str>>,
+    cells: Vec<StageCounts>,
+    outcomes: Vec<Outcome>,
+    /// Activity counts per (cell index, activity type).
+    mix: FxHashMap<(u32, u16), u32>,
+    pub types: crate::metrics::deals::Interner,
+    pub activity_columns: ActivityColumns,
+    /// Resolved entries, deals × stages, kept for the activity pass.
+    entries: Vec<Entry>,
+    terminal: Vec<Micros>,
+    touched: Vec<u32>,
+    first_activity: Vec<Micros>,
+    /// Earliest call per deal: (time, duration or -1, connected or None).
+    first_call: Vec<(Micros, i32, Option<bool>)>,
+    deal_ids: crate::metrics::deals::Interner,
+    amount: Vec<(Micros, i64)>,
+    pub activities_unmatched: u64,
+}
+
+fn period_span(cal: &Calendar, lo: Micros, hi: Micros) -> (Period, usize) {
+    let first = cal.period_of(lo);
+    let last = cal.period_of(hi);
+    (first, (last.index - first.index + 1) as usize)
+}
+
+impl Tally {
+    /// Resolves every deal's stage entries and counts the cohorts.
+    pub fn from_deals(deals: Deals, cfg: FunnelConfig) -> Tally {
+        let stages = deals.stages;
+        let (lo, hi) = if deals.is_empty() {
+            (cfg.as_of, cfg.as_of)
+        } else {
+            (deals.min_ts, deals.max_ts.max(cfg.as_of))
+        };
+        let cal = Calendar::new(cfg.period, cfg.tz, lo, hi);
+        let (first, periods) = period_span(&cal, lo, hi);
+        let n_reps = deals.reps.len();
+        let mut t = Tally {
+            cal,
+            first,
+            periods,
+            stages,
+            reps: Vec::new(),
+            cells: vec![StageCounts::default(); n_reps * periods * stages],
+            outcomes: vec![Outcome::default(); n_reps * periods],
+            mix: FxHashMap::default(),
+            types: Default::default(),
+            activity_columns: ActivityColumns::default(),
+            entries: vec![Entry::NONE; deals.len() * stages],
+            terminal: Vec::new(),
+            touched: Vec::new(),
+            first_activity: Vec::new(),
+            first_call: Vec::new(),
+            deal_ids: Default::default(),
+            amount: Vec::new(),
+            activities_unmatched: 0,
+            cfg,
+        };
+        for d in 0..deals.len() {
+            let e = &mut t.entries[d * stages..(d + 1) * stages];
+            deals.entries_into(d, t.cfg.strict, e);
+        }
+        for d in 0..deals.len() {
+            t.count_deal(d, &deals);
+        }
+        t.terminal = deals.terminal;
+        t.amount = deals.amount;
+        t.reps = deals.reps.names;
+        t.deal_ids = deals.ids;
+        t
+    }
+
+    fn p_idx(&self, ts: Micros) -> usize {
+        (self.cal.period_of(ts).index - self.first.index) as usize
+    }
+
+    fn cell_idx(&self, rep: u32, p: usize, s: usize) -> usize {
+        (rep as usize * self.periods + p) * self.stages + s
+    }
+
+    fn count_deal(&mut self, d: usize, deals: &Deals) {
+        let stages = self.stages;
+        let e: Vec<Entry> = self.entries[d * stages..(d + 1) * stages].to_vec();
+        let terminal = deals.terminal[d];
+        let direct = deals.direct(d);
+        for s in 0..stages {
+            if !e[s].is_some() {
+                continue;
+            }
+            let p = self.p_idx(e[s].ts);
+            let idx = self.cell_idx(e[s].rep, p, s);
+            let c = &mut self.cells[idx];
+            c.entered += 1;
+            if s + 1 < stages {
+                let window = self.cfg.windows[s] as i64 * MICROS_PER_DAY;
+                let next = e[s + 1];
+                if next.is_some() && next.ts - e[s].ts <= window {
+                    c.converted += 1;
+                } else {
+                    if terminal >= e[s].ts {
+                        c.lost += 1;
+                    } else {
+                        c.open += 1;
+                    }
+                    if self.cfg.strict && direct[s + 2..].iter().any(Entry::is_some) {
+                        c.skipped += 1;
+                    }
+                }
+            }
+        }
+        if e[0].is_some() {
+            let o = self.outcome_mut(e[0].rep, e[0].ts);
+            if e[stages - 1].is_some() {
+                o.reached += 1;
+            } else if terminal >= e[0].ts {
+                o.lost += 1;
+            } else {
+                o.open += 1;
+            }
+        }
+        let last = e[stages - 1];
+        if last.is_some() {
+            let amount = deals.amount[d];
+            let cycle = e[0].is_some().then(|| (last.ts - e[0].ts) as f64 / MICROS_PER_DAY as f64);
+            let o = self.outcome_mut(last.rep, last.ts);
+            o.won += 1;
+            if amount.0 != i64::MIN {
+                o.won_amount += amount.1 as i128;
+                o.won_with_amount += 1;
+            }
+            if let Some(c) = cycle {
+                o.cycle_days.push(c as f32);
+            }
+        }
+    }
+
+    fn outcome_mut(&mut self, rep: u32, ts: Micros) -> &mut Outcome {
+        let p = self.p_idx(ts);
+        &mut self.outcomes[rep as usize * self.periods + p]
+    }
+
+    /// Adds one activity of a deal: it belongs to the stage the deal was in at its time, and
+    /// is credited to that stage's cohort.
+    pub fn add_activity(
+        &mut self,
+        deal: &str,
+        kind: &str,
+        ts: Micros,
+        duration_s: Option<i64>,
+        outcome: Option<&str>,
+        personalized: Option<bool>,
+    ) {
+        if self.touched.is_empty() && !self.entries.is_empty() {
+            let n = self.deal_ids.len();
+            self.touched = vec![0; n];
+            self.first_activity = vec![NONE_TS; n];
+            self.first_call = vec![(NONE_TS, -1, None); n];
+        }
+        let Some(d) = self.deal_ids.get(deal) else {
+            self.activities_unmatched += 1;
+            return;
+        };
+        let d = d as usize;
+        let stages = self.stages;
+        let e = &self.entries[d * stages..(d + 1) * stages];
+        let Some(first_entered) = e.iter().position(Entry::is_some) else {
+            self.activities_unmatched += 1;
+            return;
+        };
+        let s =
+            (0..stages).rev().find(|&s| e[s].is_some() && e[s].ts <= ts).unwrap_or(first_entered);
+        let entry = e[s];
+        let idx = self.cell_idx(entry.rep, self.p_idx(entry.ts), s);
+        let kind_id = self.types.intern(&kind.trim().to_lowercase()) as u16;
+        *self.mix.entry((idx as u32, kind_id)).or_insert(0) += 1;
+        let c = &mut self.cells[idx];
+        c.activities += 1;
+        if self.touched[d] & (1 << s) == 0 {
+            self.touched[d] |= 1 << s;
+            c.touched += 1;
+        }
+        let is = |name: &str| kind.trim().eq_ignore_ascii_case(name);
+        if is("email")
+            && let Some(p) = personalized
+        {
+            c.emails += 1;
+            c.personalized += p as u64;
+        }
+        self.first_activity[d] = self.first_activity[d].min(ts);
+        if is("call") && ts < self.first_call[d].0 {
+            let connected = outcome
+                .map(|o| CONNECTED_OUTCOMES.iter().any(|c| o.trim().eq_ignore_ascii_case(c)));
+            self.first_call[d] =
+                (ts, duration_s.map_or(-1, |v| v.min(i32::MAX as i64) as i32), connected);
+        }
+    }
+
+    /// Turns the per-deal first contacts into per-cohort figures; call after the activities.
+    pub fn finish_activities(&mut self) {
+        if self.touched.is_empty() {
+            return;
+        }
+        let stages = self.stages;
+        for d in 0..self.deal_ids.len() {
+            let e0 = self.entries[d * stages];
+            if !e0.is_some() {
+                continue;
+            }
+            let first = self.first_activity[d];
+            let call = self.first_call[d];
+            let o = self.outcome_mut(e0.rep, e0.ts);
+            if first != NONE_TS {
+                o.first_activity_hours.push(((first - e0.ts).max(0) as f64 / 3.6e9) as f32);
+            }
+            if call.0 != NONE_TS {
+                o.first_calls += 1;
+                o.first_calls_connected += call.2.unwrap_or(false) as u64;
+                if call.1 >= 0 {
+                    o.first_call_seconds.push(call.1 as f32);
+                }
+            }
+        }
+    }
+}
+
+/// A group the funnel reports on.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub level: String,
+    pub id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    /// Rep indexes (into `Tally::reps`) whose deals count for this group.
+    pub members: Vec<u32>,
+}
+
+/// The groups at every level: reps, every roster node above them, and the company.
+pub fn groups(
+    reps: &[Box<str>],
+    roster: Option<&Roster>,
+    playbook: &crate::model::playbook::Playbook,
+) -> Vec<Group> {
+    let mut out = Vec::new();
+    let mut nodes: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+    let levels = roster.map(|r| {
+        let owns: Vec<bool> =
+            r.people.iter().map(|p| reps.iter().any(|x| **x == *p.person_id)).collect();
+        r.levels(playbook, &owns)
+    });
+    for (i, rep) in reps.iter().enumerate() {
+        let person = roster.and_then(|r| r.index.get(&**rep).map(|&x| (r, x)));
+        let (name, parent_id) = match person {
+            Some((r, x)) => {
+                for a in r.ancestors(x) {
+                    nodes.entry(a).or_default().push(i as u32);
+                }
+                (r.people[x].name.clone(), r.parent[x].map(|p| r.people[p].person_id.clone()))
+            }
+            None => (rep.to_string(), None),
+        };
+        out.push(Group {
+            level: "rep".into(),
+            id: rep.to_string(),
+            name,
+            parent_id,
+            members: vec![i as u32],
+        });
+    }
+    if let (Some(r), Some(levels)) = (roster, levels) {
+        for (node, members) in nodes {
+            let p = &r.people[node];
+            out.push(Group {
+                level: levels[node].clone(),
+                id: p.person_id.clone(),
+                name: p.name.clone(),
+                parent_id: r.parent[node].map(|x| r.people[x].person_id.clone()),
+                members,
+            });
+        }
+    }
+    out.push(Group {
+        level: "company".into(),
+        id: "company".into(),
+        name: "Company".into(),
+        parent_id: None,
+        members: (0..reps.len() as u32).collect(),
+    });
+    out
+}
+
+/// One row of the funnel table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FunnelRow {
+    pub level: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub parent_id: Option<String>,
+    pub period: String,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub method: Method,
+    pub window_days: u32,
+    pub entered: u64,
+    pub converted: u64,
+    pub lost: Option<u64>,
+    pub open: Option<u64>,
+    pub skipped: u64,
+    pub rate: Option<f64>,
+    pub rate_low: Option<f64>,
+    pub rate_high: Option<f64>,
+    pub rate_shrunk: Option<f64>,
+    pub prior_alpha: Option<f64>,
+    pub prior_beta: Option<f64>,
+    pub level_median: Option<f64>,
+    pub mature: bool,
+    pub activities: Option<u64>,
+    pub activities_per_deal: Option<f64>,
+    pub touched_share: Option<f64>,
+    pub personalized_share: Option<f64>,
+    pub activity_mix: Option<String>,
+    pub first_activity_hours_median: Option<f64>,
+    pub first_call_connected_share: Option<f64>,
+    pub first_call_duration_median_s: Option<f64>,
+    pub won: Option<u64>,
+    pub won_amount: Option<Decimal>,
+    pub avg_deal_size: Option<Decimal>,
+    pub cycle_days_median: Option<f64>,
+}
+
+fn ratio(k: u64, n: u64) -> Option<f64> {
+    (n > 0).then(|| k as f64 / n as f64)
+}
+
+fn med(v: &[f32]) -> Option<f64> {
+    let mut x: Vec<f64> = v.iter().map(|&f| f as f64).collect();
+    median(&mut x)
+}
+
+/// Rolls the tally up to the groups and computes every rate, interval and shrunk value.
+pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
+    let stages = t.stages;
+    let cfg = &t.cfg;
+    let transitions = stages - 1;
+    let overall_window: u32 = cfg.windows.iter().sum();
+    let mut out = Vec::new();
+    for g in groups {
+        for p in 0..t.periods {
+            let mut cells = vec![StageCounts::default(); stages];
+            let mut outcome = Outcome::default();
+            let n_types = t.types.len();
+            let mut mix = vec![0u64; stages * n_types];
+            for &r in &g.members {
+                for (s, c) in cells.iter_mut().enumerate() {
+                    let idx = t.cell_idx(r, p, s);
+                    c.add(&t.cells[idx]);
+                    if t.cells[idx].activities > 0 {
+                        for ty in 0..n_types {
+                            if let Some(n) = t.mix.get(&(idx as u32, ty as u16)) {
+                                mix[s * n_types + ty] += *n as u64;
+                            }
+                        }
+                    }
+                }
+                outcome.add(&t.outcomes[r as usize * t.periods + p]);
+            }
+            if cells.iter().all(|c| c.entered == 0) && outcome.won == 0 {
+                continue;
+            }
+            let period = Period { index: t.first.index + p as i32, ..t.first };
+            let end = t.cal.end_of(period);
+            let label = period.label();
+            for s in 0..transitions {
+                let c = &cells[s];
+                let (converted, lost, open) = match cfg.method {
+                    Method::Cohort => (c.converted, Some(c.lost), Some(c.open)),
+                    Method::Flow => (cells[s + 1].entered, None, None),
+                };
+                let window = cfg.windows[s];
+                let mature = match cfg.method {
+                    Method::Cohort => cfg.as_of >= end + window as i64 * MICROS_PER_DAY,
+                    Method::Flow => cfg.as_of >= end,
+                };
+                let mut mix_s: Vec<(&str, u64)> = (0..n_types)
+                    .filter(|&ty| mix[s * n_types + ty] > 0)
+                    .map(|ty| (&*t.types.names[ty], mix[s * n_types + ty]))
+                    .collect();
+                mix_s.sort();
+                let mix_s: Vec<String> = mix_s.iter().map(|(ty, n)| format!("{ty}={n}")).collect();
+                let first_stage = s == 0;
+                let acts = t.activity_columns;
+                out.push(FunnelRow {
+                    level: g.level.clone(),
+                    group_id: g.id.clone(),
+                    group_name: g.name.clone(),
+                    parent_id: g.parent_id.clone(),
+                    period: label.clone(),
+                    from_stage: cfg.stages[s].clone(),
+                    to_stage: cfg.stages[s + 1].clone(),
+                    method: cfg.method,
+                    window_days: window,
+                    entered: c.entered,
+                    converted,
+                    lost,
+                    open,
+                    skipped: c.skipped,
+                    rate: ratio(converted, c.entered),
+                    rate_low: wilson(converted, c.entered).map(|w| w.0),
+                    rate_high: wilson(converted, c.entered).map(|w| w.1),
+                    rate_shrunk: None,
+                    prior_alpha: None,
+                    prior_beta: None,
+                    level_median: None,
+                    mature,
+                    activities: acts.any.then_some(c.activities),
+                    activities_per_deal: if acts.any {
+                        ratio(c.activities, c.entered)
+                    } else {
+                        None
+                    },
+                    touched_share: if acts.any { ratio(c.touched, c.entered) } else { None },
+                    personalized_share: if acts.personalized {
+                        ratio(c.personalized, c.emails)
+                    } else {
+                        None
+                    },
+                    activity_mix: (acts.any && !mix_s.is_empty()).then(|| mix_s.join(";")),
+                    first_activity_hours_median: if acts.any && first_stage {
+                        med(&outcome.first_activity_hours)
+                    } else {
+                        None
+                    },
+                    first_call_connected_share: if acts.outcome && first_stage {
+                        ratio(outcome.first_calls_connected, outcome.first_calls)
+                    } else {
+                        None
+                    },
+                    first_call_duration_median_s: if acts.duration && first_stage {
+                        med(&outcome.first_call_seconds)
+                    } else {
+                        None
+                    },
+                    won: None,
+                    won_amount: None,
+                    avg_deal_size: None,
+                    cycle_days_median: None,
+                });
+            }
+            // The whole funnel, first stage to last, with the outcome figures.
+            let entered = cells[0].entered;
+            let (converted, lost, open) = match cfg.method {
+                Method::Cohort => (outcome.reached, Some(outcome.lost), Some(outcome.open)),
+                Method::Flow => (cells[stages - 1].entered, None, None),
+            };
+            let won_amount = (outcome.won_with_amount > 0).then(|| scaled(outcome.won_amount));
+            out.push(FunnelRow {
+                level: g.level.clone(),
+                group_id: g.id.clone(),
+                group_name: g.name.clone(),
+                parent_id: g.parent_id.clone(),
+                period: label,
+                from_stage: cfg.stages[0].clone(),
+                to_stage: cfg.stages[stages - 1].clone(),
+                method: cfg.method,
+                window_days: overall_window,
+                entered,
+                converted,
+                lost,
+                open,
+                skipped: 0,
+                rate: ratio(converted, entered),
+                rate_low: wilson(converted, entered).map(|w| w.0),
+                rate_high: wilson(converted, entered).map(|w| w.1),
+                rate_shrunk: None,
+                prior_alpha: None,
+                prior_beta: None,
+                level_median: None,
+                mature: cfg.as_of >= end + overall_window as i64 * MICROS_PER_DAY,
+                activities: None,
+                activities_per_deal: None,
+                touched_share: None,
+                personalized_share: None,
+                activity_mix: None,
+                first_activity_hours_median: None,
+                first_call_connected_share: None,
+                first_call_duration_median_s: None,
+                won: Some(outcome.won),
+                won_amount,
+                avg_deal_size: won_amount
+                    .map(|a| (a / Decimal::from(outcome.won_with_amount)).round_dp(2)),
+                cycle_days_median: med(&outcome.cycle_days),
+            });
+        }
+    }
+    shrink(&mut out);
+    out
+}
+
+fn scaled(v: i128) -> Decimal {
+    Decimal::try_from_i128_with_scale(v, 4).unwrap_or(Decimal::MAX).normalize()
+}
+
+/// Fits a Beta prior per (level, period, transition) across the groups of that level and
+/// stores each group's posterior mean, the prior, and the level's median raw rate.
+fn shrink(rows: &mut [FunnelRow]) {
+    let mut peers: FxHashMap<(String, String, String, String), Vec<usize>> = FxHashMap::default();
+    for (i, r) in rows.iter().enumerate() {
+        peers
+            .entry((r.level.clone(), r.period.clone(), r.from_stage.clone(), r.to_stage.clone()))
+            .or_default()
+            .push(i);
+    }
+    for idx in peers.values() {
+        let counts: Vec<(u64, u64)> =
+            idx.iter().map(|&i| (rows[i].converted, rows[i].entered)).collect();
+        let prior = fit_beta(&counts);
+        let mut rates: Vec<f64> = idx.iter().filter_map(|&i| rows[i].rate).collect();
+        let level_median = median(&mut rates);
+        for &i in idx {
+            let r = &mut rows[i];
+            r.level_median = level_median;
+            if r.entered > 0 && r.converted <= r.entered {
+                r.rate_shrunk = Some(prior.posterior_mean(r.converted, r.entered));
+                r.prior_alpha = Some(prior.alpha);
+                r.prior_beta = Some(prior.beta);
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure computations over the canonical tables: funnel counts, rates, intervals, shrinkage.
+
+pub mod deals;
+pub mod funnel;
+pub mod stats;

@@ -1,0 +1,6 @@
+//! The canonical tables, the playbook and time, as typed Rust.
+
+pub mod playbook;
+pub mod roster;
+pub mod tables;
+pub mod time;

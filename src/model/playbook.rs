@@ -1,0 +1,276 @@
+//! The playbook: one TOML file holding a sales organisation's method (funnel stages, aliases,
+//! windows, level names), checked when it loads so that a mistake fails before any data is read.
+
+use anyhow::{Context, Result, bail};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+pub const DEFAULT_PLAYBOOK: &str = include_str!("../../templates/playbook.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaybook {
+    #[serde(default = "default_tz")]
+    timezone: String,
+    funnel: RawFunnel,
+    #[serde(default)]
+    aliases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    levels: BTreeMap<String, String>,
+}
+
+fn default_tz() -> String {
+    "UTC".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunnel {
+    stages: Vec<String>,
+    #[serde(default)]
+    terminal: Vec<String>,
+    #[serde(default = "default_window")]
+    window_days: u32,
+    #[serde(default)]
+    windows: BTreeMap<String, u32>,
+    #[serde(default)]
+    display: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn default_window() -> u32 {
+    90
+}
+
+/// A stage code: `0..stages.len()` are funnel stages in order, the rest terminal outcomes.
+pub type StageCode = u8;
+
+/// The checked playbook that commands use.
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    pub timezone: Tz,
+    pub stages: Vec<String>,
+    pub terminal: Vec<String>,
+    /// Window in days per transition `i -> i+1`, indexed by `i`.
+    pub windows: Vec<u32>,
+    pub display: BTreeMap<String, BTreeMap<String, String>>,
+    /// Role label (lower-case) to level name.
+    pub levels: HashMap<String, String>,
+    /// Lower-cased, trimmed spelling to stage code.
+    aliases: HashMap<String, StageCode>,
+}
+
+impl Playbook {
+    pub fn default_playbook() -> Playbook {
+        Playbook::parse(DEFAULT_PLAYBOOK, "the built-in playbook")
+            .expect("built-in playbook is valid")
+    }
+
+    /// Loads `--config FILE`, or the built-in playbook without one.
+    pub fn load(path: Option<&Path>) -> Result<Playbook> {
+        match path {
+            None => Ok(Playbook::default_playbook()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading playbook {}", p.display()))?;
+                Playbook::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Playbook> {
+        let raw: RawPlaybook = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{origin} is not a valid playbook: {e}"))?;
+        let at =
+            |needle: &str| line_of(text, needle).map_or(String::new(), |l| format!(" (line {l})"));
+        let timezone: Tz = raw.timezone.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{origin}{}: key `timezone`: expected an IANA time zone such as \"Asia/Tokyo\", found {:?}",
+                at("timezone"),
+                raw.timezone
+            )
+        })?;
+        let f = raw.funnel;
+        if f.stages.len() < 2 {
+            bail!("{origin}{}: key `funnel.stages`: expected at least two stages", at("stages"));
+        }
+        if f.stages.len() > 32 || f.terminal.len() > 32 {
+            bail!("{origin}: key `funnel.stages`: expected at most 32 stages and 32 outcomes");
+        }
+        let mut aliases = HashMap::new();
+        for (code, name) in f.stages.iter().chain(&f.terminal).enumerate() {
+            if !is_identifier(name) {
+                bail!(
+                    "{origin}{}: key `funnel.stages`: expected lower_snake_case stage names, found {name:?}",
+                    at(&format!("\"{name}\""))
+                );
+            }
+            if aliases.insert(name.to_lowercase(), code as StageCode).is_some() {
+                bail!("{origin}{}: stage {name:?} is listed twice", at(&format!("\"{name}\"")));
+            }
+        }
+        let canonical = aliases.clone();
+        for (target, spellings) in &raw.aliases {
+            let Some(&code) = canonical.get(target.as_str()) else {
+                bail!(
+                    "{origin}{}: key `aliases.{target}`: expected one of the funnel's stages or outcomes ({})",
+                    at(&format!("{target} =")),
+                    f.stages.iter().chain(&f.terminal).cloned().collect::<Vec<_>>().join(", ")
+                );
+            };
+            for s in spellings {
+                let key = normalize(s);
+                if let Some(&other) = aliases.get(&key)
+                    && other != code
+                {
+                    bail!(
+                        "{origin}{}: alias {s:?} maps to both `{target}` and another stage",
+                        at(&format!("\"{s}\""))
+                    );
+                }
+                aliases.insert(key, code);
+            }
+        }
+        let mut windows = vec![f.window_days; f.stages.len() - 1];
+        for (lever, days) in &f.windows {
+            let i = f
+                .stages
+                .windows(2)
+                .position(|w| format!("{}->{}", w[0], w[1]) == *lever)
+                .with_context(|| {
+                    format!(
+                        "{origin}{}: key `funnel.windows.\"{lever}\"`: expected a transition between neighbouring stages, such as \"{}->{}\"",
+                        at(lever),
+                        f.stages[0],
+                        f.stages[1]
+                    )
+                })?;
+            windows[i] = *days;
+        }
+        let levels = raw.levels.into_iter().map(|(k, v)| (normalize(&k), v)).collect();
+        Ok(Playbook {
+            timezone,
+            stages: f.stages,
+            terminal: f.terminal,
+            windows,
+            display: f.display,
+            levels,
+            aliases,
+        })
+    }
+
+    /// The stage code of an export's spelling, if it names a stage or outcome.
+    pub fn resolve_stage(&self, s: &str) -> Option<StageCode> {
+        if let Some(i) = self.stages.iter().chain(&self.terminal).position(|n| n == s) {
+            return Some(i as StageCode);
+        }
+        self.aliases.get(&normalize(s)).copied()
+    }
+
+    pub fn is_terminal(&self, code: StageCode) -> bool {
+        code as usize >= self.stages.len()
+    }
+
+    pub fn stage_name(&self, code: StageCode) -> &str {
+        let i = code as usize;
+        if i < self.stages.len() { &self.stages[i] } else { &self.terminal[i - self.stages.len()] }
+    }
+
+    /// Lever ids of the transitions, in funnel order: `lead->case`, …
+    pub fn transitions(&self) -> Vec<String> {
+        self.stages.windows(2).map(|w| format!("{}->{}", w[0], w[1])).collect()
+    }
+
+    /// Every spelling the playbook knows, for "did you mean" hints.
+    pub fn known_spellings(&self) -> impl Iterator<Item = &str> {
+        self.aliases.keys().map(String::as_str)
+    }
+
+    /// The level a roster role label is mapped to, if the playbook maps it.
+    pub fn level_of_role(&self, role: &str) -> Option<&str> {
+        self.levels.get(&normalize(role)).map(String::as_str)
+    }
+}
+
+pub fn normalize(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// The known spelling closest to `s` (edit distance at most a third of its length).
+pub fn closest<'a>(s: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let target = normalize(s);
+    let limit = (target.chars().count() / 3).max(1);
+    known.map(|k| (edit_distance(&target, k), k)).filter(|(d, _)| *d <= limit).min().map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| !l.trim_start().starts_with('#') && l.contains(needle)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_playbook_resolves_aliases() {
+        let p = Playbook::default_playbook();
+        assert_eq!(p.resolve_stage("case"), Some(1));
+        assert_eq!(p.resolve_stage("  opportunity "), Some(1));
+        assert_eq!(p.resolve_stage("商談"), Some(1));
+        assert_eq!(p.resolve_stage("Closed Won"), Some(4));
+        assert_eq!(p.resolve_stage("失注"), Some(5));
+        assert!(p.is_terminal(5));
+        assert_eq!(p.resolve_stage("Negotiation"), None);
+        assert_eq!(p.transitions()[1], "case->proposal");
+        assert_eq!(p.windows, vec![90; 4]);
+        assert_eq!(closest("Proposl", p.known_spellings()), Some("proposal"));
+        assert_eq!(closest("Negotiation/Review", p.known_spellings()), None);
+    }
+
+    #[test]
+    fn bad_playbooks_name_key_and_line() {
+        let e = Playbook::parse(
+            "[funnel]\nstages = [\"lead\", \"won\"]\nwindow_days = \"x\"\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("window_days"), "{e}");
+        let e = Playbook::parse(
+            "[funnel]\nstages = [\"lead\", \"won\"]\n[aliases]\nwin = [\"W\"]\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("aliases.win") && e.contains("line 4"), "{e}");
+        let e = Playbook::parse("colour = 1\n[funnel]\nstages = [\"a\", \"b\"]\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour") && e.contains("line 1"), "{e}");
+        let e = Playbook::parse(
+            "timezone = \"Mars/Base\"\n[funnel]\nstages = [\"a\", \"b\"]\n",
+            "p.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("timezone") && e.contains("IANA"), "{e}");
+    }
+}

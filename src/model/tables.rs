@@ -1,0 +1,141 @@
+//! The canonical tables (events, activities, roster) as column lists and typed records.
+//!
+//! The column lists are the Rust side of `schemas/*.schema.json`; a test keeps them in agreement.
+
+use crate::model::time::Micros;
+use rust_decimal::Decimal;
+
+/// The type of a column, named as in Frictionless Table Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Datetime,
+    /// An exact decimal (money).
+    Decimal,
+    /// A floating-point measure (rates, shares, averages).
+    Number,
+    Integer,
+    Boolean,
+}
+
+impl Kind {
+    pub fn frictionless(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Datetime => "datetime",
+            Kind::Decimal | Kind::Number => "number",
+            Kind::Integer => "integer",
+            Kind::Boolean => "boolean",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+pub const fn col(name: &'static str, kind: Kind, required: bool) -> Column {
+    Column { name, kind, required }
+}
+
+/// A canonical input table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableKind {
+    Events,
+    Activities,
+    Roster,
+}
+
+impl TableKind {
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            TableKind::Events => EVENT_COLUMNS,
+            TableKind::Activities => ACTIVITY_COLUMNS,
+            TableKind::Roster => ROSTER_COLUMNS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Events => "events",
+            TableKind::Activities => "activities",
+            TableKind::Roster => "roster",
+        }
+    }
+}
+
+pub const EVENT_COLUMNS: &[Column] = &[
+    col("deal_id", Kind::String, true),
+    col("rep_id", Kind::String, true),
+    col("stage", Kind::String, true),
+    col("ts", Kind::Datetime, true),
+    col("amount", Kind::Decimal, false),
+    col("inferred", Kind::Boolean, false),
+];
+
+pub mod ev {
+    pub const DEAL_ID: usize = 0;
+    pub const REP_ID: usize = 1;
+    pub const STAGE: usize = 2;
+    pub const TS: usize = 3;
+    pub const AMOUNT: usize = 4;
+    pub const INFERRED: usize = 5;
+}
+
+pub const ACTIVITY_COLUMNS: &[Column] = &[
+    col("activity_id", Kind::String, false),
+    col("rep_id", Kind::String, true),
+    col("deal_id", Kind::String, false),
+    col("type", Kind::String, true),
+    col("ts", Kind::Datetime, true),
+    col("duration_s", Kind::Integer, false),
+    col("outcome", Kind::String, false),
+    col("personalized", Kind::Boolean, false),
+];
+
+pub mod act {
+    pub const ACTIVITY_ID: usize = 0;
+    pub const REP_ID: usize = 1;
+    pub const DEAL_ID: usize = 2;
+    pub const TYPE: usize = 3;
+    pub const TS: usize = 4;
+    pub const DURATION_S: usize = 5;
+    pub const OUTCOME: usize = 6;
+    pub const PERSONALIZED: usize = 7;
+}
+
+pub const ROSTER_COLUMNS: &[Column] = &[
+    col("person_id", Kind::String, true),
+    col("name", Kind::String, false),
+    col("role", Kind::String, false),
+    col("reports_to", Kind::String, false),
+];
+
+pub mod ros {
+    pub const PERSON_ID: usize = 0;
+    pub const NAME: usize = 1;
+    pub const ROLE: usize = 2;
+    pub const REPORTS_TO: usize = 3;
+}
+
+/// One row of the roster.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    pub person_id: String,
+    pub name: String,
+    pub role: String,
+    pub reports_to: Option<String>,
+}
+
+/// One event, owned (used where events are few: fixtures, tests, the generator's truth).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub deal_id: String,
+    pub rep_id: String,
+    pub stage: String,
+    pub ts: Micros,
+    pub amount: Option<Decimal>,
+}
