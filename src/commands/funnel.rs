@@ -451,16 +451,22 @@ pub fn render_table(rows: &[FunnelRow], out: &mut dyn Write) -> Result<()> {
             last_key = Some(key);
         }
         let step = format!("{} → {}", r.from_stage, r.to_stage);
+        let interval = match (r.rate_low, r.rate_high) {
+            (Some(lo), Some(hi)) => format!("  95% {}–{}", pct(Some(lo)), pct(Some(hi))),
+            _ => String::new(),
+        };
+        let won = match r.won {
+            Some(w) if w > 0 => format!("  won {w}"),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "  {step:<20} {:>5}/{:<5} {:>6} {} median {:>6}  95% {}–{}{}",
+            "  {step:<20} {:>5}/{:<5} {:>6} {} median {:>6}{interval}{won}{}",
             r.converted,
             r.entered,
             pct(r.rate),
             bar(r.rate.unwrap_or(0.0), 12),
             pct(r.level_median),
-            pct(r.rate_low),
-            pct(r.rate_high),
             if r.mature { "" } else { "  (immature)" }
         )?;
     }

@@ -2,5 +2,6 @@
 
 pub mod playbook;
 pub mod roster;
+pub mod schema;
 pub mod tables;
 pub mod time;

@@ -7,6 +7,9 @@ use crate::model::tables::{Person, TableKind, ros};
 use anyhow::Result;
 use std::collections::HashMap;
 
+/// Role labels that name a level as they are.
+pub const STANDARD_LEVELS: [&str; 4] = ["rep", "manager", "director", "board"];
+
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
     pub people: Vec<Person>,
@@ -131,7 +134,7 @@ impl Roster {
     }
 
     /// The level of every person: the playbook's mapping of their role label when it has one,
-    /// else their height in the tree (0 rep, 1 manager, 2 director, 3 board, then level-N).
+    /// the label itself when it is a standard level name, else their height in the tree (0 rep, 1 manager, 2 director, 3 board, then level-N).
     /// `owns_deals[i]` marks people who own deals: they are reps whatever their place.
     pub fn levels(&self, playbook: &Playbook, owns_deals: &[bool]) -> Vec<String> {
         let n = self.people.len();
@@ -143,7 +146,13 @@ impl Roster {
         }
         (0..n)
             .map(|i| {
-                if let Some(l) = playbook.level_of_role(&self.people[i].role) {
+                let role = &self.people[i].role;
+                if let Some(l) = playbook.level_of_role(role) {
+                    return l.to_string();
+                }
+                if let Some(l) =
+                    STANDARD_LEVELS.iter().find(|l| role.trim().eq_ignore_ascii_case(l))
+                {
                     return l.to_string();
                 }
                 if owns_deals.get(i).copied().unwrap_or(false) && height[i] == 0 {

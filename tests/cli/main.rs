@@ -1,0 +1,6 @@
+//! End-to-end tests of the `salescoach` binary, one module per subcommand.
+
+mod exit_codes;
+mod funnel;
+mod generate;
+mod support;
