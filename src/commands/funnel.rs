@@ -472,3 +472,28 @@ pub fn render_table(rows: &[FunnelRow], out: &mut dyn Write) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::Schema;
+
+    #[test]
+    fn funnel_columns_match_the_schema_file() {
+        let schema = Schema::get("funnel").unwrap();
+        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+        let rust: Vec<&str> = FUNNEL_COLUMNS.iter().map(|c| c.name).collect();
+        assert_eq!(names, rust);
+        for (f, c) in schema.fields.iter().zip(FUNNEL_COLUMNS) {
+            assert_eq!(f.kind, c.kind.frictionless(), "{}", f.name);
+            assert_eq!(f.constraints.required, c.required, "{}", f.name);
+        }
+    }
+
+    #[test]
+    fn bars_have_a_fixed_width() {
+        for r in [0.0, 0.07, 0.5, 0.999, 1.0, 1.7] {
+            assert_eq!(bar(r, 12).chars().count(), 12, "{r}");
+        }
+    }
+}

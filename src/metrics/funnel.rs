@@ -396,6 +396,9 @@ pub fn groups(
             });
         }
     }
+    out.sort_by(|a, b| {
+        (level_rank(&a.level), &a.level, &a.id).cmp(&(level_rank(&b.level), &b.level, &b.id))
+    });
     out.push(Group {
         level: "company".into(),
         id: "company".into(),
@@ -404,6 +407,18 @@ pub fn groups(
         members: (0..reps.len() as u32).collect(),
     });
     out
+}
+
+/// Reporting order of levels: reps first, then up the tree, the company last.
+pub fn level_rank(level: &str) -> u8 {
+    match level {
+        "rep" => 0,
+        "manager" => 1,
+        "director" => 2,
+        "board" => 3,
+        "company" => 9,
+        _ => 4,
+    }
 }
 
 /// One row of the funnel table.
