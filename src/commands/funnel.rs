@@ -196,69 +196,115 @@ pub fn compute(
     Ok((funnel::rows(&tally, &groups), summary))
 }
 
+/// Parsed events on their way from the reading thread to the counting thread.
+#[derive(Default)]
+struct EventBatch {
+    /// Deal ids, back to back.
+    text: String,
+    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount × 10^4).
+    items: Vec<(u64, u32, u32, StageCode, Micros, Option<i64>)>,
+    /// Reps first seen in this batch, in index order.
+    new_reps: Vec<String>,
+}
+
+const BATCH: usize = 16 * 1024;
+
+/// Reads the events on one thread (parsing, checking, hashing) while another interns deals and
+/// keeps their stage entries: the two halves take about the same time.
 fn read_deals(
     inputs: &FunnelInputs,
     playbook: &Playbook,
     stats_out: &mut ScanStats,
 ) -> Result<(Deals, u64)> {
-    let mut deals = Deals::new(playbook.stages.len());
-    let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
-    let mut after = 0u64;
+    let size_hint =
+        inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    // About 100 bytes of CSV per deal; a generous guess costs little, growing costs more.
+    let mut deals = Deals::with_capacity(playbook.stages.len(), (size_hint / 100) as usize);
     let as_of = inputs.as_of.unwrap_or(i64::MAX);
-    let stats = scan(
-        &inputs.events,
-        inputs.input_format,
-        TableKind::Events,
-        playbook.timezone,
-        &mut |row| {
-            let parsed = (|| -> Result<_, Problem> {
-                let deal = row.required_str(ev::DEAL_ID)?;
-                let rep = row.required_str(ev::REP_ID)?;
-                let stage_text = row.required_str(ev::STAGE)?;
-                let ts = row.required_ts(ev::TS)?;
-                let amount = row.decimal(ev::AMOUNT)?;
-                Ok((deal, rep, stage_text, ts, amount))
-            })();
-            let (deal, rep, stage_text, ts, amount) = match parsed {
-                Ok(v) => v,
-                Err(p) => return Verdict::Reject(p),
-            };
-            let stage = match stage_cache.get(stage_text) {
-                Some(s) => *s,
-                None => {
-                    let s = playbook.resolve_stage(stage_text);
-                    stage_cache.insert(stage_text.to_string(), s);
-                    s
-                }
-            };
-            let Some(stage) = stage else {
-                return Verdict::Reject(unknown_stage(stage_text, playbook));
-            };
-            if ts > as_of {
-                after += 1;
-                return Verdict::Keep;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
+    let (stats, after) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
+            let mut reps = crate::metrics::deals::Interner::default();
+            let mut after = 0u64;
+            let mut batch = EventBatch::default();
+            let stats = scan(
+                &inputs.events,
+                inputs.input_format,
+                TableKind::Events,
+                playbook.timezone,
+                &mut |row| {
+                    let parsed = (|| -> Result<_, Problem> {
+                        let deal = row.required_str(ev::DEAL_ID)?.trim();
+                        let rep = row.required_str(ev::REP_ID)?.trim();
+                        let stage_text = row.required_str(ev::STAGE)?;
+                        let ts = row.required_ts(ev::TS)?;
+                        let amount = row.decimal(ev::AMOUNT)?.map(scale_amount).transpose()?;
+                        Ok((deal, rep, stage_text, ts, amount))
+                    })();
+                    let (deal, rep, stage_text, ts, amount) = match parsed {
+                        Ok(v) => v,
+                        Err(p) => return Verdict::Reject(p),
+                    };
+                    let stage = match stage_cache.get(stage_text) {
+                        Some(s) => *s,
+                        None => {
+                            let s = playbook.resolve_stage(stage_text);
+                            stage_cache.insert(stage_text.to_string(), s);
+                            s
+                        }
+                    };
+                    let Some(stage) = stage else {
+                        return Verdict::Reject(unknown_stage(stage_text, playbook));
+                    };
+                    if ts > as_of {
+                        after += 1;
+                        return Verdict::Keep;
+                    }
+                    batch.text.push_str(deal);
+                    let known = reps.len();
+                    let rep = reps.intern(rep);
+                    if reps.len() > known {
+                        batch.new_reps.push(reps.str(rep).to_string());
+                    }
+                    let hash = crate::metrics::deals::hash_bytes(deal.as_bytes());
+                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, amount));
+                    if batch.items.len() >= BATCH || batch.text.len() > (1 << 30) {
+                        // A closed channel means the counting side failed; it reports why.
+                        let _ = tx.send(std::mem::take(&mut batch));
+                    }
+                    Verdict::Keep
+                },
+            );
+            let _ = tx.send(batch);
+            stats.map(|s| (s, after))
+        });
+        for batch in rx {
+            for rep in &batch.new_reps {
+                deals.reps.intern(rep);
             }
-            let scaled = match amount.map(scale_amount).transpose() {
-                Ok(a) => a,
-                Err(p) => return Verdict::Reject(p),
-            };
-            deals.add(deal.trim(), rep.trim(), stage, ts, scaled);
-            Verdict::Keep
-        },
-    )?;
+            let mut start = 0usize;
+            for &(hash, deal_end, rep, stage, ts, amount) in &batch.items {
+                let deal_end = deal_end as usize;
+                deals.add_indexed(hash, &batch.text[start..deal_end], rep, stage, ts, amount);
+                start = deal_end;
+            }
+        }
+        reader.join().expect("the reading thread does not panic")
+    })?;
     *stats_out = stats;
     Ok((deals, after))
 }
 
 /// An amount as an integer number of 1/10,000 units, exact.
-fn scale_amount(mut d: rust_decimal::Decimal) -> Result<i64, Problem> {
-    let text = d.to_string();
-    d.rescale(4);
-    i64::try_from(d.mantissa()).map_err(|_| Problem {
+fn scale_amount(d: rust_decimal::Decimal) -> Result<i64, Problem> {
+    let mut scaled = d;
+    scaled.rescale(4);
+    i64::try_from(scaled.mantissa()).map_err(|_| Problem {
         column: Some(ev::AMOUNT),
         code: "constraint-error",
-        message: "amount too large".into(),
-        value: Some(text),
+        message: "amount too large (at most 922,337,203,685,477 with 4 decimals)".into(),
+        value: Some(d.to_string()),
     })
 }
 

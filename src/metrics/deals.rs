@@ -5,36 +5,107 @@
 
 use crate::model::playbook::StageCode;
 use crate::model::time::Micros;
-use rustc_hash::FxHashMap;
 
-/// Interns strings (deal ids, rep ids) to dense indexes.
-#[derive(Debug, Default)]
+/// Interns strings (deal ids, rep ids) to dense indexes. The strings live in one arena and
+/// the table holds indexes, so millions of deal ids cost one allocation, not two each.
 pub struct Interner {
-    map: FxHashMap<Box<str>, u32>,
-    pub names: Vec<Box<str>>,
+    /// (full hash, index): keeping the hash makes growing the table cheap.
+    table: hashbrown::HashTable<(u64, u32)>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    last: u32,
+    last_hash: u64,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Interner({} strings)", self.len())
+    }
+}
+
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(b);
+    h.finish()
+}
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner::with_capacity(0)
+    }
 }
 
 impl Interner {
-    pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.map.get(s) {
-            return i;
+    pub fn with_capacity(n: usize) -> Interner {
+        Interner {
+            table: hashbrown::HashTable::with_capacity(n),
+            bytes: Vec::with_capacity(n * 12),
+            ends: Vec::with_capacity(n),
+            last: u32::MAX,
+            last_hash: 0,
         }
-        let i = self.names.len() as u32;
-        self.names.push(s.into());
-        self.map.insert(s.into(), i);
+    }
+
+    fn bytes_of(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    pub fn str(&self, i: u32) -> &str {
+        // The arena only ever receives whole `&str`s, so every slice is valid UTF-8.
+        std::str::from_utf8(self.bytes_of(i)).expect("arena holds UTF-8")
+    }
+
+    fn find(&self, h: u64, s: &str) -> Option<u32> {
+        self.table.find(h, |&(h2, i)| h2 == h && self.bytes_of(i) == s.as_bytes()).map(|&(_, i)| i)
+    }
+
+    /// The index of the most recently interned or found string, if it is `s`: exports list a
+    /// deal's events together, so this check saves most hash-table lookups.
+    fn last_is(&self, last: u32, h: u64, s: &str) -> bool {
+        last != u32::MAX && self.last_hash == h && self.bytes_of(last) == s.as_bytes()
+    }
+
+    pub fn intern(&mut self, s: &str) -> u32 {
+        self.intern_hashed(hash_bytes(s.as_bytes()), s)
+    }
+
+    /// Interns with a hash computed by `hash_bytes` elsewhere (on another thread).
+    pub fn intern_hashed(&mut self, h: u64, s: &str) -> u32 {
+        if self.last_is(self.last, h, s) {
+            return self.last;
+        }
+        let i = match self.find(h, s) {
+            Some(i) => i,
+            None => {
+                let i = self.ends.len() as u32;
+                self.bytes.extend_from_slice(s.as_bytes());
+                self.ends.push(self.bytes.len());
+                self.table.insert_unique(h, (h, i), |&(h2, _)| h2);
+                i
+            }
+        };
+        self.last = i;
+        self.last_hash = h;
         i
     }
 
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        self.find(hash_bytes(s.as_bytes()), s)
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
+    }
+
+    pub fn to_vec(&self) -> Vec<Box<str>> {
+        (0..self.len() as u32).map(|i| self.str(i).into()).collect()
     }
 }
 
@@ -55,33 +126,42 @@ impl Entry {
     }
 }
 
-/// The deals seen in the events, with their direct stage entries.
+/// The deals seen in the events, with their stage entries (direct until `resolve`).
 #[derive(Debug)]
 pub struct Deals {
     pub stages: usize,
     pub ids: Interner,
     pub reps: Interner,
-    /// `deals × stages` earliest direct event per stage.
-    direct: Vec<Entry>,
+    /// `deals × stages`: time and owner of the earliest event per stage.
+    ts: Vec<Micros>,
+    rep: Vec<u32>,
     /// Latest terminal outcome per deal (`i64::MIN` when none).
     pub terminal: Vec<Micros>,
     /// Latest recorded amount per deal: (time, amount × 10^4); time `i64::MIN` when none.
     pub amount: Vec<(Micros, i64)>,
     pub min_ts: Micros,
     pub max_ts: Micros,
+    resolved: bool,
 }
 
 impl Deals {
     pub fn new(stages: usize) -> Deals {
+        Deals::with_capacity(stages, 0)
+    }
+
+    /// Room for about `deals` deals, so that the tables do not grow step by step.
+    pub fn with_capacity(stages: usize, deals: usize) -> Deals {
         Deals {
             stages,
-            ids: Interner::default(),
+            ids: Interner::with_capacity(deals),
             reps: Interner::default(),
-            direct: Vec::new(),
-            terminal: Vec::new(),
-            amount: Vec::new(),
+            ts: Vec::with_capacity(deals * stages),
+            rep: Vec::with_capacity(deals * stages),
+            terminal: Vec::with_capacity(deals),
+            amount: Vec::with_capacity(deals),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
+            resolved: false,
         }
     }
 
@@ -102,23 +182,40 @@ impl Deals {
         ts: Micros,
         amount: Option<i64>,
     ) {
-        let d = self.ids.intern(deal) as usize;
+        let rep = self.reps.intern(rep);
+        self.add_indexed(hash_bytes(deal.as_bytes()), deal, rep, stage, ts, amount);
+    }
+
+    /// `add` with the deal id's `hash_bytes` computed and the rep interned by the caller
+    /// (the reading thread), so that the counting thread only does what must be serial.
+    pub fn add_indexed(
+        &mut self,
+        deal_hash: u64,
+        deal: &str,
+        rep: u32,
+        stage: StageCode,
+        ts: Micros,
+        amount: Option<i64>,
+    ) {
+        debug_assert!(!self.resolved, "events added after resolve");
+        debug_assert!((rep as usize) < self.reps.len(), "rep interned before use");
+        let d = self.ids.intern_hashed(deal_hash, deal) as usize;
         if d == self.terminal.len() {
-            self.direct.extend(std::iter::repeat_n(Entry::NONE, self.stages));
+            self.ts.extend(std::iter::repeat_n(NONE_TS, self.stages));
+            self.rep.extend(std::iter::repeat_n(u32::MAX, self.stages));
             self.terminal.push(i64::MIN);
             self.amount.push((i64::MIN, 0));
         }
-        let rep = self.reps.intern(rep);
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
         let s = stage as usize;
         if s < self.stages {
-            let slot = &mut self.direct[d * self.stages + s];
-            let replace = ts < slot.ts
-                || (ts == slot.ts
-                    && self.reps.names[rep as usize] < self.reps.names[slot.rep as usize]);
+            let k = d * self.stages + s;
+            let replace = ts < self.ts[k]
+                || (ts == self.ts[k] && self.reps.str(rep) < self.reps.str(self.rep[k]));
             if replace {
-                *slot = Entry { ts, rep };
+                self.ts[k] = ts;
+                self.rep[k] = rep;
             }
         } else {
             self.terminal[d] = self.terminal[d].max(ts);
@@ -131,25 +228,30 @@ impl Deals {
         }
     }
 
-    pub fn direct(&self, d: usize) -> &[Entry] {
-        &self.direct[d * self.stages..(d + 1) * self.stages]
+    /// Stage `s` of deal `d`: its entry after `resolve`, its earliest direct event before.
+    pub fn entry(&self, d: usize, s: usize) -> Entry {
+        let k = d * self.stages + s;
+        Entry { ts: self.ts[k], rep: self.rep[k] }
     }
 
-    /// The stage entries of a deal: with skip filling, stage s is entered at the earliest
-    /// event of any stage ≥ s (ties to the lower stage, so the owner is that event's);
-    /// in strict mode only direct events count.
-    pub fn entries_into(&self, d: usize, strict: bool, out: &mut [Entry]) {
-        let direct = self.direct(d);
+    /// Turns direct events into stage entries, in place. With skip filling, stage s is
+    /// entered at the earliest event of any stage ≥ s (ties go to the lower stage, so the owner
+    /// is that event's); in strict mode only direct events count and nothing changes.
+    pub fn resolve(&mut self, strict: bool) {
+        self.resolved = true;
         if strict {
-            out.copy_from_slice(direct);
             return;
         }
-        let mut best = Entry::NONE;
-        for s in (0..self.stages).rev() {
-            if direct[s].ts <= best.ts && direct[s].is_some() {
-                best = direct[s];
+        for d in 0..self.len() {
+            let base = d * self.stages;
+            let mut best = Entry::NONE;
+            for k in (base..base + self.stages).rev() {
+                if self.ts[k] != NONE_TS && self.ts[k] <= best.ts {
+                    best = Entry { ts: self.ts[k], rep: self.rep[k] };
+                }
+                self.ts[k] = best.ts;
+                self.rep[k] = best.rep;
             }
-            out[s] = best;
         }
     }
 }
@@ -165,15 +267,13 @@ mod tests {
         d.add("D1", "R2", 2, 300, Some(5));
         d.add("D1", "R1", 0, 50, None); // an earlier lead event wins
         d.add("D1", "R3", 2, 400, Some(7)); // re-entry: not the first
-        let mut e = [Entry::NONE; 5];
-        d.entries_into(0, false, &mut e);
-        assert_eq!(e[0], Entry { ts: 50, rep: 0 });
-        assert_eq!(e[1], Entry { ts: 300, rep: 1 }); // filled by the proposal event
-        assert_eq!(e[2], Entry { ts: 300, rep: 1 });
-        assert!(!e[3].is_some());
+        assert!(!d.entry(0, 1).is_some());
+        d.resolve(false);
+        assert_eq!(d.entry(0, 0), Entry { ts: 50, rep: 0 });
+        assert_eq!(d.entry(0, 1), Entry { ts: 300, rep: 1 }); // filled by the proposal event
+        assert_eq!(d.entry(0, 2), Entry { ts: 300, rep: 1 });
+        assert!(!d.entry(0, 3).is_some());
         assert_eq!(d.amount[0], (400, 7));
-        d.entries_into(0, true, &mut e);
-        assert!(!e[1].is_some());
     }
 
     #[test]
@@ -181,9 +281,8 @@ mod tests {
         let mut d = Deals::new(3);
         d.add("D", "R1", 1, 500, None);
         d.add("D", "R2", 2, 200, None);
-        let mut e = [Entry::NONE; 3];
-        d.entries_into(0, false, &mut e);
-        assert_eq!(e[1].ts, 200);
-        assert_eq!(e[0].ts, 200);
+        d.resolve(false);
+        assert_eq!(d.entry(0, 1).ts, 200);
+        assert_eq!(d.entry(0, 0).ts, 200);
     }
 }

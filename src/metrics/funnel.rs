@@ -4,7 +4,7 @@
 //! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
 //! node's counts are exactly the sums over the deals credited to the reps under it.
 
-use crate::metrics::deals::{Deals, Entry, NONE_TS};
+use crate::metrics::deals::{Deals, NONE_TS};
 use crate::metrics::stats::{fit_beta, median, wilson};
 use crate::model::roster::Roster;
 use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period, PeriodKind};
@@ -123,15 +123,12 @@ pub struct Tally {
     mix: FxHashMap<(u32, u16), u32>,
     pub types: crate::metrics::deals::Interner,
     pub activity_columns: ActivityColumns,
-    /// Resolved entries, deals × stages, kept for the activity pass.
-    entries: Vec<Entry>,
-    terminal: Vec<Micros>,
+    /// The deals with their resolved stage entries, kept for the activity pass.
+    deals: Deals,
     touched: Vec<u32>,
     first_activity: Vec<Micros>,
     /// Earliest call per deal: (time, duration or -1, connected or None).
     first_call: Vec<(Micros, i32, Option<bool>)>,
-    deal_ids: crate::metrics::deals::Interner,
-    amount: Vec<(Micros, i64)>,
     pub activities_unmatched: u64,
 }
 
@@ -143,7 +140,7 @@ fn period_span(cal: &Calendar, lo: Micros, hi: Micros) -> (Period, usize) {
 
 impl Tally {
     /// Resolves every deal's stage entries and counts the cohorts.
-    pub fn from_deals(deals: Deals, cfg: FunnelConfig) -> Tally {
+    pub fn from_deals(mut deals: Deals, cfg: FunnelConfig) -> Tally {
         let stages = deals.stages;
         let (lo, hi) = if deals.is_empty() {
             (cfg.as_of, cfg.as_of)
@@ -153,38 +150,29 @@ impl Tally {
         let cal = Calendar::new(cfg.period, cfg.tz, lo, hi);
         let (first, periods) = period_span(&cal, lo, hi);
         let n_reps = deals.reps.len();
+        deals.resolve(cfg.strict);
         let mut t = Tally {
             cal,
             first,
             periods,
             stages,
-            reps: Vec::new(),
+            reps: deals.reps.to_vec(),
             cells: vec![StageCounts::default(); n_reps * periods * stages],
             outcomes: vec![Outcome::default(); n_reps * periods],
             mix: FxHashMap::default(),
             types: Default::default(),
             activity_columns: ActivityColumns::default(),
-            entries: vec![Entry::NONE; deals.len() * stages],
-            terminal: Vec::new(),
+            deals: Deals::new(stages),
             touched: Vec::new(),
             first_activity: Vec::new(),
             first_call: Vec::new(),
-            deal_ids: Default::default(),
-            amount: Vec::new(),
             activities_unmatched: 0,
             cfg,
         };
         for d in 0..deals.len() {
-            let e = &mut t.entries[d * stages..(d + 1) * stages];
-            deals.entries_into(d, t.cfg.strict, e);
-        }
-        for d in 0..deals.len() {
             t.count_deal(d, &deals);
         }
-        t.terminal = deals.terminal;
-        t.amount = deals.amount;
-        t.reps = deals.reps.names;
-        t.deal_ids = deals.ids;
+        t.deals = deals;
         t
     }
 
@@ -198,48 +186,49 @@ impl Tally {
 
     fn count_deal(&mut self, d: usize, deals: &Deals) {
         let stages = self.stages;
-        let e: Vec<Entry> = self.entries[d * stages..(d + 1) * stages].to_vec();
         let terminal = deals.terminal[d];
-        let direct = deals.direct(d);
+        let e = |s: usize| deals.entry(d, s);
         for s in 0..stages {
-            if !e[s].is_some() {
+            let entry = e(s);
+            if !entry.is_some() {
                 continue;
             }
-            let p = self.p_idx(e[s].ts);
-            let idx = self.cell_idx(e[s].rep, p, s);
+            let idx = self.cell_idx(entry.rep, self.p_idx(entry.ts), s);
             let c = &mut self.cells[idx];
             c.entered += 1;
             if s + 1 < stages {
                 let window = self.cfg.windows[s] as i64 * MICROS_PER_DAY;
-                let next = e[s + 1];
-                if next.is_some() && next.ts - e[s].ts <= window {
+                let next = e(s + 1);
+                if next.is_some() && next.ts - entry.ts <= window {
                     c.converted += 1;
                 } else {
-                    if terminal >= e[s].ts {
+                    if terminal >= entry.ts {
                         c.lost += 1;
                     } else {
                         c.open += 1;
                     }
-                    if self.cfg.strict && direct[s + 2..].iter().any(Entry::is_some) {
+                    // In strict mode the entries are the direct events.
+                    if self.cfg.strict && (s + 2..stages).any(|j| e(j).is_some()) {
                         c.skipped += 1;
                     }
                 }
             }
         }
-        if e[0].is_some() {
-            let o = self.outcome_mut(e[0].rep, e[0].ts);
-            if e[stages - 1].is_some() {
+        let (first, last) = (e(0), e(stages - 1));
+        if first.is_some() {
+            let o = self.outcome_mut(first.rep, first.ts);
+            if last.is_some() {
                 o.reached += 1;
-            } else if terminal >= e[0].ts {
+            } else if terminal >= first.ts {
                 o.lost += 1;
             } else {
                 o.open += 1;
             }
         }
-        let last = e[stages - 1];
         if last.is_some() {
             let amount = deals.amount[d];
-            let cycle = e[0].is_some().then(|| (last.ts - e[0].ts) as f64 / MICROS_PER_DAY as f64);
+            let cycle =
+                first.is_some().then(|| (last.ts - first.ts) as f64 / MICROS_PER_DAY as f64);
             let o = self.outcome_mut(last.rep, last.ts);
             o.won += 1;
             if amount.0 != i64::MIN {
@@ -268,26 +257,31 @@ impl Tally {
         outcome: Option<&str>,
         personalized: Option<bool>,
     ) {
-        if self.touched.is_empty() && !self.entries.is_empty() {
-            let n = self.deal_ids.len();
+        if self.touched.is_empty() && !self.deals.is_empty() {
+            let n = self.deals.len();
             self.touched = vec![0; n];
             self.first_activity = vec![NONE_TS; n];
             self.first_call = vec![(NONE_TS, -1, None); n];
         }
-        let Some(d) = self.deal_ids.get(deal) else {
+        let Some(d) = self.deals.ids.get(deal) else {
             self.activities_unmatched += 1;
             return;
         };
         let d = d as usize;
         let stages = self.stages;
-        let e = &self.entries[d * stages..(d + 1) * stages];
-        let Some(first_entered) = e.iter().position(Entry::is_some) else {
+        let deals = &self.deals;
+        let Some(first_entered) = (0..stages).find(|&s| deals.entry(d, s).is_some()) else {
             self.activities_unmatched += 1;
             return;
         };
-        let s =
-            (0..stages).rev().find(|&s| e[s].is_some() && e[s].ts <= ts).unwrap_or(first_entered);
-        let entry = e[s];
+        let s = (0..stages)
+            .rev()
+            .find(|&s| {
+                let e = deals.entry(d, s);
+                e.is_some() && e.ts <= ts
+            })
+            .unwrap_or(first_entered);
+        let entry = deals.entry(d, s);
         let idx = self.cell_idx(entry.rep, self.p_idx(entry.ts), s);
         let kind_id = self.types.intern(&kind.trim().to_lowercase()) as u16;
         *self.mix.entry((idx as u32, kind_id)).or_insert(0) += 1;
@@ -318,9 +312,8 @@ impl Tally {
         if self.touched.is_empty() {
             return;
         }
-        let stages = self.stages;
-        for d in 0..self.deal_ids.len() {
-            let e0 = self.entries[d * stages];
+        for d in 0..self.deals.len() {
+            let e0 = self.deals.entry(d, 0);
             if !e0.is_some() {
                 continue;
             }
@@ -515,7 +508,7 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 };
                 let mut mix_s: Vec<(&str, u64)> = (0..n_types)
                     .filter(|&ty| mix[s * n_types + ty] > 0)
-                    .map(|ty| (&*t.types.names[ty], mix[s * n_types + ty]))
+                    .map(|ty| (t.types.str(ty as u32), mix[s * n_types + ty]))
                     .collect();
                 mix_s.sort();
                 let mix_s: Vec<String> = mix_s.iter().map(|(ty, n)| format!("{ty}={n}")).collect();
