@@ -18,6 +18,7 @@ const BASE_CONTACTS: [f64; 4] = [2.5, 3.5, 2.5, 2.0];
 pub const WEAK_FACTOR: f64 = 0.5;
 /// Which transition the seed's three causes belong to (case → proposal).
 pub const CAUSE_TRANSITION: usize = 1;
+const ACTIVITY_STREAM: u64 = 0xAC71_u64 << 48;
 pub const CAUSES: [&str; 3] =
     ["insufficient-contacts", "no-individual-response", "no-first-contact-trust"];
 
@@ -274,6 +275,9 @@ pub fn simulate(cfg: &SimConfig, org: &Org, sink: &mut dyn SimSink) -> anyhow::R
                 simulate_deal(cfg, rep, &team, t0, end, &mut rng, &mut ids, sink)?;
             }
             if cfg.activities {
+                // Activities draw from their own stream, so that the events do not depend on
+                // whether activities are written.
+                let mut rng = Rng::fork(cfg.seed ^ ACTIVITY_STREAM, ((r as u64 + 1) << 16) | month as u64);
                 for _ in 0..rng.poisson(2.0) {
                     let ts = seconds(lo + (rng.uniform() * (hi - lo) as f64) as i64);
                     let id = ids.next_activity();
@@ -383,7 +387,8 @@ fn simulate_deal(
         }
     }
     if cfg.activities {
-        deal_activities(cfg, &deal_id, &path, closed_at, end, rng, ids, sink)?;
+        let mut rng = Rng::fork(cfg.seed ^ ACTIVITY_STREAM, ids.deal);
+        deal_activities(cfg, &deal_id, &path, closed_at, end, &mut rng, ids, sink)?;
     }
     Ok(())
 }

@@ -44,6 +44,10 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         assert_eq!(read(&s, &format!("pa/{f}")), read(&s, &format!("pb/{f}")), "{f}");
     }
     assert_ne!(read(&s, "a/events.csv"), read(&s, "c/events.csv"));
+    let mut no_acts = SMALL.to_vec();
+    no_acts.extend(["--seed", "3", "--no-activities"]);
+    generate(&s, "n", &no_acts);
+    assert_eq!(read(&s, "a/events.csv"), read(&s, "n/events.csv"), "events do not depend on activities");
 }
 
 /// Sums a rep's cohort counts of one transition over the mature months.
