@@ -277,7 +277,8 @@ pub fn simulate(cfg: &SimConfig, org: &Org, sink: &mut dyn SimSink) -> anyhow::R
             if cfg.activities {
                 // Activities draw from their own stream, so that the events do not depend on
                 // whether activities are written.
-                let mut rng = Rng::fork(cfg.seed ^ ACTIVITY_STREAM, ((r as u64 + 1) << 16) | month as u64);
+                let mut rng =
+                    Rng::fork(cfg.seed ^ ACTIVITY_STREAM, ((r as u64 + 1) << 16) | month as u64);
                 for _ in 0..rng.poisson(2.0) {
                     let ts = seconds(lo + (rng.uniform() * (hi - lo) as f64) as i64);
                     let id = ids.next_activity();

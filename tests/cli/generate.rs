@@ -47,7 +47,11 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let mut no_acts = SMALL.to_vec();
     no_acts.extend(["--seed", "3", "--no-activities"]);
     generate(&s, "n", &no_acts);
-    assert_eq!(read(&s, "a/events.csv"), read(&s, "n/events.csv"), "events do not depend on activities");
+    assert_eq!(
+        read(&s, "a/events.csv"),
+        read(&s, "n/events.csv"),
+        "events do not depend on activities"
+    );
 }
 
 /// Sums a rep's cohort counts of one transition over the mature months.
