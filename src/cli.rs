@@ -48,6 +48,7 @@ pub enum Command {
     Init(InitArgs),
     Generate(GenerateArgs),
     Funnel(FunnelArgs),
+    Diagnose(DiagnoseArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -118,7 +119,7 @@ pub struct GenerateArgs {
     /// Share of reps with a planted weakness.
     #[arg(long, default_value_t = 0.5)]
     pub weak_share: f64,
-    /// Share of reps who join late (in the last third of the months), so have little data.
+    /// Share of reps who join late (one or two months before the last three), so have little data.
     #[arg(long, default_value_t = 0.0)]
     pub late_share: f64,
     /// Do not write activities.
@@ -195,4 +196,62 @@ pub struct FunnelArgs {
     /// Count only stages a deal has its own event for; report skipped transitions.
     #[arg(long)]
     pub strict_stages: bool,
+}
+
+/// Which skill each rep should work on this month, why in numbers, and the hypotheses.
+///
+/// For each rep, over the period and the months before it (--lookback, default 3; immature
+/// cohorts are left out and listed): every lever (each step-up rate, new leads a month,
+/// activities per deal at each stage) against its benchmark (the playbook's policy: median of
+/// the peers' shrunk rates by default); the impact, in won deals a month, of reaching the
+/// benchmark with everything else unchanged; and the confidence, the posterior probability that
+/// the rep is really below it. The focus is the largest impact among the levers at least as
+/// sure as the playbook's threshold (0.8); when none is, the output says "no lever stands out"
+/// and names the largest gap as a suggestion. The playbook's rules then check their hypotheses
+/// for the focus against the activity indicators.
+///
+/// The default period is the latest month whose cohorts are mature (a 90-day window needs
+/// 90 days of data after the month).
+///
+/// Examples:
+///
+///   $ salescoach diagnose --events sample-data/events.csv --activities sample-data/activities.csv \
+///       --roster sample-data/roster.csv
+///
+///   $ salescoach funnel --events events.csv --activities activities.csv --roster roster.csv -f csv \
+///       | salescoach diagnose --funnel - --period 2026-03 -f json
+///
+///   $ salescoach diagnose --events events.csv --roster roster.csv --manager M001 -o team.csv
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DiagnoseArgs {
+    /// Events table (with --activities and --roster), or use --funnel.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "funnel",
+        conflicts_with = "funnel"
+    )]
+    pub events: Option<String>,
+    /// Activities table, for the hypotheses that read activity indicators.
+    #[arg(long, value_name = "FILE")]
+    pub activities: Option<String>,
+    /// Roster: rep names and managers.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<String>,
+    /// A funnel table written by `salescoach funnel` (monthly, cohort); `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub funnel: Option<String>,
+    /// Month to diagnose (YYYY-MM) [default: the latest month with mature cohorts].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+    /// Months of data per diagnosis [default: the playbook's, 3].
+    #[arg(long, value_name = "N")]
+    pub lookback: Option<u32>,
+    /// Only the reps under this manager (benchmarks stay company-wide).
+    #[arg(long, value_name = "ID")]
+    pub manager: Option<String>,
+    /// Date of the data's extract (with --events).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }

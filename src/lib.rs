@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod diagnosis;
 pub mod io;
 pub mod metrics;
 pub mod model;
@@ -57,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Init(args) => commands::init::run(&global, args),
         Command::Generate(args) => commands::generate::run(&global, args),
         Command::Funnel(args) => commands::funnel::run(&global, args),
+        Command::Diagnose(args) => commands::diagnose::run(&global, args),
     }
 }

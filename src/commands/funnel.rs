@@ -9,49 +9,11 @@ use crate::metrics::deals::Deals;
 use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
 use crate::model::playbook::{Playbook, StageCode};
 use crate::model::roster::Roster;
-use crate::model::tables::{Column, Kind, TableKind, act, col, ev};
+use crate::model::tables::{FUNNEL_COLUMNS, TableKind, act, column_index, ev};
 use crate::model::time::{Micros, parse_cli_instant};
 use anyhow::{Result, bail};
 use rustc_hash::FxHashMap;
 use std::io::Write;
-
-/// The funnel table's columns (see schemas/funnel.schema.json).
-pub const FUNNEL_COLUMNS: &[Column] = &[
-    col("level", Kind::String, true),
-    col("group_id", Kind::String, true),
-    col("group_name", Kind::String, false),
-    col("parent_id", Kind::String, false),
-    col("period", Kind::String, true),
-    col("from_stage", Kind::String, true),
-    col("to_stage", Kind::String, true),
-    col("method", Kind::String, true),
-    col("window_days", Kind::Integer, true),
-    col("entered", Kind::Integer, true),
-    col("converted", Kind::Integer, true),
-    col("lost", Kind::Integer, false),
-    col("open", Kind::Integer, false),
-    col("skipped", Kind::Integer, true),
-    col("rate", Kind::Number, false),
-    col("rate_low", Kind::Number, false),
-    col("rate_high", Kind::Number, false),
-    col("rate_shrunk", Kind::Number, false),
-    col("prior_alpha", Kind::Number, false),
-    col("prior_beta", Kind::Number, false),
-    col("level_median", Kind::Number, false),
-    col("mature", Kind::Boolean, true),
-    col("activities", Kind::Integer, false),
-    col("activities_per_deal", Kind::Number, false),
-    col("touched_share", Kind::Number, false),
-    col("personalized_share", Kind::Number, false),
-    col("activity_mix", Kind::String, false),
-    col("first_activity_hours_median", Kind::Number, false),
-    col("first_call_connected_share", Kind::Number, false),
-    col("first_call_duration_median_s", Kind::Number, false),
-    col("won", Kind::Integer, false),
-    col("won_amount", Kind::Decimal, false),
-    col("avg_deal_size", Kind::Decimal, false),
-    col("cycle_days_median", Kind::Number, false),
-];
 
 /// The checked inputs of one funnel run.
 pub struct FunnelInputs {
@@ -420,6 +382,77 @@ fn report_problems(stats: &ScanStats, err: &mut dyn Write) {
             stats.rejected - 5
         );
     }
+}
+
+/// Reads a funnel table written by `salescoach funnel` (CSV, Parquet, JSON) back into rows.
+pub fn read_funnel(
+    source: &Source,
+    format: Option<Format>,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<FunnelRow>> {
+    let c = |name| column_index(FUNNEL_COLUMNS, name);
+    let mut rows = Vec::new();
+    let stats = scan(source, format, TableKind::Funnel, tz, &mut |row| {
+        let parsed = (|| -> Result<FunnelRow, Problem> {
+            let text = |name| Ok::<_, Problem>(row.str(c(name))?.map(str::to_string));
+            let count = |name| Ok::<_, Problem>(row.int(c(name))?.map(|v| v as u64));
+            let method = match row.required_str(c("method"))? {
+                "flow" => funnel::Method::Flow,
+                _ => funnel::Method::Cohort,
+            };
+            Ok(FunnelRow {
+                level: row.required_str(c("level"))?.to_string(),
+                group_id: row.required_str(c("group_id"))?.to_string(),
+                group_name: text("group_name")?.unwrap_or_default(),
+                parent_id: text("parent_id")?,
+                period: row.required_str(c("period"))?.to_string(),
+                from_stage: row.required_str(c("from_stage"))?.to_string(),
+                to_stage: row.required_str(c("to_stage"))?.to_string(),
+                method,
+                window_days: count("window_days")?.unwrap_or(0) as u32,
+                entered: count("entered")?.unwrap_or(0),
+                converted: count("converted")?.unwrap_or(0),
+                lost: count("lost")?,
+                open: count("open")?,
+                skipped: count("skipped")?.unwrap_or(0),
+                rate: row.float(c("rate"))?,
+                rate_low: row.float(c("rate_low"))?,
+                rate_high: row.float(c("rate_high"))?,
+                rate_shrunk: row.float(c("rate_shrunk"))?,
+                prior_alpha: row.float(c("prior_alpha"))?,
+                prior_beta: row.float(c("prior_beta"))?,
+                level_median: row.float(c("level_median"))?,
+                mature: row.bool(c("mature"))?.unwrap_or(false),
+                activities: count("activities")?,
+                activities_per_deal: row.float(c("activities_per_deal"))?,
+                touched_share: row.float(c("touched_share"))?,
+                personalized_share: row.float(c("personalized_share"))?,
+                activity_mix: text("activity_mix")?,
+                first_activity_hours_median: row.float(c("first_activity_hours_median"))?,
+                first_call_connected_share: row.float(c("first_call_connected_share"))?,
+                first_call_duration_median_s: row.float(c("first_call_duration_median_s"))?,
+                won: count("won")?,
+                won_amount: row.decimal(c("won_amount"))?,
+                avg_deal_size: row.decimal(c("avg_deal_size"))?,
+                cycle_days_median: row.float(c("cycle_days_median"))?,
+            })
+        })();
+        match parsed {
+            Ok(r) => {
+                rows.push(r);
+                Verdict::Keep
+            }
+            Err(p) => Verdict::Reject(p),
+        }
+    })?;
+    if let Some(p) = stats.problems.first() {
+        return Err(crate::DataError::new(format!(
+            "{} of {} funnel rows could not be read; first: {p}",
+            stats.rejected, stats.read
+        ))
+        .into());
+    }
+    Ok(rows)
 }
 
 pub fn write_rows(rows: &[FunnelRow], dest: &Dest, format: Format) -> Result<()> {

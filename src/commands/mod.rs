@@ -1,5 +1,6 @@
 //! One module per subcommand, each with one entry function `run`.
 
+pub mod diagnose;
 pub mod funnel;
 pub mod generate;
 pub mod init;

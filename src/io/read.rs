@@ -10,8 +10,8 @@ use crate::model::tables::{Column, Kind, TableKind};
 use crate::model::time::{Micros, Offset, localize, parse_iso};
 use anyhow::{Context, Result, bail};
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, TimeUnit};
 use chrono_tz::Tz;
@@ -98,6 +98,7 @@ pub struct Ctx {
 
 enum ArrowCol {
     Str(StringArray),
+    F64(Float64Array),
     Ts(TimestampMicrosecondArray),
     Dec(Decimal128Array, u32),
     Int(Int64Array),
@@ -220,6 +221,19 @@ impl<'a> Row<'a> {
             Ok(v) if v < 0 => Err(problem(c, "constraint-error", "must not be negative", s)),
             Ok(v) => Ok(Some(v)),
             Err(_) => Err(problem(c, "type-error", "not an integer", s)),
+        }
+    }
+
+    pub fn float(&self, c: usize) -> Result<Option<f64>, Problem> {
+        if let Cells::Arrow { cols, i } = &self.cells
+            && let Some(ArrowCol::F64(a)) = &cols[c]
+        {
+            return Ok(a.is_valid(*i).then(|| a.value(*i)));
+        }
+        let Some(s) = self.str(c)? else { return Ok(None) };
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(problem(c, "type-error", "not a number", s)),
         }
     }
 
@@ -411,7 +425,10 @@ fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {
             let a = cast(array, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
             ArrowCol::Ts(a.as_primitive().clone())
         }
-        Kind::Decimal | Kind::Number if dt.is_numeric() => {
+        Kind::Number if dt.is_numeric() => {
+            ArrowCol::F64(cast(array, &DataType::Float64)?.as_primitive().clone())
+        }
+        Kind::Decimal if dt.is_numeric() => {
             let a = cast(array, &DataType::Decimal128(38, 6))?;
             ArrowCol::Dec(a.as_primitive().clone(), 6)
         }

@@ -86,6 +86,128 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
 }
 
+/// ln Γ(x) for x > 0 (Lanczos approximation, |error| < 2e-10).
+pub fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 6] = [
+        76.180_091_729_471_46,
+        -86.505_320_329_416_77,
+        24.014_098_240_830_91,
+        -1.231_739_572_450_155,
+        0.001_208_650_973_866_179,
+        -0.000_005_395_239_384_953,
+    ];
+    let tmp = x + 5.5 - (x + 0.5) * (x + 5.5).ln();
+    let mut ser = 1.000_000_000_190_015;
+    for (j, g) in G.iter().enumerate() {
+        ser += g / (x + 1.0 + j as f64);
+    }
+    -tmp + (2.506_628_274_631_000_5 * ser / x).ln()
+}
+
+/// The regularized incomplete beta function I_x(a, b): the CDF of Beta(a, b) at x.
+pub fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        (ln_front.exp() * beta_fraction(x, a, b) / a).clamp(0.0, 1.0)
+    } else {
+        (1.0 - ln_front.exp() * beta_fraction(1.0 - x, b, a) / b).clamp(0.0, 1.0)
+    }
+}
+
+/// Lentz's continued fraction for the incomplete beta function.
+fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=300 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        d = if d.abs() < TINY { TINY } else { d };
+        c = 1.0 + aa / c;
+        c = if c.abs() < TINY { TINY } else { c };
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        d = if d.abs() < TINY { TINY } else { d };
+        c = 1.0 + aa / c;
+        c = if c.abs() < TINY { TINY } else { c };
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-12 {
+            break;
+        }
+    }
+    h
+}
+
+/// The regularized lower incomplete gamma P(a, x): the CDF of Gamma(shape a, rate 1) at x.
+pub fn gamma_cdf(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let ln_front = -x + a * x.ln() - ln_gamma(a);
+    if x < a + 1.0 {
+        let (mut sum, mut term, mut ap) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..1000 {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-14 {
+                break;
+            }
+        }
+        (sum * ln_front.exp()).clamp(0.0, 1.0)
+    } else {
+        const TINY: f64 = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / TINY;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..1000 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            d = if d.abs() < TINY { TINY } else { d };
+            c = b + an / c;
+            c = if c.abs() < TINY { TINY } else { c };
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-14 {
+                break;
+            }
+        }
+        (1.0 - ln_front.exp() * h).clamp(0.0, 1.0)
+    }
+}
+
+/// A quantile by linear interpolation between order statistics (q in [0, 1]).
+pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let pos = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(values[lo] + (values[hi] - values[lo]) * (pos - lo as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +243,27 @@ mod tests {
         assert_eq!(few.alpha + few.beta, MIN_STRENGTH);
         let none = fit_beta(&[(0, 0)]);
         assert_eq!(none, BetaPrior { alpha: 1.0, beta: 1.0 });
+    }
+
+    #[test]
+    fn beta_and_gamma_cdfs_hand_checked() {
+        // Beta(1, 1) is uniform; Beta(2, 1) has CDF x².
+        assert!((beta_cdf(0.3, 1.0, 1.0) - 0.3).abs() < 1e-9);
+        assert!((beta_cdf(0.5, 2.0, 1.0) - 0.25).abs() < 1e-9);
+        // Beta(2, 3) at 0.4: 1 - (1-x)^4 - 4x(1-x)^3 = 0.5248.
+        assert!((beta_cdf(0.4, 2.0, 3.0) - 0.5248).abs() < 1e-9);
+        assert!((beta_cdf(0.5, 40.0, 40.0) - 0.5).abs() < 1e-9);
+        // Gamma(1) is exponential: 1 - e^-x; Gamma(2): 1 - e^-x (1 + x).
+        assert!((gamma_cdf(1.0, 0.7) - (1.0 - (-0.7f64).exp())).abs() < 1e-9);
+        assert!((gamma_cdf(2.0, 3.0) - (1.0 - (-3.0f64).exp() * 4.0)).abs() < 1e-9);
+        assert!((gamma_cdf(50.0, 50.0) - 0.518_8).abs() < 1e-3);
+        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn quantiles() {
+        assert_eq!(quantile(&mut [1.0, 2.0, 3.0, 4.0, 5.0], 0.75), Some(4.0));
+        assert_eq!(quantile(&mut [1.0, 2.0], 0.5), Some(1.5));
     }
 
     #[test]

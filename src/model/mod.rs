@@ -2,6 +2,7 @@
 
 pub mod playbook;
 pub mod roster;
+pub mod rules;
 pub mod schema;
 pub mod tables;
 pub mod time;

@@ -1,6 +1,7 @@
 //! The playbook: one TOML file holding a sales organisation's method (funnel stages, aliases,
 //! windows, level names), checked when it loads so that a mistake fails before any data is read.
 
+use crate::model::rules::{DiagnosisSettings, Rule};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -19,6 +20,10 @@ struct RawPlaybook {
     aliases: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     levels: BTreeMap<String, String>,
+    #[serde(default)]
+    diagnosis: DiagnosisSettings,
+    #[serde(default)]
+    rules: Vec<Rule>,
 }
 
 fn default_tz() -> String {
@@ -57,6 +62,8 @@ pub struct Playbook {
     pub display: BTreeMap<String, BTreeMap<String, String>>,
     /// Role label (lower-case) to level name.
     pub levels: HashMap<String, String>,
+    pub diagnosis: DiagnosisSettings,
+    pub rules: Vec<Rule>,
     /// Lower-cased, trimmed spelling to stage code.
     aliases: HashMap<String, StageCode>,
 }
@@ -149,7 +156,33 @@ impl Playbook {
             windows[i] = *days;
         }
         let levels = raw.levels.into_iter().map(|(k, v)| (normalize(&k), v)).collect();
+        let d = &raw.diagnosis;
+        if !(0.5..1.0).contains(&d.confidence) {
+            bail!(
+                "{origin}{}: key `diagnosis.confidence`: expected a probability in [0.5, 1), found {}",
+                at("confidence"),
+                d.confidence
+            );
+        }
+        if d.lookback == 0 {
+            bail!(
+                "{origin}{}: key `diagnosis.lookback`: expected at least 1 month",
+                at("lookback")
+            );
+        }
+        let levers = crate::model::rules::lever_ids(&f.stages);
+        for (lever, target) in &d.targets {
+            if !levers.contains(lever) || !(0.0..=1.0).contains(target) && lever.contains("->") {
+                bail!(
+                    "{origin}{}: key `diagnosis.targets.\"{lever}\"`: expected a known lever with a rate in [0, 1]",
+                    at(lever)
+                );
+            }
+        }
+        crate::model::rules::validate(&raw.rules, &f.stages, origin, text)?;
         Ok(Playbook {
+            diagnosis: raw.diagnosis,
+            rules: raw.rules,
             timezone,
             stages: f.stages,
             terminal: f.terminal,

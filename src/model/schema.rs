@@ -12,6 +12,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("activities", include_str!("../../schemas/activities.schema.json")),
     ("roster", include_str!("../../schemas/roster.schema.json")),
     ("funnel", include_str!("../../schemas/funnel.schema.json")),
+    ("diagnosis", include_str!("../../schemas/diagnosis.schema.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -47,6 +47,7 @@ pub enum TableKind {
     Events,
     Activities,
     Roster,
+    Funnel,
 }
 
 impl TableKind {
@@ -55,6 +56,7 @@ impl TableKind {
             TableKind::Events => EVENT_COLUMNS,
             TableKind::Activities => ACTIVITY_COLUMNS,
             TableKind::Roster => ROSTER_COLUMNS,
+            TableKind::Funnel => FUNNEL_COLUMNS,
         }
     }
 
@@ -63,6 +65,7 @@ impl TableKind {
             TableKind::Events => "events",
             TableKind::Activities => "activities",
             TableKind::Roster => "roster",
+            TableKind::Funnel => "funnel",
         }
     }
 }
@@ -119,6 +122,50 @@ pub mod ros {
     pub const NAME: usize = 1;
     pub const ROLE: usize = 2;
     pub const REPORTS_TO: usize = 3;
+}
+
+/// The funnel table's columns (see schemas/funnel.schema.json), written by `funnel` and read
+/// back by `diagnose --funnel`.
+pub const FUNNEL_COLUMNS: &[Column] = &[
+    col("level", Kind::String, true),
+    col("group_id", Kind::String, true),
+    col("group_name", Kind::String, false),
+    col("parent_id", Kind::String, false),
+    col("period", Kind::String, true),
+    col("from_stage", Kind::String, true),
+    col("to_stage", Kind::String, true),
+    col("method", Kind::String, true),
+    col("window_days", Kind::Integer, true),
+    col("entered", Kind::Integer, true),
+    col("converted", Kind::Integer, true),
+    col("lost", Kind::Integer, false),
+    col("open", Kind::Integer, false),
+    col("skipped", Kind::Integer, true),
+    col("rate", Kind::Number, false),
+    col("rate_low", Kind::Number, false),
+    col("rate_high", Kind::Number, false),
+    col("rate_shrunk", Kind::Number, false),
+    col("prior_alpha", Kind::Number, false),
+    col("prior_beta", Kind::Number, false),
+    col("level_median", Kind::Number, false),
+    col("mature", Kind::Boolean, true),
+    col("activities", Kind::Integer, false),
+    col("activities_per_deal", Kind::Number, false),
+    col("touched_share", Kind::Number, false),
+    col("personalized_share", Kind::Number, false),
+    col("activity_mix", Kind::String, false),
+    col("first_activity_hours_median", Kind::Number, false),
+    col("first_call_connected_share", Kind::Number, false),
+    col("first_call_duration_median_s", Kind::Number, false),
+    col("won", Kind::Integer, false),
+    col("won_amount", Kind::Decimal, false),
+    col("avg_deal_size", Kind::Decimal, false),
+    col("cycle_days_median", Kind::Number, false),
+];
+
+/// The index of a column by name, for the wide output tables.
+pub fn column_index(columns: &[Column], name: &str) -> usize {
+    columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"))
 }
 
 /// One row of the roster.

@@ -173,9 +173,10 @@ fn rep_profile(
     let mut personal_share = inv_logit(logit(0.6) + 0.3 * rng.normal());
     let mut first_call_s = 420.0 * (0.15 * rng.normal()).exp();
     let mut first_call_connect = inv_logit(logit(0.8) + 0.3 * rng.normal());
-    let join_month = if cfg.months >= 3 && rng.chance(cfg.late_share) {
-        let first_late = cfg.months - cfg.months / 3;
-        first_late + rng.below((cfg.months - first_late) as u64) as u32
+    // Late joiners start one or two months before the last three, so that they have a little
+    // mature data (90-day cohorts) when the latest mature month is diagnosed.
+    let join_month = if cfg.months >= 5 && rng.chance(cfg.late_share) {
+        cfg.months - 4 - rng.below(2) as u32
     } else {
         0
     };

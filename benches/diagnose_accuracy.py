@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Scores `salescoach diagnose` against the weaknesses `salescoach generate` planted.
+
+Prints three figures side by side, over the reps with a planted weakness:
+  ours     the share whose diagnosed lever is the planted one (the focus; also shown: the focus
+           or, when no lever stands out, the suggestion);
+  naive    the same for the largest relative gap between the raw rate and the peers' median
+           (or lead volume): what a person reading a CRM dashboard does;
+  ceiling  the same for the Bayes-optimal classifier that knows the generator's parameters
+           and picks the most likely planted lever from the same funnel counts.
+And, for reps with a planted case -> proposal cause whose diagnosed lever is case -> proposal,
+the share whose first hypothesis is the planted cause.
+
+    python3 benches/diagnose_accuracy.py                  # 200 reps, a quarter joining late
+    python3 benches/diagnose_accuracy.py --seeds 1 2 3    # several organisations
+"""
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The generator's parameters (src/sim/mod.rs).
+BASE_RATES = [0.40, 0.50, 0.60, 0.45]
+RATE_SD = 0.25
+LEADS_SD = 0.15
+WEAK = 0.5
+STAGES = ["lead", "case", "proposal", "quote", "won"]
+LEVERS = [f"{a}->{b}" for a, b in zip(STAGES, STAGES[1:])] + ["volume:lead"]
+
+# Standard-normal quadrature nodes for the reps' random effects.
+GRID = [-5 + i * 0.125 for i in range(81)]
+WEIGHTS = [math.exp(-z * z / 2) for z in GRID]
+WSUM = sum(WEIGHTS)
+
+
+def run(args, **kw):
+    p = subprocess.run(args, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{p.stderr}")
+    return p.stdout
+
+
+def logit(p):
+    return math.log(p / (1 - p))
+
+
+def inv_logit(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def log_marginal_binomial(k, n, base, weak):
+    """log ∫ Binom(k | n, p(z)) φ(z) dz without the binomial coefficient (same for all levers)."""
+    if n == 0:
+        return 0.0
+    terms = []
+    for z, w in zip(GRID, WEIGHTS):
+        p = inv_logit(logit(base) + RATE_SD * z) * (WEAK if weak else 1.0)
+        terms.append(math.log(w / WSUM) + k * math.log(p) + (n - k) * math.log(1 - p))
+    m = max(terms)
+    return m + math.log(sum(math.exp(t - m) for t in terms))
+
+
+def log_marginal_poisson(counts, mean_leads, weak):
+    if not counts:
+        return 0.0
+    total, months = sum(counts), len(counts)
+    terms = []
+    for z, w in zip(GRID, WEIGHTS):
+        lam = mean_leads * math.exp(LEADS_SD * z) * (WEAK if weak else 1.0)
+        terms.append(math.log(w / WSUM) + total * math.log(lam) - months * lam)
+    m = max(terms)
+    return m + math.log(sum(math.exp(t - m) for t in terms))
+
+
+def ceiling(k, n, lead_counts, mean_leads):
+    """The most likely planted lever given the counts, under the generator's model."""
+    best, best_ll = None, -math.inf
+    for planted in LEVERS:
+        ll = 0.0
+        for t in range(4):
+            ll += log_marginal_binomial(k[t], n[t], BASE_RATES[t], planted == LEVERS[t])
+        ll += log_marginal_poisson(lead_counts, mean_leads, planted == "volume:lead")
+        if ll > best_ll:
+            best, best_ll = planted, ll
+    return best
+
+
+def median(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def score(binary, seed, args, tmp):
+    out = os.path.join(tmp, f"s{seed}")
+    truth_path = os.path.join(out, "truth.csv")
+    run([binary, "generate", "--out", out, "--seed", str(seed), "--directors", str(args.directors),
+         "--managers", str(args.managers), "--reps", str(args.reps), "--months", str(args.months),
+         "--leads", str(args.leads), "--late-share", str(args.late_share), "--weak-share", "0.6",
+         "--truth", truth_path, "-q"])
+    funnel = run([binary, "funnel", "--events", f"{out}/events.csv", "--activities",
+                  f"{out}/activities.csv", "--roster", f"{out}/roster.csv", "--by", "rep", "-f", "csv", "-q"])
+    funnel_path = os.path.join(out, "funnel.csv")
+    with open(funnel_path, "w") as f:
+        f.write(funnel)
+    diag = json.loads(run([binary, "diagnose", "--funnel", funnel_path, "--lookback", str(args.lookback),
+                           "-f", "json", "-q"]))
+    truth = {r["rep_id"]: r for r in csv.DictReader(open(truth_path))}
+    window = {diag[0]["window_from"], diag[0]["window_to"]} if diag else set()
+    lo, hi = diag[0]["window_from"], diag[0]["window_to"]
+    rows = [r for r in csv.DictReader(io.StringIO(funnel)) if lo <= r["period"] <= hi]
+    # Per rep: mature counts per transition, and leads per active month.
+    k, n, leads = {}, {}, {}
+    for r in rows:
+        rep = r["group_id"]
+        k.setdefault(rep, [0] * 4)
+        n.setdefault(rep, [0] * 4)
+        if r["from_stage"] == "lead" and r["to_stage"] == "case" and int(r["entered"]) > 0:
+            leads.setdefault(rep, []).append(int(r["entered"]))
+        if r["to_stage"] == "won" and r["from_stage"] == "lead":
+            continue
+        t = STAGES.index(r["from_stage"])
+        if r["mature"] == "true":
+            k[rep][t] += int(r["converted"])
+            n[rep][t] += int(r["entered"])
+    raw = {rep: [k[rep][t] / n[rep][t] if n[rep][t] else None for t in range(4)] for rep in k}
+    medians = [median([raw[rep][t] for rep in raw if raw[rep][t] is not None]) for t in range(4)]
+    lead_rate = {rep: sum(v) / len(v) for rep, v in leads.items()}
+    lead_median = median(list(lead_rate.values()))
+    counts = {"planted": 0, "ours": 0, "ours_named": 0, "naive": 0, "ceiling": 0,
+              "cause": 0, "cause_first": 0}
+    for d in diag:
+        rep = d["rep_id"]
+        planted = truth[rep]["planted_lever"]
+        if not planted or rep not in k:
+            continue
+        counts["planted"] += 1
+        named = d["focus"] or d["suggestion"]
+        counts["ours"] += d["focus"] == planted
+        counts["ours_named"] += named == planted
+        gaps = {LEVERS[t]: (medians[t] - raw[rep][t]) / medians[t]
+                for t in range(4) if raw[rep][t] is not None and medians[t]}
+        if rep in lead_rate and lead_median:
+            gaps["volume:lead"] = (lead_median - lead_rate[rep]) / lead_median
+        counts["naive"] += max(gaps, key=gaps.get) == planted if gaps else 0
+        counts["ceiling"] += ceiling(k[rep], n[rep], leads.get(rep, []), args.leads) == planted
+        cause = truth[rep]["planted_cause"]
+        if cause and named == "case->proposal":
+            counts["cause"] += 1
+            supported = [h["id"] for h in d["hypotheses"] if h["status"] == "supported"]
+            counts["cause_first"] += bool(supported) and supported[0] == cause
+    return counts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--directors", type=int, default=2)
+    ap.add_argument("--managers", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--months", type=int, default=9)
+    ap.add_argument("--leads", type=float, default=60)
+    ap.add_argument("--late-share", type=float, default=0.25)
+    ap.add_argument("--lookback", type=int, default=3)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "salescoach"))
+    args = ap.parse_args()
+    if args.bin.endswith(os.path.join("release", "salescoach")):
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    total = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for key, v in score(args.bin, seed, args, tmp).items():
+                total[key] = total.get(key, 0) + v
+    p = total["planted"]
+    ours, named, naive, ceil = (total[x] / p for x in ["ours", "ours_named", "naive", "ceiling"])
+    print(f"reps with a planted weakness: {p} ({args.directors * args.managers * args.reps} reps per "
+          f"organisation, {len(args.seeds)} organisation(s), {args.late_share:.0%} joining late, "
+          f"lookback {args.lookback})")
+    print(f"{'ours (focus)':<28}{ours:>7.1%}")
+    print(f"{'ours (focus or suggestion)':<28}{named:>7.1%}")
+    print(f"{'naive (largest raw gap)':<28}{naive:>7.1%}")
+    print(f"{'ceiling (Bayes-optimal)':<28}{ceil:>7.1%}")
+    print(f"ours / ceiling: {ours / ceil:.2f} (focus), {named / ceil:.2f} (focus or suggestion)")
+    if total["cause"]:
+        print(f"planted case->proposal cause ranked first: {total['cause_first']}/{total['cause']} "
+              f"= {total['cause_first'] / total['cause']:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,721 @@
+//! Skill diagnosis: for each rep, the lever that would add the most won deals, with the
+//! benchmark, the confidence that the rep is really below it, and the rule-based hypotheses.
+//!
+//! Input is the rep level of the funnel table (monthly cohorts), so that `diagnose` runs the
+//! same way from events or from a funnel file.
+
+pub mod rules;
+
+use crate::metrics::funnel::{FunnelRow, Method};
+use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, gamma_cdf, median, quantile};
+use crate::model::playbook::Playbook;
+use crate::model::rules::BenchmarkPolicy;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a lever acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeverKind {
+    /// The step-up rate out of stage `i`.
+    Transition(usize),
+    /// New leads a month.
+    LeadVolume,
+    /// Activities per deal at stage `i`.
+    ActivityVolume(usize),
+}
+
+/// One lever of one rep, with its numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lever {
+    pub id: String,
+    pub kind: LeverKind,
+    /// The rep's value: shrunk rate, shrunk leads a month, or activities per deal.
+    pub value: Option<f64>,
+    /// The raw value (converted / entered, leads / months, activities / deals).
+    pub raw: Option<f64>,
+    /// Successes and trials behind the value (converted and entered; leads and months;
+    /// activities and deals).
+    pub k: u64,
+    pub n: u64,
+    pub benchmark: Option<f64>,
+    /// Posterior probability that the rep's true value is below the benchmark.
+    pub confidence: Option<f64>,
+    /// Extra won deals a month if the lever reached its benchmark, the rest unchanged.
+    pub impact_won: f64,
+    pub impact_amount: Option<f64>,
+    /// For a transition: about how many more deals would make the confidence reach the
+    /// threshold, if the rate stayed where it is.
+    pub more_deals_needed: Option<u64>,
+}
+
+/// A hypothesis of the rules, checked against the rep's indicators.
+#[derive(Debug, Clone, Serialize)]
+pub struct HypothesisResult {
+    pub id: String,
+    pub title: String,
+    /// `supported`, `not_supported` or `not_checkable`.
+    pub status: &'static str,
+    pub strength: Option<f64>,
+    pub evidence: Option<String>,
+    /// For `not_checkable`: the columns the data lacks.
+    pub needs_columns: Vec<String>,
+    pub checks: Vec<String>,
+    pub questions: Vec<String>,
+}
+
+/// The diagnosis of one rep.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub rep_id: String,
+    pub rep_name: String,
+    pub manager_id: Option<String>,
+    pub period: String,
+    pub window_from: String,
+    pub window_to: String,
+    /// The lever to coach, when one stands out with enough confidence.
+    pub focus: Option<String>,
+    /// The largest-impact lever when none stands out (a low-confidence suggestion).
+    pub suggestion: Option<String>,
+    pub focus_rate: Option<f64>,
+    pub focus_raw_rate: Option<f64>,
+    pub benchmark: Option<f64>,
+    pub confidence: Option<f64>,
+    pub impact_won: Option<f64>,
+    pub impact_amount: Option<f64>,
+    pub deals: Option<u64>,
+    pub more_deals_needed: Option<u64>,
+    pub why: String,
+    pub hypotheses: Vec<HypothesisResult>,
+    /// Months left out because their cohorts were immature.
+    pub immature_left_out: Vec<String>,
+    pub levers: Vec<Lever>,
+    pub indicators: Indicators,
+    pub peer_indicators: Indicators,
+}
+
+impl Diagnosis {
+    /// The lever the worksheet is about: the focus, else the suggestion.
+    pub fn lever(&self) -> Option<&Lever> {
+        let id = self.focus.as_ref().or(self.suggestion.as_ref())?;
+        self.levers.iter().find(|l| &l.id == id)
+    }
+
+    pub fn supported_hypotheses(&self) -> Vec<&str> {
+        self.hypotheses.iter().filter(|h| h.status == "supported").map(|h| h.id.as_str()).collect()
+    }
+}
+
+/// The indicators rules read, for a rep or (as medians) for the peers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Indicators {
+    pub rate: BTreeMap<String, Option<f64>>,
+    pub contacts_per_deal: BTreeMap<String, Option<f64>>,
+    pub touched_share: BTreeMap<String, Option<f64>>,
+    pub personalized_share: BTreeMap<String, Option<f64>>,
+    pub leads_per_month: Option<f64>,
+    pub won_per_month: Option<f64>,
+    pub first_contact_hours: Option<f64>,
+    pub first_call_connected_share: Option<f64>,
+    pub first_call_duration_s: Option<f64>,
+    pub lead_won_rate: Option<f64>,
+}
+
+/// Sums of one rep's funnel rows over the window.
+#[derive(Debug, Clone, Default)]
+struct RepWindow {
+    rep_id: String,
+    rep_name: String,
+    manager_id: Option<String>,
+    /// Per transition: converted and entered over the mature months.
+    k: Vec<u64>,
+    n: Vec<u64>,
+    /// Per stage (mature months): activities, deals, touched deals, weights for shares.
+    activities: Vec<u64>,
+    deals: Vec<u64>,
+    touched: Vec<f64>,
+    personalized: Vec<(f64, f64)>,
+    leads: u64,
+    lead_months: u64,
+    active_months: u64,
+    mature_months: u64,
+    won: u64,
+    won_amount: f64,
+    won_with_amount: u64,
+    first_contact: (f64, f64),
+    first_call_connected: (f64, f64),
+    first_call_duration: (f64, f64),
+    immature: BTreeSet<String>,
+}
+
+fn weighted((sum, weight): (f64, f64)) -> Option<f64> {
+    (weight > 0.0).then(|| sum / weight)
+}
+
+fn add_weighted(acc: &mut (f64, f64), value: Option<f64>, weight: f64) {
+    if let Some(v) = value
+        && weight > 0.0
+    {
+        acc.0 += v * weight;
+        acc.1 += weight;
+    }
+}
+
+/// Options of one diagnosis run.
+#[derive(Debug, Clone)]
+pub struct DiagnoseOptions {
+    /// The period to diagnose (`2026-03`); default: the latest month with mature cohorts.
+    pub period: Option<String>,
+    pub lookback: u32,
+    /// Only reps under this manager (their peers stay company-wide).
+    pub manager: Option<String>,
+    /// Ancestors of each rep, when a roster is known (for `--manager` deeper than one level).
+    pub ancestors: BTreeMap<String, Vec<String>>,
+}
+
+/// The months of the window ending at `period`, oldest first.
+fn window(period: &str, lookback: u32) -> anyhow::Result<Vec<String>> {
+    use crate::model::time::{Period, PeriodKind};
+    let mut p = Period::parse(PeriodKind::Month, period)?;
+    let mut out = vec![p.label()];
+    for _ in 1..lookback {
+        p = p.prev();
+        out.push(p.label());
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The latest month whose first-transition cohorts are mature, else the latest month.
+pub fn default_period(rows: &[FunnelRow]) -> Option<String> {
+    let reps = rows.iter().filter(|r| r.level == "rep");
+    let mature = reps.clone().filter(|r| r.mature).map(|r| &r.period).max();
+    mature.or_else(|| reps.map(|r| &r.period).max()).cloned()
+}
+
+/// Diagnoses every rep in the rep level of a monthly cohort funnel.
+pub fn diagnose(
+    rows: &[FunnelRow],
+    playbook: &Playbook,
+    opts: &DiagnoseOptions,
+) -> anyhow::Result<Vec<Diagnosis>> {
+    if rows.iter().any(|r| r.method != Method::Cohort) {
+        anyhow::bail!("diagnose needs cohort rates; run funnel with --method cohort");
+    }
+    if rows.iter().any(|r| r.period.contains('W') || r.period.contains('Q')) {
+        anyhow::bail!("diagnose needs monthly periods; run funnel with --period month");
+    }
+    let Some(period) = opts.period.clone().or_else(|| default_period(rows)) else {
+        return Ok(Vec::new());
+    };
+    let months = window(&period, opts.lookback)?;
+    let stages = &playbook.stages;
+    let reps = gather(rows, stages, &months);
+    let ctx = Context::new(&reps, playbook);
+    let mut out = Vec::new();
+    for (i, rep) in reps.iter().enumerate() {
+        if let Some(m) = &opts.manager {
+            let under = rep.manager_id.as_ref() == Some(m)
+                || opts.ancestors.get(&rep.rep_id).is_some_and(|a| a.contains(m));
+            if !under {
+                continue;
+            }
+        }
+        out.push(ctx.diagnose_rep(i, &period, &months)?);
+    }
+    Ok(out)
+}
+
+fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWindow> {
+    let t = stages.len() - 1;
+    let stage_idx = |s: &str| stages.iter().position(|x| x == s);
+    let mut by_rep: BTreeMap<&str, RepWindow> = BTreeMap::new();
+    let mut active: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut first_lead: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut mature_months: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.level == "rep" && months.contains(&r.period)) {
+        let w = by_rep.entry(&r.group_id).or_insert_with(|| RepWindow {
+            rep_id: r.group_id.clone(),
+            rep_name: r.group_name.clone(),
+            manager_id: r.parent_id.clone(),
+            k: vec![0; t],
+            n: vec![0; t],
+            activities: vec![0; t],
+            deals: vec![0; t],
+            touched: vec![0.0; t],
+            personalized: vec![(0.0, 0.0); t],
+            ..Default::default()
+        });
+        let (Some(from), Some(to)) = (stage_idx(&r.from_stage), stage_idx(&r.to_stage)) else {
+            continue;
+        };
+        if r.entered > 0 || r.won.unwrap_or(0) > 0 {
+            active.entry(&r.group_id).or_default().insert(&r.period);
+        }
+        if from == 0 && to == t {
+            w.won += r.won.unwrap_or(0);
+            if let Some(a) = r.won_amount {
+                w.won_amount += a.to_string().parse::<f64>().unwrap_or(0.0);
+                w.won_with_amount += r.won.unwrap_or(0);
+            }
+            continue;
+        }
+        if to != from + 1 {
+            continue;
+        }
+        if from == 0 {
+            w.leads += r.entered;
+            if r.entered > 0 {
+                let first = first_lead.entry(&r.group_id).or_insert(&r.period);
+                if r.period.as_str() < *first {
+                    *first = &r.period;
+                }
+            }
+        }
+        if !r.mature {
+            if r.entered > 0 {
+                w.immature.insert(r.period.clone());
+            }
+            continue;
+        }
+        mature_months.entry(&r.group_id).or_default().insert(&r.period);
+        w.k[from] += r.converted;
+        w.n[from] += r.entered;
+        if let Some(a) = r.activities {
+            w.activities[from] += a;
+            w.deals[from] += r.entered;
+            w.touched[from] += r.touched_share.unwrap_or(0.0) * r.entered as f64;
+            let mut p = w.personalized[from];
+            add_weighted(&mut p, r.personalized_share, a as f64);
+            w.personalized[from] = p;
+        }
+        if from == 0 {
+            let weight = r.entered as f64;
+            add_weighted(&mut w.first_contact, r.first_activity_hours_median, weight);
+            add_weighted(&mut w.first_call_connected, r.first_call_connected_share, weight);
+            add_weighted(&mut w.first_call_duration, r.first_call_duration_median_s, weight);
+        }
+    }
+    for (id, w) in by_rep.iter_mut() {
+        // A rep's lead months run from their first lead in the window to its end, so that a
+        // rep who joined mid-window is not read as having had no leads before.
+        w.lead_months = first_lead
+            .get(id)
+            .map_or(0, |f| months.iter().filter(|m| m.as_str() >= *f).count() as u64);
+        w.active_months = active.get(id).map_or(0, |m| m.len() as u64);
+        w.mature_months = mature_months.get(id).map_or(0, |m| m.len() as u64);
+    }
+    by_rep.into_values().filter(|w| w.active_months > 0).collect()
+}
+
+/// Company-wide fits shared by every rep's diagnosis.
+struct Context<'a> {
+    reps: &'a [RepWindow],
+    playbook: &'a Playbook,
+    priors: Vec<BetaPrior>,
+    /// Shrunk rate per rep per transition.
+    shrunk: Vec<Vec<f64>>,
+    /// Gamma prior (shape, rate) of leads per month.
+    lead_prior: (f64, f64),
+    shrunk_leads: Vec<f64>,
+    activity_priors: Vec<(f64, f64)>,
+    avg_won_amount: Option<f64>,
+    indicators: Vec<Indicators>,
+    peer_indicators: Indicators,
+}
+
+/// Fits a Gamma prior (shape, rate) to counts over exposures by the method of moments.
+fn fit_gamma(groups: &[(u64, u64)]) -> (f64, f64) {
+    let used: Vec<(f64, f64)> =
+        groups.iter().filter(|g| g.1 > 0).map(|&(k, n)| (k as f64, n as f64)).collect();
+    let total_n: f64 = used.iter().map(|g| g.1).sum();
+    if total_n == 0.0 {
+        return (1.0, 1.0);
+    }
+    let m = (used.iter().map(|g| g.0).sum::<f64>() / total_n).max(1e-6);
+    let observed = used.iter().map(|&(k, n)| n * (k / n - m).powi(2)).sum::<f64>() / total_n;
+    let noise = used.len() as f64 * m / total_n;
+    let between = observed - noise;
+    // Strength in units of exposure: at least 0.5, at most 200 (same reasoning as fit_beta).
+    let strength =
+        if used.len() < 3 || between <= 0.0 { 200.0 } else { (m / between).clamp(0.5, 200.0) };
+    (m * strength, strength)
+}
+
+fn median_of(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let mut v: Vec<f64> = values.flatten().filter(|x| x.is_finite()).collect();
+    median(&mut v)
+}
+
+impl<'a> Context<'a> {
+    fn new(reps: &'a [RepWindow], playbook: &'a Playbook) -> Context<'a> {
+        let t = playbook.stages.len() - 1;
+        let priors: Vec<BetaPrior> = (0..t)
+            .map(|j| fit_beta(&reps.iter().map(|r| (r.k[j], r.n[j])).collect::<Vec<_>>()))
+            .collect();
+        let shrunk = reps
+            .iter()
+            .map(|r| (0..t).map(|j| priors[j].posterior_mean(r.k[j], r.n[j])).collect())
+            .collect();
+        let lead_prior =
+            fit_gamma(&reps.iter().map(|r| (r.leads, r.lead_months)).collect::<Vec<_>>());
+        let shrunk_leads = reps
+            .iter()
+            .map(|r| (lead_prior.0 + r.leads as f64) / (lead_prior.1 + r.lead_months as f64))
+            .collect();
+        let activity_priors = (0..t)
+            .map(|j| {
+                fit_gamma(&reps.iter().map(|r| (r.activities[j], r.deals[j])).collect::<Vec<_>>())
+            })
+            .collect();
+        let (amount, wins) =
+            reps.iter().fold((0.0, 0u64), |(a, w), r| (a + r.won_amount, w + r.won_with_amount));
+        let mut ctx = Context {
+            reps,
+            playbook,
+            priors,
+            shrunk,
+            lead_prior,
+            shrunk_leads,
+            activity_priors,
+            avg_won_amount: (wins > 0).then(|| amount / wins as f64),
+            indicators: Vec::new(),
+            peer_indicators: Indicators::default(),
+        };
+        ctx.indicators = (0..reps.len()).map(|i| ctx.rep_indicators(i)).collect();
+        ctx.peer_indicators = ctx.peer_medians();
+        ctx
+    }
+
+    fn rep_indicators(&self, i: usize) -> Indicators {
+        let r = &self.reps[i];
+        let stages = &self.playbook.stages;
+        let t = stages.len() - 1;
+        let mut ind = Indicators::default();
+        let mut pers_all = (0.0, 0.0);
+        for (j, stage) in stages[..t].iter().enumerate() {
+            let s = stage.clone();
+            ind.rate.insert(s.clone(), (r.n[j] > 0).then(|| self.shrunk[i][j]));
+            let has_acts = r.deals[j] > 0;
+            ind.contacts_per_deal
+                .insert(s.clone(), has_acts.then(|| r.activities[j] as f64 / r.deals[j] as f64));
+            ind.touched_share.insert(s.clone(), has_acts.then(|| r.touched[j] / r.deals[j] as f64));
+            ind.personalized_share.insert(s, weighted(r.personalized[j]));
+            pers_all.0 += r.personalized[j].0;
+            pers_all.1 += r.personalized[j].1;
+        }
+        ind.personalized_share.insert("all".into(), weighted(pers_all));
+        ind.leads_per_month = (r.lead_months > 0).then(|| r.leads as f64 / r.lead_months as f64);
+        ind.won_per_month = (r.active_months > 0).then(|| r.won as f64 / r.active_months as f64);
+        ind.first_contact_hours = weighted(r.first_contact);
+        ind.first_call_connected_share = weighted(r.first_call_connected);
+        ind.first_call_duration_s = weighted(r.first_call_duration);
+        ind.lead_won_rate = Some(self.shrunk[i].iter().product());
+        ind
+    }
+
+    fn peer_medians(&self) -> Indicators {
+        let all = &self.indicators;
+        let per_stage = |get: fn(&Indicators) -> &BTreeMap<String, Option<f64>>| {
+            let keys: BTreeSet<&String> = all.iter().flat_map(|i| get(i).keys()).collect();
+            keys.into_iter()
+                .map(|k| {
+                    (k.clone(), median_of(all.iter().map(|i| get(i).get(k).copied().flatten())))
+                })
+                .collect()
+        };
+        Indicators {
+            rate: per_stage(|i| &i.rate),
+            contacts_per_deal: per_stage(|i| &i.contacts_per_deal),
+            touched_share: per_stage(|i| &i.touched_share),
+            personalized_share: per_stage(|i| &i.personalized_share),
+            leads_per_month: median_of(all.iter().map(|i| i.leads_per_month)),
+            won_per_month: median_of(all.iter().map(|i| i.won_per_month)),
+            first_contact_hours: median_of(all.iter().map(|i| i.first_contact_hours)),
+            first_call_connected_share: median_of(all.iter().map(|i| i.first_call_connected_share)),
+            first_call_duration_s: median_of(all.iter().map(|i| i.first_call_duration_s)),
+            lead_won_rate: median_of(all.iter().map(|i| i.lead_won_rate)),
+        }
+    }
+
+    /// The benchmark of a value among the reps `pool` selects, by the playbook's policy.
+    fn benchmark(
+        &self,
+        i: usize,
+        lever: &str,
+        value: impl Fn(usize) -> Option<f64>,
+        higher_is_better: bool,
+    ) -> Option<f64> {
+        let d = &self.playbook.diagnosis;
+        let team: Vec<usize> = (0..self.reps.len())
+            .filter(|&j| self.reps[j].manager_id == self.reps[i].manager_id)
+            .collect();
+        let pool: Vec<usize> = match d.benchmark {
+            BenchmarkPolicy::TeamMedian if team.len() >= 3 => team,
+            _ => (0..self.reps.len()).collect(),
+        };
+        let mut values: Vec<f64> = pool.iter().filter_map(|&j| value(j)).collect();
+        match d.benchmark {
+            BenchmarkPolicy::Fixed => d.targets.get(lever).copied().or_else(|| median(&mut values)),
+            BenchmarkPolicy::TopQuartile => {
+                quantile(&mut values, if higher_is_better { 0.75 } else { 0.25 })
+            }
+            _ => median(&mut values),
+        }
+    }
+
+    fn downstream(&self, i: usize, from: usize) -> f64 {
+        self.shrunk[i][from..].iter().product()
+    }
+
+    fn entered_per_month(&self, i: usize, j: usize) -> f64 {
+        let r = &self.reps[i];
+        r.n[j] as f64 / r.mature_months.max(1) as f64
+    }
+
+    fn levers(&self, i: usize) -> Vec<Lever> {
+        let r = &self.reps[i];
+        let stages = &self.playbook.stages;
+        let t = stages.len() - 1;
+        let threshold = self.playbook.diagnosis.confidence;
+        let mut out = Vec::new();
+        for j in 0..t {
+            let id = format!("{}->{}", stages[j], stages[j + 1]);
+            let bench = self.benchmark(
+                i,
+                &id,
+                |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]),
+                true,
+            );
+            let value = self.shrunk[i][j];
+            let prior = self.priors[j];
+            let (a, b) = (r.k[j] as f64 + prior.alpha, (r.n[j] - r.k[j]) as f64 + prior.beta);
+            let confidence = bench.filter(|_| r.n[j] > 0).map(|bm| beta_cdf(bm, a, b));
+            let impact = match bench {
+                Some(bm) if r.n[j] > 0 => {
+                    self.entered_per_month(i, j) * (bm - value).max(0.0) * self.downstream(i, j + 1)
+                }
+                _ => 0.0,
+            };
+            let more = match (bench, confidence) {
+                (Some(bm), Some(c)) if c < threshold && value < bm && r.n[j] > 0 => {
+                    more_deals(r.k[j], r.n[j], prior, bm, threshold)
+                }
+                _ => None,
+            };
+            out.push(Lever {
+                id,
+                kind: LeverKind::Transition(j),
+                value: (r.n[j] > 0).then_some(value),
+                raw: (r.n[j] > 0).then(|| r.k[j] as f64 / r.n[j] as f64),
+                k: r.k[j],
+                n: r.n[j],
+                benchmark: bench,
+                confidence,
+                impact_won: impact,
+                impact_amount: None,
+                more_deals_needed: more,
+            });
+        }
+        // Lead volume: Gamma–Poisson on leads a month.
+        let bench = self.benchmark(
+            i,
+            &format!("volume:{}", stages[0]),
+            |x| Some(self.shrunk_leads[x]),
+            true,
+        );
+        let (shape, rate) =
+            (self.lead_prior.0 + r.leads as f64, self.lead_prior.1 + r.lead_months as f64);
+        let value = self.shrunk_leads[i];
+        out.push(Lever {
+            id: format!("volume:{}", stages[0]),
+            kind: LeverKind::LeadVolume,
+            value: Some(value),
+            raw: (r.lead_months > 0).then(|| r.leads as f64 / r.lead_months as f64),
+            k: r.leads,
+            n: r.lead_months,
+            benchmark: bench,
+            confidence: bench.map(|bm| gamma_cdf(shape, rate * bm)),
+            impact_won: bench.map_or(0.0, |bm| (bm - value).max(0.0) * self.downstream(i, 0)),
+            impact_amount: None,
+            more_deals_needed: None,
+        });
+        // Activity volume: the share of the transition's gap that the activity shortfall covers.
+        // It counts only as far as the step-up rate out of that stage is itself below its
+        // benchmark, so its confidence is the lesser of the two.
+        let transition_confidence: Vec<Option<f64>> =
+            out.iter().take(t).map(|l| l.confidence).collect();
+        for j in 0..t {
+            if r.deals[j] == 0 {
+                continue;
+            }
+            let per_deal = |x: usize| {
+                let w = &self.reps[x];
+                (w.deals[j] > 0).then(|| w.activities[j] as f64 / w.deals[j] as f64)
+            };
+            let id = format!("volume:activity:{}", stages[j]);
+            let bench = self.benchmark(i, &id, per_deal, true);
+            let (pa, pb) = self.activity_priors[j];
+            let (shape, rate) = (pa + r.activities[j] as f64, pb + r.deals[j] as f64);
+            let value = per_deal(i);
+            let rate_bench =
+                self.benchmark(i, "", |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]), true);
+            let impact = match (bench, value, rate_bench) {
+                (Some(bm), Some(v), Some(rb)) if bm > 0.0 => {
+                    let shortfall = ((bm - v) / bm).clamp(0.0, 1.0);
+                    self.entered_per_month(i, j)
+                        * shortfall
+                        * (rb - self.shrunk[i][j]).max(0.0)
+                        * self.downstream(i, j + 1)
+                }
+                _ => 0.0,
+            };
+            out.push(Lever {
+                id,
+                kind: LeverKind::ActivityVolume(j),
+                value,
+                raw: value,
+                k: r.activities[j],
+                n: r.deals[j],
+                benchmark: bench,
+                confidence: bench
+                    .map(|bm| gamma_cdf(shape, rate * bm))
+                    .map(|c| c.min(transition_confidence[j].unwrap_or(0.0))),
+                impact_won: impact,
+                impact_amount: None,
+                more_deals_needed: None,
+            });
+        }
+        let amount = if r.won_with_amount >= self.playbook.diagnosis.min_wins_for_amount {
+            Some(r.won_amount / r.won_with_amount as f64)
+        } else {
+            self.avg_won_amount
+        };
+        for l in &mut out {
+            l.impact_amount = amount.map(|a| l.impact_won * a);
+        }
+        out
+    }
+
+    fn diagnose_rep(&self, i: usize, period: &str, months: &[String]) -> anyhow::Result<Diagnosis> {
+        let r = &self.reps[i];
+        let levers = self.levers(i);
+        let threshold = self.playbook.diagnosis.confidence;
+        let best = |pool: &mut dyn Iterator<Item = &Lever>| -> Option<Lever> {
+            pool.filter(|l| l.impact_won > 0.0)
+                .max_by(|a, b| a.impact_won.total_cmp(&b.impact_won))
+                .cloned()
+        };
+        let focus =
+            best(&mut levers.iter().filter(|l| l.confidence.is_some_and(|c| c >= threshold)));
+        let suggestion = if focus.is_none() { best(&mut levers.iter()) } else { None };
+        let chosen = focus.as_ref().or(suggestion.as_ref());
+        let hypotheses = match chosen {
+            Some(l) => {
+                rules::evaluate(self.playbook, &l.id, &self.indicators[i], &self.peer_indicators)?
+            }
+            None => Vec::new(),
+        };
+        let why = why(chosen, focus.is_some(), self.playbook, threshold);
+        Ok(Diagnosis {
+            rep_id: r.rep_id.clone(),
+            rep_name: r.rep_name.clone(),
+            manager_id: r.manager_id.clone(),
+            period: period.to_string(),
+            window_from: months[0].clone(),
+            window_to: months[months.len() - 1].clone(),
+            focus: focus.as_ref().map(|l| l.id.clone()),
+            suggestion: suggestion.as_ref().map(|l| l.id.clone()),
+            focus_rate: chosen.and_then(|l| l.value),
+            focus_raw_rate: chosen.and_then(|l| l.raw),
+            benchmark: chosen.and_then(|l| l.benchmark),
+            confidence: chosen.and_then(|l| l.confidence),
+            impact_won: chosen.map(|l| l.impact_won),
+            impact_amount: chosen.and_then(|l| l.impact_amount),
+            deals: chosen.map(|l| l.n),
+            more_deals_needed: chosen.and_then(|l| l.more_deals_needed),
+            why,
+            hypotheses,
+            immature_left_out: r.immature.iter().cloned().collect(),
+            levers,
+            indicators: self.indicators[i].clone(),
+            peer_indicators: self.peer_indicators.clone(),
+        })
+    }
+}
+
+/// How many more deals, at the same rate, would make P(rate < benchmark) reach the threshold.
+fn more_deals(k: u64, n: u64, prior: BetaPrior, bench: f64, threshold: f64) -> Option<u64> {
+    let p = k as f64 / n as f64;
+    let conf =
+        |m: f64| beta_cdf(bench, m * k as f64 + prior.alpha, m * (n - k) as f64 + prior.beta);
+    // Beyond four times the deals seen so far, "more data" is not a useful answer.
+    if p >= bench || conf(5.0) < threshold {
+        return None;
+    }
+    let (mut lo, mut hi) = (1.0f64, 5.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if conf(mid) >= threshold { hi = mid } else { lo = mid }
+    }
+    Some(((hi - 1.0) * n as f64).ceil() as u64)
+}
+
+fn lever_label(id: &str, playbook: &Playbook) -> String {
+    let name = |s: &str| {
+        playbook
+            .display
+            .get("en")
+            .and_then(|d| d.get(s))
+            .map_or_else(|| s.to_string(), |n| n.to_lowercase())
+    };
+    if let Some((a, b)) = id.split_once("->") {
+        format!("{} → {}", name(a), name(b))
+    } else if let Some(stage) = id.strip_prefix("volume:activity:") {
+        format!("activities per {}", name(stage))
+    } else if let Some(stage) = id.strip_prefix("volume:") {
+        format!("new {}s a month", name(stage))
+    } else {
+        id.to_string()
+    }
+}
+
+fn show(l: &Lever, v: f64) -> String {
+    match l.kind {
+        LeverKind::Transition(_) => format!("{:.0}%", v * 100.0),
+        _ => format!("{v:.1}"),
+    }
+}
+
+/// One sentence with the numbers: what, against what, how sure, worth how much.
+fn why(lever: Option<&Lever>, stands_out: bool, playbook: &Playbook, threshold: f64) -> String {
+    let Some(l) = lever else {
+        return "no lever stands out: every indicator is at or above its benchmark".into();
+    };
+    let (Some(v), Some(b)) = (l.value, l.benchmark) else {
+        return format!(
+            "no lever stands out: not enough data for {}",
+            lever_label(&l.id, playbook)
+        );
+    };
+    let sure =
+        l.confidence.map_or(String::new(), |c| format!(", {:.0}% sure it is below", c * 100.0));
+    let core = format!(
+        "{} {} vs {} for peers{sure}",
+        lever_label(&l.id, playbook),
+        show(l, v),
+        show(l, b)
+    );
+    if stands_out {
+        format!("{core}; reaching it is worth +{:.1} won deals a month", l.impact_won)
+    } else {
+        let more = l
+            .more_deals_needed
+            .map_or(String::new(), |m| format!("; about {m} more deals would make it clear"));
+        format!(
+            "no lever stands out (none is {:.0}% sure); the largest gap is {core}, worth +{:.1} won deals a month{more}",
+            threshold * 100.0,
+            l.impact_won
+        )
+    }
+}

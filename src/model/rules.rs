@@ -1,0 +1,270 @@
+//! The diagnosis settings and the rule set of the playbook: data that users edit, checked
+//! when the playbook loads (syntax, levers, indicator names) before any data is read.
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How the benchmark of a lever is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchmarkPolicy {
+    /// Median of the shrunk rates of all reps (default).
+    #[default]
+    PeerMedian,
+    /// Median of the shrunk rates of the reps with the same manager.
+    TeamMedian,
+    /// 75th percentile of the shrunk rates of all reps.
+    TopQuartile,
+    /// `diagnosis.targets` from the playbook.
+    Fixed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosisSettings {
+    /// Posterior probability that a lever is below its benchmark needed to focus on it.
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    #[serde(default)]
+    pub benchmark: BenchmarkPolicy,
+    /// Months of data per diagnosis (the period and the ones before it).
+    #[serde(default = "default_lookback")]
+    pub lookback: u32,
+    /// Fixed targets per lever id, for `benchmark = "fixed"`.
+    #[serde(default)]
+    pub targets: BTreeMap<String, f64>,
+    /// Wins a rep needs for their own average deal size to price their impact.
+    #[serde(default = "default_min_wins")]
+    pub min_wins_for_amount: u64,
+}
+
+impl Default for DiagnosisSettings {
+    fn default() -> Self {
+        DiagnosisSettings {
+            confidence: default_confidence(),
+            benchmark: BenchmarkPolicy::default(),
+            lookback: default_lookback(),
+            targets: BTreeMap::new(),
+            min_wins_for_amount: default_min_wins(),
+        }
+    }
+}
+
+fn default_confidence() -> f64 {
+    0.8
+}
+fn default_lookback() -> u32 {
+    3
+}
+fn default_min_wins() -> u64 {
+    3
+}
+
+/// A rule: the hypotheses to check when a lever is the focus.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub lever: String,
+    #[serde(default)]
+    pub hypotheses: Vec<Hypothesis>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hypothesis {
+    pub id: String,
+    pub title: String,
+    /// Expression over `rep.*` and `peers.*`: true when the data supports the hypothesis.
+    pub when: String,
+    /// Expression giving the strength of the evidence (higher ranks first).
+    pub strength: String,
+    /// Template of the sentence that shows the evidence.
+    pub evidence: String,
+    /// Indicators the hypothesis reads; when the rep has none of them it is not checkable.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// What to look into more deeply.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// Questions for the manager to ask, so that the salesperson analyses the result.
+    #[serde(default)]
+    pub questions: Vec<String>,
+}
+
+/// Indicators keyed by stage (`rep.contacts_per_deal.case`).
+pub const STAGE_INDICATORS: [&str; 4] =
+    ["rate", "contacts_per_deal", "touched_share", "personalized_share"];
+/// Indicators of the rep as a whole (`rep.leads_per_month`).
+pub const REP_INDICATORS: [&str; 6] = [
+    "leads_per_month",
+    "won_per_month",
+    "first_contact_hours",
+    "first_call_connected_share",
+    "first_call_duration_s",
+    "lead_won_rate",
+];
+
+/// The column of the activities table an indicator needs, for "not checkable" messages.
+pub fn column_needed(indicator: &str) -> &'static str {
+    match indicator.split('.').next().unwrap_or("") {
+        "personalized_share" => "activities.personalized",
+        "first_call_connected_share" => "activities.outcome",
+        "first_call_duration_s" => "activities.duration_s",
+        "contacts_per_deal" | "touched_share" | "first_contact_hours" => {
+            "activities (--activities)"
+        }
+        _ => "events",
+    }
+}
+
+/// A context in which every known indicator exists, for checking expressions at load time.
+pub fn probe_context(stages: &[String]) -> minijinja::Value {
+    let mut side = BTreeMap::new();
+    for ind in STAGE_INDICATORS {
+        let mut per_stage: BTreeMap<String, f64> =
+            stages.iter().map(|s| (s.clone(), 0.5)).collect();
+        per_stage.insert("all".into(), 0.5);
+        side.insert(ind.to_string(), minijinja::Value::from(minijinja::value::Serde(&per_stage)));
+    }
+    for ind in REP_INDICATORS {
+        side.insert(ind.to_string(), minijinja::Value::from(0.5));
+    }
+    let side = minijinja::Value::from(minijinja::value::Serde(&side));
+    minijinja::context! { rep => side.clone(), peers => side }
+}
+
+/// The environment rules are evaluated in: strict, so that a misspelt indicator is an error.
+pub fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+/// All lever ids of a funnel: transitions, lead volume, activity volume per stage.
+pub fn lever_ids(stages: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = stages.windows(2).map(|w| format!("{}->{}", w[0], w[1])).collect();
+    out.push(format!("volume:{}", stages[0]));
+    for s in &stages[..stages.len() - 1] {
+        out.push(format!("volume:activity:{s}"));
+    }
+    out
+}
+
+/// Checks every rule: known lever, expressions that parse and only read known indicators,
+/// evidence templates that render.
+pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> Result<()> {
+    let levers = lever_ids(stages);
+    let env = environment();
+    let ctx = probe_context(stages);
+    for rule in rules {
+        if !levers.contains(&rule.lever) {
+            bail!(
+                "{origin}{}: rule for unknown lever `{}`; expected one of {}",
+                line_hint(text, &rule.lever),
+                rule.lever,
+                levers.join(", ")
+            );
+        }
+        for h in &rule.hypotheses {
+            for (key, expr) in [("when", &h.when), ("strength", &h.strength)] {
+                let fail = |e: minijinja::Error| {
+                    anyhow::anyhow!(
+                        "{origin}{}: rule `{}`, hypothesis `{}`: bad `{key}` expression {expr:?}: {}",
+                        line_hint(text, expr),
+                        rule.lever,
+                        h.id,
+                        describe(&e)
+                    )
+                };
+                let compiled = env.compile_expression(expr).map_err(fail)?;
+                compiled.eval(&ctx).map_err(fail)?;
+            }
+            env.render_str(&h.evidence, &ctx).map_err(|e| {
+                anyhow::anyhow!(
+                    "{origin}{}: rule `{}`, hypothesis `{}`: bad `evidence` template: {}",
+                    line_hint(text, &h.id),
+                    rule.lever,
+                    h.id,
+                    describe(&e)
+                )
+            })?;
+            for n in &h.needs {
+                let head = n.split('.').next().unwrap_or("");
+                if !STAGE_INDICATORS.contains(&head) && !REP_INDICATORS.contains(&head) {
+                    bail!(
+                        "{origin}{}: rule `{}`, hypothesis `{}`: `needs` names unknown indicator `{n}`",
+                        line_hint(text, &h.id),
+                        rule.lever,
+                        h.id
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        s.push_str(": ");
+        s.push_str(detail);
+    }
+    if let Some(range) = e.range() {
+        s.push_str(&format!(" (at characters {}..{})", range.start, range.end));
+    }
+    s
+}
+
+fn line_hint(text: &str, needle: &str) -> String {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(String::new(), |i| format!(" (line {})", i + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stages() -> Vec<String> {
+        ["lead", "case", "proposal", "quote", "won"].map(String::from).to_vec()
+    }
+
+    fn rule(lever: &str, when: &str) -> Vec<Rule> {
+        vec![Rule {
+            lever: lever.into(),
+            hypotheses: vec![Hypothesis {
+                id: "h1".into(),
+                title: "t".into(),
+                when: when.into(),
+                strength: "1".into(),
+                evidence: "{{ rep.leads_per_month }}".into(),
+                needs: vec![],
+                checks: vec![],
+                questions: vec![],
+            }],
+        }]
+    }
+
+    #[test]
+    fn good_rules_pass_and_bad_ones_name_the_rule() {
+        let ok = rule(
+            "case->proposal",
+            "rep.contacts_per_deal.case < 0.7 * peers.contacts_per_deal.case",
+        );
+        validate(&ok, &stages(), "p", "").unwrap();
+        let e = validate(&rule("case->won", "true"), &stages(), "p", "").unwrap_err().to_string();
+        assert!(e.contains("unknown lever `case->won`"), "{e}");
+        let e =
+            validate(&rule("case->proposal", "rep.contacts_per_deal.case <"), &stages(), "p", "")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("hypothesis `h1`") && e.contains("syntax"), "{e}");
+        let e =
+            validate(&rule("case->proposal", "rep.calls_per_deal.case > 1"), &stages(), "p", "")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("hypothesis `h1`") && e.contains("undefined"), "{e}");
+    }
+}

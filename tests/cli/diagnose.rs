@@ -1,0 +1,173 @@
+//! `salescoach diagnose`: scored against planted weaknesses, pipelines, rules, bad playbooks.
+
+use crate::support::{Session, csv_rows, fixture_str};
+use std::collections::HashMap;
+
+fn generate(s: &Session, dir: &str, leads: &str) -> String {
+    let out = s.path_str(dir);
+    let truth = s.path_str(&format!("{dir}/truth.csv"));
+    let args = [
+        "generate",
+        "--out",
+        &out,
+        "--seed",
+        "11",
+        "--directors",
+        "1",
+        "--managers",
+        "4",
+        "--reps",
+        "15",
+        "--months",
+        "9",
+        "--leads",
+        leads,
+        "--late-share",
+        "0.25",
+        "--weak-share",
+        "0.6",
+        "--truth",
+        &truth,
+    ];
+    let r = s.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+/// A small version of benches/diagnose_accuracy.py: the diagnosed lever against the planted one.
+#[test]
+fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
+    let s = Session::new();
+    let dir = generate(&s, "g", "60");
+    let out = s.run(&[
+        "diagnose",
+        "--events",
+        &format!("{dir}/events.csv"),
+        "--activities",
+        &format!("{dir}/activities.csv"),
+        "--roster",
+        &format!("{dir}/roster.csv"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let diag: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let truth: HashMap<String, HashMap<String, String>> =
+        csv_rows(&std::fs::read_to_string(format!("{dir}/truth.csv")).unwrap())
+            .into_iter()
+            .map(|r| (r["rep_id"].clone(), r))
+            .collect();
+    let (mut planted, mut named, mut causes, mut cause_first) = (0, 0, 0, 0);
+    for d in &diag {
+        let t = &truth[d["rep_id"].as_str().unwrap()];
+        if t["planted_lever"].is_empty() {
+            continue;
+        }
+        planted += 1;
+        let lever = d["focus"].as_str().or(d["suggestion"].as_str()).unwrap_or("");
+        named += (lever == t["planted_lever"]) as u32;
+        if !t["planted_cause"].is_empty() && lever == "case->proposal" {
+            causes += 1;
+            let first =
+                d["hypotheses"].as_array().unwrap().iter().find(|h| h["status"] == "supported");
+            cause_first += first.is_some_and(|h| h["id"] == t["planted_cause"].as_str()) as u32;
+        }
+    }
+    assert!(planted >= 25, "enough planted reps: {planted}");
+    let share = named as f64 / planted as f64;
+    assert!(share >= 0.7, "planted lever named for {named}/{planted}");
+    assert!(
+        causes >= 3 && cause_first as f64 >= 0.8 * causes as f64,
+        "cause first {cause_first}/{causes}"
+    );
+}
+
+#[test]
+fn funnel_piped_into_diagnose_equals_diagnose_from_events() {
+    let s = Session::new();
+    let events = fixture_str("../../sample-data/events.csv");
+    let acts = fixture_str("../../sample-data/activities.csv");
+    let roster = fixture_str("../../sample-data/roster.csv");
+    let funnel = s.run(&[
+        "funnel",
+        "--events",
+        &events,
+        "--activities",
+        &acts,
+        "--roster",
+        &roster,
+        "-f",
+        "csv",
+    ]);
+    assert_eq!(funnel.code, 0);
+    let piped =
+        s.run_stdin(&["diagnose", "--funnel", "-", "-f", "csv"], Some(funnel.stdout.as_bytes()));
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    let direct = s.run(&[
+        "diagnose",
+        "--events",
+        &events,
+        "--activities",
+        &acts,
+        "--roster",
+        &roster,
+        "-f",
+        "csv",
+    ]);
+    assert_eq!(piped.stdout, direct.stdout);
+    let rows = csv_rows(&direct.stdout);
+    assert!(rows.len() >= 20);
+    assert!(rows.iter().all(|r| r["period"] == "2026-03" && r["window_from"] == "2026-01"));
+    assert!(rows.iter().any(|r| !r["focus"].is_empty()), "some rep has a focus");
+    for r in &rows {
+        assert!(!r["why"].is_empty());
+        if let Ok(c) = r["confidence"].parse::<f64>() {
+            assert!((0.0..=1.0).contains(&c));
+        }
+    }
+}
+
+#[test]
+fn immature_months_are_left_out_and_said() {
+    let s = Session::new();
+    let events = fixture_str("../../sample-data/events.csv");
+    let out = s.run(&["diagnose", "--events", &events, "--period", "2026-06", "-f", "csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = csv_rows(&out.stdout);
+    assert!(rows.iter().all(|r| r["immature_left_out"].contains("2026-06")), "{}", out.stdout);
+}
+
+#[test]
+fn missing_columns_make_hypotheses_not_checkable() {
+    let s = Session::new();
+    let events = fixture_str("../../sample-data/events.csv");
+    let out = s.run(&["diagnose", "--events", &events, "-f", "json"]);
+    let diag: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let hyps: Vec<&serde_json::Value> =
+        diag.iter().flat_map(|d| d["hypotheses"].as_array().unwrap()).collect();
+    assert!(!hyps.is_empty());
+    assert!(
+        hyps.iter().all(|h| h["status"] == "not_checkable" || h["id"] == "few-leads"),
+        "no activities: only lead volume is checkable"
+    );
+    assert!(out.stdout.contains("activities (--activities)"));
+}
+
+#[test]
+fn a_bad_rule_is_refused_before_any_data_is_read() {
+    let s = Session::new();
+    let pb =
+        std::fs::read_to_string(fixture_str("../../templates/playbook.toml")).unwrap().replace(
+            "rep.contacts_per_deal.case < 0.75 * peers.contacts_per_deal.case",
+            "rep.calls_per_case < 0.75 * peers.contacts_per_deal.case",
+        );
+    let path = s.write("pb.toml", &pb);
+    let out = s.run(&["diagnose", "--config", &path, "--events", "does-not-exist.csv"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("insufficient-contacts") && out.stderr.contains("line "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("does-not-exist"), "the playbook fails first: {}", out.stderr);
+}
