@@ -49,6 +49,7 @@ pub enum Command {
     Generate(GenerateArgs),
     Funnel(FunnelArgs),
     Diagnose(DiagnoseArgs),
+    Plan(PlanArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -254,4 +255,111 @@ pub struct DiagnoseArgs {
     /// Date of the data's extract (with --events).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+}
+
+/// Markdown coaching worksheets for the rep, manager and director meetings, and the plan ledger.
+///
+/// Writes one worksheet per rep (OUT/reps/ID.md with its funnel chart OUT/reps/ID.svg): which
+/// skill this month, why in numbers (the funnel against the benchmarks, the trend, the impact,
+/// how sure), the hypotheses with their evidence and checks, the questions to ask, blanks for
+/// the rep's own analysis and actions, and the agreed target. With a roster, one per manager
+/// (OUT/managers/ID.md) and one per director (OUT/directors/ID.md). Each worksheet starts with
+/// YAML front matter holding its plan; --ledger adds the proposed plans to the plan ledger.
+/// A worksheet edited since it was written is kept unless --force is given.
+///
+/// `salescoach plan import` reads edited worksheets back into the ledger (the agreed focus,
+/// target and actions) and marks those plans agreed.
+///
+/// Examples:
+///
+///   $ salescoach plan --events sample-data/events.csv --activities sample-data/activities.csv \
+///       --roster sample-data/roster.csv --out worksheets --ledger plans.csv
+///
+///   $ salescoach diagnose --events events.csv --roster roster.csv -f json \
+///       | salescoach plan --diagnosis - --roster roster.csv --out worksheets --lang ja
+///
+///   $ salescoach plan import worksheets --ledger plans.csv
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub action: Option<PlanAction>,
+    /// The JSON written by `salescoach diagnose -f json` (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "events")]
+    pub diagnosis: Option<String>,
+    /// Events table, to diagnose here instead of reading --diagnosis.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
+    /// Activities table (with --events).
+    #[arg(long, value_name = "FILE")]
+    pub activities: Option<String>,
+    /// Roster: names, and the manager and director levels.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<String>,
+    /// Folder for the worksheets.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Month of the plans (YYYY-MM) [default: the diagnosis's].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+    /// Months of data per diagnosis (with --events).
+    #[arg(long, value_name = "N")]
+    pub lookback: Option<u32>,
+    /// Which worksheets: rep, manager, director or all.
+    #[arg(long, value_enum, default_value_t = SheetLevel::All)]
+    pub level: SheetLevel,
+    /// Only this manager's reps and worksheet.
+    #[arg(long, value_name = "ID")]
+    pub manager: Option<String>,
+    /// Folder of replacement templates (LANG/rep.md.j2, LANG/manager.md.j2, LANG/director.md.j2).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Language of the worksheets.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// The plan ledger (CSV or Parquet) to add the proposed plans to.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Overwrite worksheets edited since they were written.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanAction {
+    /// Read edited worksheets back into the plan ledger and mark their plans agreed.
+    Import(PlanImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanImportArgs {
+    /// Worksheets, or folders holding them.
+    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    pub paths: Vec<PathBuf>,
+    /// The plan ledger to update.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub ledger: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SheetLevel {
+    Rep,
+    Manager,
+    Director,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
 }

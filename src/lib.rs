@@ -8,6 +8,7 @@ pub mod diagnosis;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod render;
 pub mod sim;
 
 use cli::{Cli, Command};
@@ -59,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Generate(args) => commands::generate::run(&global, args),
         Command::Funnel(args) => commands::funnel::run(&global, args),
         Command::Diagnose(args) => commands::diagnose::run(&global, args),
+        Command::Plan(args) => commands::plan::run(&global, args),
     }
 }

@@ -39,10 +39,12 @@ pub const DIAGNOSIS_COLUMNS: &[Column] = &[
     col("immature_left_out", Kind::String, false),
 ];
 
-pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
-    let dest = Dest::parse(global.output.as_deref());
-    let format = dest.format(global.format)?;
+/// Reads the inputs of a diagnosis (events or a funnel file, and the roster) and diagnoses.
+pub fn load(
+    global: &Global,
+    args: &DiagnoseArgs,
+    playbook: &Playbook,
+) -> Result<(Vec<Diagnosis>, Option<Roster>)> {
     let lookback = args.lookback.unwrap_or(playbook.diagnosis.lookback);
     if lookback == 0 {
         bail!("--lookback must be at least 1");
@@ -51,7 +53,7 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
         crate::model::time::Period::parse(PeriodKind::Month, p).context("--period")?;
     }
     let roster = match &args.roster {
-        Some(r) => Some(Roster::load(&Source::parse(r), global.input_format, &playbook)?.0),
+        Some(r) => Some(Roster::load(&Source::parse(r), global.input_format, playbook)?.0),
         None => None,
     };
     let rows = match (&args.funnel, &args.events) {
@@ -78,7 +80,7 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
                     strict: false,
                 },
             };
-            let (mut rows, summary) = compute(&inputs, &playbook)?;
+            let (mut rows, summary) = compute(&inputs, playbook)?;
             if !global.quiet && summary.events.rejected > 0 {
                 eprintln!(
                     "warning: {} event rows rejected (run `salescoach validate`)",
@@ -111,7 +113,15 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
         manager: args.manager.clone(),
         ancestors,
     };
-    let diagnoses = diagnose(&rows, &playbook, &opts)?;
+    let diagnoses = diagnose(&rows, playbook, &opts)?;
+    Ok((diagnoses, roster))
+}
+
+pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
+    let playbook = Playbook::load(global.config.as_deref())?;
+    let dest = Dest::parse(global.output.as_deref());
+    let format = dest.format(global.format)?;
+    let (diagnoses, _) = load(global, &args, &playbook)?;
     if !global.quiet {
         summarize(&diagnoses);
     }

@@ -4,3 +4,4 @@ pub mod diagnose;
 pub mod funnel;
 pub mod generate;
 pub mod init;
+pub mod plan;

@@ -10,11 +10,11 @@ use crate::metrics::funnel::{FunnelRow, Method};
 use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, gamma_cdf, median, quantile};
 use crate::model::playbook::Playbook;
 use crate::model::rules::BenchmarkPolicy;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a lever acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeverKind {
     /// The step-up rate out of stage `i`.
@@ -26,7 +26,7 @@ pub enum LeverKind {
 }
 
 /// One lever of one rep, with its numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lever {
     pub id: String,
     pub kind: LeverKind,
@@ -50,12 +50,12 @@ pub struct Lever {
 }
 
 /// A hypothesis of the rules, checked against the rep's indicators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HypothesisResult {
     pub id: String,
     pub title: String,
     /// `supported`, `not_supported` or `not_checkable`.
-    pub status: &'static str,
+    pub status: String,
     pub strength: Option<f64>,
     pub evidence: Option<String>,
     /// For `not_checkable`: the columns the data lacks.
@@ -65,7 +65,7 @@ pub struct HypothesisResult {
 }
 
 /// The diagnosis of one rep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Diagnosis {
     pub rep_id: String,
     pub rep_name: String,
@@ -90,8 +90,19 @@ pub struct Diagnosis {
     /// Months left out because their cohorts were immature.
     pub immature_left_out: Vec<String>,
     pub levers: Vec<Lever>,
+    /// The focus (or suggestion) month by month, for the worksheet's trend.
+    pub trend: Vec<TrendPoint>,
     pub indicators: Indicators,
     pub peer_indicators: Indicators,
+}
+
+/// One month of the focus lever: its raw rate (or leads) and the deals behind it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub period: String,
+    pub value: Option<f64>,
+    pub n: u64,
+    pub mature: bool,
 }
 
 impl Diagnosis {
@@ -107,7 +118,7 @@ impl Diagnosis {
 }
 
 /// The indicators rules read, for a rep or (as medians) for the peers.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Indicators {
     pub rate: BTreeMap<String, Option<f64>>,
     pub contacts_per_deal: BTreeMap<String, Option<f64>>,
@@ -221,9 +232,48 @@ pub fn diagnose(
                 continue;
             }
         }
-        out.push(ctx.diagnose_rep(i, &period, &months)?);
+        let mut d = ctx.diagnose_rep(i, &period, &months)?;
+        d.trend = trend(rows, &d, stages, &period);
+        out.push(d);
     }
     Ok(out)
+}
+
+/// Months of the trend shown in worksheets: the period and the five before it.
+const TREND_MONTHS: u32 = 6;
+
+fn trend(rows: &[FunnelRow], d: &Diagnosis, stages: &[String], period: &str) -> Vec<TrendPoint> {
+    let Some(lever) = d.focus.as_ref().or(d.suggestion.as_ref()) else { return Vec::new() };
+    let Ok(months) = window(period, TREND_MONTHS) else { return Vec::new() };
+    let (from, to) = match lever.split_once("->") {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        // Volume levers: the entries into the stage, read off its outgoing transition.
+        None => {
+            let stage = lever.rsplit(':').next().unwrap_or("");
+            let i = stages.iter().position(|s| s == stage).unwrap_or(0);
+            (stages[i].clone(), stages[(i + 1).min(stages.len() - 1)].clone())
+        }
+    };
+    let activity = lever.starts_with("volume:activity:");
+    months
+        .iter()
+        .map(|m| {
+            let row = rows.iter().find(|r| {
+                r.level == "rep"
+                    && r.group_id == d.rep_id
+                    && &r.period == m
+                    && r.from_stage == from
+                    && r.to_stage == to
+            });
+            let (value, n, mature) = match row {
+                None => (None, 0, false),
+                Some(r) if activity => (r.activities_per_deal, r.entered, r.mature),
+                Some(r) if !lever.contains("->") => (Some(r.entered as f64), r.entered, true),
+                Some(r) => (r.rate, r.entered, r.mature),
+            };
+            TrendPoint { period: m.clone(), value, n, mature }
+        })
+        .collect()
 }
 
 fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWindow> {
@@ -638,6 +688,7 @@ impl<'a> Context<'a> {
             hypotheses,
             immature_left_out: r.immature.iter().cloned().collect(),
             levers,
+            trend: Vec::new(),
             indicators: self.indicators[i].clone(),
             peer_indicators: self.peer_indicators.clone(),
         })

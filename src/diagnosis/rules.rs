@@ -36,7 +36,7 @@ pub fn evaluate(
             let mut result = HypothesisResult {
                 id: h.id.clone(),
                 title: h.title.clone(),
-                status: "not_checkable",
+                status: "not_checkable".into(),
                 strength: None,
                 evidence: None,
                 needs_columns: Vec::new(),
@@ -62,12 +62,12 @@ pub fn evaluate(
                         .ok()
                         .and_then(|v| f64::try_from(v).ok())
                         .filter(|s| s.is_finite());
-                    result.status = "supported";
+                    result.status = "supported".into();
                     result.strength = Some(strength.unwrap_or(0.0));
                     result.evidence = env.render_str(&h.evidence, &ctx).ok();
                 }
                 Ok(false) => {
-                    result.status = "not_supported";
+                    result.status = "not_supported".into();
                     result.evidence = env.render_str(&h.evidence, &ctx).ok();
                 }
                 Err(_) => result.needs_columns = vec!["indicators that are not zero".into()],
@@ -75,7 +75,7 @@ pub fn evaluate(
             out.push(result);
         }
     }
-    let rank = |h: &HypothesisResult| match h.status {
+    let rank = |h: &HypothesisResult| match h.status.as_str() {
         "supported" => 0,
         "not_supported" => 1,
         _ => 2,

@@ -61,6 +61,15 @@ impl std::fmt::Display for RowProblem {
     }
 }
 
+/// Undoes the `'` that this tool's CSV writer puts before a leading `=`, `+`, `-`, `@`, tab
+/// or CR, so that its own files read back as written.
+fn unneutralise(s: &str) -> &str {
+    match s.as_bytes() {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &s[1..],
+        _ => s,
+    }
+}
+
 /// Truncates a value for display so that a 5 MB field is never echoed whole.
 pub fn preview(s: &str) -> String {
     const MAX: usize = 60;
@@ -131,7 +140,7 @@ impl<'a> Row<'a> {
                     return Ok(None);
                 }
                 match std::str::from_utf8(bytes) {
-                    Ok(s) => Ok(Some(s)),
+                    Ok(s) => Ok(Some(unneutralise(s))),
                     Err(e) => Err(Problem {
                         column: Some(c),
                         code: "encoding-error",

@@ -48,6 +48,7 @@ pub enum TableKind {
     Activities,
     Roster,
     Funnel,
+    Plans,
 }
 
 impl TableKind {
@@ -57,6 +58,7 @@ impl TableKind {
             TableKind::Activities => ACTIVITY_COLUMNS,
             TableKind::Roster => ROSTER_COLUMNS,
             TableKind::Funnel => FUNNEL_COLUMNS,
+            TableKind::Plans => crate::model::plans::PLAN_COLUMNS,
         }
     }
 
@@ -66,6 +68,7 @@ impl TableKind {
             TableKind::Activities => "activities",
             TableKind::Roster => "roster",
             TableKind::Funnel => "funnel",
+            TableKind::Plans => "plans",
         }
     }
 }
