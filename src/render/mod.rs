@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn file_names_are_safe_and_unique() {
-        assert_eq!(safe_file_stem("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_file_stem("../../etc/passwd"), "_._.._etc_passwd");
         assert_eq!(safe_file_stem("CON"), "_CON");
         assert_eq!(safe_file_stem("con.txt"), "_con.txt");
         assert_eq!(safe_file_stem(""), "_");
