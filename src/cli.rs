@@ -54,9 +54,10 @@ pub enum Command {
 
 /// Write editable copies of the playbook and the worksheet templates.
 ///
-/// Writes DIR/playbook.toml (funnel stages, aliases, windows, levels) and DIR/templates/.
-/// Edit them, then pass `--config DIR/playbook.toml` to any command. Existing files are kept
-/// unless --force is given.
+/// Writes DIR/playbook.toml (funnel stages, aliases, windows, levels, diagnosis rules) and the
+/// worksheet templates DIR/templates/{en,ja}/{rep,manager,director}.md.j2. Edit them, then pass
+/// `--config DIR/playbook.toml` to any command and `--templates DIR/templates` to `plan`.
+/// Existing files are kept unless --force is given.
 ///
 /// Examples:
 ///

@@ -6,8 +6,12 @@ use crate::model::playbook::DEFAULT_PLAYBOOK;
 use anyhow::{Context, Result};
 
 /// The files `init` writes, relative to its folder, with their built-in contents.
-pub fn default_files() -> Vec<(&'static str, &'static str)> {
-    vec![("playbook.toml", DEFAULT_PLAYBOOK)]
+pub fn default_files() -> Vec<(String, &'static str)> {
+    let mut files = vec![("playbook.toml".to_string(), DEFAULT_PLAYBOOK)];
+    for (lang, name, text) in crate::render::TEMPLATES {
+        files.push((format!("templates/{lang}/{name}"), text));
+    }
+    files
 }
 
 pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
@@ -32,8 +36,9 @@ pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
     }
     if !global.quiet {
         eprintln!(
-            "{written} file(s) written; use them with --config {}",
-            args.dir.join("playbook.toml").display()
+            "{written} file(s) written; use them with --config {} and --templates {}",
+            args.dir.join("playbook.toml").display(),
+            args.dir.join("templates").display()
         );
     }
     Ok(ExitStatus::Success)

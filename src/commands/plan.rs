@@ -717,11 +717,7 @@ impl Sheets<'_> {
                             && p.status != "proposed"
                     })
                     .count();
-                let plans = if ledger.is_empty() {
-                    reps.iter().filter(|d| d.lever().is_some()).count()
-                } else {
-                    agreed
-                };
+                let plans = reps.iter().filter(|d| d.lever().is_some()).count();
                 let reviewed: Vec<&Plan> = ledger
                     .iter()
                     .filter(|p| p.manager_id.as_deref() == Some(m) && p.verdict.is_some())
@@ -733,7 +729,7 @@ impl Sheets<'_> {
                     ("file", Value::from_safe_string(link_target(&format!("../{}", files[m])))),
                     ("reps", Value::from(reps.len())),
                     ("plans", Value::from(plans)),
-                    ("coverage", Value::from(pct(Some(plans as f64 / reps.len().max(1) as f64)))),
+                    ("coverage", Value::from(pct(Some(agreed as f64 / reps.len().max(1) as f64)))),
                     ("reviewed", Value::from(reviewed.len())),
                     (
                         "improved",
@@ -892,7 +888,7 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
     let mut ledger = read_ledger(&args.ledger, None)?;
     let levers = crate::model::rules::lever_ids(&playbook.stages);
     let mut problems = Vec::new();
-    let (mut agreed_count, mut skipped) = (0, 0);
+    let (mut agreed_count, mut skipped, mut unfilled) = (0, 0, 0);
     for path in worksheet_files(&args.paths)? {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -947,11 +943,17 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
         let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
         let front_focus =
             agreed.front.get("focus").filter(|f| **f != plan.focus && levers.contains(f)).cloned();
+        let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
+        let said_agreed = agreed.front.get("status").is_some_and(|s| s == "agreed");
+        let filled_in =
+            agreed.focus.is_some() || agreed.target.is_some() || !agreed.actions.is_empty();
+        if !(filled_in || said_agreed || front_focus.is_some() || front_target.is_some()) {
+            unfilled += 1;
+            continue;
+        }
         plan.agreed_focus = agreed.focus.clone().or(front_focus).or(plan.agreed_focus.take());
-        plan.agreed_target_rate = agreed
-            .target
-            .or(front_target.filter(|t| Some(*t) != plan.target_rate))
-            .or(plan.agreed_target_rate);
+        plan.agreed_target_rate = agreed.target.or(front_target).or(plan.agreed_target_rate);
+        // The body's blank wins over the front matter; both are as the meeting left them.
         if let Some(r) =
             agreed.review_period.clone().or_else(|| agreed.front.get("review_period").cloned())
         {
@@ -967,7 +969,7 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
     write_ledger(&args.ledger, &mut ledger, None)?;
     if !global.quiet {
         eprintln!(
-            "plan import: {agreed_count} plans agreed, {skipped} files without a plan, {} unreadable; ledger {}",
+            "plan import: {agreed_count} plans agreed, {unfilled} worksheets not filled in, {skipped} files without a plan, {} unreadable; ledger {}",
             problems.len(),
             args.ledger.display()
         );

@@ -13,6 +13,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("roster", include_str!("../../schemas/roster.schema.json")),
     ("funnel", include_str!("../../schemas/funnel.schema.json")),
     ("diagnosis", include_str!("../../schemas/diagnosis.schema.json")),
+    ("plans", include_str!("../../schemas/plans.schema.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +141,8 @@ mod tests {
             (TableKind::Events, "events"),
             (TableKind::Activities, "activities"),
             (TableKind::Roster, "roster"),
+            (TableKind::Funnel, "funnel"),
+            (TableKind::Plans, "plans"),
         ] {
             let s = Schema::get(schema).unwrap();
             let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();

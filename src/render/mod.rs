@@ -122,6 +122,23 @@ pub fn checksum(text: &str) -> String {
 pub fn front_matter(fields: &[(&str, serde_json::Value)]) -> String {
     let mut out = String::from("---\n");
     for (k, v) in fields {
+        // `<`, `&` and bidirectional controls as JSON escapes, so that no renderer reads
+        // HTML or reordered text from the plan.
+        let v: String = v
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '<'
+                | '&'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}' => {
+                    format!("\\u{:04x}", c as u32)
+                }
+                c => c.to_string(),
+            })
+            .collect();
         out.push_str(&format!("{k}: {v}\n"));
     }
     out.push_str("---\n");
@@ -285,10 +302,12 @@ mod tests {
 
     #[test]
     fn front_matter_round_trips() {
-        let fm = front_matter(&[("plan_id", "2026-03:R1".into()), ("baseline_rate", 0.25.into())]);
+        let fm =
+            front_matter(&[("plan_id", "2026-03:<R&1>".into()), ("baseline_rate", 0.25.into())]);
+        assert!(!fm.contains('<'));
         let text = format!("{fm}# body\n");
         let (fields, body) = parse_front_matter(&text).unwrap();
-        assert_eq!(fields[0], ("plan_id".into(), "2026-03:R1".into()));
+        assert_eq!(fields[0], ("plan_id".into(), "2026-03:<R&1>".into()));
         assert_eq!(fields[1], ("baseline_rate".into(), "0.25".into()));
         assert_eq!(body, "# body\n");
     }

@@ -66,3 +66,46 @@ fn parquet_to_a_terminal_is_refused_but_to_a_pipe_works() {
     assert_eq!(out.code, 0, "stdout is a pipe here: {}", out.stderr);
     assert!(out.stdout.starts_with("PAR1"));
 }
+
+#[test]
+fn init_writes_the_playbook_and_templates_and_keeps_edits() {
+    let s = Session::new();
+    let dir = s.path_str("cfg");
+    assert_eq!(s.run(&["init", &dir]).code, 0);
+    for f in ["playbook.toml", "templates/en/rep.md.j2", "templates/ja/director.md.j2"] {
+        assert!(s.path(&format!("cfg/{f}")).exists(), "{f}");
+    }
+    std::fs::write(s.path("cfg/playbook.toml"), "# mine\n").unwrap();
+    let again = s.run(&["init", &dir]);
+    assert!(again.stderr.contains("kept"));
+    assert_eq!(std::fs::read_to_string(s.path("cfg/playbook.toml")).unwrap(), "# mine\n");
+}
+
+#[test]
+fn a_template_error_names_the_file_and_line() {
+    let s = Session::new();
+    let dir = s.path_str("cfg");
+    s.run(&["init", &dir]);
+    std::fs::write(
+        s.path("cfg/templates/en/rep.md.j2"),
+        "# {{ rep.name }}\n\n{{ rep.nickname }}\n",
+    )
+    .unwrap();
+    let out = s.run(&[
+        "plan",
+        "--events",
+        &fixture_str("../../sample-data/events.csv"),
+        "--out",
+        &s.path_str("ws"),
+        "--templates",
+        &s.path_str("cfg/templates"),
+        "--level",
+        "rep",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("rep.md.j2:3") && out.stderr.contains("undefined"),
+        "{}",
+        out.stderr
+    );
+}

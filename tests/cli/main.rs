@@ -4,4 +4,5 @@ mod diagnose;
 mod exit_codes;
 mod funnel;
 mod generate;
+mod plan;
 mod support;
