@@ -82,7 +82,9 @@ pub struct InitArgs {
 /// rep has step-up rates of their own; some have a planted weakness: one transition, low lead
 /// volume, or for case → proposal one of the seed's three causes made visible in the activities
 /// (few contacts per case, few personalised responses, short first calls). `--truth` writes
-/// what was planted, so that diagnosis can be scored. The same --seed gives the same bytes.
+/// what was planted, so that diagnosis can be scored. With --ledger, the plans' reps are coached
+/// from the month after each plan: a share of them (--fix-share) lose the planted weakness on
+/// the coached lever, and --truth says which. The same --seed gives the same bytes.
 /// Output streams: memory does not grow with the number of rows.
 ///
 /// Examples:
@@ -91,6 +93,9 @@ pub struct InitArgs {
 ///
 ///   $ salescoach generate --out big -f parquet --directors 10 --managers 10 --reps 20 \
 ///       --months 12 --leads 140
+///
+///   $ salescoach generate --out coached --seed 7 --ledger plans.csv --fix-share 0.5 \
+///       --truth coached/truth.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct GenerateArgs {
@@ -130,6 +135,12 @@ pub struct GenerateArgs {
     /// Write what was planted per rep (CSV) here.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
+    /// Simulate coaching: the plans of this ledger act from the month after their period.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// With --ledger: share of coached reps whose planted weakness on the coached lever is removed.
+    #[arg(long, default_value_t = 0.5, requires = "ledger")]
+    pub fix_share: f64,
 }
 
 /// Step-up rates per rep and up the org tree, with honest uncertainty.

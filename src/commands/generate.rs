@@ -89,7 +89,23 @@ fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
         bail!("generate needs a terminal outcome (funnel.terminal) in the playbook");
     };
     debug_assert_eq!(days_from_civil(y, m, 1), start.start_day());
+    if !(0.0..=1.0).contains(&args.fix_share) {
+        bail!("--fix-share must be between 0 and 1, got {}", args.fix_share);
+    }
+    let mut coaching = Vec::new();
+    if let Some(path) = &args.ledger {
+        for plan in crate::model::plans::read_ledger(path, None)? {
+            let p = Period::parse(PeriodKind::Month, &plan.period)
+                .with_context(|| format!("{}: plan {}", path.display(), plan.plan_id))?;
+            let from = p.next().index - start.index;
+            if from > 0 {
+                coaching.push((plan.rep_id.clone(), plan.lever().to_string(), from as u32));
+            }
+        }
+    }
     Ok(SimConfig {
+        coaching,
+        fix_share: args.fix_share,
         seed: args.seed,
         directors: args.directors,
         managers: args.managers,
@@ -169,6 +185,7 @@ fn write_truth(org: &Org, cfg: &SimConfig, path: &Path) -> Result<()> {
         header.push(format!("contacts_{s}"));
     }
     header.extend(["personal_share".into(), "first_call_s".into(), "first_call_connect".into()]);
+    header.extend(["coached_lever".into(), "coached_from".into(), "fixed".into()]);
     w.write_record(&header)?;
     let start =
         Period::parse(PeriodKind::Month, &format!("{:04}-{:02}", cfg.start.0, cfg.start.1))?;
@@ -192,6 +209,16 @@ fn write_truth(org: &Org, cfg: &SimConfig, path: &Path) -> Result<()> {
             format!("{:.1}", r.first_call_s),
             format!("{:.4}", r.first_call_connect),
         ]);
+        match &r.coached {
+            Some((lever, from, fixed)) => {
+                let mut p = start;
+                for _ in 0..*from {
+                    p = p.next();
+                }
+                row.extend([lever.clone(), p.label(), fixed.to_string()]);
+            }
+            None => row.extend([String::new(), String::new(), String::new()]),
+        }
         w.write_record(&row)?;
     }
     w.flush()?;

@@ -67,6 +67,10 @@ pub struct SimConfig {
     /// The playbook's funnel stages and first terminal outcome.
     pub stages: Vec<String>,
     pub lost: String,
+    /// Plans from a ledger: (rep id, lever, first month offset after the plan's period).
+    pub coaching: Vec<(String, String, u32)>,
+    /// Share of coached reps whose planted weakness the coaching removes.
+    pub fix_share: f64,
 }
 
 /// What was planted in a rep, and their true parameters.
@@ -85,6 +89,20 @@ pub struct RepProfile {
     /// Lever id of the planted weakness, if any.
     pub planted: Option<String>,
     pub cause: Option<&'static str>,
+    /// The rep as they were before the weakness was planted: what coaching restores.
+    pub healthy: Option<Box<RepProfile>>,
+    /// A plan on this rep: (lever, first month offset it acts on, whether it fixed the weakness).
+    pub coached: Option<(String, u32, bool)>,
+}
+
+impl RepProfile {
+    /// The profile that drives the rep's deals in a month: healthy again once coaching fixed it.
+    pub fn in_month(&self, month: u32) -> &RepProfile {
+        match (&self.coached, &self.healthy) {
+            (Some((_, from, true)), Some(h)) if month >= *from => h,
+            _ => self,
+        }
+    }
 }
 
 pub struct Org {
@@ -152,6 +170,7 @@ pub fn build_org(cfg: &SimConfig) -> Org {
             }
         }
     }
+    apply_coaching(cfg, &mut reps);
     Org { people, reps }
 }
 
@@ -181,6 +200,21 @@ fn rep_profile(
         0
     };
     let (mut planted, mut cause) = (None, None);
+    let healthy = RepProfile {
+        id: id.clone(),
+        manager_id: manager_id.clone(),
+        join_month,
+        rates: rates.clone(),
+        leads_per_month,
+        contacts: contacts.clone(),
+        personal_share,
+        first_call_s,
+        first_call_connect,
+        planted: None,
+        cause: None,
+        healthy: None,
+        coached: None,
+    };
     if rng.chance(cfg.weak_share) {
         let options = transitions.len() + 1;
         let pick = rng.below(options as u64) as usize;
@@ -214,8 +248,23 @@ fn rep_profile(
         personal_share,
         first_call_s,
         first_call_connect,
+        healthy: planted.is_some().then(|| Box::new(healthy)),
         planted,
         cause,
+        coached: None,
+    }
+}
+
+const COACHING_STREAM: u64 = 0xC0AC_u64 << 48;
+
+/// Marks the coached reps, and which of them the coaching fixes (a planted weakness on the
+/// coached lever, removed with probability `fix_share`).
+fn apply_coaching(cfg: &SimConfig, reps: &mut [RepProfile]) {
+    for (i, rep) in reps.iter_mut().enumerate() {
+        let Some((_, lever, from)) = cfg.coaching.iter().find(|c| c.0 == rep.id) else { continue };
+        let mut rng = Rng::fork(cfg.seed ^ COACHING_STREAM, i as u64);
+        let fixed = rep.planted.as_deref() == Some(lever.as_str()) && rng.chance(cfg.fix_share);
+        rep.coached = Some((lever.clone(), *from, fixed));
     }
 }
 
@@ -270,10 +319,11 @@ pub fn simulate(cfg: &SimConfig, org: &Org, sink: &mut dyn SimSink) -> anyhow::R
         for month in rep.join_month..cfg.months {
             let mut rng = Rng::fork(cfg.seed, ((r as u64 + 1) << 16) | month as u64);
             let (lo, hi) = (month_start(cfg, month), month_start(cfg, month + 1));
-            let n = rng.poisson(rep.leads_per_month);
+            let profile = rep.in_month(month);
+            let n = rng.poisson(profile.leads_per_month);
             for _ in 0..n {
                 let t0 = seconds(lo + (rng.uniform() * (hi - lo) as f64) as i64);
-                simulate_deal(cfg, rep, &team, t0, end, &mut rng, &mut ids, sink)?;
+                simulate_deal(cfg, profile, &team, t0, end, &mut rng, &mut ids, sink)?;
             }
             if cfg.activities {
                 // Activities draw from their own stream, so that the events do not depend on
