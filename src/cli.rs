@@ -50,6 +50,7 @@ pub enum Command {
     Funnel(FunnelArgs),
     Diagnose(DiagnoseArgs),
     Plan(PlanArgs),
+    Review(ReviewArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -374,4 +375,53 @@ impl Lang {
             Lang::Ja => "ja",
         }
     }
+}
+
+/// Verify whether coaching worked: per plan, per manager and up the org tree.
+///
+/// Takes the ledger's plans whose review month is --period or earlier and that have no outcome
+/// yet. A plan's *before* is its baseline window (the plan's month and the lookback months
+/// before it); its *after* runs from the month after the plan through --period (at most as many
+/// months as the lookback), on mature cohorts only. Plans made in 2026-03 and reviewed with
+/// --period 2026-05 compare Jan–Mar with Apr–May.
+///
+/// For each plan: the indicator after coaching, its change, the probability that it improved
+/// (two Beta posteriors), and the coaching effect: the rep's change minus the mean change of
+/// the 5 uncoached reps whose baseline on the same lever was nearest (no plan on that lever in
+/// that month), with a 95% interval. This difference-in-differences keeps a worst step that
+/// bounces back on its own (regression to the mean) from being credited to coaching. Verdict:
+/// improved when the effect's interval is above zero; not_improved when the effect is at most
+/// zero or its interval stays under +5 points; inconclusive otherwise, with how many more deals
+/// would decide it. Then the coaching record per manager and up the roster: plans reviewed,
+/// share improved (Wilson 95% interval), mean effect.
+///
+/// Examples:
+///
+///   $ salescoach review --ledger plans.csv --events events.csv --roster roster.csv --period 2026-05
+///
+///   $ salescoach review --ledger plans.csv --events events.csv --roster roster.csv --update-ledger -f json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ReviewArgs {
+    /// The plan ledger (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: PathBuf,
+    /// Events table.
+    #[arg(long, value_name = "FILE")]
+    pub events: String,
+    /// Activities table (for activity-volume levers).
+    #[arg(long, value_name = "FILE")]
+    pub activities: Option<String>,
+    /// Roster: the manager, director and higher roll-ups, and reps who left.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<String>,
+    /// The month of the review (YYYY-MM) [default: the latest month with mature cohorts].
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+    /// Months per window [default: the playbook's lookback].
+    #[arg(long, value_name = "N")]
+    pub lookback: Option<u32>,
+    /// Write the outcomes into the ledger (atomically; a second run changes nothing).
+    #[arg(long)]
+    pub update_ledger: bool,
 }

@@ -61,5 +61,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Funnel(args) => commands::funnel::run(&global, args),
         Command::Diagnose(args) => commands::diagnose::run(&global, args),
         Command::Plan(args) => commands::plan::run(&global, args),
+        Command::Review(args) => commands::review::run(&global, args),
     }
 }

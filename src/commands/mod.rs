@@ -5,3 +5,4 @@ pub mod funnel;
 pub mod generate;
 pub mod init;
 pub mod plan;
+pub mod review;

@@ -2,4 +2,5 @@
 
 pub mod deals;
 pub mod funnel;
+pub mod review;
 pub mod stats;

@@ -197,6 +197,109 @@ pub fn gamma_cdf(a: f64, x: f64) -> f64 {
     }
 }
 
+fn ln_beta_pdf(x: f64, a: f64, b: f64) -> f64 {
+    (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln() + ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b)
+}
+
+/// P(X > Y) for independent X ~ Beta(ax, bx) and Y ~ Beta(ay, by), by integrating
+/// pdf_X · CDF_Y over a fine grid (midpoint rule).
+pub fn prob_beta_greater(ax: f64, bx: f64, ay: f64, by: f64) -> f64 {
+    const STEPS: usize = 2000;
+    let h = 1.0 / STEPS as f64;
+    (0..STEPS)
+        .map(|i| {
+            let x = (i as f64 + 0.5) * h;
+            ln_beta_pdf(x, ax, bx).exp() * beta_cdf(x, ay, by) * h
+        })
+        .sum::<f64>()
+        .clamp(0.0, 1.0)
+}
+
+/// The standard normal CDF (Abramowitz–Stegun 7.1.26 through erf, |error| < 1.5e-7).
+pub fn normal_cdf(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-x * x).exp();
+    if z >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
+}
+
+/// A discrete prior over a grid of rates, fitted to peer groups by nonparametric maximum
+/// likelihood (the Kiefer–Wolfowitz estimator, by EM). Unlike a Beta prior it can put weight on
+/// a small group of peers far from the rest (reps with a real weakness), so that predictions
+/// for the others are not dragged toward them.
+#[derive(Debug, Clone)]
+pub struct GridPrior {
+    grid: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+/// A posterior over the grid: its mean and variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridPosterior {
+    pub mean: f64,
+    pub variance: f64,
+}
+
+const GRID_POINTS: usize = 200;
+const EM_ROUNDS: usize = 300;
+
+impl GridPrior {
+    /// Fits rates (k of n) across groups.
+    pub fn fit_binomial(groups: &[(u64, u64)]) -> GridPrior {
+        let grid: Vec<f64> =
+            (0..GRID_POINTS).map(|g| (g as f64 + 0.5) / GRID_POINTS as f64).collect();
+        let used: Vec<(u64, u64)> =
+            groups.iter().copied().filter(|g| g.1 > 0 && g.0 <= g.1).collect();
+        let mut weights = vec![1.0 / GRID_POINTS as f64; GRID_POINTS];
+        if used.is_empty() {
+            return GridPrior { grid, weights };
+        }
+        let lik: Vec<Vec<f64>> = used.iter().map(|&(k, n)| likelihoods(&grid, k, n)).collect();
+        let mut next = vec![0.0; GRID_POINTS];
+        for _ in 0..EM_ROUNDS {
+            next.iter_mut().for_each(|x| *x = 0.0);
+            for row in &lik {
+                let total: f64 = row.iter().zip(&weights).map(|(l, w)| l * w).sum();
+                if total > 0.0 {
+                    for ((acc, l), w) in next.iter_mut().zip(row).zip(&weights) {
+                        *acc += l * w / total;
+                    }
+                }
+            }
+            for (w, x) in weights.iter_mut().zip(&next) {
+                *w = x / used.len() as f64;
+            }
+        }
+        GridPrior { grid, weights }
+    }
+
+    pub fn posterior(&self, k: u64, n: u64) -> GridPosterior {
+        let lik = likelihoods(&self.grid, k, n);
+        let probs: Vec<f64> = lik.iter().zip(&self.weights).map(|(l, w)| l * w).collect();
+        let total: f64 = probs.iter().sum();
+        if total <= 0.0 {
+            let p = if n > 0 { k as f64 / n as f64 } else { 0.5 };
+            return GridPosterior { mean: p, variance: p * (1.0 - p) / (n.max(1) as f64) };
+        }
+        let mean = self.grid.iter().zip(&probs).map(|(g, p)| g * p).sum::<f64>() / total;
+        let variance =
+            self.grid.iter().zip(&probs).map(|(g, p)| (g - mean).powi(2) * p).sum::<f64>() / total;
+        GridPosterior { mean, variance }
+    }
+}
+
+/// Binomial likelihoods of k of n at each grid rate, scaled to a maximum of 1.
+fn likelihoods(grid: &[f64], k: u64, n: u64) -> Vec<f64> {
+    let (k, n) = (k as f64, n as f64);
+    let ll: Vec<f64> = grid.iter().map(|&x| k * x.ln() + (n - k) * (1.0 - x).ln()).collect();
+    let m = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    ll.iter().map(|l| (l - m).exp()).collect()
+}
+
 /// A quantile by linear interpolation between order statistics (q in [0, 1]).
 pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     if values.is_empty() {
@@ -258,6 +361,28 @@ mod tests {
         assert!((gamma_cdf(2.0, 3.0) - (1.0 - (-3.0f64).exp() * 4.0)).abs() < 1e-9);
         assert!((gamma_cdf(50.0, 50.0) - 0.518_8).abs() < 1e-3);
         assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn comparing_two_rates() {
+        // Identical posteriors: one half.
+        assert!((prob_beta_greater(5.0, 5.0, 5.0, 5.0) - 0.5).abs() < 1e-3);
+        // 30 of 40 against 10 of 40: almost surely greater.
+        assert!(prob_beta_greater(31.0, 11.0, 11.0, 31.0) > 0.999);
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(1.96) - 0.975).abs() < 1e-4);
+        assert!((normal_cdf(-1.0) - 0.158_655).abs() < 1e-5);
+    }
+
+    #[test]
+    fn grid_prior_keeps_a_real_outlier_and_shrinks_noise() {
+        // 90 peers at about 50%, 10 at about 20%, 40 deals each.
+        let mut groups: Vec<(u64, u64)> = (0..90).map(|i| (18 + (i % 5), 40)).collect();
+        groups.extend((0..10).map(|i| (7 + (i % 3), 40)));
+        let prior = GridPrior::fit_binomial(&groups);
+        assert!(prior.posterior(8, 40).mean < 0.3);
+        assert!(prior.posterior(0, 2).mean > 0.2, "two deals say little");
+        assert!(prior.posterior(20, 40).variance < 0.01);
     }
 
     #[test]

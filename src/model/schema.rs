@@ -14,6 +14,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("funnel", include_str!("../../schemas/funnel.schema.json")),
     ("diagnosis", include_str!("../../schemas/diagnosis.schema.json")),
     ("plans", include_str!("../../schemas/plans.schema.json")),
+    ("review", include_str!("../../schemas/review.schema.json")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

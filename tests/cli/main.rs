@@ -5,4 +5,5 @@ mod exit_codes;
 mod funnel;
 mod generate;
 mod plan;
+mod review;
 mod support;

@@ -1,0 +1,452 @@
+//! Verification of coaching plans: the target indicator before and after, the probability it
+//! improved, and a difference-in-differences against matched uncoached peers, so that a worst
+//! step bouncing back on its own (regression to the mean) is not credited to coaching.
+
+use crate::metrics::funnel::FunnelRow;
+use crate::metrics::stats::{GridPrior, normal_cdf, prob_beta_greater, wilson};
+use crate::model::plans::Plan;
+use crate::model::time::{Period, PeriodKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many uncoached peers, nearest by baseline, a plan is compared with.
+pub const MATCHED_PEERS: usize = 5;
+/// Deals (or months) a peer needs in each window to count.
+pub const MIN_PEER_N: u64 = 5;
+/// Below this gain (in rate points, or units for volumes) an improvement is not meaningful.
+pub const MEANINGFUL: f64 = 0.05;
+
+/// One plan's outcome.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PlanReview {
+    pub plan_id: String,
+    pub rep_id: String,
+    pub manager_id: Option<String>,
+    pub focus: String,
+    pub period: String,
+    pub review_period: String,
+    pub baseline_rate: Option<f64>,
+    pub baseline_n: u64,
+    pub after_rate: Option<f64>,
+    pub after_n: u64,
+    pub change: Option<f64>,
+    pub p_improved: Option<f64>,
+    /// What the baseline alone predicts for the after period (its shrunk value).
+    pub expected_after: Option<f64>,
+    pub peers: u64,
+    /// The matched uncoached peers' mean residual (after − their own prediction).
+    pub peer_change: Option<f64>,
+    pub effect: Option<f64>,
+    pub effect_low: Option<f64>,
+    pub effect_high: Option<f64>,
+    /// `improved`, `not_improved`, `inconclusive`, or empty when it cannot be reviewed yet.
+    pub verdict: Option<String>,
+    pub target_reached: Option<bool>,
+    pub more_deals_needed: Option<u64>,
+    pub note: Option<String>,
+}
+
+/// A lever's counts for one rep over a window: successes and trials (converted and entered;
+/// leads and months; activities and deals).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counts {
+    k: u64,
+    n: u64,
+}
+
+impl Counts {
+    fn rate(self) -> Option<f64> {
+        (self.n > 0).then(|| self.k as f64 / self.n as f64)
+    }
+
+    /// Sampling variance of the rate: binomial for rates, Poisson for volumes.
+    fn variance(self, binomial: bool) -> f64 {
+        let (k, n) = (self.k as f64, self.n.max(1) as f64);
+        let r = k / n;
+        if binomial { (r * (1.0 - r)).max(0.25 / n) / n } else { k.max(1.0) / (n * n) }
+    }
+}
+
+fn months(from: &str, to: &str) -> Vec<String> {
+    let (Ok(mut p), Ok(end)) =
+        (Period::parse(PeriodKind::Month, from), Period::parse(PeriodKind::Month, to))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while p <= end {
+        out.push(p.label());
+        p = p.next();
+    }
+    out
+}
+
+fn shift(period: &str, by: i32) -> String {
+    Period::parse(PeriodKind::Month, period)
+        .map(|p| Period { index: p.index + by, ..p }.label())
+        .unwrap_or_default()
+}
+
+/// The prediction of a rep's later value from their baseline, without coaching: for rates the
+/// posterior mean under a nonparametric prior fitted across all reps' baselines on the lever
+/// (so that a rep who is really weak is predicted to stay weak, and one who was only unlucky to
+/// bounce back); for volumes a normal–normal shrinkage. Returns (prediction, its variance).
+enum Predictor {
+    Rate(GridPrior),
+    Volume { mean: f64, between: f64 },
+}
+
+impl Predictor {
+    fn fit(groups: &[Counts], binomial: bool) -> Predictor {
+        if binomial {
+            return Predictor::Rate(GridPrior::fit_binomial(
+                &groups.iter().map(|c| (c.k, c.n)).collect::<Vec<_>>(),
+            ));
+        }
+        let used: Vec<Counts> = groups.iter().copied().filter(|c| c.n > 0).collect();
+        let n = used.len().max(1) as f64;
+        let rates: Vec<f64> = used.iter().map(|c| c.k as f64 / c.n as f64).collect();
+        let mean = rates.iter().sum::<f64>() / n;
+        let observed = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let noise = used.iter().map(|c| c.variance(false)).sum::<f64>() / n;
+        Predictor::Volume { mean, between: (observed - noise).max(observed * 0.05) }
+    }
+
+    fn predict(&self, c: Counts) -> (f64, f64) {
+        match self {
+            Predictor::Rate(prior) => {
+                let p = prior.posterior(c.k, c.n);
+                (p.mean, p.variance)
+            }
+            Predictor::Volume { mean, between } => {
+                let v = c.variance(false);
+                let w = between / (between + v);
+                (mean + w * (c.k as f64 / c.n.max(1) as f64 - mean), w * v)
+            }
+        }
+    }
+}
+
+/// The rep-level monthly funnel, indexed for window sums.
+pub struct RepMonths<'a> {
+    rows: BTreeMap<(&'a str, &'a str, &'a str), Vec<&'a FunnelRow>>,
+    reps: BTreeSet<&'a str>,
+    stages: &'a [String],
+}
+
+impl<'a> RepMonths<'a> {
+    pub fn new(rows: &'a [FunnelRow], stages: &'a [String]) -> RepMonths<'a> {
+        let mut map: BTreeMap<(&str, &str, &str), Vec<&FunnelRow>> = BTreeMap::new();
+        let mut reps = BTreeSet::new();
+        for r in rows.iter().filter(|r| r.level == "rep") {
+            map.entry((r.group_id.as_str(), r.period.as_str(), r.from_stage.as_str()))
+                .or_default()
+                .push(r);
+            reps.insert(r.group_id.as_str());
+        }
+        RepMonths { rows: map, reps, stages }
+    }
+
+    /// Counts of a lever over some months: mature cohorts only for rates. `None` when a month
+    /// of the window is not mature yet.
+    fn counts(&self, rep: &str, lever: &str, window: &[String]) -> Option<Counts> {
+        let mut c = Counts::default();
+        for m in window {
+            if let Some((from, to)) = lever.split_once("->") {
+                let row = self
+                    .rows
+                    .get(&(rep, m.as_str(), from))
+                    .and_then(|v| v.iter().find(|r| r.to_stage == to));
+                if let Some(r) = row {
+                    if !r.mature {
+                        return None;
+                    }
+                    c.k += r.converted;
+                    c.n += r.entered;
+                }
+            } else if let Some(stage) = lever.strip_prefix("volume:activity:") {
+                let next = self.next_stage(stage)?;
+                if let Some(r) = self
+                    .rows
+                    .get(&(rep, m.as_str(), stage))
+                    .and_then(|v| v.iter().find(|r| r.to_stage == next))
+                {
+                    if !r.mature {
+                        return None;
+                    }
+                    c.k += r.activities.unwrap_or(0);
+                    c.n += r.entered;
+                }
+            } else if let Some(stage) = lever.strip_prefix("volume:") {
+                let next = self.next_stage(stage)?;
+                let entered = self
+                    .rows
+                    .get(&(rep, m.as_str(), stage))
+                    .and_then(|v| v.iter().find(|r| r.to_stage == next))
+                    .map_or(0, |r| r.entered);
+                c.k += entered;
+                c.n += 1;
+            }
+        }
+        Some(c)
+    }
+
+    fn next_stage(&self, stage: &str) -> Option<&str> {
+        let i = self.stages.iter().position(|s| s == stage)?;
+        self.stages.get(i + 1).map(String::as_str)
+    }
+}
+
+/// Reviews the plans due by `review_month` that have no outcome yet.
+pub fn review(
+    plans: &[Plan],
+    data: &RepMonths,
+    levers: &[String],
+    lookback: u32,
+    review_month: &str,
+    known_reps: Option<&BTreeSet<String>>,
+) -> Vec<PlanReview> {
+    let due: Vec<&Plan> = plans
+        .iter()
+        .filter(|p| {
+            p.verdict.is_none()
+                && !p.review_period.is_empty()
+                && p.review_period.as_str() <= review_month
+        })
+        .collect();
+    due.iter()
+        .map(|p| review_plan(p, plans, data, levers, lookback, review_month, known_reps))
+        .collect()
+}
+
+fn review_plan(
+    plan: &Plan,
+    all: &[Plan],
+    data: &RepMonths,
+    levers: &[String],
+    lookback: u32,
+    review_month: &str,
+    known_reps: Option<&BTreeSet<String>>,
+) -> PlanReview {
+    let lever = plan.lever().to_string();
+    let mut out = PlanReview {
+        plan_id: plan.plan_id.clone(),
+        rep_id: plan.rep_id.clone(),
+        manager_id: plan.manager_id.clone(),
+        focus: lever.clone(),
+        period: plan.period.clone(),
+        review_period: plan.review_period.clone(),
+        ..PlanReview::default()
+    };
+    let mut notes = Vec::new();
+    if known_reps.is_some_and(|r| !r.contains(&plan.rep_id)) {
+        notes.push("the rep is no longer in the roster".to_string());
+    }
+    if !levers.contains(&lever) {
+        notes.push(format!("the lever {lever} is no longer in the playbook"));
+        out.note = Some(notes.join("; "));
+        return out;
+    }
+    let from = plan.window_from.clone().unwrap_or_else(|| shift(&plan.period, 1 - lookback as i32));
+    let before_months = months(&from, &plan.period);
+    let after_end = std::cmp::min(review_month.to_string(), shift(&plan.period, lookback as i32));
+    let after_months = months(&shift(&plan.period, 1), &after_end);
+    let binomial = lever.contains("->");
+    let (Some(before), Some(after)) = (
+        data.counts(&plan.rep_id, &lever, &before_months),
+        data.counts(&plan.rep_id, &lever, &after_months),
+    ) else {
+        notes.push("the after-period cohorts are not mature yet".into());
+        out.note = Some(notes.join("; "));
+        return out;
+    };
+    out.baseline_rate = before.rate();
+    out.baseline_n = before.n;
+    out.after_rate = after.rate();
+    out.after_n = after.n;
+    if !data.reps.contains(plan.rep_id.as_str()) || before.n == 0 || after.n == 0 {
+        notes.push("no deals for this lever in one of the windows".into());
+        out.verdict = Some("inconclusive".into());
+        out.note = Some(notes.join("; "));
+        return out;
+    }
+    let (r0, r1) = (before.k as f64 / before.n as f64, after.k as f64 / after.n as f64);
+    let change = r1 - r0;
+    out.change = Some(change);
+    let var_rep = before.variance(binomial) + after.variance(binomial);
+    out.p_improved = Some(if binomial {
+        prob_beta_greater(
+            after.k as f64 + 1.0,
+            (after.n - after.k) as f64 + 1.0,
+            before.k as f64 + 1.0,
+            (before.n - before.k) as f64 + 1.0,
+        )
+    } else {
+        normal_cdf(change / var_rep.sqrt())
+    });
+    // Regression to the mean: what the rep's baseline predicts for later without coaching is its
+    // empirical-Bayes posterior mean (see Predictor). The rep's residual (after − prediction) is
+    // compared with the residuals of the uncoached reps whose predictions were nearest, which
+    // removes a common trend as well.
+    let baselines: Vec<(&str, Counts)> = data
+        .reps
+        .iter()
+        .filter_map(|r| data.counts(r, &lever, &before_months).filter(|c| c.n > 0).map(|c| (*r, c)))
+        .collect();
+    let predictor =
+        Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
+    let (expected0, var_expected0) = predictor.predict(before);
+    let coached: BTreeSet<&str> = all
+        .iter()
+        .filter(|p| p.period == plan.period && p.lever() == lever)
+        .map(|p| p.rep_id.as_str())
+        .collect();
+    let mut peers: Vec<(f64, f64, f64)> = baselines
+        .iter()
+        .filter(|(r, b)| !coached.contains(*r) && b.n >= MIN_PEER_N)
+        .filter_map(|(r, b)| {
+            let a = data.counts(r, &lever, &after_months)?;
+            (a.n >= MIN_PEER_N).then(|| {
+                let (e, var_e) = predictor.predict(*b);
+                let residual = a.k as f64 / a.n as f64 - e;
+                ((e - expected0).abs(), residual, a.variance(binomial) + var_e)
+            })
+        })
+        .collect();
+    peers.sort_by(|a, b| a.0.total_cmp(&b.0));
+    peers.truncate(MATCHED_PEERS);
+    out.peers = peers.len() as u64;
+    let target = plan.agreed_target_rate.or(plan.target_rate);
+    out.target_reached = target.map(|t| r1 >= t - 1e-12);
+    if peers.is_empty() {
+        notes.push("no uncoached peer with a similar baseline to compare with".into());
+        out.verdict = Some("inconclusive".into());
+        out.note = (!notes.is_empty()).then(|| notes.join("; "));
+        return out;
+    }
+    let k = peers.len() as f64;
+    let peer_change = peers.iter().map(|p| p.1).sum::<f64>() / k;
+    let spread =
+        peers.iter().map(|p| (p.1 - peer_change).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
+    let noise = peers.iter().map(|p| p.2).sum::<f64>() / (k * k);
+    let var_effect = after.variance(binomial) + var_expected0 + (spread / k).max(noise);
+    let effect = (r1 - expected0) - peer_change;
+    let half = 1.96 * var_effect.sqrt();
+    out.expected_after = Some(expected0);
+    out.peer_change = Some(peer_change);
+    out.effect = Some(effect);
+    out.effect_low = Some(effect - half);
+    out.effect_high = Some(effect + half);
+    let verdict = if effect - half > 0.0 {
+        "improved"
+    } else if effect <= 0.0 || effect + half < MEANINGFUL {
+        "not_improved"
+    } else {
+        // How many more deals would shrink the interval to exclude zero at this effect.
+        let factor = (half / effect).powi(2);
+        out.more_deals_needed = Some(((factor - 1.0) * after.n as f64).ceil().max(1.0) as u64);
+        "inconclusive"
+    };
+    out.verdict = Some(verdict.into());
+    out.note = (!notes.is_empty()).then(|| notes.join("; "));
+    out
+}
+
+/// The coaching record of one roster node: its plans reviewed and how many improved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RollUp {
+    pub level: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub plans: u64,
+    pub improved: u64,
+    pub improved_share: Option<f64>,
+    pub improved_low: Option<f64>,
+    pub improved_high: Option<f64>,
+    pub mean_effect: Option<f64>,
+}
+
+/// A roster node as roll-ups name it: (level, id, name).
+pub type Node = (String, String, String);
+
+/// Running sums of one node: name, plans, improved, sum of effects, effects counted.
+#[derive(Default)]
+struct Tally {
+    name: String,
+    plans: u64,
+    improved: u64,
+    effect_sum: f64,
+    effects: u64,
+}
+
+/// Sums reviewed plans (with a verdict) per manager and up the tree. `ancestors` gives, for a
+/// manager id, the chain of (level, id, name) from the manager itself upwards.
+pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) -> Vec<RollUp> {
+    let mut acc: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    for r in reviews.iter().filter(|r| r.verdict.is_some()) {
+        let Some(m) = &r.manager_id else { continue };
+        for (level, id, name) in ancestors(m) {
+            let t = acc.entry((level, id)).or_insert_with(|| Tally { name, ..Tally::default() });
+            t.plans += 1;
+            t.improved += (r.verdict.as_deref() == Some("improved")) as u64;
+            if let Some(x) = r.effect {
+                t.effect_sum += x;
+                t.effects += 1;
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|((level, group_id), t)| {
+            let w = wilson(t.improved, t.plans);
+            RollUp {
+                level,
+                group_id,
+                group_name: t.name,
+                plans: t.plans,
+                improved: t.improved,
+                improved_share: (t.plans > 0).then(|| t.improved as f64 / t.plans as f64),
+                improved_low: w.map(|w| w.0),
+                improved_high: w.map(|w| w.1),
+                mean_effect: (t.effects > 0).then(|| t.effect_sum / t.effects as f64),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roll_ups_sum_by_manager_and_up_the_tree() {
+        let review = |id: &str, m: &str, verdict: &str, effect: f64| PlanReview {
+            plan_id: id.into(),
+            manager_id: Some(m.into()),
+            verdict: Some(verdict.into()),
+            effect: Some(effect),
+            ..PlanReview::default()
+        };
+        let reviews = vec![
+            review("a", "M1", "improved", 0.20),
+            review("b", "M1", "not_improved", -0.05),
+            review("c", "M1", "improved", 0.10),
+            review("d", "M2", "inconclusive", 0.05),
+        ];
+        let tree = |m: &str| {
+            vec![
+                ("manager".to_string(), m.to_string(), m.to_string()),
+                ("director".into(), "D".into(), "D".into()),
+            ]
+        };
+        let rolled = roll_up(&reviews, &tree);
+        let m1 = rolled.iter().find(|r| r.group_id == "M1").unwrap();
+        // Hand computation: 2 of 3 improved; mean effect (0.20 − 0.05 + 0.10) / 3 = 0.0833.
+        assert_eq!((m1.plans, m1.improved), (3, 2));
+        assert!((m1.improved_share.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m1.mean_effect.unwrap() - 0.25 / 3.0).abs() < 1e-12);
+        let d = rolled.iter().find(|r| r.group_id == "D").unwrap();
+        assert_eq!((d.plans, d.improved), (4, 2));
+        assert!((d.mean_effect.unwrap() - 0.30 / 4.0).abs() < 1e-12);
+        let (lo, hi) = (d.improved_low.unwrap(), d.improved_high.unwrap());
+        assert!(lo < 0.5 && 0.5 < hi);
+    }
+}
