@@ -51,6 +51,7 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     Plan(PlanArgs),
     Review(ReviewArgs),
+    Validate(ValidateArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -424,4 +425,50 @@ pub struct ReviewArgs {
     /// Write the outcomes into the ledger (atomically; a second run changes nothing).
     #[arg(long)]
     pub update_ledger: bool,
+}
+
+/// Check canonical tables for a CI job: schemas, keys, cross-table references, the roster tree
+/// and event sanity.
+///
+/// Checks each file against schemas/<table>.schema.json (required, type, enum, minimum and
+/// maximum, unique and primary keys), then across tables: every rep_id in the roster, every
+/// activity's deal_id among the events, the roster tree (unknown reports_to, cycles reported as
+/// their path, several roots as a warning), and the events: unknown stages, exact duplicates
+/// (warning, counted once), conflicting duplicates, events after --as-of, a later stage dated
+/// before an earlier one (warning) and stages after a terminal outcome (warning). Every error is
+/// counted; --max-errors caps what is printed. The table a file holds comes from its name
+/// (events, activities, roster) or --table.
+///
+/// Exit codes: 0 valid (warnings allowed), 1 invalid (or any warning with --strict), 2 usage or
+/// IO error.
+///
+/// Examples:
+///
+///   $ salescoach validate sample-data/events.csv sample-data/activities.csv sample-data/roster.csv
+///
+///   $ salescoach validate export.parquet --table events --roster roster.csv --as-of 2026-07-01 -f json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ValidateArgs {
+    /// Tables to check (CSV, TSV, Parquet, JSON, NDJSON; `-` for standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Which table the files hold, when their names do not say.
+    #[arg(long, value_enum)]
+    pub table: Option<crate::model::tables::TableKind>,
+    /// Roster to check rep ids against.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<String>,
+    /// Events to check activity deal ids against.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
+    /// Date of the extract: events after it are errors.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print at most this many errors and warnings each (all are counted).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_errors: usize,
 }

@@ -62,5 +62,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Diagnose(args) => commands::diagnose::run(&global, args),
         Command::Plan(args) => commands::plan::run(&global, args),
         Command::Review(args) => commands::review::run(&global, args),
+        Command::Validate(args) => commands::validate::run(&global, args),
     }
 }

@@ -6,3 +6,4 @@ pub mod generate;
 pub mod init;
 pub mod plan;
 pub mod review;
+pub mod validate;

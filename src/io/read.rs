@@ -210,6 +210,12 @@ impl<'a> Row<'a> {
             return Ok(a.is_valid(*i).then(|| Decimal::from_i128_with_scale(a.value(*i), *scale)));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
+        // Plain numbers only: exponents, group separators and currency need explicit options.
+        let plain =
+            s.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if !plain {
+            return Err(problem(c, "type-error", "not a plain decimal number (e.g. 1234.50)", s));
+        }
         match Decimal::from_str(s) {
             Ok(d) if d.is_sign_negative() => {
                 Err(problem(c, "constraint-error", "must not be negative", s))

@@ -7,3 +7,4 @@ mod generate;
 mod plan;
 mod review;
 mod support;
+mod validate;

@@ -1,0 +1,534 @@
+//! `salescoach validate`: check canonical tables against their schemas and each other, for a
+//! CI job. Findings are the output; the exit code says whether the data passed.
+
+use crate::ExitStatus;
+use crate::cli::{Global, ValidateArgs};
+use crate::io::read::{Problem, Row, RowProblem, Verdict, scan};
+use crate::io::{Format, Source};
+use crate::model::playbook::Playbook;
+use crate::model::roster::Roster;
+use crate::model::schema::{Field, Schema};
+use crate::model::tables::{Kind, TableKind, ev};
+use crate::model::time::{Micros, parse_cli_instant, to_rfc3339};
+use anyhow::{Result, bail};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Everything validate found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub valid: bool,
+    pub stats: Stats,
+    pub errors: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Stats {
+    pub tables: usize,
+    pub rows: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+/// One finding, Frictionless-style.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub file: String,
+    #[serde(rename = "rowNumber")]
+    pub row_number: Option<u64>,
+    pub line: Option<u64>,
+    #[serde(rename = "fieldName")]
+    pub field_name: Option<String>,
+    pub cell: Option<String>,
+    pub message: String,
+}
+
+impl From<RowProblem> for Finding {
+    fn from(p: RowProblem) -> Finding {
+        Finding {
+            kind: p.code.to_string(),
+            file: p.file,
+            row_number: (p.row > 0).then_some(p.row),
+            line: (p.line > 0).then_some(p.line),
+            field_name: p.column,
+            cell: p.value,
+            message: p.message,
+        }
+    }
+}
+
+/// Counts every finding; keeps the first ones for printing.
+#[derive(Default)]
+struct Findings {
+    errors: Vec<Finding>,
+    warnings: Vec<Finding>,
+    n_errors: u64,
+    n_warnings: u64,
+}
+
+const KEEP: usize = 10_000;
+
+impl Findings {
+    fn error(&mut self, f: Finding) {
+        self.n_errors += 1;
+        if self.errors.len() < KEEP {
+            self.errors.push(f);
+        }
+    }
+    fn warning(&mut self, f: Finding) {
+        self.n_warnings += 1;
+        if self.warnings.len() < KEEP {
+            self.warnings.push(f);
+        }
+    }
+}
+
+fn detect_table(source: &Source) -> Option<TableKind> {
+    let name = source.path()?.file_name()?.to_str()?.to_lowercase();
+    [
+        ("event", TableKind::Events),
+        ("activit", TableKind::Activities),
+        ("roster", TableKind::Roster),
+        ("people", TableKind::Roster),
+    ]
+    .into_iter()
+    .find(|(k, _)| name.contains(k))
+    .map(|(_, t)| t)
+}
+
+pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
+    let playbook = Playbook::load(global.config.as_deref())?;
+    let as_of =
+        args.as_of.as_deref().map(|s| parse_cli_instant(s, playbook.timezone)).transpose()?;
+    let mut inputs: Vec<(Source, TableKind)> = Vec::new();
+    for f in &args.files {
+        let source = Source::parse(f);
+        let table = match args.table.or_else(|| detect_table(&source)) {
+            Some(t) => t,
+            None => bail!(
+                "{f}: cannot tell which table this is from its name; give --table events|activities|roster"
+            ),
+        };
+        inputs.push((source, table));
+    }
+    for (flag, table) in [(&args.roster, TableKind::Roster), (&args.events, TableKind::Events)] {
+        if let Some(f) = flag
+            && !inputs.iter().any(|(s, t)| *t == table && s.to_string() == *f)
+        {
+            inputs.push((Source::parse(f), table));
+        }
+    }
+    if inputs.iter().filter(|(s, _)| *s == Source::Stdin).count() > 1 {
+        bail!("only one input can be read from standard input (`-`)");
+    }
+    // Roster first, then events, then activities: later tables are checked against earlier ones.
+    inputs.sort_by_key(|(_, t)| match t {
+        TableKind::Roster => 0,
+        TableKind::Events => 1,
+        _ => 2,
+    });
+    let mut findings = Findings::default();
+    let mut rows = 0;
+    let mut people: Option<FxHashSet<String>> = None;
+    let mut deals: Option<FxHashSet<String>> = None;
+    for (source, table) in &inputs {
+        let schema = Schema::get(table.name())?;
+        let mut ctx = TableCheck::new(*table, &schema, &playbook, as_of);
+        let stats = scan(source, global.input_format, *table, playbook.timezone, &mut |row| {
+            ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);
+            Verdict::Keep
+        });
+        let stats = match stats {
+            Ok(s) => s,
+            Err(e) if e.downcast_ref::<crate::DataError>().is_some() => {
+                findings.error(Finding {
+                    kind: "schema-error".into(),
+                    file: source.to_string(),
+                    row_number: Some(1),
+                    line: Some(1),
+                    field_name: None,
+                    cell: None,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        rows += stats.read;
+        for p in stats.problems {
+            findings.error(p.into());
+        }
+        ctx.finish(&source.to_string(), &mut findings);
+        match table {
+            TableKind::Roster => {
+                people = Some(ctx.ids.into_iter().collect());
+                let (roster, _) = Roster::load(source, global.input_format, &playbook)?;
+                check_tree(&roster, &source.to_string(), &mut findings);
+            }
+            TableKind::Events => deals = Some(ctx.ids.into_iter().collect()),
+            _ => {}
+        }
+    }
+    let report = Report {
+        valid: findings.n_errors == 0 && !(args.strict && findings.n_warnings > 0),
+        stats: Stats {
+            tables: inputs.len(),
+            rows,
+            errors: findings.n_errors,
+            warnings: findings.n_warnings,
+        },
+        errors: findings.errors,
+        warnings: findings.warnings,
+    };
+    let format = global.format.unwrap_or(Format::Table);
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Table => print_report(&report, args.max_errors, &mut out)?,
+        _ => bail!("validate prints a report: use -f table or -f json"),
+    }
+    Ok(if report.valid { ExitStatus::Success } else { ExitStatus::DataFailed })
+}
+
+fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
+    for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
+        for f in list.iter().take(max) {
+            let place = match (f.line, f.row_number) {
+                (Some(l), Some(row)) if l != row => format!("{}:{l}: row {row}", f.file),
+                (_, Some(row)) => format!("{}: row {row}", f.file),
+                _ => f.file.clone(),
+            };
+            let field = f.field_name.as_ref().map_or(String::new(), |c| format!(", column {c}"));
+            let cell = f.cell.as_ref().map_or(String::new(), |c| format!(" ({c:?})"));
+            writeln!(out, "{label}: {place}{field}: {} [{}]{cell}", f.message, f.kind)?;
+        }
+        let total = if label == "error" { r.stats.errors } else { r.stats.warnings };
+        if total as usize > max.min(list.len()) {
+            writeln!(
+                out,
+                "… {} more {label}s (--max-errors shows more)",
+                total as usize - max.min(list.len())
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{}: {} tables, {} rows, {} errors, {} warnings",
+        if r.valid { "valid" } else { "invalid" },
+        r.stats.tables,
+        r.stats.rows,
+        r.stats.errors,
+        r.stats.warnings
+    )?;
+    Ok(())
+}
+
+/// An event's identity for duplicate checks: deal, stage, time.
+type EventKey = (String, u8, Micros);
+/// What the first event with a key had: rep, amount, row.
+type FirstSeen = (String, Option<String>, u64);
+
+/// Per-table state of the checks.
+struct TableCheck<'a> {
+    table: TableKind,
+    fields: Vec<Option<&'a Field>>,
+    playbook: &'a Playbook,
+    as_of: Option<Micros>,
+    /// Values of unique columns seen, per column.
+    unique: Vec<Option<FxHashSet<String>>>,
+    /// The table's own ids (person_id, deal_id) for cross-table checks.
+    ids: FxHashSet<String>,
+    /// Events: (deal, stage, ts) → (rep, amount, first row), to find duplicates.
+    seen: FxHashMap<EventKey, FirstSeen>,
+    /// Events: per deal, per stage, the earliest time; and the latest terminal outcome.
+    stages: FxHashMap<String, BTreeMap<u8, Micros>>,
+    terminal: FxHashMap<String, Micros>,
+    duplicates: u64,
+}
+
+impl<'a> TableCheck<'a> {
+    fn new(
+        table: TableKind,
+        schema: &'a Schema,
+        playbook: &'a Playbook,
+        as_of: Option<Micros>,
+    ) -> TableCheck<'a> {
+        let fields: Vec<Option<&Field>> =
+            table.columns().iter().map(|c| schema.field(c.name)).collect();
+        let unique = fields
+            .iter()
+            .map(|f| {
+                f.filter(|f| f.constraints.unique || schema.primary_key.contains(&f.name))
+                    .map(|_| FxHashSet::default())
+            })
+            .collect();
+        TableCheck {
+            table,
+            fields,
+            playbook,
+            as_of,
+            unique,
+            ids: FxHashSet::default(),
+            seen: FxHashMap::default(),
+            stages: FxHashMap::default(),
+            terminal: FxHashMap::default(),
+            duplicates: 0,
+        }
+    }
+
+    fn cell(&self, row: &Row, c: usize, kind: Kind) -> Result<Option<String>, Problem> {
+        Ok(match kind {
+            Kind::String => row.str(c)?.map(str::to_string),
+            Kind::Datetime => row.ts(c)?.map(to_rfc3339),
+            Kind::Decimal => row.decimal(c)?.map(|d| d.to_string()),
+            Kind::Number => row.float(c)?.map(|f| f.to_string()),
+            Kind::Integer => row.int(c)?.map(|i| i.to_string()),
+            Kind::Boolean => row.bool(c)?.map(|b| b.to_string()),
+        })
+    }
+
+    fn check_row(
+        &mut self,
+        row: &Row,
+        people: Option<&FxHashSet<String>>,
+        deals: Option<&FxHashSet<String>>,
+        out: &mut Findings,
+    ) {
+        let columns = self.table.columns();
+        let mut values: Vec<Option<String>> = Vec::with_capacity(columns.len());
+        for (c, col) in columns.iter().enumerate() {
+            let value = match self.cell(row, c, col.kind) {
+                Ok(v) => v,
+                Err(p) => {
+                    out.error(row.locate(p).into());
+                    values.push(None);
+                    continue;
+                }
+            };
+            if let Some(field) = self.fields[c] {
+                if let Err((code, msg)) = field.check(value.as_deref().unwrap_or("")) {
+                    // Type errors were found by the typed accessors above; here the constraints.
+                    if code != "type-error" {
+                        out.error(
+                            row.locate(Problem {
+                                column: Some(c),
+                                code,
+                                message: msg,
+                                value: value.clone(),
+                            })
+                            .into(),
+                        );
+                    }
+                }
+                if let (Some(set), Some(v)) = (self.unique[c].as_mut(), value.as_ref())
+                    && !set.insert(v.clone())
+                {
+                    out.error(
+                        row.locate(Problem {
+                            column: Some(c),
+                            code: "unique-error",
+                            message: format!("{} is not unique", col.name),
+                            value: Some(v.clone()),
+                        })
+                        .into(),
+                    );
+                }
+            }
+            values.push(value);
+        }
+        match self.table {
+            TableKind::Roster => {
+                if let Some(id) = &values[0] {
+                    self.ids.insert(id.clone());
+                }
+            }
+            TableKind::Events => self.check_event(row, &values, people, out),
+            TableKind::Activities => {
+                if let (Some(set), Some(rep)) = (people, &values[1])
+                    && !set.contains(rep)
+                {
+                    out.error(row.locate(fk(1, "rep_id", rep, "roster.person_id")).into());
+                }
+                if let (Some(set), Some(deal)) = (deals, &values[2])
+                    && !set.contains(deal)
+                {
+                    out.error(row.locate(fk(2, "deal_id", deal, "events.deal_id")).into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_event(
+        &mut self,
+        row: &Row,
+        values: &[Option<String>],
+        people: Option<&FxHashSet<String>>,
+        out: &mut Findings,
+    ) {
+        let (Some(deal), Some(rep), Some(stage_text)) =
+            (&values[ev::DEAL_ID], &values[ev::REP_ID], &values[ev::STAGE])
+        else {
+            return;
+        };
+        self.ids.insert(deal.clone());
+        if let Some(set) = people
+            && !set.contains(rep)
+        {
+            out.error(row.locate(fk(ev::REP_ID, "rep_id", rep, "roster.person_id")).into());
+        }
+        let Some(stage) = self.playbook.resolve_stage(stage_text) else {
+            out.error(
+                row.locate(crate::commands::funnel::unknown_stage(stage_text, self.playbook))
+                    .into(),
+            );
+            return;
+        };
+        let Ok(Some(ts)) = row.ts(ev::TS) else { return };
+        if let Some(a) = self.as_of
+            && ts > a
+        {
+            out.error(
+                row.locate(Problem {
+                    column: Some(ev::TS),
+                    code: "constraint-error",
+                    message: format!("after --as-of {}", to_rfc3339(a)),
+                    value: values[ev::TS].clone(),
+                })
+                .into(),
+            );
+        }
+        let amount = values[ev::AMOUNT].clone();
+        match self.seen.get(&(deal.clone(), stage, ts)) {
+            Some((r, a, first)) if *r == *rep && *a == amount => {
+                self.duplicates += 1;
+                out.warning(
+                    row.locate(Problem {
+                        column: None,
+                        code: "duplicate-row",
+                        message: format!("exact duplicate of row {first} (counted once)"),
+                        value: None,
+                    })
+                    .into(),
+                );
+            }
+            Some((r, _, first)) => {
+                out.error(row.locate(Problem {
+                    column: None,
+                    code: "conflicting-duplicate",
+                    message: format!("same deal, stage and time as row {first} but another rep or amount ({r})"),
+                    value: Some(format!("{deal} {stage_text}")),
+                })
+                .into());
+            }
+            None => {
+                self.seen.insert((deal.clone(), stage, ts), (rep.clone(), amount, row.row));
+            }
+        }
+        if self.playbook.is_terminal(stage) {
+            let t = self.terminal.entry(deal.clone()).or_insert(ts);
+            *t = (*t).max(ts);
+        } else {
+            let first = self.stages.entry(deal.clone()).or_default().entry(stage).or_insert(ts);
+            *first = (*first).min(ts);
+        }
+    }
+
+    /// Checks that need a whole table: stage order and events after a terminal outcome.
+    fn finish(&mut self, file: &str, out: &mut Findings) {
+        if self.table != TableKind::Events {
+            return;
+        }
+        let mut deals: Vec<&String> = self.stages.keys().collect();
+        deals.sort();
+        for deal in deals {
+            let stages = &self.stages[deal];
+            let mut latest: Option<(u8, Micros)> = None;
+            for (&s, &ts) in stages {
+                if let Some((prev, prev_ts)) = latest
+                    && ts < prev_ts
+                {
+                    out.warning(Finding {
+                        kind: "stage-order".into(),
+                        file: file.to_string(),
+                        row_number: None,
+                        line: None,
+                        field_name: Some("ts".into()),
+                        cell: Some(deal.clone()),
+                        message: format!(
+                            "deal {deal} reached {} ({}) before {} ({})",
+                            self.playbook.stage_name(s),
+                            to_rfc3339(ts),
+                            self.playbook.stage_name(prev),
+                            to_rfc3339(prev_ts)
+                        ),
+                    });
+                }
+                if latest.is_none_or(|(_, t)| ts >= t) {
+                    latest = Some((s, ts));
+                }
+            }
+            if let (Some(&t), Some((&s, &ts))) =
+                (self.terminal.get(deal), stages.iter().max_by_key(|(_, ts)| **ts))
+                && ts > t
+            {
+                out.warning(Finding {
+                    kind: "after-terminal".into(),
+                    file: file.to_string(),
+                    row_number: None,
+                    line: None,
+                    field_name: Some("stage".into()),
+                    cell: Some(deal.clone()),
+                    message: format!(
+                        "deal {deal} reached {} after its terminal outcome (reopened?)",
+                        self.playbook.stage_name(s)
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn fk(column: usize, name: &str, value: &str, target: &str) -> Problem {
+    Problem {
+        column: Some(column),
+        code: "foreign-key",
+        message: format!("{name} {value:?} is not in {target}"),
+        value: Some(value.to_string()),
+    }
+}
+
+fn check_tree(roster: &Roster, file: &str, out: &mut Findings) {
+    for p in roster.tree_problems(file) {
+        out.error(p.into());
+    }
+    let roots: Vec<&str> = roster
+        .people
+        .iter()
+        .zip(&roster.parent)
+        .filter(|(p, parent)| parent.is_none() && p.reports_to.is_none())
+        .map(|(p, _)| p.person_id.as_str())
+        .collect();
+    if roots.len() > 1 {
+        out.warning(Finding {
+            kind: "several-roots".into(),
+            file: file.to_string(),
+            row_number: None,
+            line: None,
+            field_name: Some("reports_to".into()),
+            cell: None,
+            message: format!(
+                "{} people report to no one: {}",
+                roots.len(),
+                roots.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+}
