@@ -52,6 +52,8 @@ pub enum Command {
     Plan(PlanArgs),
     Review(ReviewArgs),
     Validate(ValidateArgs),
+    Report(ReportArgs),
+    Demo(DemoArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -471,4 +473,64 @@ pub struct ValidateArgs {
     /// Print at most this many errors and warnings each (all are counted).
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub max_errors: usize,
+}
+
+/// The monthly batch in one command: validate, funnel, review, diagnose, worksheets, index.
+///
+/// Validates the inputs (on errors: exit 1 with the validation report and nothing written,
+/// unless --allow-invalid), computes the funnel at every level, reviews the ledger's plans due
+/// this month, diagnoses every rep, writes every worksheet (rep, manager, director) and
+/// OUT/index.md with the company funnel, links to every page, the review results, the data
+/// tables (CSV and Parquet, under OUT/data) and the validation summary. The report is built in a
+/// staging folder and renamed into place, so a failed run never leaves half a report; the
+/// ledger gets the outcomes and the new proposed plans. A second run over the same inputs gives
+/// the same files. Prints the path of index.md.
+///
+/// Examples:
+///
+///   $ salescoach report --events events.csv --activities activities.csv --roster roster.csv \
+///       --ledger plans.csv --period 2026-03 --out reports/2026-03
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ReportArgs {
+    /// Events table.
+    #[arg(long, value_name = "FILE")]
+    pub events: String,
+    /// Activities table.
+    #[arg(long, value_name = "FILE")]
+    pub activities: Option<String>,
+    /// Roster.
+    #[arg(long, value_name = "FILE")]
+    pub roster: String,
+    /// The plan ledger to review and to add this month's plans to.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The month (YYYY-MM).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: String,
+    /// Folder of the report (replaced as a whole at the end of a successful run).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Go on when the inputs fail validation.
+    #[arg(long)]
+    pub allow_invalid: bool,
+}
+
+/// A first run that shows everything: the monthly report on the embedded sample data.
+///
+/// Writes the sample organisation's data to OUT/input, then runs the month end for 2026-02 and
+/// 2026-03 (OUT/2026-02, OUT/2026-03) with one plan ledger (OUT/plans.csv), so that the second
+/// month reviews the first month's plans. Prints the path of the last index.md.
+///
+/// Examples:
+///
+///   $ salescoach demo
+///
+///   $ salescoach demo --out /tmp/coaching-demo
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DemoArgs {
+    /// Folder to write the demo into.
+    #[arg(long, value_name = "DIR", default_value = "salescoach-demo")]
+    pub out: PathBuf,
 }

@@ -63,5 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => commands::plan::run(&global, args),
         Command::Review(args) => commands::review::run(&global, args),
         Command::Validate(args) => commands::validate::run(&global, args),
+        Command::Report(args) => commands::report::run(&global, args),
+        Command::Demo(args) => commands::report::run_demo(&global, args),
     }
 }

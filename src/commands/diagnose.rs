@@ -162,7 +162,7 @@ fn text(s: &str) -> Cell<'_> {
     if s.is_empty() { Cell::Null } else { Cell::Str(s) }
 }
 
-fn write_rows(diagnoses: &[Diagnosis], dest: &Dest, format: Format) -> Result<()> {
+pub fn write_rows(diagnoses: &[Diagnosis], dest: &Dest, format: Format) -> Result<()> {
     let mut w = TableWriter::create(dest, format, DIAGNOSIS_COLUMNS)?;
     for d in diagnoses {
         let hyps = d.supported_hypotheses().join(";");

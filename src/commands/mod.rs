@@ -5,5 +5,6 @@ pub mod funnel;
 pub mod generate;
 pub mod init;
 pub mod plan;
+pub mod report;
 pub mod review;
 pub mod validate;

@@ -24,7 +24,8 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         return run_import(global, &import, &playbook);
     }
     let Some(out) = args.out.clone() else { bail!("--out DIR is required to write worksheets") };
-    let env = render::environment(args.templates.as_deref())?;
+    // Templates are checked before any data is read.
+    render::environment(args.templates.as_deref())?;
     let (mut diagnoses, roster) = match (&args.diagnosis, &args.events) {
         (Some(d), _) => (read_diagnoses(d)?, load_roster(global, &args, &playbook)?),
         (None, Some(_)) => {
@@ -42,68 +43,136 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         Some(path) => read_ledger(path, None)?,
         None => Vec::new(),
     };
-    let sheets =
-        Sheets { playbook: &playbook, lang: args.lang, roster: roster.as_ref(), out: &out };
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let mut report = WriteReport::default();
+    let job = SheetJob {
+        playbook: &playbook,
+        lang: args.lang,
+        roster: roster.as_ref(),
+        level: args.level,
+        templates: args.templates.as_deref(),
+        force: args.force,
+        one_manager: args.manager.is_some(),
+    };
+    let written = write_worksheets(&job, &diagnoses, &ledger, &out)?;
+    finish(global, &args, &mut ledger, written.proposed, &written.report)
+}
+
+/// What worksheets to write and how.
+pub struct SheetJob<'a> {
+    pub playbook: &'a Playbook,
+    pub lang: Lang,
+    pub roster: Option<&'a Roster>,
+    pub level: SheetLevel,
+    pub templates: Option<&'a Path>,
+    pub force: bool,
+    /// Only one manager's team: no director worksheets.
+    pub one_manager: bool,
+}
+
+/// The worksheets written and the plans they propose.
+pub struct Written {
+    pub report: WriteReport,
+    pub proposed: Vec<Plan>,
+    /// Relative paths (under the output folder) of the rep, manager and director worksheets.
+    pub reps: BTreeMap<String, String>,
+    pub managers: BTreeMap<String, String>,
+    pub directors: BTreeMap<String, String>,
+}
+
+/// Writes the worksheets of some diagnoses under `out`.
+pub fn write_worksheets(
+    job: &SheetJob,
+    diagnoses: &[Diagnosis],
+    ledger: &[Plan],
+    out: &Path,
+) -> Result<Written> {
+    let env = render::environment(job.templates)?;
+    let sheets = Sheets { playbook: job.playbook, lang: job.lang, roster: job.roster, out };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut written = Written {
+        report: WriteReport::default(),
+        proposed: Vec::new(),
+        reps: BTreeMap::new(),
+        managers: BTreeMap::new(),
+        directors: BTreeMap::new(),
+    };
+    let report = &mut written.report;
     let mut names = FileNames::default();
     let mut rep_files = BTreeMap::new();
-    let mut proposed = Vec::new();
-    for d in &diagnoses {
+    for d in diagnoses {
         let stem = names.stem(&d.rep_id);
         rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         let Some(plan) = proposed_plan(d, &stem) else { continue };
-        if matches!(args.level, SheetLevel::Rep | SheetLevel::All) {
-            let (text, svg) =
-                sheets.rep_sheet(&env, d, &plan, &ledger, args.templates.as_deref())?;
-            write_sheet(&out, &format!("reps/{stem}.svg"), &svg, true, &mut report)?;
-            write_sheet(&out, &format!("reps/{stem}.md"), &text, args.force, &mut report)?;
+        if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
+            let (text, svg) = sheets.rep_sheet(&env, d, &plan, ledger, job.templates)?;
+            write_sheet(out, &format!("reps/{stem}.svg"), &svg, true, report)?;
+            write_sheet(out, &format!("reps/{stem}.md"), &text, job.force, report)?;
+            written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         }
-        proposed.push(plan);
+        written.proposed.push(plan);
     }
-    if matches!(args.level, SheetLevel::Manager | SheetLevel::Director | SheetLevel::All) {
-        let Some(roster) = roster.as_ref() else {
-            if args.level != SheetLevel::All {
-                bail!("manager and director worksheets need --roster");
-            }
-            return finish(global, &args, &mut ledger, proposed, &report);
-        };
-        let managers = group_by_manager(&diagnoses);
-        let mut manager_files = BTreeMap::new();
-        for (manager, reps) in &managers {
-            let stem = names.stem(manager);
-            manager_files.insert(manager.clone(), format!("managers/{stem}.md"));
-            if args.level != SheetLevel::Director {
-                let text = sheets.manager_sheet(
-                    &env,
-                    manager,
-                    reps,
-                    &diagnoses,
-                    &rep_files,
-                    &ledger,
-                    args.templates.as_deref(),
-                )?;
-                write_sheet(&out, &format!("managers/{stem}.md"), &text, args.force, &mut report)?;
-            }
+    if !matches!(job.level, SheetLevel::Manager | SheetLevel::Director | SheetLevel::All) {
+        return Ok(written);
+    }
+    let Some(roster) = job.roster else {
+        if job.level != SheetLevel::All {
+            bail!("manager and director worksheets need --roster");
         }
-        if args.level != SheetLevel::Manager && args.manager.is_none() {
-            for (director, mans) in group_by_director(&managers, roster) {
-                let stem = names.stem(&director);
-                let text = sheets.director_sheet(
-                    &env,
-                    &director,
-                    &mans,
-                    &managers,
-                    &diagnoses,
-                    &manager_files,
-                    &ledger,
-                    args.templates.as_deref(),
-                )?;
-                write_sheet(&out, &format!("directors/{stem}.md"), &text, args.force, &mut report)?;
-            }
+        return Ok(written);
+    };
+    let managers = group_by_manager(diagnoses);
+    let mut manager_files = BTreeMap::new();
+    for (manager, reps) in &managers {
+        let stem = names.stem(manager);
+        manager_files.insert(manager.clone(), format!("managers/{stem}.md"));
+        if job.level != SheetLevel::Director {
+            let text = sheets.manager_sheet(
+                &env,
+                manager,
+                reps,
+                diagnoses,
+                &rep_files,
+                ledger,
+                job.templates,
+            )?;
+            write_sheet(out, &format!("managers/{stem}.md"), &text, job.force, report)?;
+            written.managers.insert(manager.clone(), format!("managers/{stem}.md"));
         }
     }
-    finish(global, &args, &mut ledger, proposed, &report)
+    if job.level != SheetLevel::Manager && !job.one_manager {
+        for (director, mans) in group_by_director(&managers, roster) {
+            let stem = names.stem(&director);
+            let text = sheets.director_sheet(
+                &env,
+                &director,
+                &mans,
+                &managers,
+                diagnoses,
+                &manager_files,
+                ledger,
+                job.templates,
+            )?;
+            write_sheet(out, &format!("directors/{stem}.md"), &text, job.force, report)?;
+            written.directors.insert(director.clone(), format!("directors/{stem}.md"));
+        }
+    }
+    Ok(written)
+}
+
+/// Adds proposed plans to a ledger; plans agreed or reviewed since are the meeting's record and
+/// are never overwritten. Returns how many were new.
+pub fn merge_proposed(ledger: &mut Vec<Plan>, proposed: Vec<Plan>) -> usize {
+    let mut added = 0;
+    for p in proposed {
+        match ledger.iter_mut().find(|l| l.plan_id == p.plan_id) {
+            Some(existing) if existing.status != "proposed" => {}
+            Some(existing) => *existing = p,
+            None => {
+                ledger.push(p);
+                added += 1;
+            }
+        }
+    }
+    added
 }
 
 fn finish(
@@ -115,17 +184,7 @@ fn finish(
 ) -> Result<ExitStatus> {
     let mut added = 0;
     if let Some(path) = &args.ledger {
-        for p in proposed {
-            match ledger.iter_mut().find(|l| l.plan_id == p.plan_id) {
-                // A plan agreed or reviewed since is the meeting's record: never overwritten.
-                Some(existing) if existing.status != "proposed" => {}
-                Some(existing) => *existing = p,
-                None => {
-                    ledger.push(p);
-                    added += 1;
-                }
-            }
-        }
+        added = merge_proposed(ledger, proposed);
         write_ledger(path, ledger, None)?;
     }
     if !global.quiet {
@@ -217,10 +276,10 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
 }
 
 #[derive(Default)]
-struct WriteReport {
-    written: usize,
-    unchanged: usize,
-    kept: Vec<String>,
+pub struct WriteReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub kept: Vec<String>,
 }
 
 /// Writes a file under `out` atomically, unless it was edited since it was written (its front
@@ -661,13 +720,13 @@ impl Sheets<'_> {
                 ("name", Value::from(self.name_of(manager))),
                 ("parent_name", Value::from(parent.map(|p| self.name_of(&p)).unwrap_or_else(|| "—".into()))),
             ]),
-            period => period,
+            period => period.clone(),
             window_from => reps.first().map(|d| d.window_from.clone()).unwrap_or_default(),
             window_to => reps.first().map(|d| d.window_to.clone()).unwrap_or_default(),
             funnel => Value::from(Serde(&self.team_lines(reps, all))),
             reps => rows,
             previous => previous,
-            record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager))),
+            record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && reviewed_by(p, &period))),
         };
         render::render(env, self.lang.code(), "manager.md.j2", ctx, dir)
     }
@@ -720,7 +779,11 @@ impl Sheets<'_> {
                 let plans = reps.iter().filter(|d| d.lever().is_some()).count();
                 let reviewed: Vec<&Plan> = ledger
                     .iter()
-                    .filter(|p| p.manager_id.as_deref() == Some(m) && p.verdict.is_some())
+                    .filter(|p| {
+                        p.manager_id.as_deref() == Some(m)
+                            && p.verdict.is_some()
+                            && reviewed_by(p, &period)
+                    })
                     .collect();
                 let improved =
                     reviewed.iter().filter(|p| p.verdict.as_deref() == Some("improved")).count();
@@ -760,6 +823,11 @@ fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::from(
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<String, Value>>(),
     )
+}
+
+/// Whether a plan's outcome was known by a period: a worksheet never shows a review from its future.
+fn reviewed_by(p: &Plan, period: &str) -> bool {
+    p.reviewed_in.as_deref().is_some_and(|r| r <= period)
 }
 
 fn json_num(v: Option<f64>) -> serde_json::Value {

@@ -91,13 +91,8 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
     else {
         bail!("no data to review");
     };
-    let data = RepMonths::new(&rows, &playbook.stages);
-    let levers = crate::model::rules::lever_ids(&playbook.stages);
-    let known: Option<BTreeSet<String>> =
-        roster.as_ref().map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
-    let reviews = review(&plans, &data, &levers, lookback, &period, known.as_ref());
-    let chain = |m: &str| ancestors(roster.as_ref(), &playbook, m);
-    let rolled = roll_up(&reviews, &chain);
+    let (reviews, rolled) =
+        review_all(&plans, &rows, roster.as_ref(), &playbook, lookback, &period);
     if !global.quiet {
         let decided = reviews.iter().filter(|r| r.verdict.is_some()).count();
         let improved = reviews.iter().filter(|r| r.verdict.as_deref() == Some("improved")).count();
@@ -111,23 +106,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         }
     }
     if args.update_ledger {
-        let mut changed = 0;
-        for r in reviews.iter().filter(|r| r.verdict.is_some()) {
-            if let Some(p) = plans.iter_mut().find(|p| p.plan_id == r.plan_id) {
-                p.after_rate = r.after_rate;
-                p.after_n = Some(r.after_n);
-                p.change = r.change;
-                p.p_improved = r.p_improved;
-                p.effect = r.effect;
-                p.effect_low = r.effect_low;
-                p.effect_high = r.effect_high;
-                p.verdict = r.verdict.clone();
-                p.target_reached = r.target_reached;
-                p.reviewed_in = Some(period.clone());
-                p.status = "reviewed".into();
-                changed += 1;
-            }
-        }
+        let changed = apply_to_ledger(&mut plans, &reviews, &period);
         if changed > 0 {
             write_ledger(&args.ledger, &mut plans, None)?;
         }
@@ -137,6 +116,52 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
     }
     write_output(&reviews, &rolled, &dest, format)?;
     Ok(ExitStatus::Success)
+}
+
+/// Reviews the due plans against the rep-level monthly funnel and rolls them up the roster.
+pub fn review_all(
+    plans: &[crate::model::plans::Plan],
+    rows: &[crate::metrics::funnel::FunnelRow],
+    roster: Option<&Roster>,
+    playbook: &Playbook,
+    lookback: u32,
+    period: &str,
+) -> (Vec<PlanReview>, Vec<RollUp>) {
+    let data = RepMonths::new(rows, &playbook.stages);
+    let levers = crate::model::rules::lever_ids(&playbook.stages);
+    let known: Option<BTreeSet<String>> =
+        roster.map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
+    let reviews = review(plans, &data, &levers, lookback, period, known.as_ref());
+    let chain = |m: &str| ancestors(roster, playbook, m);
+    let rolled = roll_up(&reviews, &chain);
+    (reviews, rolled)
+}
+
+/// Writes the outcomes with a verdict into the plans; returns how many changed.
+pub fn apply_to_ledger(
+    plans: &mut [crate::model::plans::Plan],
+    reviews: &[PlanReview],
+    period: &str,
+) -> usize {
+    let mut changed = 0;
+    for r in reviews.iter().filter(|r| r.verdict.is_some()) {
+        if let Some(p) = plans.iter_mut().find(|p| p.plan_id == r.plan_id) {
+            let before = p.clone();
+            p.after_rate = r.after_rate;
+            p.after_n = Some(r.after_n);
+            p.change = r.change;
+            p.p_improved = r.p_improved;
+            p.effect = r.effect;
+            p.effect_low = r.effect_low;
+            p.effect_high = r.effect_high;
+            p.verdict = r.verdict.clone();
+            p.target_reached = r.target_reached;
+            p.reviewed_in = Some(period.to_string());
+            p.status = "reviewed".into();
+            changed += (*p != before) as usize;
+        }
+    }
+    changed
 }
 
 /// A manager and the nodes above: (level, id, name), the manager first.
@@ -159,7 +184,7 @@ fn ancestors(
     out
 }
 
-fn write_output(
+pub fn write_output(
     reviews: &[PlanReview],
     rolled: &[RollUp],
     dest: &Dest,

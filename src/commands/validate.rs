@@ -125,6 +125,28 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
     if inputs.iter().filter(|(s, _)| *s == Source::Stdin).count() > 1 {
         bail!("only one input can be read from standard input (`-`)");
     }
+    let report = check(inputs, global.input_format, &playbook, as_of, args.strict)?;
+    let format = global.format.unwrap_or(Format::Table);
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Table => print_report(&report, args.max_errors, &mut out)?,
+        _ => bail!("validate prints a report: use -f table or -f json"),
+    }
+    Ok(if report.valid { ExitStatus::Success } else { ExitStatus::DataFailed })
+}
+
+/// Checks tables (roster, then events, then activities, each against the ones before).
+pub fn check(
+    mut inputs: Vec<(Source, TableKind)>,
+    input_format: Option<Format>,
+    playbook: &Playbook,
+    as_of: Option<Micros>,
+    strict: bool,
+) -> Result<Report> {
     // Roster first, then events, then activities: later tables are checked against earlier ones.
     inputs.sort_by_key(|(_, t)| match t {
         TableKind::Roster => 0,
@@ -137,8 +159,8 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
     let mut deals: Option<FxHashSet<String>> = None;
     for (source, table) in &inputs {
         let schema = Schema::get(table.name())?;
-        let mut ctx = TableCheck::new(*table, &schema, &playbook, as_of);
-        let stats = scan(source, global.input_format, *table, playbook.timezone, &mut |row| {
+        let mut ctx = TableCheck::new(*table, &schema, playbook, as_of);
+        let stats = scan(source, input_format, *table, playbook.timezone, &mut |row| {
             ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);
             Verdict::Keep
         });
@@ -166,15 +188,15 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
         match table {
             TableKind::Roster => {
                 people = Some(ctx.ids.into_iter().collect());
-                let (roster, _) = Roster::load(source, global.input_format, &playbook)?;
+                let (roster, _) = Roster::load(source, input_format, playbook)?;
                 check_tree(&roster, &source.to_string(), &mut findings);
             }
             TableKind::Events => deals = Some(ctx.ids.into_iter().collect()),
             _ => {}
         }
     }
-    let report = Report {
-        valid: findings.n_errors == 0 && !(args.strict && findings.n_warnings > 0),
+    Ok(Report {
+        valid: findings.n_errors == 0 && !(strict && findings.n_warnings > 0),
         stats: Stats {
             tables: inputs.len(),
             rows,
@@ -183,21 +205,10 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
         },
         errors: findings.errors,
         warnings: findings.warnings,
-    };
-    let format = global.format.unwrap_or(Format::Table);
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Table => print_report(&report, args.max_errors, &mut out)?,
-        _ => bail!("validate prints a report: use -f table or -f json"),
-    }
-    Ok(if report.valid { ExitStatus::Success } else { ExitStatus::DataFailed })
+    })
 }
 
-fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
+pub fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
     for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
         for f in list.iter().take(max) {
             let place = match (f.line, f.row_number) {

@@ -5,6 +5,7 @@ mod exit_codes;
 mod funnel;
 mod generate;
 mod plan;
+mod report;
 mod review;
 mod support;
 mod validate;
