@@ -49,7 +49,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         roster: roster.as_ref(),
         level: args.level,
         templates: args.templates.as_deref(),
-        force: args.force,
+        mode: if args.force { WriteMode::Force } else { WriteMode::Keep },
         one_manager: args.manager.is_some(),
     };
     let written = write_worksheets(&job, &diagnoses, &ledger, &out)?;
@@ -63,7 +63,7 @@ pub struct SheetJob<'a> {
     pub roster: Option<&'a Roster>,
     pub level: SheetLevel,
     pub templates: Option<&'a Path>,
-    pub force: bool,
+    pub mode: WriteMode,
     /// Only one manager's team: no director worksheets.
     pub one_manager: bool,
 }
@@ -104,8 +104,10 @@ pub fn write_worksheets(
         let Some(plan) = proposed_plan(d, &stem) else { continue };
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
             let (text, svg) = sheets.rep_sheet(&env, d, &plan, ledger, job.templates)?;
-            write_sheet(out, &format!("reps/{stem}.svg"), &svg, true, report)?;
-            write_sheet(out, &format!("reps/{stem}.md"), &text, job.force, report)?;
+            let chart =
+                if job.mode == WriteMode::Staged { WriteMode::Staged } else { WriteMode::Force };
+            write_sheet(out, &format!("reps/{stem}.svg"), &svg, chart, report)?;
+            write_sheet(out, &format!("reps/{stem}.md"), &text, job.mode, report)?;
             written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         }
         written.proposed.push(plan);
@@ -134,7 +136,7 @@ pub fn write_worksheets(
                 ledger,
                 job.templates,
             )?;
-            write_sheet(out, &format!("managers/{stem}.md"), &text, job.force, report)?;
+            write_sheet(out, &format!("managers/{stem}.md"), &text, job.mode, report)?;
             written.managers.insert(manager.clone(), format!("managers/{stem}.md"));
         }
     }
@@ -151,7 +153,7 @@ pub fn write_worksheets(
                 ledger,
                 job.templates,
             )?;
-            write_sheet(out, &format!("directors/{stem}.md"), &text, job.force, report)?;
+            write_sheet(out, &format!("directors/{stem}.md"), &text, job.mode, report)?;
             written.directors.insert(director.clone(), format!("directors/{stem}.md"));
         }
     }
@@ -275,6 +277,17 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
     })
 }
 
+/// How a worksheet is written: over an existing file (kept when edited), or into a fresh
+/// staging folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Keep,
+    Force,
+    Staged,
+}
+
+const STAGED: WriteMode = WriteMode::Staged;
+
 #[derive(Default)]
 pub struct WriteReport {
     pub written: usize,
@@ -288,12 +301,18 @@ fn write_sheet(
     out: &Path,
     rel: &str,
     text: &str,
-    force: bool,
+    mode: WriteMode,
     report: &mut WriteReport,
 ) -> Result<()> {
     let path = out.join(rel);
     let dir = path.parent().expect("worksheets live in a folder");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if mode == STAGED {
+        // A fresh staging folder is renamed into place as a whole: no need to stage each file.
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        report.written += 1;
+        return Ok(());
+    }
     let (root, canonical_dir) = (std::fs::canonicalize(out)?, std::fs::canonicalize(dir)?);
     if !canonical_dir.starts_with(&root) {
         bail!("refusing to write {} outside {}", path.display(), out.display());
@@ -303,12 +322,19 @@ fn write_sheet(
             report.unchanged += 1;
             return Ok(());
         }
-        if !force && edited(&existing) {
+        if mode == WriteMode::Keep && edited(&existing) {
             report.kept.push(path.display().to_string());
             return Ok(());
         }
     }
-    let mut tmp = tempfile::Builder::new().prefix(".salescoach-").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".salescoach-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     std::io::Write::write_all(&mut tmp, text.as_bytes())?;
     tmp.persist(&path).with_context(|| format!("writing {}", path.display()))?;
     report.written += 1;

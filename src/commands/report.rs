@@ -92,7 +92,7 @@ pub fn month_end(
     playbook: &Playbook,
     job: &MonthEnd,
 ) -> Result<Result<Summary, Validation>> {
-    step(global, 1, "validating the inputs");
+    step(global, 1, "validating the inputs and computing the funnel at every level");
     let mut tables = vec![
         (Source::parse(job.roster), TableKind::Roster),
         (Source::parse(job.events), TableKind::Events),
@@ -100,32 +100,6 @@ pub fn month_end(
     if let Some(a) = job.activities {
         tables.push((Source::parse(a), TableKind::Activities));
     }
-    let validation = check(tables, global.input_format, playbook, None, false)?;
-    if !validation.valid && !job.allow_invalid {
-        return Ok(Err(validation));
-    }
-    let staging = Staging::new(job.out)?;
-    let result = build(global, playbook, job, &validation, staging.path());
-    match result {
-        Ok((summary, ledger)) => {
-            staging.commit()?;
-            if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
-                write_ledger(path, &mut plans, None)?;
-            }
-            Ok(Ok(Summary { index: job.out.join("index.md"), ..summary }))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-fn build(
-    global: &Global,
-    playbook: &Playbook,
-    job: &MonthEnd,
-    validation: &Validation,
-    dir: &Path,
-) -> Result<(Summary, Option<Vec<Plan>>)> {
-    step(global, 2, "computing the funnel at every level");
     let inputs = FunnelInputs {
         events: Source::parse(job.events),
         activities: job.activities.map(Source::parse),
@@ -142,13 +116,42 @@ fn build(
             strict: false,
         },
     };
-    let (rows, _) = compute(&inputs, playbook)?;
+    // Validation and the funnel read the same files independently: they run side by side, and
+    // the funnel is thrown away when validation fails.
+    let (validation, rows) = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| check(tables, global.input_format, playbook, None, false));
+        let rows = compute(&inputs, playbook).map(|(rows, _)| rows);
+        (checking.join().expect("the validation thread does not panic"), rows)
+    });
+    let validation = validation?;
+    if !validation.valid && !job.allow_invalid {
+        return Ok(Err(validation));
+    }
+    let rows = rows?;
+    let staging = Staging::new(job.out)?;
+    let (summary, ledger) = build(global, playbook, job, &validation, &rows, staging.path())?;
+    staging.commit()?;
+    if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
+        write_ledger(path, &mut plans, None)?;
+    }
+    Ok(Ok(Summary { index: job.out.join("index.md"), ..summary }))
+}
+
+fn build(
+    global: &Global,
+    playbook: &Playbook,
+    job: &MonthEnd,
+    validation: &Validation,
+    rows: &[FunnelRow],
+    dir: &Path,
+) -> Result<(Summary, Option<Vec<Plan>>)> {
+    step(global, 2, "writing the data tables");
     let (roster, _) = Roster::load(&Source::parse(job.roster), global.input_format, playbook)?;
     let data = dir.join("data");
     std::fs::create_dir_all(&data)?;
     for ext in ["csv", "parquet"] {
         crate::commands::funnel::write_rows(
-            &rows,
+            rows,
             &Dest::File(data.join(format!("funnel.{ext}"))),
             Format::from_path(Path::new(ext)).unwrap_or(Format::Csv),
         )?;
@@ -161,7 +164,7 @@ fn build(
     let lookback = playbook.diagnosis.lookback;
     let (reviews, rolled) = crate::commands::review::review_all(
         &ledger,
-        &rows,
+        rows,
         Some(&roster),
         playbook,
         lookback,
@@ -210,7 +213,7 @@ fn build(
         roster: Some(&roster),
         level: SheetLevel::All,
         templates: None,
-        force: true,
+        mode: crate::commands::plan::WriteMode::Staged,
         one_manager: false,
     };
     let written = write_worksheets(&sheet_job, &diagnoses, &ledger, dir)?;

@@ -12,7 +12,6 @@ use crate::model::tables::{Kind, TableKind, ev};
 use crate::model::time::{Micros, parse_cli_instant, to_rfc3339};
 use anyhow::{Result, bail};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Everything validate found.
@@ -156,7 +155,7 @@ pub fn check(
     let mut findings = Findings::default();
     let mut rows = 0;
     let mut people: Option<FxHashSet<String>> = None;
-    let mut deals: Option<FxHashSet<String>> = None;
+    let mut deals: Option<FxHashSet<u64>> = None;
     for (source, table) in &inputs {
         let schema = Schema::get(table.name())?;
         let mut ctx = TableCheck::new(*table, &schema, playbook, as_of);
@@ -187,11 +186,11 @@ pub fn check(
         ctx.finish(&source.to_string(), &mut findings);
         match table {
             TableKind::Roster => {
-                people = Some(ctx.ids.into_iter().collect());
+                people = Some(std::mem::take(&mut ctx.people));
                 let (roster, _) = Roster::load(source, input_format, playbook)?;
                 check_tree(&roster, &source.to_string(), &mut findings);
             }
-            TableKind::Events => deals = Some(ctx.ids.into_iter().collect()),
+            TableKind::Events => deals = Some(ctx.deal_hashes()),
             _ => {}
         }
     }
@@ -241,27 +240,33 @@ pub fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// An event's identity for duplicate checks: deal, stage, time.
-type EventKey = (String, u8, Micros);
-/// What the first event with a key had: rep, amount, row.
-type FirstSeen = (String, Option<String>, u64);
+fn hash_of(parts: &[&[u8]]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    for p in parts {
+        h.write(p);
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
 
-/// Per-table state of the checks.
+/// Per-table state of the checks. Keys are kept as 64-bit hashes and deals as interned indexes,
+/// so that memory stays near the size of the ids, not of the rows.
 struct TableCheck<'a> {
     table: TableKind,
     fields: Vec<Option<&'a Field>>,
     playbook: &'a Playbook,
     as_of: Option<Micros>,
-    /// Values of unique columns seen, per column.
-    unique: Vec<Option<FxHashSet<String>>>,
-    /// The table's own ids (person_id, deal_id) for cross-table checks.
-    ids: FxHashSet<String>,
-    /// Events: (deal, stage, ts) → (rep, amount, first row), to find duplicates.
-    seen: FxHashMap<EventKey, FirstSeen>,
-    /// Events: per deal, per stage, the earliest time; and the latest terminal outcome.
-    stages: FxHashMap<String, BTreeMap<u8, Micros>>,
-    terminal: FxHashMap<String, Micros>,
-    duplicates: u64,
+    /// Hashes of the values of unique columns seen, per column.
+    unique: Vec<Option<FxHashSet<u64>>>,
+    /// Roster: the person ids (few), for foreign keys and messages.
+    people: FxHashSet<String>,
+    /// Events: the deals, with per stage the earliest time, and the latest terminal outcome.
+    deals: crate::metrics::deals::Interner,
+    first: Vec<Micros>,
+    terminal: Vec<Micros>,
+    /// Events: hash of (deal, stage, time) → (hash of rep and amount, first row).
+    seen: FxHashMap<u64, (u64, u64)>,
 }
 
 impl<'a> TableCheck<'a> {
@@ -286,89 +291,130 @@ impl<'a> TableCheck<'a> {
             playbook,
             as_of,
             unique,
-            ids: FxHashSet::default(),
+            people: FxHashSet::default(),
+            deals: Default::default(),
+            first: Vec::new(),
+            terminal: Vec::new(),
             seen: FxHashMap::default(),
-            stages: FxHashMap::default(),
-            terminal: FxHashMap::default(),
-            duplicates: 0,
         }
     }
 
-    fn cell(&self, row: &Row, c: usize, kind: Kind) -> Result<Option<String>, Problem> {
-        Ok(match kind {
-            Kind::String => row.str(c)?.map(str::to_string),
-            Kind::Datetime => row.ts(c)?.map(to_rfc3339),
-            Kind::Decimal => row.decimal(c)?.map(|d| d.to_string()),
-            Kind::Number => row.float(c)?.map(|f| f.to_string()),
-            Kind::Integer => row.int(c)?.map(|i| i.to_string()),
-            Kind::Boolean => row.bool(c)?.map(|b| b.to_string()),
-        })
+    /// Checks one cell by its type; returns its text when the table's checks need it.
+    fn check_cell(
+        &mut self,
+        row: &Row,
+        c: usize,
+        kind: Kind,
+        out: &mut Findings,
+    ) -> Option<Option<f64>> {
+        let number = match kind {
+            Kind::String => row.str(c).map(|v| v.map(|_| f64::NAN)),
+            Kind::Datetime => row.ts(c).map(|v| v.map(|_| f64::NAN)),
+            Kind::Decimal => {
+                row.decimal(c).map(|v| v.map(|d| d.to_string().parse().unwrap_or(f64::NAN)))
+            }
+            Kind::Number => row.float(c),
+            Kind::Integer => row.int(c).map(|v| v.map(|i| i as f64)),
+            Kind::Boolean => row.bool(c).map(|v| v.map(|_| f64::NAN)),
+        };
+        let value = match number {
+            Ok(v) => v,
+            Err(p) => {
+                out.error(row.locate(p).into());
+                return None;
+            }
+        };
+        let Some(field) = self.fields[c] else { return Some(value) };
+        let name = &field.name;
+        let constraint = |message: String, cell: Option<String>| Problem {
+            column: Some(c),
+            code: "constraint-error",
+            message,
+            value: cell,
+        };
+        match value {
+            None if field.constraints.required => {
+                out.error(row.locate(constraint(format!("{name} is required"), None)).into())
+            }
+            Some(v) if !v.is_nan() => {
+                if let Some(min) = field.constraints.minimum.filter(|m| v < *m) {
+                    out.error(
+                        row.locate(constraint(
+                            format!("below the minimum {min}"),
+                            Some(v.to_string()),
+                        ))
+                        .into(),
+                    );
+                }
+                if let Some(max) = field.constraints.maximum.filter(|m| v > *m) {
+                    out.error(
+                        row.locate(constraint(
+                            format!("above the maximum {max}"),
+                            Some(v.to_string()),
+                        ))
+                        .into(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if kind == Kind::String
+            && let (Some(allowed), Ok(Some(text))) = (&field.constraints.allowed, row.str(c))
+            && !allowed.iter().any(|a| a == text)
+        {
+            out.error(
+                row.locate(constraint(
+                    format!("not one of {}", allowed.join(", ")),
+                    Some(text.to_string()),
+                ))
+                .into(),
+            );
+        }
+        if let Some(set) = self.unique[c].as_mut()
+            && let Ok(Some(text)) = row.str(c)
+            && !set.insert(hash_of(&[text.as_bytes()]))
+        {
+            out.error(
+                row.locate(Problem {
+                    column: Some(c),
+                    code: "unique-error",
+                    message: format!("{name} is not unique"),
+                    value: Some(text.to_string()),
+                })
+                .into(),
+            );
+        }
+        Some(value)
     }
 
     fn check_row(
         &mut self,
         row: &Row,
         people: Option<&FxHashSet<String>>,
-        deals: Option<&FxHashSet<String>>,
+        deals: Option<&FxHashSet<u64>>,
         out: &mut Findings,
     ) {
         let columns = self.table.columns();
-        let mut values: Vec<Option<String>> = Vec::with_capacity(columns.len());
+        let mut ok = true;
         for (c, col) in columns.iter().enumerate() {
-            let value = match self.cell(row, c, col.kind) {
-                Ok(v) => v,
-                Err(p) => {
-                    out.error(row.locate(p).into());
-                    values.push(None);
-                    continue;
-                }
-            };
-            if let Some(field) = self.fields[c] {
-                if let Err((code, msg)) = field.check(value.as_deref().unwrap_or("")) {
-                    // Type errors were found by the typed accessors above; here the constraints.
-                    if code != "type-error" {
-                        out.error(
-                            row.locate(Problem {
-                                column: Some(c),
-                                code,
-                                message: msg,
-                                value: value.clone(),
-                            })
-                            .into(),
-                        );
-                    }
-                }
-                if let (Some(set), Some(v)) = (self.unique[c].as_mut(), value.as_ref())
-                    && !set.insert(v.clone())
-                {
-                    out.error(
-                        row.locate(Problem {
-                            column: Some(c),
-                            code: "unique-error",
-                            message: format!("{} is not unique", col.name),
-                            value: Some(v.clone()),
-                        })
-                        .into(),
-                    );
-                }
-            }
-            values.push(value);
+            ok &= self.check_cell(row, c, col.kind, out).is_some();
         }
+        let text = |c: usize| row.str(c).ok().flatten();
         match self.table {
             TableKind::Roster => {
-                if let Some(id) = &values[0] {
-                    self.ids.insert(id.clone());
+                if let Some(id) = text(0) {
+                    self.people.insert(id.trim().to_string());
                 }
             }
-            TableKind::Events => self.check_event(row, &values, people, out),
+            TableKind::Events if ok => self.check_event(row, people, out),
             TableKind::Activities => {
-                if let (Some(set), Some(rep)) = (people, &values[1])
+                if let (Some(set), Some(rep)) = (people, text(1))
                     && !set.contains(rep)
                 {
                     out.error(row.locate(fk(1, "rep_id", rep, "roster.person_id")).into());
                 }
-                if let (Some(set), Some(deal)) = (deals, &values[2])
-                    && !set.contains(deal)
+                if let (Some(set), Some(deal)) = (deals, text(2))
+                    && !set.contains(&hash_of(&[deal.as_bytes()]))
                 {
                     out.error(row.locate(fk(2, "deal_id", deal, "events.deal_id")).into());
                 }
@@ -377,19 +423,13 @@ impl<'a> TableCheck<'a> {
         }
     }
 
-    fn check_event(
-        &mut self,
-        row: &Row,
-        values: &[Option<String>],
-        people: Option<&FxHashSet<String>>,
-        out: &mut Findings,
-    ) {
-        let (Some(deal), Some(rep), Some(stage_text)) =
-            (&values[ev::DEAL_ID], &values[ev::REP_ID], &values[ev::STAGE])
+    fn check_event(&mut self, row: &Row, people: Option<&FxHashSet<String>>, out: &mut Findings) {
+        let text = |c: usize| row.str(c).ok().flatten();
+        let (Some(deal), Some(rep), Some(stage_text), Ok(Some(ts))) =
+            (text(ev::DEAL_ID), text(ev::REP_ID), text(ev::STAGE), row.ts(ev::TS))
         else {
             return;
         };
-        self.ids.insert(deal.clone());
         if let Some(set) = people
             && !set.contains(rep)
         {
@@ -402,7 +442,6 @@ impl<'a> TableCheck<'a> {
             );
             return;
         };
-        let Ok(Some(ts)) = row.ts(ev::TS) else { return };
         if let Some(a) = self.as_of
             && ts > a
         {
@@ -411,44 +450,50 @@ impl<'a> TableCheck<'a> {
                     column: Some(ev::TS),
                     code: "constraint-error",
                     message: format!("after --as-of {}", to_rfc3339(a)),
-                    value: values[ev::TS].clone(),
+                    value: text(ev::TS).map(str::to_string),
                 })
                 .into(),
             );
         }
-        let amount = values[ev::AMOUNT].clone();
-        match self.seen.get(&(deal.clone(), stage, ts)) {
-            Some((r, a, first)) if *r == *rep && *a == amount => {
-                self.duplicates += 1;
-                out.warning(
-                    row.locate(Problem {
-                        column: None,
-                        code: "duplicate-row",
-                        message: format!("exact duplicate of row {first} (counted once)"),
-                        value: None,
-                    })
-                    .into(),
-                );
-            }
-            Some((r, _, first)) => {
-                out.error(row.locate(Problem {
+        let amount = text(ev::AMOUNT).unwrap_or("");
+        let key = hash_of(&[deal.as_bytes(), &[stage], &ts.to_le_bytes()]);
+        let who = hash_of(&[rep.as_bytes(), amount.as_bytes()]);
+        match self.seen.get(&key) {
+            Some(&(w, first)) if w == who => out.warning(
+                row.locate(Problem {
+                    column: None,
+                    code: "duplicate-row",
+                    message: format!("exact duplicate of row {first} (counted once)"),
+                    value: None,
+                })
+                .into(),
+            ),
+            Some(&(_, first)) => out.error(
+                row.locate(Problem {
                     column: None,
                     code: "conflicting-duplicate",
-                    message: format!("same deal, stage and time as row {first} but another rep or amount ({r})"),
+                    message: format!(
+                        "same deal, stage and time as row {first} but another rep or amount"
+                    ),
                     value: Some(format!("{deal} {stage_text}")),
                 })
-                .into());
-            }
+                .into(),
+            ),
             None => {
-                self.seen.insert((deal.clone(), stage, ts), (rep.clone(), amount, row.row));
+                self.seen.insert(key, (who, row.row));
             }
         }
+        let stages = self.playbook.stages.len();
+        let d = self.deals.intern(deal) as usize;
+        if d == self.terminal.len() {
+            self.first.extend(std::iter::repeat_n(Micros::MAX, stages));
+            self.terminal.push(Micros::MIN);
+        }
         if self.playbook.is_terminal(stage) {
-            let t = self.terminal.entry(deal.clone()).or_insert(ts);
-            *t = (*t).max(ts);
+            self.terminal[d] = self.terminal[d].max(ts);
         } else {
-            let first = self.stages.entry(deal.clone()).or_default().entry(stage).or_insert(ts);
-            *first = (*first).min(ts);
+            let slot = &mut self.first[d * stages + stage as usize];
+            *slot = (*slot).min(ts);
         }
     }
 
@@ -457,53 +502,58 @@ impl<'a> TableCheck<'a> {
         if self.table != TableKind::Events {
             return;
         }
-        let mut deals: Vec<&String> = self.stages.keys().collect();
-        deals.sort();
-        for deal in deals {
-            let stages = &self.stages[deal];
-            let mut latest: Option<(u8, Micros)> = None;
-            for (&s, &ts) in stages {
+        let stages = self.playbook.stages.len();
+        let warn = |kind: &str, field: &str, deal: &str, message: String| Finding {
+            kind: kind.into(),
+            file: file.to_string(),
+            row_number: None,
+            line: None,
+            field_name: Some(field.into()),
+            cell: Some(deal.to_string()),
+            message,
+        };
+        for d in 0..self.deals.len() {
+            let deal = self.deals.str(d as u32);
+            let first = &self.first[d * stages..(d + 1) * stages];
+            let mut latest: Option<(usize, Micros)> = None;
+            for (s, &ts) in first.iter().enumerate().filter(|(_, t)| **t != Micros::MAX) {
                 if let Some((prev, prev_ts)) = latest
                     && ts < prev_ts
                 {
-                    out.warning(Finding {
-                        kind: "stage-order".into(),
-                        file: file.to_string(),
-                        row_number: None,
-                        line: None,
-                        field_name: Some("ts".into()),
-                        cell: Some(deal.clone()),
-                        message: format!(
-                            "deal {deal} reached {} ({}) before {} ({})",
-                            self.playbook.stage_name(s),
-                            to_rfc3339(ts),
-                            self.playbook.stage_name(prev),
-                            to_rfc3339(prev_ts)
-                        ),
-                    });
+                    let msg = format!(
+                        "deal {deal} reached {} ({}) before {} ({})",
+                        self.playbook.stages[s],
+                        to_rfc3339(ts),
+                        self.playbook.stages[prev],
+                        to_rfc3339(prev_ts)
+                    );
+                    out.warning(warn("stage-order", "ts", deal, msg));
                 }
                 if latest.is_none_or(|(_, t)| ts >= t) {
                     latest = Some((s, ts));
                 }
             }
-            if let (Some(&t), Some((&s, &ts))) =
-                (self.terminal.get(deal), stages.iter().max_by_key(|(_, ts)| **ts))
-                && ts > t
+            let last = first
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t != Micros::MAX)
+                .max_by_key(|(_, t)| **t);
+            if let Some((s, &ts)) = last
+                && self.terminal[d] != Micros::MIN
+                && ts > self.terminal[d]
             {
-                out.warning(Finding {
-                    kind: "after-terminal".into(),
-                    file: file.to_string(),
-                    row_number: None,
-                    line: None,
-                    field_name: Some("stage".into()),
-                    cell: Some(deal.clone()),
-                    message: format!(
-                        "deal {deal} reached {} after its terminal outcome (reopened?)",
-                        self.playbook.stage_name(s)
-                    ),
-                });
+                let msg = format!(
+                    "deal {deal} reached {} after its terminal outcome (reopened?)",
+                    self.playbook.stages[s]
+                );
+                out.warning(warn("after-terminal", "stage", deal, msg));
             }
         }
+    }
+
+    /// The hashed deal ids, for the activities' foreign key.
+    fn deal_hashes(&self) -> FxHashSet<u64> {
+        (0..self.deals.len() as u32).map(|d| hash_of(&[self.deals.str(d).as_bytes()])).collect()
     }
 }
 

@@ -223,6 +223,21 @@ pub fn diagnose(
     let stages = &playbook.stages;
     let reps = gather(rows, stages, &months);
     let ctx = Context::new(&reps, playbook);
+    let index: RowIndex = rows
+        .iter()
+        .filter(|r| r.level == "rep")
+        .map(|r| {
+            (
+                (
+                    r.group_id.as_str(),
+                    r.period.as_str(),
+                    r.from_stage.as_str(),
+                    r.to_stage.as_str(),
+                ),
+                r,
+            )
+        })
+        .collect();
     let mut out = Vec::new();
     for (i, rep) in reps.iter().enumerate() {
         if let Some(m) = &opts.manager {
@@ -233,7 +248,7 @@ pub fn diagnose(
             }
         }
         let mut d = ctx.diagnose_rep(i, &period, &months)?;
-        d.trend = trend(rows, &d, stages, &period);
+        d.trend = trend(&index, &d, stages, &period);
         out.push(d);
     }
     Ok(out)
@@ -242,7 +257,10 @@ pub fn diagnose(
 /// Months of the trend shown in worksheets: the period and the five before it.
 const TREND_MONTHS: u32 = 6;
 
-fn trend(rows: &[FunnelRow], d: &Diagnosis, stages: &[String], period: &str) -> Vec<TrendPoint> {
+/// Rep rows by (rep, period, from stage, to stage).
+type RowIndex<'a> = std::collections::HashMap<(&'a str, &'a str, &'a str, &'a str), &'a FunnelRow>;
+
+fn trend(index: &RowIndex, d: &Diagnosis, stages: &[String], period: &str) -> Vec<TrendPoint> {
     let Some(lever) = d.focus.as_ref().or(d.suggestion.as_ref()) else { return Vec::new() };
     let Ok(months) = window(period, TREND_MONTHS) else { return Vec::new() };
     let (from, to) = match lever.split_once("->") {
@@ -258,13 +276,8 @@ fn trend(rows: &[FunnelRow], d: &Diagnosis, stages: &[String], period: &str) -> 
     months
         .iter()
         .map(|m| {
-            let row = rows.iter().find(|r| {
-                r.level == "rep"
-                    && r.group_id == d.rep_id
-                    && &r.period == m
-                    && r.from_stage == from
-                    && r.to_stage == to
-            });
+            let row =
+                index.get(&(d.rep_id.as_str(), m.as_str(), from.as_str(), to.as_str())).copied();
             let (value, n, mature) = match row {
                 None => (None, 0, false),
                 Some(r) if activity => (r.activities_per_deal, r.entered, r.mature),
@@ -358,6 +371,9 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
     by_rep.into_values().filter(|w| w.active_months > 0).collect()
 }
 
+/// Benchmarks by (lever key, team), computed once each.
+type BenchmarkCache = std::collections::HashMap<(String, Option<String>), Option<f64>>;
+
 /// Company-wide fits shared by every rep's diagnosis.
 struct Context<'a> {
     reps: &'a [RepWindow],
@@ -372,6 +388,10 @@ struct Context<'a> {
     avg_won_amount: Option<f64>,
     indicators: Vec<Indicators>,
     peer_indicators: Indicators,
+    /// Reps by manager, for team benchmarks.
+    teams: std::collections::HashMap<Option<String>, Vec<usize>>,
+    /// Benchmarks already computed, by (lever key, team).
+    benchmarks: std::cell::RefCell<BenchmarkCache>,
 }
 
 /// Fits a Gamma prior (shape, rate) to counts over exposures by the method of moments.
@@ -431,7 +451,12 @@ impl<'a> Context<'a> {
             avg_won_amount: (wins > 0).then(|| amount / wins as f64),
             indicators: Vec::new(),
             peer_indicators: Indicators::default(),
+            teams: std::collections::HashMap::new(),
+            benchmarks: Default::default(),
         };
+        for (i, r) in reps.iter().enumerate() {
+            ctx.teams.entry(r.manager_id.clone()).or_default().push(i);
+        }
         ctx.indicators = (0..reps.len()).map(|i| ctx.rep_indicators(i)).collect();
         ctx.peer_indicators = ctx.peer_medians();
         ctx
@@ -497,21 +522,29 @@ impl<'a> Context<'a> {
         higher_is_better: bool,
     ) -> Option<f64> {
         let d = &self.playbook.diagnosis;
-        let team: Vec<usize> = (0..self.reps.len())
-            .filter(|&j| self.reps[j].manager_id == self.reps[i].manager_id)
-            .collect();
-        let pool: Vec<usize> = match d.benchmark {
-            BenchmarkPolicy::TeamMedian if team.len() >= 3 => team,
-            _ => (0..self.reps.len()).collect(),
+        let team = self.teams.get(&self.reps[i].manager_id).filter(|t| t.len() >= 3);
+        let pool_key = match (d.benchmark, team) {
+            (BenchmarkPolicy::TeamMedian, Some(_)) => self.reps[i].manager_id.clone(),
+            _ => None,
         };
-        let mut values: Vec<f64> = pool.iter().filter_map(|&j| value(j)).collect();
-        match d.benchmark {
+        // A benchmark depends only on the lever and the pool, so it is computed once per pair.
+        let key = (lever.to_string(), pool_key.clone());
+        if let Some(b) = self.benchmarks.borrow().get(&key) {
+            return *b;
+        }
+        let mut values: Vec<f64> = match (pool_key, team) {
+            (Some(_), Some(t)) => t.iter().filter_map(|&j| value(j)).collect(),
+            _ => (0..self.reps.len()).filter_map(value).collect(),
+        };
+        let b = match d.benchmark {
             BenchmarkPolicy::Fixed => d.targets.get(lever).copied().or_else(|| median(&mut values)),
             BenchmarkPolicy::TopQuartile => {
                 quantile(&mut values, if higher_is_better { 0.75 } else { 0.25 })
             }
             _ => median(&mut values),
-        }
+        };
+        self.benchmarks.borrow_mut().insert(key, b);
+        b
     }
 
     fn downstream(&self, i: usize, from: usize) -> f64 {
@@ -608,8 +641,12 @@ impl<'a> Context<'a> {
             let (pa, pb) = self.activity_priors[j];
             let (shape, rate) = (pa + r.activities[j] as f64, pb + r.deals[j] as f64);
             let value = per_deal(i);
-            let rate_bench =
-                self.benchmark(i, "", |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]), true);
+            let rate_bench = self.benchmark(
+                i,
+                &format!("rate-of:{j}"),
+                |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]),
+                true,
+            );
             let impact = match (bench, value, rate_bench) {
                 (Some(bm), Some(v), Some(rb)) if bm > 0.0 => {
                     let shortfall = ((bm - v) / bm).clamp(0.0, 1.0);

@@ -354,8 +354,9 @@ pub fn groups(
     let mut out = Vec::new();
     let mut nodes: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     let levels = roster.map(|r| {
+        let reps_set: std::collections::HashSet<&str> = reps.iter().map(|x| &**x).collect();
         let owns: Vec<bool> =
-            r.people.iter().map(|p| reps.iter().any(|x| **x == *p.person_id)).collect();
+            r.people.iter().map(|p| reps_set.contains(p.person_id.as_str())).collect();
         r.levels(playbook, &owns)
     });
     for (i, rep) in reps.iter().enumerate() {

@@ -196,6 +196,69 @@ impl<'a> RepMonths<'a> {
     }
 }
 
+/// A rep who could be a peer on one lever and pair of windows: their prediction from the
+/// baseline, their residual after, and its variance.
+struct Peer {
+    rep: String,
+    expected: f64,
+    residual: f64,
+    variance: f64,
+}
+
+/// The predictor and the candidate peers of one (lever, before window, after window): built
+/// once and shared by every plan with those windows.
+struct Cohort {
+    predictor: Predictor,
+    peers: Vec<Peer>,
+}
+
+#[derive(Default)]
+struct Cohorts {
+    built: std::collections::HashMap<(String, Vec<String>, Vec<String>), std::rc::Rc<Cohort>>,
+}
+
+impl Cohorts {
+    fn get_or_build(
+        &mut self,
+        data: &RepMonths,
+        lever: &str,
+        before: &[String],
+        after: &[String],
+        binomial: bool,
+    ) -> std::rc::Rc<Cohort> {
+        let key = (lever.to_string(), before.to_vec(), after.to_vec());
+        if let Some(c) = self.built.get(&key) {
+            return c.clone();
+        }
+        let baselines: Vec<(&str, Counts)> = data
+            .reps
+            .iter()
+            .filter_map(|r| data.counts(r, lever, before).filter(|c| c.n > 0).map(|c| (*r, c)))
+            .collect();
+        let predictor =
+            Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
+        let peers = baselines
+            .iter()
+            .filter(|(_, b)| b.n >= MIN_PEER_N)
+            .filter_map(|(r, b)| {
+                let a = data.counts(r, lever, after)?;
+                (a.n >= MIN_PEER_N).then(|| {
+                    let (e, var_e) = predictor.predict(*b);
+                    Peer {
+                        rep: r.to_string(),
+                        expected: e,
+                        residual: a.k as f64 / a.n as f64 - e,
+                        variance: a.variance(binomial) + var_e,
+                    }
+                })
+            })
+            .collect();
+        let cohort = std::rc::Rc::new(Cohort { predictor, peers });
+        self.built.insert(key, cohort.clone());
+        cohort
+    }
+}
+
 /// Reviews the plans due by `review_month` that have no outcome yet.
 pub fn review(
     plans: &[Plan],
@@ -207,18 +270,20 @@ pub fn review(
 ) -> Vec<PlanReview> {
     let due: Vec<&Plan> = plans
         .iter()
-        .filter(|p| {
-            p.verdict.is_none()
-                && !p.review_period.is_empty()
-                && p.review_period.as_str() <= review_month
-        })
+        .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(review_month))
+        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= review_month)
         .collect();
+    let mut cohorts = Cohorts::default();
     due.iter()
-        .map(|p| review_plan(p, plans, data, levers, lookback, review_month, known_reps))
+        .map(|p| {
+            review_plan(&mut cohorts, p, plans, data, levers, lookback, review_month, known_reps)
+        })
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn review_plan(
+    cohorts: &mut Cohorts,
     plan: &Plan,
     all: &[Plan],
     data: &RepMonths,
@@ -287,30 +352,18 @@ fn review_plan(
     // empirical-Bayes posterior mean (see Predictor). The rep's residual (after − prediction) is
     // compared with the residuals of the uncoached reps whose predictions were nearest, which
     // removes a common trend as well.
-    let baselines: Vec<(&str, Counts)> = data
-        .reps
-        .iter()
-        .filter_map(|r| data.counts(r, &lever, &before_months).filter(|c| c.n > 0).map(|c| (*r, c)))
-        .collect();
-    let predictor =
-        Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
-    let (expected0, var_expected0) = predictor.predict(before);
+    let table = cohorts.get_or_build(data, &lever, &before_months, &after_months, binomial);
+    let (expected0, var_expected0) = table.predictor.predict(before);
     let coached: BTreeSet<&str> = all
         .iter()
         .filter(|p| p.period == plan.period && p.lever() == lever)
         .map(|p| p.rep_id.as_str())
         .collect();
-    let mut peers: Vec<(f64, f64, f64)> = baselines
+    let mut peers: Vec<(f64, f64, f64)> = table
+        .peers
         .iter()
-        .filter(|(r, b)| !coached.contains(*r) && b.n >= MIN_PEER_N)
-        .filter_map(|(r, b)| {
-            let a = data.counts(r, &lever, &after_months)?;
-            (a.n >= MIN_PEER_N).then(|| {
-                let (e, var_e) = predictor.predict(*b);
-                let residual = a.k as f64 / a.n as f64 - e;
-                ((e - expected0).abs(), residual, a.variance(binomial) + var_e)
-            })
-        })
+        .filter(|p| !coached.contains(p.rep.as_str()))
+        .map(|p| ((p.expected - expected0).abs(), p.residual, p.variance))
         .collect();
     peers.sort_by(|a, b| a.0.total_cmp(&b.0));
     peers.truncate(MATCHED_PEERS);
