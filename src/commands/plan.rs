@@ -86,7 +86,13 @@ pub fn write_worksheets(
     out: &Path,
 ) -> Result<Written> {
     let env = render::environment(job.templates)?;
-    let sheets = Sheets { playbook: job.playbook, lang: job.lang, roster: job.roster, out };
+    let sheets = Sheets {
+        playbook: job.playbook,
+        lang: job.lang,
+        roster: job.roster,
+        out,
+        company: Default::default(),
+    };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Written {
         report: WriteReport::default(),
@@ -380,6 +386,8 @@ struct Sheets<'a> {
     lang: Lang,
     roster: Option<&'a Roster>,
     out: &'a Path,
+    /// The company's (converted, entered) per transition, once computed.
+    company: std::cell::RefCell<Vec<(u64, u64)>>,
 }
 
 #[derive(Serialize)]
@@ -669,12 +677,22 @@ impl Sheets<'_> {
             ds.flat_map(|d| d.levers.iter().filter(|l| l.id == id))
                 .fold((0u64, 0u64), |a, l| (a.0 + l.k, a.1 + l.n))
         };
+        // The company's sums are the same for every team: computed once.
+        let company: Vec<(u64, u64)> = {
+            let mut cache = self.company.borrow_mut();
+            if cache.is_empty() {
+                *cache =
+                    self.playbook.transitions().iter().map(|id| sum(&mut all.iter(), id)).collect();
+            }
+            cache.clone()
+        };
         self.playbook
             .transitions()
             .iter()
-            .map(|id| {
+            .enumerate()
+            .map(|(i, id)| {
                 let (tk, tn) = sum(&mut team.iter().copied(), id);
-                let (ck, cn) = sum(&mut all.iter(), id);
+                let (ck, cn) = company[i];
                 let team_rate = (tn > 0).then(|| tk as f64 / tn as f64);
                 TeamLine {
                     label: self.lever_label(id),
