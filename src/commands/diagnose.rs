@@ -6,7 +6,7 @@ use crate::commands::funnel::{FunnelInputs, compute, read_funnel};
 use crate::diagnosis::{DiagnoseOptions, Diagnosis, diagnose};
 use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
-use crate::metrics::funnel::{FunnelConfig, Method};
+use crate::metrics::funnel::FunnelConfig;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::tables::{Column, Kind, col};
@@ -70,15 +70,7 @@ pub fn load(
                 roster: args.roster.as_deref().map(Source::parse),
                 input_format: global.input_format,
                 as_of,
-                config: FunnelConfig {
-                    method: Method::Cohort,
-                    period: PeriodKind::Month,
-                    tz: playbook.timezone,
-                    stages: playbook.stages.clone(),
-                    windows: playbook.windows.clone(),
-                    as_of: as_of.unwrap_or(i64::MIN),
-                    strict: false,
-                },
+                config: FunnelConfig::monthly_cohort(playbook, as_of),
             };
             let (mut rows, summary) = compute(&inputs, playbook)?;
             if !global.quiet && summary.events.rejected > 0 {
@@ -229,17 +221,9 @@ fn render_table(diagnoses: &[Diagnosis], out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::schema::Schema;
 
     #[test]
     fn diagnosis_columns_match_the_schema_file() {
-        let schema = Schema::get("diagnosis").unwrap();
-        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-        let rust: Vec<&str> = DIAGNOSIS_COLUMNS.iter().map(|c| c.name).collect();
-        assert_eq!(names, rust);
-        for (f, c) in schema.fields.iter().zip(DIAGNOSIS_COLUMNS) {
-            assert_eq!(f.kind, c.kind.frictionless(), "{}", f.name);
-            assert_eq!(f.constraints.required, c.required, "{}", f.name);
-        }
+        crate::model::schema::assert_columns_match("diagnosis", DIAGNOSIS_COLUMNS);
     }
 }

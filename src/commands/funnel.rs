@@ -555,18 +555,10 @@ pub fn render_table(rows: &[FunnelRow], out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::schema::Schema;
 
     #[test]
     fn funnel_columns_match_the_schema_file() {
-        let schema = Schema::get("funnel").unwrap();
-        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-        let rust: Vec<&str> = FUNNEL_COLUMNS.iter().map(|c| c.name).collect();
-        assert_eq!(names, rust);
-        for (f, c) in schema.fields.iter().zip(FUNNEL_COLUMNS) {
-            assert_eq!(f.kind, c.kind.frictionless(), "{}", f.name);
-            assert_eq!(f.constraints.required, c.required, "{}", f.name);
-        }
+        crate::model::schema::assert_columns_match("funnel", FUNNEL_COLUMNS);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::commands::plan::{SheetJob, merge_proposed, write_worksheets};
 use crate::commands::validate::{Report as Validation, check, print_report};
 use crate::diagnosis::{DiagnoseOptions, Diagnosis, diagnose};
 use crate::io::{Dest, Format, Source};
-use crate::metrics::funnel::{FunnelConfig, FunnelRow, Method};
+use crate::metrics::funnel::{FunnelConfig, FunnelRow};
 use crate::metrics::review::PlanReview;
 use crate::model::plans::{Plan, read_ledger, write_ledger};
 use crate::model::playbook::Playbook;
@@ -106,15 +106,7 @@ pub fn month_end(
         roster: Some(Source::parse(job.roster)),
         input_format: global.input_format,
         as_of: None,
-        config: FunnelConfig {
-            method: Method::Cohort,
-            period: PeriodKind::Month,
-            tz: playbook.timezone,
-            stages: playbook.stages.clone(),
-            windows: playbook.windows.clone(),
-            as_of: i64::MIN,
-            strict: false,
-        },
+        config: FunnelConfig::monthly_cohort(playbook, None),
     };
     // Validation and the funnel read the same files independently: they run side by side, and
     // the funnel is thrown away when validation fails.

@@ -5,7 +5,7 @@ use crate::cli::{Global, ReviewArgs};
 use crate::commands::funnel::{FunnelInputs, compute};
 use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
-use crate::metrics::funnel::{FunnelConfig, Method};
+use crate::metrics::funnel::FunnelConfig;
 use crate::metrics::review::{PlanReview, RepMonths, RollUp, review, roll_up};
 use crate::model::plans::{read_ledger, write_ledger};
 use crate::model::playbook::Playbook;
@@ -72,15 +72,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         roster: None,
         input_format: global.input_format,
         as_of: None,
-        config: FunnelConfig {
-            method: Method::Cohort,
-            period: PeriodKind::Month,
-            tz: playbook.timezone,
-            stages: playbook.stages.clone(),
-            windows: playbook.windows.clone(),
-            as_of: i64::MIN,
-            strict: false,
-        },
+        config: FunnelConfig::monthly_cohort(&playbook, None),
     };
     let (rows, _) = compute(&inputs, &playbook)?;
     let roster = match &args.roster {
@@ -245,16 +237,9 @@ pub fn write_output(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::schema::Schema;
 
     #[test]
     fn review_columns_match_the_schema_file() {
-        let schema = Schema::get("review").unwrap();
-        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-        let rust: Vec<&str> = REVIEW_COLUMNS.iter().map(|c| c.name).collect();
-        assert_eq!(names, rust);
-        for (f, c) in schema.fields.iter().zip(REVIEW_COLUMNS) {
-            assert_eq!(f.kind, c.kind.frictionless(), "{}", f.name);
-        }
+        crate::model::schema::assert_columns_match("review", REVIEW_COLUMNS);
     }
 }

@@ -35,6 +35,25 @@ pub struct FunnelConfig {
     pub strict: bool,
 }
 
+impl FunnelConfig {
+    /// Monthly cohorts with the playbook's windows: what diagnosis, plans and reviews read.
+    /// `as_of` defaults to the latest event.
+    pub fn monthly_cohort(
+        playbook: &crate::model::playbook::Playbook,
+        as_of: Option<Micros>,
+    ) -> FunnelConfig {
+        FunnelConfig {
+            method: Method::Cohort,
+            period: PeriodKind::Month,
+            tz: playbook.timezone,
+            stages: playbook.stages.clone(),
+            windows: playbook.windows.clone(),
+            as_of: as_of.unwrap_or(i64::MIN),
+            strict: false,
+        }
+    }
+}
+
 /// Outcomes that count a first call as connected (case-insensitive).
 pub const CONNECTED_OUTCOMES: [&str; 5] = ["connected", "answered", "held", "completed", "reached"];
 

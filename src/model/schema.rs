@@ -131,6 +131,20 @@ impl Field {
     }
 }
 
+/// Test helper: the Rust columns of an output table agree with its schema file (names, order,
+/// types, required).
+#[cfg(test)]
+pub fn assert_columns_match(table: &str, columns: &[crate::model::tables::Column]) {
+    let schema = Schema::get(table).unwrap();
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    let rust: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    assert_eq!(names, rust, "{table}");
+    for (f, c) in schema.fields.iter().zip(columns) {
+        assert_eq!(f.kind, c.kind.frictionless(), "{table}.{}", f.name);
+        assert_eq!(f.constraints.required, c.required, "{table}.{}", f.name);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
