@@ -54,6 +54,7 @@ pub enum Command {
     Validate(ValidateArgs),
     Report(ReportArgs),
     Demo(DemoArgs),
+    Ingest(IngestArgs),
 }
 
 /// Write editable copies of the playbook and the worksheet templates.
@@ -533,4 +534,72 @@ pub struct DemoArgs {
     /// Folder to write the demo into.
     #[arg(long, value_name = "DIR", default_value = "salescoach-demo")]
     pub out: PathBuf,
+}
+
+/// Turn exports into a canonical table; every record is either written or rejected.
+///
+/// Reads CSV exports whose rows map one to one onto a canonical table (the `history` layout:
+/// one row per stage change, such as Salesforce's OpportunityHistory once the owner is a
+/// column, or any spreadsheet of events, activities or people). A mapping file (TOML) names the
+/// export column of each canonical column and maps export stage values to the playbook's
+/// stages; without one, the columns are the canonical ones. The delimiter is sniffed from the
+/// header and reported; UTF-8 and UTF-16 byte-order marks are honoured; --encoding reads
+/// cp932/shift_jis, windows-1252, latin1 and others. Invalid UTF-8 without --encoding is an
+/// error naming the line and byte offset. Timestamps are ISO 8601 (without an offset: --tz,
+/// default the playbook's); other forms only with --date-format. Amounts are plain decimals.
+/// NUL bytes, fields over 1 MiB, unknown stages and bad values are rejected, never guessed.
+///
+/// The summary says `read N, written M, rejected K` (N = M + K). --rejects writes one row per
+/// rejected record with file, line, record number, column, code and a preview of the record.
+/// With more rejects than --max-rejects (default 0) nothing is written and the exit is 1.
+///
+/// A mapping file:
+///
+///   layout = "history"
+///   [columns]
+///   deal_id = "OpportunityId"
+///   rep_id = "OwnerId"
+///   stage = "StageName"
+///   ts = "CreatedDate"
+///   amount = "Amount"
+///   [stages]
+///   "Prospecting" = "lead"
+///   "Negotiation/Review" = "quote"
+///
+/// Examples:
+///
+///   $ salescoach ingest export.csv --table events --mapping history.toml -o events.parquet \
+///       --rejects rejects.csv --max-rejects 100
+///
+///   $ salescoach ingest people.csv --table roster --encoding cp932 -o roster.csv
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct IngestArgs {
+    /// Export files (CSV or TSV; `-` for standard input).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The canonical table to write.
+    #[arg(long, value_enum)]
+    pub table: crate::model::tables::TableKind,
+    /// A mapping file, or `canonical` (the default: the columns already have canonical names).
+    #[arg(long, value_name = "PRESET|FILE")]
+    pub mapping: Option<String>,
+    /// Write one row per rejected record here (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Rejected records allowed before ingest writes nothing and exits 1.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_rejects: u64,
+    /// Field delimiter (one character, or `tab`) [default: sniffed from the header].
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Source encoding: utf-8, utf-16, cp932, shift_jis, windows-1252, latin1, …
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Time zone of timestamps without an offset [default: the playbook's].
+    #[arg(long, value_name = "TZ")]
+    pub tz: Option<String>,
+    /// strftime format of timestamps that are not ISO 8601 (e.g. %m/%d/%Y %H:%M).
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
 }

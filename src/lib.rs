@@ -65,5 +65,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => commands::validate::run(&global, args),
         Command::Report(args) => commands::report::run(&global, args),
         Command::Demo(args) => commands::report::run_demo(&global, args),
+        Command::Ingest(args) => commands::ingest::run(&global, args),
     }
 }

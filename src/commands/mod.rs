@@ -3,6 +3,7 @@
 pub mod diagnose;
 pub mod funnel;
 pub mod generate;
+pub mod ingest;
 pub mod init;
 pub mod plan;
 pub mod report;

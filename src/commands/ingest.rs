@@ -1,0 +1,486 @@
+//! `salescoach ingest`: CSV exports in, canonical tables out, every record written or rejected.
+//!
+//! This first version reads one-row-per-record exports (the *history* layout: one row per stage
+//! change, or any table whose rows map one to one onto a canonical table), binding columns by
+//! header name through a mapping file, in any of the usual encodings and delimiters.
+
+use crate::ExitStatus;
+use crate::cli::{Global, IngestArgs};
+use crate::io::read::preview;
+use crate::io::write::{Cell, TableWriter};
+use crate::io::{Dest, Format, Source};
+use crate::model::playbook::{Playbook, normalize};
+use crate::model::tables::{Column, Kind, TableKind, col};
+use crate::model::time::{Offset, localize, parse_iso, parse_with_format};
+use anyhow::{Context, Result, bail};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::str::FromStr;
+
+/// How an export maps onto a canonical table.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// `history`: each export row is one canonical row.
+    #[serde(default = "history")]
+    pub layout: String,
+    /// Canonical column → export header.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Export stage value → canonical stage, before the playbook's aliases.
+    #[serde(default)]
+    pub stages: BTreeMap<String, String>,
+}
+
+fn history() -> String {
+    "history".into()
+}
+
+/// The rejects report's columns.
+const REJECT_COLUMNS: &[Column] = &[
+    col("file", Kind::String, true),
+    col("line", Kind::Integer, true),
+    col("record", Kind::Integer, true),
+    col("column", Kind::String, false),
+    col("code", Kind::String, true),
+    col("message", Kind::String, true),
+    col("raw", Kind::String, false),
+];
+
+/// The largest field accepted; bigger ones are rejected with a preview.
+const MAX_FIELD: usize = 1 << 20;
+
+fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
+    let mapping = match spec {
+        None | Some("canonical") => Mapping {
+            layout: history(),
+            columns: table
+                .columns()
+                .iter()
+                .map(|c| (c.name.to_string(), c.name.to_string()))
+                .collect(),
+            stages: BTreeMap::new(),
+        },
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading mapping {path}"))?;
+            toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{path} is not a valid mapping: {e}"))?
+        }
+    };
+    if mapping.layout != "history" {
+        bail!(
+            "layout {:?} is not supported yet; this version reads the `history` layout (one row per record)",
+            mapping.layout
+        );
+    }
+    for c in mapping.columns.keys() {
+        if !table.columns().iter().any(|k| k.name == c) {
+            bail!("the mapping names `{c}`, which is not a column of the {} table", table.name());
+        }
+    }
+    Ok(mapping)
+}
+
+fn encoding(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>> {
+    let Some(name) = name else { return Ok(None) };
+    let label = match name.to_ascii_lowercase().as_str() {
+        "cp932" | "shift_jis" | "sjis" => "shift_jis",
+        "latin1" => "iso-8859-1",
+        other => {
+            return encoding_rs::Encoding::for_label(other.as_bytes())
+                .map(Some)
+                .with_context(|| format!("unknown --encoding {name}"));
+        }
+    };
+    Ok(encoding_rs::Encoding::for_label(label.as_bytes()))
+}
+
+/// The delimiter that splits the header into the most columns.
+fn sniff_delimiter(header_line: &[u8]) -> u8 {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| header_line.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',')
+}
+
+/// Bytes that look like Shift_JIS (CP932) double-byte characters, for the hint.
+fn looks_like_cp932(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| {
+        matches!(w[0], 0x81..=0x9f | 0xe0..=0xfc) && matches!(w[1], 0x40..=0x7e | 0x80..=0xfc)
+    })
+}
+
+struct Counts {
+    read: u64,
+    written: u64,
+    rejected: u64,
+}
+
+pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
+    let playbook = Playbook::load(global.config.as_deref())?;
+    let mapping = load_mapping(args.mapping.as_deref(), args.table)?;
+    let tz: chrono_tz::Tz = match &args.tz {
+        Some(t) => t.parse().map_err(|_| anyhow::anyhow!("--tz {t}: not an IANA time zone"))?,
+        None => playbook.timezone,
+    };
+    let enc = encoding(args.encoding.as_deref())?;
+    let dest = Dest::parse(global.output.as_deref());
+    let format = match global.format {
+        Some(f) => f,
+        None => match &dest {
+            Dest::File(p) => Format::from_path(p).unwrap_or(Format::Csv),
+            Dest::Stdout => Format::Csv,
+        },
+    };
+    let sources: Vec<Source> = args.inputs.iter().map(|i| Source::parse(i)).collect();
+    crate::io::ensure_distinct(&dest, &sources.iter().collect::<Vec<_>>())?;
+    let columns = args.table.columns();
+    // Standard output is written only once ingest knows it is within --max-rejects.
+    let staged = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let target = match &dest {
+        Dest::Stdout => Dest::File(staged.path().to_path_buf()),
+        file => file.clone(),
+    };
+    let mut out = TableWriter::create(&target, format, columns)?;
+    let mut rejects = match &args.rejects {
+        Some(p) => Some(TableWriter::create(
+            &Dest::File(p.clone()),
+            Format::from_path(p).unwrap_or(Format::Csv),
+            REJECT_COLUMNS,
+        )?),
+        None => None,
+    };
+    let mut counts = Counts { read: 0, written: 0, rejected: 0 };
+    let mut first_problems = Vec::new();
+    for source in &sources {
+        ingest_one(
+            source,
+            &args,
+            &mapping,
+            &playbook,
+            tz,
+            enc,
+            global,
+            &mut out,
+            &mut rejects,
+            &mut counts,
+            &mut first_problems,
+        )?;
+    }
+    if let Some(r) = rejects {
+        r.finish()?;
+    }
+    let over = counts.rejected > args.max_rejects;
+    if !over {
+        out.finish()?;
+        if dest == Dest::Stdout {
+            std::io::copy(&mut std::fs::File::open(staged.path())?, &mut std::io::stdout().lock())?;
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "ingest: read {}, written {}, rejected {}",
+            counts.read,
+            if over { 0 } else { counts.written },
+            counts.rejected
+        );
+        for p in first_problems.iter().take(5) {
+            eprintln!("  {p}");
+        }
+        if over {
+            eprintln!("  more rejects than --max-rejects {}: no output written", args.max_rejects);
+        }
+    }
+    Ok(if over { ExitStatus::DataFailed } else { ExitStatus::Success })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_one(
+    source: &Source,
+    args: &IngestArgs,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    tz: chrono_tz::Tz,
+    enc: Option<&'static encoding_rs::Encoding>,
+    global: &Global,
+    out: &mut TableWriter,
+    rejects: &mut Option<TableWriter>,
+    counts: &mut Counts,
+    first_problems: &mut Vec<String>,
+) -> Result<()> {
+    let file = source.to_string();
+    let mut raw = Vec::new();
+    source.open()?.read_to_end(&mut raw).with_context(|| format!("reading {file}"))?;
+    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
+    decoder.encoding(enc).strip_bom(true);
+    let mut bytes = Vec::with_capacity(raw.len());
+    decoder
+        .build(raw.as_slice())
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("decoding {file}"))?;
+    if enc.is_none()
+        && let Err(e) = std::str::from_utf8(&bytes)
+    {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let hint = if looks_like_cp932(&bytes[at..(at + 64).min(bytes.len())]) {
+            "; it looks like CP932 (Japanese Excel): try --encoding cp932"
+        } else {
+            "; give --encoding"
+        };
+        return Err(crate::DataError::new(format!(
+            "{file}:{line}: invalid UTF-8 at byte offset {at}{hint}"
+        ))
+        .into());
+    }
+    let header_end = bytes.iter().position(|b| *b == b'\n').unwrap_or(bytes.len());
+    let delimiter = match &args.delimiter {
+        Some(d) if d == "\\t" || d == "tab" => b'\t',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
+        None => sniff_delimiter(&bytes[..header_end]),
+    };
+    if !global.quiet && args.delimiter.is_none() {
+        eprintln!("{file}: delimiter {:?}", delimiter as char);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
+    let headers: Vec<String> = rdr
+        .headers()
+        .with_context(|| format!("reading the header of {file}"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let columns = args.table.columns();
+    let mut bind = vec![None; columns.len()];
+    for (i, c) in columns.iter().enumerate() {
+        let Some(want) = mapping.columns.get(c.name) else { continue };
+        let exact = headers.iter().position(|h| h == want);
+        let loose = || headers.iter().position(|h| normalize(h) == normalize(want));
+        bind[i] = exact.or_else(loose);
+        if exact.is_none() && bind[i].is_some() && !global.quiet {
+            eprintln!(
+                "warning: {file}: column {want:?} matched {:?} (trimmed, ignoring case)",
+                headers[bind[i].unwrap()]
+            );
+        }
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .zip(&bind)
+        .filter(|(c, b)| c.required && b.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::DataError::new(format!(
+            "{file}: no column for {} (header has: {}){}",
+            missing.join(", "),
+            headers.iter().take(12).map(|h| preview(h)).collect::<Vec<_>>().join(", "),
+            if headers.len() == 1 { "; is the delimiter right? (--delimiter)" } else { "" }
+        ))
+        .into());
+    }
+    let mut record = csv::StringRecord::new();
+    let mut number = 0u64;
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {file}"))),
+        }
+        number += 1;
+        counts.read += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        match convert(
+            &record,
+            &bind,
+            columns,
+            headers.len(),
+            mapping,
+            playbook,
+            tz,
+            args.date_format.as_deref(),
+        ) {
+            Ok(cells) => {
+                let cells: Vec<Cell> = cells.iter().map(|c| c.as_cell()).collect();
+                out.write_row(&cells)?;
+                counts.written += 1;
+            }
+            Err((column, code, message)) => {
+                counts.rejected += 1;
+                let raw: String = preview(
+                    &record.iter().collect::<Vec<_>>().join(&(delimiter as char).to_string()),
+                );
+                if first_problems.len() < 5 {
+                    first_problems.push(format!(
+                        "{file}:{line}: record {number}{}: {message} ({code})",
+                        column.as_ref().map_or(String::new(), |c| format!(", column {c}"))
+                    ));
+                }
+                if let Some(r) = rejects {
+                    r.write_row(&[
+                        Cell::Str(&file),
+                        Cell::Int(line as i64),
+                        Cell::Int(number as i64),
+                        column.as_deref().into(),
+                        Cell::Str(code),
+                        Cell::Str(&message),
+                        Cell::Str(&raw),
+                    ])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One converted value.
+enum Value {
+    Null,
+    Text(String),
+    Ts(i64),
+    Dec(Decimal),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Value {
+    fn as_cell(&self) -> Cell<'_> {
+        match self {
+            Value::Null => Cell::Null,
+            Value::Text(s) => Cell::Str(s),
+            Value::Ts(t) => Cell::Ts(*t),
+            Value::Dec(d) => Cell::Dec(*d),
+            Value::Int(i) => Cell::Int(*i),
+            Value::Bool(b) => Cell::Bool(*b),
+        }
+    }
+}
+
+type Rejection = (Option<String>, &'static str, String);
+
+#[allow(clippy::too_many_arguments)]
+fn convert(
+    record: &csv::StringRecord,
+    bind: &[Option<usize>],
+    columns: &[Column],
+    width: usize,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    tz: chrono_tz::Tz,
+    date_format: Option<&str>,
+) -> Result<Vec<Value>, Rejection> {
+    if record.len() > width {
+        return Err((
+            None,
+            "extra-cell",
+            format!("{} cells, the header has {width}", record.len()),
+        ));
+    }
+    if record.iter().all(|f| f.trim().is_empty()) {
+        return Err((None, "blank-row", "the row is empty".into()));
+    }
+    let mut out = Vec::with_capacity(columns.len());
+    for (c, b) in columns.iter().zip(bind) {
+        let raw = match b {
+            Some(i) if *i >= record.len() => {
+                return Err((
+                    Some(c.name.into()),
+                    "missing-cell",
+                    format!("{} cells, the header has {width}", record.len()),
+                ));
+            }
+            Some(i) => &record[*i],
+            None => "",
+        };
+        let reject =
+            |code: &'static str, message: String| (Some(c.name.to_string()), code, message);
+        if raw.contains('\0') {
+            return Err(reject("constraint-error", format!("a NUL byte in {:?}", preview(raw))));
+        }
+        if raw.len() > MAX_FIELD {
+            return Err(reject(
+                "constraint-error",
+                format!("a field of {} bytes (at most {MAX_FIELD}): {:?}", raw.len(), preview(raw)),
+            ));
+        }
+        let v = raw.trim();
+        if v.is_empty() {
+            if c.required {
+                return Err(reject("constraint-error", format!("{} is required", c.name)));
+            }
+            out.push(Value::Null);
+            continue;
+        }
+        out.push(match c.kind {
+            Kind::String if c.name == "stage" => {
+                let stage = mapping.stages.get(v).map(String::as_str).unwrap_or(v);
+                match playbook.resolve_stage(stage) {
+                    Some(code) => Value::Text(playbook.stage_name(code).to_string()),
+                    None => {
+                        let p = crate::commands::funnel::unknown_stage(v, playbook);
+                        return Err(reject(p.code, p.message));
+                    }
+                }
+            }
+            Kind::String => Value::Text(v.to_string()),
+            Kind::Datetime => match (parse_iso(v), date_format) {
+                (Some((t, Offset::Explicit)), _) => Value::Ts(t),
+                (Some((t, Offset::Missing)), _) => Value::Ts(localize(t, tz)),
+                (None, Some(f)) => match parse_with_format(v, f) {
+                    Some(t) => Value::Ts(localize(t, tz)),
+                    None => {
+                        return Err(reject(
+                            "type-error",
+                            format!("{v:?} does not match --date-format {f}"),
+                        ));
+                    }
+                },
+                (None, None) => {
+                    return Err(reject(
+                        "type-error",
+                        format!("{v:?} is not ISO 8601; give --date-format for other forms"),
+                    ));
+                }
+            },
+            Kind::Decimal | Kind::Number => {
+                let plain = v
+                    .trim_start_matches(['-', '+'])
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.');
+                match Decimal::from_str(v) {
+                    Ok(d) if plain && !d.is_sign_negative() => Value::Dec(d),
+                    Ok(_) if plain => {
+                        return Err(reject("constraint-error", format!("{v:?} is negative")));
+                    }
+                    _ => {
+                        return Err(reject(
+                            "type-error",
+                            format!("{v:?} is not a plain decimal number"),
+                        ));
+                    }
+                }
+            }
+            Kind::Integer => match v.parse::<i64>() {
+                Ok(i) if i >= 0 => Value::Int(i),
+                _ => {
+                    return Err(reject(
+                        "type-error",
+                        format!("{v:?} is not a non-negative integer"),
+                    ));
+                }
+            },
+            Kind::Boolean => match v.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" | "yes" | "y" => Value::Bool(true),
+                "false" | "f" | "0" | "no" | "n" => Value::Bool(false),
+                _ => return Err(reject("type-error", format!("{v:?} is not a boolean"))),
+            },
+        });
+    }
+    Ok(out)
+}
