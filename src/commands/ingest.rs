@@ -15,7 +15,6 @@ use crate::model::time::{Offset, localize, parse_iso, parse_with_format};
 use anyhow::{Context, Result, bail};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::str::FromStr;
 
 /// How an export maps onto a canonical table.
@@ -99,10 +98,11 @@ fn encoding(name: Option<&str>) -> Result<Option<&'static encoding_rs::Encoding>
 
 /// The delimiter that splits the header into the most columns.
 fn sniff_delimiter(header_line: &[u8]) -> u8 {
-    [b',', b';', b'\t', b'|']
+    let count = |d: u8| header_line.iter().filter(|b| **b == d).count();
+    // Ties go to the comma, then to the order below.
+    [b';', b'\t', b'|']
         .into_iter()
-        .max_by_key(|d| header_line.iter().filter(|b| *b == d).count())
-        .unwrap_or(b',')
+        .fold(b',', |best, d| if count(d) > count(best) { d } else { best })
 }
 
 /// Bytes that look like Shift_JIS (CP932) double-byte characters, for the hint.
@@ -211,36 +211,19 @@ fn ingest_one(
     first_problems: &mut Vec<String>,
 ) -> Result<()> {
     let file = source.to_string();
-    let mut raw = Vec::new();
-    source.open()?.read_to_end(&mut raw).with_context(|| format!("reading {file}"))?;
+    // Streamed: the decoder transcodes to UTF-8 as the CSV reader asks for bytes, so memory
+    // does not grow with the file.
     let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
     decoder.encoding(enc).strip_bom(true);
-    let mut bytes = Vec::with_capacity(raw.len());
-    decoder
-        .build(raw.as_slice())
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("decoding {file}"))?;
-    if enc.is_none()
-        && let Err(e) = std::str::from_utf8(&bytes)
-    {
-        let at = e.valid_up_to();
-        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        let hint = if looks_like_cp932(&bytes[at..(at + 64).min(bytes.len())]) {
-            "; it looks like CP932 (Japanese Excel): try --encoding cp932"
-        } else {
-            "; give --encoding"
-        };
-        return Err(crate::DataError::new(format!(
-            "{file}:{line}: invalid UTF-8 at byte offset {at}{hint}"
-        ))
-        .into());
-    }
-    let header_end = bytes.iter().position(|b| *b == b'\n').unwrap_or(bytes.len());
+    let mut input = std::io::BufReader::with_capacity(1 << 20, decoder.build(source.open()?));
+    let mut header_line = Vec::new();
+    std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
+        .with_context(|| format!("reading {file}"))?;
     let delimiter = match &args.delimiter {
         Some(d) if d == "\\t" || d == "tab" => b'\t',
         Some(d) if d.len() == 1 => d.as_bytes()[0],
         Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
-        None => sniff_delimiter(&bytes[..header_end]),
+        None => sniff_delimiter(&header_line),
     };
     if !global.quiet && args.delimiter.is_none() {
         eprintln!("{file}: delimiter {:?}", delimiter as char);
@@ -249,7 +232,7 @@ fn ingest_one(
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(std::io::Read::chain(std::io::Cursor::new(header_line), input));
     let headers: Vec<String> = rdr
         .headers()
         .with_context(|| format!("reading the header of {file}"))?
@@ -285,17 +268,35 @@ fn ingest_one(
         ))
         .into());
     }
-    let mut record = csv::StringRecord::new();
+    let mut bytes = csv::ByteRecord::new();
     let mut number = 0u64;
     loop {
-        match rdr.read_record(&mut record) {
+        match rdr.read_byte_record(&mut bytes) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {file}"))),
         }
         number += 1;
         counts.read += 1;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = bytes.position().map_or(0, |p| p.line());
+        let record = match csv::StringRecord::from_byte_record(bytes.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                let field = e.utf8_error().field();
+                let cell = bytes.get(field).unwrap_or(b"");
+                let offset = bytes.position().map_or(0, |p| p.byte()) as usize
+                    + e.utf8_error().valid_up_to();
+                let hint = if looks_like_cp932(cell) {
+                    "; it looks like CP932 (Japanese Excel): try --encoding cp932"
+                } else {
+                    "; give --encoding"
+                };
+                return Err(crate::DataError::new(format!(
+                    "{file}:{line}: invalid UTF-8 near byte offset {offset}{hint}"
+                ))
+                .into());
+            }
+        };
         match convert(
             &record,
             &bind,
