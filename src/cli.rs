@@ -538,18 +538,22 @@ pub struct DemoArgs {
 
 /// Turn exports into a canonical table; every record is either written or rejected.
 ///
-/// Reads CSV exports whose rows map one to one onto a canonical table (the `history` layout:
-/// one row per stage change, such as Salesforce's OpportunityHistory once the owner is a
-/// column, or any spreadsheet of events, activities or people). A mapping file (TOML) names the
-/// export column of each canonical column and maps export stage values to the playbook's
-/// stages; without one, the columns are the canonical ones. The delimiter is sniffed from the
+/// Reads CSV exports in two layouts. *history*: rows map one to one onto a canonical table (one
+/// row per stage change, such as Salesforce's OpportunityHistory once the owner is a column, or
+/// any spreadsheet of events, activities or people). *snapshot*: one row per deal with its
+/// current stage and a few dates (HubSpot's and Pipedrive's deals exports); every earlier stage
+/// counts as reached, and a stage whose date the export lacks takes the nearest known date and
+/// is marked `inferred`. A mapping file (TOML) names the export column of each canonical column
+/// and maps export stage values to the playbook's stages; presets: canonical (the default),
+/// salesforce-history, hubspot-deals, pipedrive-deals. The delimiter is sniffed from the
 /// header and reported; UTF-8 and UTF-16 byte-order marks are honoured; --encoding reads
 /// cp932/shift_jis, windows-1252, latin1 and others. Invalid UTF-8 without --encoding is an
 /// error naming the line and byte offset. Timestamps are ISO 8601 (without an offset: --tz,
 /// default the playbook's); other forms only with --date-format. Amounts are plain decimals.
 /// NUL bytes, fields over 1 MiB, unknown stages and bad values are rejected, never guessed.
 ///
-/// The summary says `read N, written M, rejected K` (N = M + K). --rejects writes one row per
+/// The summary counts export records: `read N, written M, rejected K` (N = M + K; a snapshot
+/// record writes several events). --rejects writes one row per
 /// rejected record with file, line, record number, column, code and a preview of the record.
 /// With more rejects than --max-rejects (default 0) nothing is written and the exit is 1.
 ///
@@ -581,7 +585,8 @@ pub struct IngestArgs {
     /// The canonical table to write.
     #[arg(long, value_enum)]
     pub table: crate::model::tables::TableKind,
-    /// A mapping file, or `canonical` (the default: the columns already have canonical names).
+    /// A mapping file, or a preset: canonical (the default), salesforce-history, hubspot-deals,
+    /// pipedrive-deals.
     #[arg(long, value_name = "PRESET|FILE")]
     pub mapping: Option<String>,
     /// Write one row per rejected record here (CSV).

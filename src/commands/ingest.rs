@@ -30,7 +30,83 @@ pub struct Mapping {
     /// Export stage value → canonical stage, before the playbook's aliases.
     #[serde(default)]
     pub stages: BTreeMap<String, String>,
+    /// Snapshot layout: canonical stage → the export column holding the date it was reached.
+    #[serde(default)]
+    pub dates: BTreeMap<String, String>,
+    /// Snapshot layout: a status column whose `won` or `lost` overrides the current stage.
+    #[serde(default)]
+    pub status: Option<String>,
 }
+
+/// Built-in mappings for CRM exports (see export-formats in the README).
+const PRESETS: &[(&str, &str)] = &[
+    (
+        "hubspot-deals",
+        r#"layout = "snapshot"
+[columns]
+deal_id = "Record ID"
+rep_id = "Deal owner"
+stage = "Deal Stage"
+amount = "Amount"
+[dates]
+lead = "Create Date"
+won = "Close Date"
+lost = "Close Date"
+[stages]
+"Appointment Scheduled" = "lead"
+"Qualified To Buy" = "case"
+"Presentation Scheduled" = "proposal"
+"Decision Maker Bought-In" = "proposal"
+"Contract Sent" = "quote"
+"Closed Won" = "won"
+"Closed Lost" = "lost"
+"Closed: abandoned" = "lost"
+"#,
+    ),
+    (
+        "pipedrive-deals",
+        r#"layout = "snapshot"
+status = "Deal - Status"
+[columns]
+deal_id = "Deal - ID"
+rep_id = "Deal - Owner"
+stage = "Deal - Stage"
+amount = "Deal - Value"
+[dates]
+lead = "Deal - Deal created"
+won = "Deal - Won time"
+lost = "Deal - Lost time"
+[stages]
+"Qualified" = "lead"
+"Contact Made" = "case"
+"Demo Scheduled" = "case"
+"Proposal Made" = "proposal"
+"Negotiations Started" = "quote"
+"#,
+    ),
+    (
+        "salesforce-history",
+        r#"layout = "history"
+[columns]
+deal_id = "OpportunityId"
+rep_id = "OwnerId"
+stage = "StageName"
+ts = "CreatedDate"
+amount = "Amount"
+[stages]
+"Prospecting" = "lead"
+"Qualification" = "case"
+"Needs Analysis" = "case"
+"Value Proposition" = "proposal"
+"Id. Decision Makers" = "proposal"
+"Perception Analysis" = "proposal"
+"Proposal/Price Quote" = "proposal"
+"Negotiation/Review" = "quote"
+"Closed Won" = "won"
+"Closed Lost" = "lost"
+"#,
+    ),
+];
 
 fn history() -> String {
     "history".into()
@@ -51,7 +127,8 @@ const REJECT_COLUMNS: &[Column] = &[
 const MAX_FIELD: usize = 1 << 20;
 
 fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
-    let mapping = match spec {
+    let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
+    let mapping: Mapping = match spec {
         None | Some("canonical") => Mapping {
             layout: history(),
             columns: table
@@ -59,20 +136,28 @@ fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
                 .iter()
                 .map(|c| (c.name.to_string(), c.name.to_string()))
                 .collect(),
-            stages: BTreeMap::new(),
+            ..Mapping::default()
         },
+        Some(name) if preset(name).is_some() => {
+            toml::from_str(preset(name).expect("checked")).expect("built-in presets are valid")
+        }
         Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("reading mapping {path}"))?;
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("reading mapping {path} (presets: canonical, {})", names.join(", "))
+            })?;
             toml::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{path} is not a valid mapping: {e}"))?
         }
     };
-    if mapping.layout != "history" {
-        bail!(
-            "layout {:?} is not supported yet; this version reads the `history` layout (one row per record)",
-            mapping.layout
-        );
+    match (mapping.layout.as_str(), table) {
+        ("history", _) => {}
+        ("snapshot", TableKind::Events) if !mapping.dates.is_empty() => {}
+        ("snapshot", TableKind::Events) => {
+            bail!("a snapshot mapping needs [dates]: the export column of each stage's date")
+        }
+        ("snapshot", _) => bail!("the snapshot layout makes events; use --table events"),
+        (other, _) => bail!("layout {other:?} is not supported; use history or snapshot"),
     }
     for c in mapping.columns.keys() {
         if !table.columns().iter().any(|k| k.name == c) {
@@ -256,7 +341,9 @@ fn ingest_one(
     let missing: Vec<&str> = columns
         .iter()
         .zip(&bind)
-        .filter(|(c, b)| c.required && b.is_none())
+        .filter(|(c, b)| {
+            c.required && b.is_none() && !(mapping.layout == "snapshot" && c.name == "ts")
+        })
         .map(|(c, _)| c.name)
         .collect();
     if !missing.is_empty() {
@@ -268,6 +355,16 @@ fn ingest_one(
         ))
         .into());
     }
+    let find = |want: &str| headers.iter().position(|h| normalize(h) == normalize(want));
+    let snapshot = mapping.layout == "snapshot";
+    let mut date_columns: Vec<(crate::model::playbook::StageCode, Option<usize>)> = Vec::new();
+    for (stage, column) in &mapping.dates {
+        let code = playbook
+            .resolve_stage(stage)
+            .with_context(|| format!("mapping [dates]: {stage} is not a stage of the playbook"))?;
+        date_columns.push((code, find(column)));
+    }
+    let status_column = mapping.status.as_deref().and_then(find);
     let mut bytes = csv::ByteRecord::new();
     let mut number = 0u64;
     loop {
@@ -306,10 +403,27 @@ fn ingest_one(
             playbook,
             tz,
             args.date_format.as_deref(),
-        ) {
-            Ok(cells) => {
-                let cells: Vec<Cell> = cells.iter().map(|c| c.as_cell()).collect();
-                out.write_row(&cells)?;
+            snapshot,
+        )
+        .and_then(|row| {
+            if snapshot {
+                let dates = |code| {
+                    date_columns
+                        .iter()
+                        .find(|(c, _)| *c == code)
+                        .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                };
+                let status = status_column.and_then(|i| record.get(i));
+                expand_snapshot(row, &dates, status, playbook, tz, args.date_format.as_deref())
+            } else {
+                Ok(vec![row])
+            }
+        }) {
+            Ok(rows) => {
+                for row in &rows {
+                    let cells: Vec<Cell> = row.iter().map(|c| c.as_cell()).collect();
+                    out.write_row(&cells)?;
+                }
                 counts.written += 1;
             }
             Err((column, code, message)) => {
@@ -351,6 +465,17 @@ enum Value {
 }
 
 impl Value {
+    fn copy(&self) -> Value {
+        match self {
+            Value::Null => Value::Null,
+            Value::Text(s) => Value::Text(s.clone()),
+            Value::Ts(t) => Value::Ts(*t),
+            Value::Dec(d) => Value::Dec(*d),
+            Value::Int(i) => Value::Int(*i),
+            Value::Bool(b) => Value::Bool(*b),
+        }
+    }
+
     fn as_cell(&self) -> Cell<'_> {
         match self {
             Value::Null => Cell::Null,
@@ -365,6 +490,76 @@ impl Value {
 
 type Rejection = (Option<String>, &'static str, String);
 
+fn parse_ts(v: &str, tz: chrono_tz::Tz, date_format: Option<&str>) -> Option<i64> {
+    match parse_iso(v.trim()) {
+        Some((t, Offset::Explicit)) => Some(t),
+        Some((t, Offset::Missing)) => Some(localize(t, tz)),
+        None => date_format.and_then(|f| parse_with_format(v.trim(), f)).map(|t| localize(t, tz)),
+    }
+}
+
+/// One snapshot row (a deal at its current stage) as the events it implies: every earlier stage
+/// counts as reached; a stage without its own date takes the nearest known one and is marked
+/// inferred. A terminal outcome implies only the first stage before it.
+fn expand_snapshot<'r>(
+    row: Vec<Value>,
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'r str>,
+    status: Option<&str>,
+    playbook: &Playbook,
+    tz: chrono_tz::Tz,
+    date_format: Option<&str>,
+) -> Result<Vec<Vec<Value>>, Rejection> {
+    use crate::model::tables::ev;
+    let Value::Text(stage_name) = &row[ev::STAGE] else {
+        return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
+    };
+    let mut current = playbook.resolve_stage(stage_name).expect("converted stages resolve");
+    let status = status.map(|s| s.trim().to_ascii_lowercase());
+    if let Some(s) = status.filter(|s| s == "won" || s == "lost")
+        && let Some(code) = playbook.resolve_stage(&s)
+    {
+        current = code;
+    }
+    let reached: Vec<crate::model::playbook::StageCode> =
+        if playbook.is_terminal(current) { vec![0, current] } else { (0..=current).collect() };
+    let known: Vec<(usize, i64)> = reached
+        .iter()
+        .enumerate()
+        .filter_map(|(i, code)| dates(*code).filter(|d| !d.trim().is_empty()).map(|d| (i, d)))
+        .map(|(i, d)| {
+            parse_ts(d, tz, date_format).map(|t| (i, t)).ok_or((
+                Some("date".to_string()),
+                "type-error",
+                format!("{d:?} is not a date (give --date-format)"),
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    if known.is_empty() {
+        return Err((
+            Some("date".into()),
+            "constraint-error",
+            "no date for any stage the deal reached".into(),
+        ));
+    }
+    Ok(reached
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            let own = known.iter().find(|(k, _)| *k == i).map(|(_, t)| *t);
+            let nearest = known
+                .iter()
+                .min_by_key(|(k, _)| (k.abs_diff(i), *k))
+                .map(|(_, t)| *t)
+                .expect("known is not empty");
+            let mut r: Vec<Value> = row.iter().map(Value::copy).collect();
+            r[ev::STAGE] = Value::Text(playbook.stage_name(*code).to_string());
+            r[ev::TS] = Value::Ts(own.unwrap_or(nearest));
+            r[ev::INFERRED] = Value::Bool(own.is_none());
+            r
+        })
+        .collect())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn convert(
     record: &csv::StringRecord,
@@ -375,6 +570,7 @@ fn convert(
     playbook: &Playbook,
     tz: chrono_tz::Tz,
     date_format: Option<&str>,
+    snapshot: bool,
 ) -> Result<Vec<Value>, Rejection> {
     if record.len() > width {
         return Err((
@@ -412,7 +608,7 @@ fn convert(
         }
         let v = raw.trim();
         if v.is_empty() {
-            if c.required {
+            if c.required && !(snapshot && c.name == "ts") {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));
             }
             out.push(Value::Null);

@@ -176,3 +176,63 @@ proptest! {
         prop_assert_eq!(read, written + rejected);
     }
 }
+
+#[test]
+fn snapshot_exports_imply_the_earlier_stages_and_mark_inferred_dates() {
+    let s = Session::new();
+    let r = s.run(&[
+        "ingest",
+        &fx("hubspot_all_deals.csv"),
+        "--table",
+        "events",
+        "--mapping",
+        "hubspot-deals",
+        "--max-rejects",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stderr), (4, 3, 1));
+    let rows = csv_rows(&r.stdout);
+    let deal = |id: &str| {
+        rows.iter()
+            .filter(|r| r["deal_id"] == id)
+            .map(|r| (r["stage"].clone(), r["inferred"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let st = |a: &str, b: &str| (a.to_string(), b.to_string());
+    // Contract Sent is the quote stage: lead (Create Date) and three inferred stages.
+    assert_eq!(
+        deal("101"),
+        vec![st("lead", "false"), st("case", "true"), st("proposal", "true"), st("quote", "true")]
+    );
+    // A lost deal implies only that it was a lead.
+    assert_eq!(deal("103"), vec![st("lead", "false"), st("lost", "false")]);
+    // The inferred quote of a won deal takes the nearest known date: its close date.
+    let quote = rows.iter().find(|r| r["deal_id"] == "102" && r["stage"] == "quote").unwrap();
+    assert_eq!(quote["ts"], "2026-03-20T00:00:00Z");
+    let p = s.run(&[
+        "ingest",
+        &fx("pipedrive_deals.csv"),
+        "--table",
+        "events",
+        "--mapping",
+        "pipedrive-deals",
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let rows = csv_rows(&p.stdout);
+    let won: Vec<&str> =
+        rows.iter().filter(|r| r["deal_id"] == "7").map(|r| r["stage"].as_str()).collect();
+    assert_eq!(
+        won,
+        ["lead", "case", "proposal", "quote", "won"],
+        "the status column overrides the stage"
+    );
+    assert!(
+        rows.iter().any(|r| r["deal_id"] == "7"
+            && r["stage"] == "won"
+            && r["ts"] == "2026-02-01T08:30:00Z")
+    );
+    assert_eq!(rows.iter().filter(|r| r["deal_id"] == "8").count(), 2);
+}
