@@ -152,12 +152,19 @@ fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
     };
     match (mapping.layout.as_str(), table) {
         ("history", _) => {}
-        ("snapshot", TableKind::Events) if !mapping.dates.is_empty() => {}
-        ("snapshot", TableKind::Events) => {
-            bail!("a snapshot mapping needs [dates]: the export column of each stage's date")
+        ("snapshot" | "stage-dates", TableKind::Events) if !mapping.dates.is_empty() => {}
+        ("snapshot" | "stage-dates", TableKind::Events) => {
+            bail!(
+                "a {} mapping needs [dates]: the export column of each stage's date",
+                mapping.layout
+            )
         }
-        ("snapshot", _) => bail!("the snapshot layout makes events; use --table events"),
-        (other, _) => bail!("layout {other:?} is not supported; use history or snapshot"),
+        ("snapshot" | "stage-dates", _) => {
+            bail!("the {} layout makes events; use --table events", mapping.layout)
+        }
+        (other, _) => {
+            bail!("layout {other:?} is not supported; use history, snapshot or stage-dates")
+        }
     }
     for c in mapping.columns.keys() {
         if !table.columns().iter().any(|k| k.name == c) {
@@ -342,7 +349,10 @@ fn ingest_one(
         .iter()
         .zip(&bind)
         .filter(|(c, b)| {
-            c.required && b.is_none() && !(mapping.layout == "snapshot" && c.name == "ts")
+            c.required
+                && b.is_none()
+                && !(mapping.layout != "history" && c.name == "ts")
+                && !(mapping.layout == "stage-dates" && c.name == "stage")
         })
         .map(|(c, _)| c.name)
         .collect();
@@ -356,7 +366,7 @@ fn ingest_one(
         .into());
     }
     let find = |want: &str| headers.iter().position(|h| normalize(h) == normalize(want));
-    let snapshot = mapping.layout == "snapshot";
+    let snapshot = mapping.layout != "history";
     let mut date_columns: Vec<(crate::model::playbook::StageCode, Option<usize>)> = Vec::new();
     for (stage, column) in &mapping.dates {
         let code = playbook
@@ -364,6 +374,7 @@ fn ingest_one(
             .with_context(|| format!("mapping [dates]: {stage} is not a stage of the playbook"))?;
         date_columns.push((code, find(column)));
     }
+    date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
     let mut bytes = csv::ByteRecord::new();
     let mut number = 0u64;
@@ -414,7 +425,19 @@ fn ingest_one(
                         .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
                 };
                 let status = status_column.and_then(|i| record.get(i));
-                expand_snapshot(row, &dates, status, playbook, tz, args.date_format.as_deref())
+                if mapping.layout == "stage-dates" {
+                    let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+                    expand_stage_dates(
+                        row,
+                        &stages,
+                        &dates,
+                        playbook,
+                        tz,
+                        args.date_format.as_deref(),
+                    )
+                } else {
+                    expand_snapshot(row, &dates, status, playbook, tz, args.date_format.as_deref())
+                }
             } else {
                 Ok(vec![row])
             }
@@ -496,6 +519,36 @@ fn parse_ts(v: &str, tz: chrono_tz::Tz, date_format: Option<&str>) -> Option<i64
         Some((t, Offset::Missing)) => Some(localize(t, tz)),
         None => date_format.and_then(|f| parse_with_format(v.trim(), f)).map(|t| localize(t, tz)),
     }
+}
+
+/// One stage-dates row (a deal with a date column per stage) as one event per dated stage.
+fn expand_stage_dates<'r>(
+    row: Vec<Value>,
+    stages: &[crate::model::playbook::StageCode],
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'r str>,
+    playbook: &Playbook,
+    tz: chrono_tz::Tz,
+    date_format: Option<&str>,
+) -> Result<Vec<Vec<Value>>, Rejection> {
+    use crate::model::tables::ev;
+    let mut out = Vec::new();
+    for &code in stages {
+        let Some(d) = dates(code).filter(|d| !d.trim().is_empty()) else { continue };
+        let ts = parse_ts(d, tz, date_format).ok_or((
+            Some("date".to_string()),
+            "type-error",
+            format!("{d:?} is not a date (give --date-format)"),
+        ))?;
+        let mut r: Vec<Value> = row.iter().map(Value::copy).collect();
+        r[ev::STAGE] = Value::Text(playbook.stage_name(code).to_string());
+        r[ev::TS] = Value::Ts(ts);
+        r[ev::INFERRED] = Value::Bool(false);
+        out.push(r);
+    }
+    if out.is_empty() {
+        return Err((Some("date".into()), "constraint-error", "no stage has a date".into()));
+    }
+    Ok(out)
 }
 
 /// One snapshot row (a deal at its current stage) as the events it implies: every earlier stage
@@ -608,7 +661,7 @@ fn convert(
         }
         let v = raw.trim();
         if v.is_empty() {
-            if c.required && !(snapshot && c.name == "ts") {
+            if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));
             }
             out.push(Value::Null);

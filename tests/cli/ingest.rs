@@ -236,3 +236,36 @@ fn snapshot_exports_imply_the_earlier_stages_and_mark_inferred_dates() {
     );
     assert_eq!(rows.iter().filter(|r| r["deal_id"] == "8").count(), 2);
 }
+
+#[test]
+fn stage_date_columns_unpivot_into_events() {
+    let s = Session::new();
+    let r = s.run(&[
+        "ingest",
+        &fx("hubspot_stage_dates.csv"),
+        "--table",
+        "events",
+        "--mapping",
+        &fx("hubspot_stage_dates.toml"),
+        "--max-rejects",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stderr), (3, 2, 1), "the deal without any date is rejected");
+    let rows = csv_rows(&r.stdout);
+    let stages: Vec<&str> =
+        rows.iter().filter(|r| r["deal_id"] == "202").map(|r| r["stage"].as_str()).collect();
+    assert_eq!(stages, ["lead", "case", "quote", "won"]);
+    assert!(rows.iter().all(|r| r["inferred"] == "false"));
+    // The funnel fills the skipped proposal stage at the quote's time.
+    let events = s.write("events.csv", &r.stdout);
+    let f =
+        csv_rows(&s.run(&["funnel", "--events", &events, "--by", "company", "-f", "csv"]).stdout);
+    let prop = f
+        .iter()
+        .find(|x| {
+            x["period"] == "2026-02" && x["from_stage"] == "proposal" && x["to_stage"] == "quote"
+        })
+        .unwrap();
+    assert_eq!((prop["entered"].as_str(), prop["converted"].as_str()), ("1", "1"));
+}
