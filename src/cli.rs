@@ -543,7 +543,10 @@ pub struct DemoArgs {
 /// any spreadsheet of events, activities or people). *snapshot*: one row per deal with its
 /// current stage and a few dates (HubSpot's and Pipedrive's deals exports); every earlier stage
 /// counts as reached, and a stage whose date the export lacks takes the nearest known date and
-/// is marked `inferred`. A mapping file (TOML) names the export column of each canonical column
+/// is marked `inferred`. *stage-dates*: one row per deal with a date column per stage (HubSpot's
+/// "Date entered" properties), unpivoted into one event per dated stage. *levels* (roster): one
+/// row per rep with the org as level columns (office, manager, rep), turned into the tree. A
+/// mapping file (TOML) names the export column of each canonical column
 /// and maps export stage values to the playbook's stages; presets: canonical (the default),
 /// salesforce-history, hubspot-deals, pipedrive-deals. The delimiter is sniffed from the
 /// header and reported; UTF-8 and UTF-16 byte-order marks are honoured; --encoding reads

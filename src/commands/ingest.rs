@@ -36,6 +36,10 @@ pub struct Mapping {
     /// Snapshot layout: a status column whose `won` or `lost` overrides the current stage.
     #[serde(default)]
     pub status: Option<String>,
+    /// Levels layout (roster): the export columns of the org levels, top first, such as
+    /// `["region", "manager", "rep"]`; each value becomes a person reporting to the one before.
+    #[serde(default)]
+    pub levels: Vec<String>,
 }
 
 /// Built-in mappings for CRM exports (see export-formats in the README).
@@ -159,6 +163,11 @@ fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
                 mapping.layout
             )
         }
+        ("levels", TableKind::Roster) if mapping.levels.len() >= 2 => {}
+        ("levels", TableKind::Roster) => {
+            bail!("a levels mapping needs `levels`: two or more columns, top first")
+        }
+        ("levels", _) => bail!("the levels layout makes a roster; use --table roster"),
         ("snapshot" | "stage-dates", _) => {
             bail!("the {} layout makes events; use --table events", mapping.layout)
         }
@@ -345,6 +354,18 @@ fn ingest_one(
             );
         }
     }
+    if mapping.layout == "levels" {
+        return ingest_levels(
+            &mut rdr,
+            &file,
+            &headers,
+            mapping,
+            out,
+            rejects,
+            counts,
+            first_problems,
+        );
+    }
     let missing: Vec<&str> = columns
         .iter()
         .zip(&bind)
@@ -467,6 +488,99 @@ fn ingest_one(
                         Cell::Int(number as i64),
                         column.as_deref().into(),
                         Cell::Str(code),
+                        Cell::Str(&message),
+                        Cell::Str(&raw),
+                    ])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A roster given as level columns (one row per rep: region, manager, rep): every value becomes
+/// a person reporting to the value on its left, the intermediate nodes created once each.
+#[allow(clippy::too_many_arguments)]
+fn ingest_levels<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    file: &str,
+    headers: &[String],
+    mapping: &Mapping,
+    out: &mut TableWriter,
+    rejects: &mut Option<TableWriter>,
+    counts: &mut Counts,
+    first_problems: &mut Vec<String>,
+) -> Result<()> {
+    let mut bind = Vec::new();
+    for level in &mapping.levels {
+        let i = headers.iter().position(|h| normalize(h) == normalize(level));
+        let Some(i) = i else {
+            return Err(crate::DataError::new(format!(
+                "{file}: no column {level:?} (header has: {})",
+                headers.join(", ")
+            ))
+            .into());
+        };
+        bind.push((level.trim().to_lowercase(), i));
+    }
+    let mut parents: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut number = 0u64;
+    while rdr.read_record(&mut record).with_context(|| format!("reading {file}"))? {
+        number += 1;
+        counts.read += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let mut parent: Option<String> = None;
+        let mut new_people = Vec::new();
+        let mut problem = None;
+        for (role, i) in &bind {
+            let v = record.get(*i).unwrap_or("").trim();
+            if v.is_empty() {
+                continue;
+            }
+            match parents.get(v) {
+                Some(p) if *p != parent => {
+                    problem = Some(format!(
+                        "{v} reports to {} here but to {} on an earlier row",
+                        parent.as_deref().unwrap_or("no one"),
+                        p.as_deref().unwrap_or("no one")
+                    ));
+                    break;
+                }
+                Some(_) => {}
+                None => new_people.push((v.to_string(), role.clone(), parent.clone())),
+            }
+            parent = Some(v.to_string());
+        }
+        match problem {
+            None if parent.is_some() => {
+                for (id, role, reports_to) in new_people {
+                    out.write_row(&[
+                        Cell::Str(&id),
+                        Cell::Str(&id),
+                        Cell::Str(&role),
+                        reports_to.as_deref().into(),
+                    ])?;
+                    parents.insert(id, reports_to);
+                }
+                counts.written += 1;
+            }
+            other => {
+                let message = other.unwrap_or_else(|| "the row is empty".into());
+                counts.rejected += 1;
+                if first_problems.len() < 5 {
+                    first_problems.push(format!(
+                        "{file}:{line}: record {number}: {message} (constraint-error)"
+                    ));
+                }
+                if let Some(r) = rejects {
+                    let raw = preview(&record.iter().collect::<Vec<_>>().join(","));
+                    r.write_row(&[
+                        Cell::Str(file),
+                        Cell::Int(line as i64),
+                        Cell::Int(number as i64),
+                        Cell::Null,
+                        Cell::Str("constraint-error"),
                         Cell::Str(&message),
                         Cell::Str(&raw),
                     ])?;

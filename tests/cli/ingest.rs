@@ -269,3 +269,31 @@ fn stage_date_columns_unpivot_into_events() {
         .unwrap();
     assert_eq!((prop["entered"].as_str(), prop["converted"].as_str()), ("1", "1"));
 }
+
+#[test]
+fn a_roster_from_level_columns_creates_the_tree() {
+    let s = Session::new();
+    let out = s.path_str("roster.csv");
+    let r = s.run(&[
+        "ingest",
+        &fx("agents_levels.csv"),
+        "--table",
+        "roster",
+        "--mapping",
+        &fx("agents_levels.toml"),
+        "--max-rejects",
+        "1",
+        "-o",
+        &out,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stderr), (4, 3, 1), "a manager under two offices is rejected");
+    let rows = csv_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows.len(), 6, "one office, two managers, three agents, each once");
+    let find = |id: &str| rows.iter().find(|r| r["person_id"] == id).unwrap();
+    assert_eq!(find("Central")["reports_to"], "");
+    assert_eq!(find("Dustin Brinkmann")["reports_to"], "Central");
+    assert_eq!(find("Versie Hillebrand")["reports_to"], "Dustin Brinkmann");
+    // And the result is a valid roster tree.
+    assert_eq!(s.run(&["validate", &out]).code, 0);
+}
