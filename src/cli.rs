@@ -548,7 +548,9 @@ pub struct DemoArgs {
 /// row per rep with the org as level columns (office, manager, rep), turned into the tree. A
 /// mapping file (TOML) names the export column of each canonical column
 /// and maps export stage values to the playbook's stages; presets: canonical (the default),
-/// salesforce-history, hubspot-deals, pipedrive-deals. The delimiter is sniffed from the
+/// salesforce-history, hubspot-deals, pipedrive-deals, and salesforce: a Data Export folder (or
+/// its files) read whole, OpportunityHistory with the owner joined from Opportunity, Lead for
+/// the lead stage, and User for the roster. The delimiter is sniffed from the
 /// header and reported; UTF-8 and UTF-16 byte-order marks are honoured; --encoding reads
 /// cp932/shift_jis, windows-1252, latin1 and others. Invalid UTF-8 without --encoding is an
 /// error naming the line and byte offset. Timestamps are ISO 8601 (without an offset: --tz,
@@ -588,8 +590,8 @@ pub struct IngestArgs {
     /// The canonical table to write.
     #[arg(long, value_enum)]
     pub table: crate::model::tables::TableKind,
-    /// A mapping file, or a preset: canonical (the default), salesforce-history, hubspot-deals,
-    /// pipedrive-deals.
+    /// A mapping file, or a preset: canonical (the default), salesforce (a Data Export folder),
+    /// salesforce-history, hubspot-deals, pipedrive-deals.
     #[arg(long, value_name = "PRESET|FILE")]
     pub mapping: Option<String>,
     /// Write one row per rejected record here (CSV).

@@ -132,6 +132,10 @@ const MAX_FIELD: usize = 1 << 20;
 
 fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
     let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
+    if spec == Some("salesforce") {
+        // The Data Export preset reads several objects itself; only its stage map is shared.
+        return Ok(toml::from_str(preset("salesforce-history").expect("built in")).expect("valid"));
+    }
     let mapping: Mapping = match spec {
         None | Some("canonical") => Mapping {
             layout: history(),
@@ -255,20 +259,18 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     };
     let mut counts = Counts { read: 0, written: 0, rejected: 0 };
     let mut first_problems = Vec::new();
-    for source in &sources {
-        ingest_one(
-            source,
-            &args,
-            &mapping,
-            &playbook,
-            tz,
-            enc,
-            global,
-            &mut out,
-            &mut rejects,
-            &mut counts,
-            &mut first_problems,
-        )?;
+    let mut sink = Sink {
+        out: &mut out,
+        rejects: &mut rejects,
+        counts: &mut counts,
+        first_problems: &mut first_problems,
+    };
+    if args.mapping.as_deref() == Some("salesforce") {
+        ingest_salesforce(&sources, &args, &mapping, &playbook, tz, enc, global, &mut sink)?;
+    } else {
+        for source in &sources {
+            ingest_one(source, &args, &mapping, &playbook, tz, enc, global, &mut sink)?;
+        }
     }
     if let Some(r) = rejects {
         r.finish()?;
@@ -306,40 +308,12 @@ fn ingest_one(
     tz: chrono_tz::Tz,
     enc: Option<&'static encoding_rs::Encoding>,
     global: &Global,
-    out: &mut TableWriter,
-    rejects: &mut Option<TableWriter>,
-    counts: &mut Counts,
-    first_problems: &mut Vec<String>,
+    sink: &mut Sink,
 ) -> Result<()> {
     let file = source.to_string();
     // Streamed: the decoder transcodes to UTF-8 as the CSV reader asks for bytes, so memory
     // does not grow with the file.
-    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
-    decoder.encoding(enc).strip_bom(true);
-    let mut input = std::io::BufReader::with_capacity(1 << 20, decoder.build(source.open()?));
-    let mut header_line = Vec::new();
-    std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
-        .with_context(|| format!("reading {file}"))?;
-    let delimiter = match &args.delimiter {
-        Some(d) if d == "\\t" || d == "tab" => b'\t',
-        Some(d) if d.len() == 1 => d.as_bytes()[0],
-        Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
-        None => sniff_delimiter(&header_line),
-    };
-    if !global.quiet && args.delimiter.is_none() {
-        eprintln!("{file}: delimiter {:?}", delimiter as char);
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(std::io::Read::chain(std::io::Cursor::new(header_line), input));
-    let headers: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("reading the header of {file}"))?
-        .iter()
-        .map(String::from)
-        .collect();
+    let (mut rdr, headers) = open_export(source, args, enc, global)?;
     let columns = args.table.columns();
     let mut bind = vec![None; columns.len()];
     for (i, c) in columns.iter().enumerate() {
@@ -355,16 +329,7 @@ fn ingest_one(
         }
     }
     if mapping.layout == "levels" {
-        return ingest_levels(
-            &mut rdr,
-            &file,
-            &headers,
-            mapping,
-            out,
-            rejects,
-            counts,
-            first_problems,
-        );
+        return ingest_levels(&mut rdr, &file, &headers, mapping, sink);
     }
     let missing: Vec<&str> = columns
         .iter()
@@ -406,7 +371,7 @@ fn ingest_one(
             Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {file}"))),
         }
         number += 1;
-        counts.read += 1;
+        sink.counts.read += 1;
         let line = bytes.position().map_or(0, |p| p.line());
         let record = match csv::StringRecord::from_byte_record(bytes.clone()) {
             Ok(r) => r,
@@ -426,7 +391,7 @@ fn ingest_one(
                 .into());
             }
         };
-        match convert(
+        let outcome = convert(
             &record,
             &bind,
             columns,
@@ -462,40 +427,283 @@ fn ingest_one(
             } else {
                 Ok(vec![row])
             }
-        }) {
+        });
+        let raw = record.iter().collect::<Vec<_>>().join(",");
+        sink.settle(outcome, &file, line, number, &raw)?;
+    }
+    Ok(())
+}
+
+/// A CSV reader over a decoded export.
+type ExportReader = csv::Reader<Box<dyn std::io::Read>>;
+
+/// Opens an export for reading as UTF-8 CSV: decoded as it streams, delimiter sniffed (or
+/// given), header read.
+fn open_export(
+    source: &Source,
+    args: &IngestArgs,
+    enc: Option<&'static encoding_rs::Encoding>,
+    global: &Global,
+) -> Result<(ExportReader, Vec<String>)> {
+    let file = source.to_string();
+    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
+    decoder.encoding(enc).strip_bom(true);
+    let mut input = std::io::BufReader::with_capacity(1 << 20, decoder.build(source.open()?));
+    let mut header_line = Vec::new();
+    std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
+        .with_context(|| format!("reading {file}"))?;
+    let delimiter = match &args.delimiter {
+        Some(d) if d == "\\t" || d == "tab" => b'\t',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
+        None => sniff_delimiter(&header_line),
+    };
+    if !global.quiet && args.delimiter.is_none() {
+        eprintln!("{file}: delimiter {:?}", delimiter as char);
+    }
+    let reader: Box<dyn std::io::Read> =
+        Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input));
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("reading the header of {file}"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    Ok((rdr, headers))
+}
+
+/// Salesforce's null reference id.
+const SF_NULL_ID: &str = "000000000000000AAA";
+
+/// A Salesforce Data Export (a folder, or its files): OpportunityHistory for the stage changes
+/// with the owner joined from Opportunity, Lead for the lead stage, User for the roster.
+#[allow(clippy::too_many_arguments)]
+fn ingest_salesforce(
+    sources: &[Source],
+    args: &IngestArgs,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    tz: chrono_tz::Tz,
+    enc: Option<&'static encoding_rs::Encoding>,
+    global: &Global,
+    sink: &mut Sink,
+) -> Result<()> {
+    let mut files: BTreeMap<String, Source> = BTreeMap::new();
+    for s in sources {
+        let path = s
+            .path()
+            .context("the salesforce preset reads files or a folder, not standard input")?;
+        let entries: Vec<std::path::PathBuf> = if path.is_dir() {
+            std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect()
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for p in entries {
+            if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                files.insert(name.to_lowercase(), Source::File(p.clone()));
+            }
+        }
+    }
+    let need = |name: &str| {
+        files.get(name).cloned().with_context(|| {
+            format!(
+                "the salesforce preset needs {name} (found: {})",
+                files.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+    };
+    let columns = |headers: &[String], file: &str, wanted: &[&str]| -> Result<Vec<usize>> {
+        wanted
+            .iter()
+            .map(|w| {
+                headers
+                    .iter()
+                    .position(|h| h == w)
+                    .ok_or_else(|| crate::DataError::new(format!("{file}: no column {w}")).into())
+            })
+            .collect()
+    };
+    let id = |v: &str| if v == SF_NULL_ID { String::new() } else { v.trim().to_string() };
+    let identity: Vec<Option<usize>> = (0..args.table.columns().len()).map(Some).collect();
+    let width = args.table.columns().len();
+    let convert_row =
+        |cells: Vec<String>, file: &str, line: u64, number: u64, sink: &mut Sink| -> Result<()> {
+            let record = csv::StringRecord::from(cells.clone());
+            let outcome = convert(
+                &record,
+                &identity,
+                args.table.columns(),
+                width,
+                mapping,
+                playbook,
+                tz,
+                args.date_format.as_deref(),
+                false,
+            )
+            .map(|r| vec![r]);
+            sink.counts.read += 1;
+            sink.settle(outcome, file, line, number, &cells.join(","))
+        };
+    match args.table {
+        TableKind::Events => {
+            let opp = need("opportunity.csv")?;
+            let (mut rdr, headers) = open_export(&opp, args, enc, global)?;
+            let c = columns(&headers, &opp.to_string(), &["Id", "OwnerId"])?;
+            let mut owners: BTreeMap<String, String> = BTreeMap::new();
+            for r in rdr.records() {
+                let r = r.with_context(|| format!("reading {opp}"))?;
+                owners.insert(id(&r[c[0]]), id(&r[c[1]]));
+            }
+            let hist = need("opportunityhistory.csv")?;
+            let (mut rdr, headers) = open_export(&hist, args, enc, global)?;
+            let c = columns(
+                &headers,
+                &hist.to_string(),
+                &["OpportunityId", "StageName", "CreatedDate", "Amount"],
+            )?;
+            for (n, r) in rdr.records().enumerate() {
+                let r = r.with_context(|| format!("reading {hist}"))?;
+                let line = r.position().map_or(0, |p| p.line());
+                let deal = id(&r[c[0]]);
+                let Some(owner) = owners.get(&deal).cloned().filter(|o| !o.is_empty()) else {
+                    sink.counts.read += 1;
+                    let message = format!("opportunity {deal} has no owner in Opportunity.csv");
+                    let raw = r.iter().collect::<Vec<_>>().join(",");
+                    sink.settle(
+                        Err((Some("OpportunityId".into()), "foreign-key", message)),
+                        &hist.to_string(),
+                        line,
+                        n as u64 + 1,
+                        &raw,
+                    )?;
+                    continue;
+                };
+                convert_row(
+                    vec![
+                        deal,
+                        owner,
+                        r[c[1]].to_string(),
+                        r[c[2]].to_string(),
+                        r[c[3]].to_string(),
+                        String::new(),
+                    ],
+                    &hist.to_string(),
+                    line,
+                    n as u64 + 1,
+                    sink,
+                )?;
+            }
+            if let Some(lead) = files.get("lead.csv").cloned() {
+                let (mut rdr, headers) = open_export(&lead, args, enc, global)?;
+                let c = columns(
+                    &headers,
+                    &lead.to_string(),
+                    &["Id", "OwnerId", "CreatedDate", "ConvertedOpportunityId"],
+                )?;
+                for (n, r) in rdr.records().enumerate() {
+                    let r = r.with_context(|| format!("reading {lead}"))?;
+                    let line = r.position().map_or(0, |p| p.line());
+                    let converted = id(&r[c[3]]);
+                    let deal = if converted.is_empty() { id(&r[c[0]]) } else { converted };
+                    let stage = playbook.stages[0].clone();
+                    convert_row(
+                        vec![
+                            deal,
+                            id(&r[c[1]]),
+                            stage,
+                            r[c[2]].to_string(),
+                            String::new(),
+                            String::new(),
+                        ],
+                        &lead.to_string(),
+                        line,
+                        n as u64 + 1,
+                        sink,
+                    )?;
+                }
+            }
+        }
+        TableKind::Roster => {
+            let user = need("user.csv")?;
+            let (mut rdr, headers) = open_export(&user, args, enc, global)?;
+            let c = columns(
+                &headers,
+                &user.to_string(),
+                &["Id", "FirstName", "LastName", "UserRoleId", "ManagerId"],
+            )?;
+            for (n, r) in rdr.records().enumerate() {
+                let r = r.with_context(|| format!("reading {user}"))?;
+                let line = r.position().map_or(0, |p| p.line());
+                let name = format!("{} {}", r[c[1]].trim(), r[c[2]].trim()).trim().to_string();
+                convert_row(
+                    vec![id(&r[c[0]]), name, id(&r[c[3]]), id(&r[c[4]])],
+                    &user.to_string(),
+                    line,
+                    n as u64 + 1,
+                    sink,
+                )?;
+            }
+        }
+        _ => bail!(
+            "the salesforce preset makes events (OpportunityHistory, Opportunity, Lead) or a roster (User)"
+        ),
+    }
+    Ok(())
+}
+
+/// Where converted records go: the output, the rejects report and the counts.
+struct Sink<'a> {
+    out: &'a mut TableWriter,
+    rejects: &'a mut Option<TableWriter>,
+    counts: &'a mut Counts,
+    first_problems: &'a mut Vec<String>,
+}
+
+impl Sink<'_> {
+    /// Writes a record's rows, or its rejection, and counts it once either way.
+    fn settle(
+        &mut self,
+        outcome: Result<Vec<Vec<Value>>, Rejection>,
+        file: &str,
+        line: u64,
+        number: u64,
+        raw: &str,
+    ) -> Result<()> {
+        match outcome {
             Ok(rows) => {
                 for row in &rows {
                     let cells: Vec<Cell> = row.iter().map(|c| c.as_cell()).collect();
-                    out.write_row(&cells)?;
+                    self.out.write_row(&cells)?;
                 }
-                counts.written += 1;
+                self.counts.written += 1;
             }
             Err((column, code, message)) => {
-                counts.rejected += 1;
-                let raw: String = preview(
-                    &record.iter().collect::<Vec<_>>().join(&(delimiter as char).to_string()),
-                );
-                if first_problems.len() < 5 {
-                    first_problems.push(format!(
-                        "{file}:{line}: record {number}{}: {message} ({code})",
-                        column.as_ref().map_or(String::new(), |c| format!(", column {c}"))
-                    ));
+                self.counts.rejected += 1;
+                if self.first_problems.len() < 5 {
+                    let at = column.as_ref().map_or(String::new(), |c| format!(", column {c}"));
+                    self.first_problems
+                        .push(format!("{file}:{line}: record {number}{at}: {message} ({code})"));
                 }
-                if let Some(r) = rejects {
+                if let Some(r) = self.rejects.as_mut() {
                     r.write_row(&[
-                        Cell::Str(&file),
+                        Cell::Str(file),
                         Cell::Int(line as i64),
                         Cell::Int(number as i64),
                         column.as_deref().into(),
                         Cell::Str(code),
                         Cell::Str(&message),
-                        Cell::Str(&raw),
+                        Cell::Str(&preview(raw)),
                     ])?;
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A roster given as level columns (one row per rep: region, manager, rep): every value becomes
@@ -506,10 +714,7 @@ fn ingest_levels<R: std::io::Read>(
     file: &str,
     headers: &[String],
     mapping: &Mapping,
-    out: &mut TableWriter,
-    rejects: &mut Option<TableWriter>,
-    counts: &mut Counts,
-    first_problems: &mut Vec<String>,
+    sink: &mut Sink,
 ) -> Result<()> {
     let mut bind = Vec::new();
     for level in &mapping.levels {
@@ -528,7 +733,7 @@ fn ingest_levels<R: std::io::Read>(
     let mut number = 0u64;
     while rdr.read_record(&mut record).with_context(|| format!("reading {file}"))? {
         number += 1;
-        counts.read += 1;
+        sink.counts.read += 1;
         let line = record.position().map_or(0, |p| p.line());
         let mut parent: Option<String> = None;
         let mut new_people = Vec::new();
@@ -555,7 +760,7 @@ fn ingest_levels<R: std::io::Read>(
         match problem {
             None if parent.is_some() => {
                 for (id, role, reports_to) in new_people {
-                    out.write_row(&[
+                    sink.out.write_row(&[
                         Cell::Str(&id),
                         Cell::Str(&id),
                         Cell::Str(&role),
@@ -563,28 +768,12 @@ fn ingest_levels<R: std::io::Read>(
                     ])?;
                     parents.insert(id, reports_to);
                 }
-                counts.written += 1;
+                sink.counts.written += 1;
             }
             other => {
                 let message = other.unwrap_or_else(|| "the row is empty".into());
-                counts.rejected += 1;
-                if first_problems.len() < 5 {
-                    first_problems.push(format!(
-                        "{file}:{line}: record {number}: {message} (constraint-error)"
-                    ));
-                }
-                if let Some(r) = rejects {
-                    let raw = preview(&record.iter().collect::<Vec<_>>().join(","));
-                    r.write_row(&[
-                        Cell::Str(file),
-                        Cell::Int(line as i64),
-                        Cell::Int(number as i64),
-                        Cell::Null,
-                        Cell::Str("constraint-error"),
-                        Cell::Str(&message),
-                        Cell::Str(&raw),
-                    ])?;
-                }
+                let raw = record.iter().collect::<Vec<_>>().join(",");
+                sink.settle(Err((None, "constraint-error", message)), file, line, number, &raw)?;
             }
         }
     }

@@ -297,3 +297,47 @@ fn a_roster_from_level_columns_creates_the_tree() {
     // And the result is a valid roster tree.
     assert_eq!(s.run(&["validate", &out]).code, 0);
 }
+
+#[test]
+fn a_salesforce_data_export_folder_joins_owners_leads_and_users() {
+    let s = Session::new();
+    let dir = fx("salesforce");
+    let r = s.run(&[
+        "ingest",
+        &dir,
+        "--table",
+        "events",
+        "--mapping",
+        "salesforce",
+        "--max-rejects",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stderr), (7, 6, 1));
+    assert!(
+        r.stderr.contains("opportunity 0069 has no owner") && r.stderr.contains("foreign-key"),
+        "{}",
+        r.stderr
+    );
+    let rows = csv_rows(&r.stdout);
+    let acme: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["deal_id"] == "0061")
+        .map(|r| (r["stage"].as_str(), r["rep_id"].as_str()))
+        .collect();
+    assert_eq!(
+        acme,
+        [("case", "0051"), ("proposal", "0051"), ("won", "0051"), ("lead", "0051")],
+        "history with the joined owner, then the converted lead"
+    );
+    assert!(
+        rows.iter().any(|r| r["deal_id"] == "00Q2" && r["stage"] == "lead"),
+        "an unconverted lead is a lead"
+    );
+    let roster = s.run(&["ingest", &dir, "--table", "roster", "--mapping", "salesforce"]);
+    assert_eq!(roster.code, 0, "{}", roster.stderr);
+    let people = csv_rows(&roster.stdout);
+    assert_eq!(people.len(), 3);
+    assert_eq!(people[0]["reports_to"], "", "the null reference id is no manager");
+    assert_eq!(people[1]["name"], "Rei Sato");
+}
