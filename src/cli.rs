@@ -554,7 +554,8 @@ pub struct DemoArgs {
 /// header and reported; UTF-8 and UTF-16 byte-order marks are honoured; --encoding reads
 /// cp932/shift_jis, windows-1252, latin1 and others. Invalid UTF-8 without --encoding is an
 /// error naming the line and byte offset. Timestamps are ISO 8601 (without an offset: --tz,
-/// default the playbook's); other forms only with --date-format. Amounts are plain decimals.
+/// default the playbook's); other forms only with --date-format. Amounts are plain decimals,
+/// kept exact; currency symbols, digit grouping and a decimal comma only with their options.
 /// NUL bytes, fields over 1 MiB, unknown stages and bad values are rejected, never guessed.
 ///
 /// The summary counts export records: `read N, written M, rejected K` (N = M + K; a snapshot
@@ -612,4 +613,13 @@ pub struct IngestArgs {
     /// strftime format of timestamps that are not ISO 8601 (e.g. %m/%d/%Y %H:%M).
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
+    /// Amounts may carry a currency symbol ($, €, £, ¥), which is dropped.
+    #[arg(long)]
+    pub currency_symbols: bool,
+    /// Amounts may group digits with this character (`,`, `.`, ` ` or `'`), which is dropped.
+    #[arg(long, value_name = "CHAR")]
+    pub group_separator: Option<char>,
+    /// Amounts use a decimal comma (1234,50).
+    #[arg(long)]
+    pub decimal_comma: bool,
 }

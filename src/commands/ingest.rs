@@ -231,6 +231,16 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         None => playbook.timezone,
     };
     let enc = encoding(args.encoding.as_deref())?;
+    let opts = ValueOptions {
+        tz,
+        date_format: args.date_format.clone(),
+        currency: args.currency_symbols,
+        group_separator: args.group_separator,
+        decimal_comma: args.decimal_comma,
+    };
+    if opts.decimal_comma && opts.group_separator == Some(',') {
+        bail!("--decimal-comma and --group-separator , cannot both hold");
+    }
     let dest = Dest::parse(global.output.as_deref());
     let format = match global.format {
         Some(f) => f,
@@ -266,10 +276,10 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         first_problems: &mut first_problems,
     };
     if args.mapping.as_deref() == Some("salesforce") {
-        ingest_salesforce(&sources, &args, &mapping, &playbook, tz, enc, global, &mut sink)?;
+        ingest_salesforce(&sources, &args, &mapping, &playbook, &opts, enc, global, &mut sink)?;
     } else {
         for source in &sources {
-            ingest_one(source, &args, &mapping, &playbook, tz, enc, global, &mut sink)?;
+            ingest_one(source, &args, &mapping, &playbook, &opts, enc, global, &mut sink)?;
         }
     }
     if let Some(r) = rejects {
@@ -305,7 +315,7 @@ fn ingest_one(
     args: &IngestArgs,
     mapping: &Mapping,
     playbook: &Playbook,
-    tz: chrono_tz::Tz,
+    opts: &ValueOptions,
     enc: Option<&'static encoding_rs::Encoding>,
     global: &Global,
     sink: &mut Sink,
@@ -391,43 +401,41 @@ fn ingest_one(
                 .into());
             }
         };
-        let outcome = convert(
-            &record,
-            &bind,
-            columns,
-            headers.len(),
-            mapping,
-            playbook,
-            tz,
-            args.date_format.as_deref(),
-            snapshot,
-        )
-        .and_then(|row| {
-            if snapshot {
-                let dates = |code| {
-                    date_columns
-                        .iter()
-                        .find(|(c, _)| *c == code)
-                        .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
-                };
-                let status = status_column.and_then(|i| record.get(i));
-                if mapping.layout == "stage-dates" {
-                    let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
-                    expand_stage_dates(
-                        row,
-                        &stages,
-                        &dates,
-                        playbook,
-                        tz,
-                        args.date_format.as_deref(),
-                    )
-                } else {
-                    expand_snapshot(row, &dates, status, playbook, tz, args.date_format.as_deref())
-                }
-            } else {
-                Ok(vec![row])
-            }
-        });
+        let outcome =
+            convert(&record, &bind, columns, headers.len(), mapping, playbook, opts, snapshot)
+                .and_then(|row| {
+                    if snapshot {
+                        let dates = |code| {
+                            date_columns
+                                .iter()
+                                .find(|(c, _)| *c == code)
+                                .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                        };
+                        let status = status_column.and_then(|i| record.get(i));
+                        if mapping.layout == "stage-dates" {
+                            let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+                            expand_stage_dates(
+                                row,
+                                &stages,
+                                &dates,
+                                playbook,
+                                opts.tz,
+                                opts.date_format.as_deref(),
+                            )
+                        } else {
+                            expand_snapshot(
+                                row,
+                                &dates,
+                                status,
+                                playbook,
+                                opts.tz,
+                                opts.date_format.as_deref(),
+                            )
+                        }
+                    } else {
+                        Ok(vec![row])
+                    }
+                });
         let raw = record.iter().collect::<Vec<_>>().join(",");
         sink.settle(outcome, &file, line, number, &raw)?;
     }
@@ -488,7 +496,7 @@ fn ingest_salesforce(
     args: &IngestArgs,
     mapping: &Mapping,
     playbook: &Playbook,
-    tz: chrono_tz::Tz,
+    opts: &ValueOptions,
     enc: Option<&'static encoding_rs::Encoding>,
     global: &Global,
     sink: &mut Sink,
@@ -541,8 +549,7 @@ fn ingest_salesforce(
                 width,
                 mapping,
                 playbook,
-                tz,
-                args.date_format.as_deref(),
+                opts,
                 false,
             )
             .map(|r| vec![r]);
@@ -780,6 +787,32 @@ fn ingest_levels<R: std::io::Read>(
     Ok(())
 }
 
+/// How values are read: the time zone and date format of timestamps, and what an amount may
+/// carry besides digits (each only when asked for, so that nothing is guessed).
+pub struct ValueOptions {
+    pub tz: chrono_tz::Tz,
+    pub date_format: Option<String>,
+    pub currency: bool,
+    pub group_separator: Option<char>,
+    pub decimal_comma: bool,
+}
+
+impl ValueOptions {
+    fn amount(&self, v: &str) -> String {
+        let mut t = v.to_string();
+        if self.currency {
+            t = t.trim_matches(|c: char| "$€£¥￥₩₹".contains(c) || c.is_whitespace()).to_string();
+        }
+        if let Some(g) = self.group_separator {
+            t = t.replace(g, "");
+        }
+        if self.decimal_comma {
+            t = t.replace(',', ".");
+        }
+        t
+    }
+}
+
 /// One converted value.
 enum Value {
     Null,
@@ -924,10 +957,10 @@ fn convert(
     width: usize,
     mapping: &Mapping,
     playbook: &Playbook,
-    tz: chrono_tz::Tz,
-    date_format: Option<&str>,
+    opts: &ValueOptions,
     snapshot: bool,
 ) -> Result<Vec<Value>, Rejection> {
+    let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
     if record.len() > width {
         return Err((
             None,
@@ -1002,6 +1035,8 @@ fn convert(
                 }
             },
             Kind::Decimal | Kind::Number => {
+                let normalized = opts.amount(v);
+                let v = normalized.as_str();
                 let plain = v
                     .trim_start_matches(['-', '+'])
                     .bytes()

@@ -341,3 +341,26 @@ fn a_salesforce_data_export_folder_joins_owners_leads_and_users() {
     assert_eq!(people[0]["reports_to"], "", "the null reference id is no manager");
     assert_eq!(people[1]["name"], "Rei Sato");
 }
+
+#[test]
+fn amounts_with_symbols_grouping_or_a_decimal_comma_need_their_options() {
+    let s = Session::new();
+    let path = s.write(
+        "eu.events.csv",
+        "deal_id;rep_id;stage;ts;amount\nD1;R1;won;2026-01-01T00:00:00Z;€ 1.234,50\n",
+    );
+    let plain = s.run(&["ingest", &path, "--table", "events", "--max-rejects", "1"]);
+    assert_eq!(counts(&plain.stderr), (1, 0, 1), "never guessed: {}", plain.stderr);
+    let eu = s.run(&[
+        "ingest",
+        &path,
+        "--table",
+        "events",
+        "--currency-symbols",
+        "--group-separator",
+        ".",
+        "--decimal-comma",
+    ]);
+    assert_eq!(eu.code, 0, "{}", eu.stderr);
+    assert!(eu.stdout.contains(",1234.5,"), "{}", eu.stdout);
+}
