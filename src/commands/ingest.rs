@@ -383,13 +383,15 @@ fn ingest_one(
         number += 1;
         sink.counts.read += 1;
         let line = bytes.position().map_or(0, |p| p.line());
-        let record = match csv::StringRecord::from_byte_record(bytes.clone()) {
+        // The record's buffer is moved, checked as UTF-8, and given back after use.
+        let record = match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
             Ok(r) => r,
             Err(e) => {
                 let field = e.utf8_error().field();
+                let valid_up_to = e.utf8_error().valid_up_to();
+                let bytes = e.into_byte_record();
                 let cell = bytes.get(field).unwrap_or(b"");
-                let offset = bytes.position().map_or(0, |p| p.byte()) as usize
-                    + e.utf8_error().valid_up_to();
+                let offset = bytes.position().map_or(0, |p| p.byte()) as usize + valid_up_to;
                 let hint = if looks_like_cp932(cell) {
                     "; it looks like CP932 (Japanese Excel): try --encoding cp932"
                 } else {
@@ -436,8 +438,8 @@ fn ingest_one(
                         Ok(vec![row])
                     }
                 });
-        let raw = record.iter().collect::<Vec<_>>().join(",");
-        sink.settle(outcome, &file, line, number, &raw)?;
+        sink.settle(outcome, &file, line, number, &|| record.iter().collect::<Vec<_>>().join(","))?;
+        bytes = record.into_byte_record();
     }
     Ok(())
 }
@@ -554,7 +556,7 @@ fn ingest_salesforce(
             )
             .map(|r| vec![r]);
             sink.counts.read += 1;
-            sink.settle(outcome, file, line, number, &cells.join(","))
+            sink.settle(outcome, file, line, number, &|| cells.join(","))
         };
     match args.table {
         TableKind::Events => {
@@ -586,7 +588,7 @@ fn ingest_salesforce(
                         &hist.to_string(),
                         line,
                         n as u64 + 1,
-                        &raw,
+                        &|| raw.clone(),
                     )?;
                     continue;
                 };
@@ -679,7 +681,7 @@ impl Sink<'_> {
         file: &str,
         line: u64,
         number: u64,
-        raw: &str,
+        raw: &dyn Fn() -> String,
     ) -> Result<()> {
         match outcome {
             Ok(rows) => {
@@ -704,7 +706,7 @@ impl Sink<'_> {
                         column.as_deref().into(),
                         Cell::Str(code),
                         Cell::Str(&message),
-                        Cell::Str(&preview(raw)),
+                        Cell::Str(&preview(&raw())),
                     ])?;
                 }
             }
@@ -780,7 +782,9 @@ fn ingest_levels<R: std::io::Read>(
             other => {
                 let message = other.unwrap_or_else(|| "the row is empty".into());
                 let raw = record.iter().collect::<Vec<_>>().join(",");
-                sink.settle(Err((None, "constraint-error", message)), file, line, number, &raw)?;
+                sink.settle(Err((None, "constraint-error", message)), file, line, number, &|| {
+                    raw.clone()
+                })?;
             }
         }
     }
