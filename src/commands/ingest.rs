@@ -269,11 +269,21 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     };
     let mut counts = Counts { read: 0, written: 0, rejected: 0 };
     let mut first_problems = Vec::new();
+    let progress =
+        (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} records {per_sec}")
+                    .expect("valid template"),
+            );
+            bar
+        });
     let mut sink = Sink {
         out: &mut out,
         rejects: &mut rejects,
         counts: &mut counts,
         first_problems: &mut first_problems,
+        progress: progress.clone(),
     };
     if args.mapping.as_deref() == Some("salesforce") {
         ingest_salesforce(&sources, &args, &mapping, &playbook, &opts, enc, global, &mut sink)?;
@@ -281,6 +291,9 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         for source in &sources {
             ingest_one(source, &args, &mapping, &playbook, &opts, enc, global, &mut sink)?;
         }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     if let Some(r) = rejects {
         r.finish()?;
@@ -671,6 +684,8 @@ struct Sink<'a> {
     rejects: &'a mut Option<TableWriter>,
     counts: &'a mut Counts,
     first_problems: &'a mut Vec<String>,
+    /// A spinner on a terminal's standard error.
+    progress: Option<indicatif::ProgressBar>,
 }
 
 impl Sink<'_> {
@@ -683,6 +698,11 @@ impl Sink<'_> {
         number: u64,
         raw: &dyn Fn() -> String,
     ) -> Result<()> {
+        if let Some(bar) = &self.progress
+            && self.counts.read.is_multiple_of(65_536)
+        {
+            bar.set_position(self.counts.read);
+        }
         match outcome {
             Ok(rows) => {
                 for row in &rows {
