@@ -13,7 +13,10 @@ fn usage_error_is_2() {
 #[test]
 fn help_and_version_are_0() {
     let s = Session::new();
-    for cmd in ["funnel", "generate", "init"] {
+    for cmd in [
+        "funnel", "generate", "init", "diagnose", "plan", "review", "validate", "report", "demo",
+        "ingest",
+    ] {
         let out = s.run(&[cmd, "--help"]);
         assert_eq!(out.code, 0);
         assert!(out.stdout.contains("Examples:"), "{cmd} --help has examples");
