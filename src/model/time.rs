@@ -4,7 +4,7 @@
 //! general parser is several times slower and the canonical tables only hold ISO forms.
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use std::fmt::Write as _;
 
@@ -392,17 +392,6 @@ impl Calendar {
 /// The UTC instant of local midnight starting a local day.
 pub fn local_midnight(local_day: i64, tz: Tz) -> Micros {
     localize(local_day * MICROS_PER_DAY, tz)
-}
-
-/// The local calendar date of an instant, for display.
-pub fn local_date(t: Micros, tz: Tz) -> NaiveDate {
-    let utc = Utc.timestamp_micros(t).single().expect("in range");
-    utc.with_timezone(&tz).date_naive()
-}
-
-/// The number of the month of a date, used by the generator.
-pub fn month_index(date: NaiveDate) -> i32 {
-    date.year() * 12 + date.month0() as i32
 }
 
 #[cfg(test)]
