@@ -385,10 +385,14 @@ fn ingest_one(
     }
     date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
-    let mut bytes = csv::ByteRecord::new();
+    let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+    // The record's buffer and the row's are reused from one record to the next.
+    let mut slot = Some(csv::ByteRecord::new());
+    let mut spare: Vec<Value<'static>> = Vec::with_capacity(columns.len());
     let mut number = 0u64;
     loop {
-        match rdr.read_byte_record(&mut bytes) {
+        let bytes = slot.as_mut().expect("the record buffer is given back");
+        match rdr.read_byte_record(bytes) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {file}"))),
@@ -396,8 +400,8 @@ fn ingest_one(
         number += 1;
         sink.counts.read += 1;
         let line = bytes.position().map_or(0, |p| p.line());
-        // The record's buffer is moved, checked as UTF-8, and given back after use.
-        let record = match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+        let bytes = slot.take().expect("the record buffer is given back");
+        let record = match csv::StringRecord::from_byte_record(bytes) {
             Ok(r) => r,
             Err(e) => {
                 let field = e.utf8_error().field();
@@ -416,8 +420,9 @@ fn ingest_one(
                 .into());
             }
         };
+        let row = recycle(std::mem::take(&mut spare));
         let outcome =
-            convert(&record, &bind, columns, headers.len(), mapping, playbook, opts, snapshot)
+            convert(&record, &bind, columns, headers.len(), mapping, playbook, opts, snapshot, row)
                 .and_then(|row| {
                     if snapshot {
                         let dates = |code| {
@@ -428,7 +433,6 @@ fn ingest_one(
                         };
                         let status = status_column.and_then(|i| record.get(i));
                         if mapping.layout == "stage-dates" {
-                            let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
                             expand_stage_dates(
                                 row,
                                 &stages,
@@ -448,11 +452,16 @@ fn ingest_one(
                             )
                         }
                     } else {
-                        Ok(vec![row])
+                        Ok(Rows::One(row))
                     }
                 });
-        sink.settle(outcome, &file, line, number, &|| record.iter().collect::<Vec<_>>().join(","))?;
-        bytes = record.into_byte_record();
+        sink.settle(&outcome, &file, line, number, &|| {
+            record.iter().collect::<Vec<_>>().join(",")
+        })?;
+        if let Some(row) = outcome.ok().and_then(Rows::into_spare) {
+            spare = recycle(row);
+        }
+        slot = Some(record.into_byte_record());
     }
     Ok(())
 }
@@ -566,10 +575,11 @@ fn ingest_salesforce(
                 playbook,
                 opts,
                 false,
+                Vec::new(),
             )
-            .map(|r| vec![r]);
+            .map(Rows::One);
             sink.counts.read += 1;
-            sink.settle(outcome, file, line, number, &|| cells.join(","))
+            sink.settle(&outcome, file, line, number, &|| cells.join(","))
         };
     match args.table {
         TableKind::Events => {
@@ -597,7 +607,7 @@ fn ingest_salesforce(
                     let message = format!("opportunity {deal} has no owner in Opportunity.csv");
                     let raw = r.iter().collect::<Vec<_>>().join(",");
                     sink.settle(
-                        Err((Some("OpportunityId".into()), "foreign-key", message)),
+                        &Err((Some("OpportunityId".into()), "foreign-key", message)),
                         &hist.to_string(),
                         line,
                         n as u64 + 1,
@@ -692,7 +702,7 @@ impl Sink<'_> {
     /// Writes a record's rows, or its rejection, and counts it once either way.
     fn settle(
         &mut self,
-        outcome: Result<Vec<Vec<Value>>, Rejection>,
+        outcome: &Result<Rows, Rejection>,
         file: &str,
         line: u64,
         number: u64,
@@ -705,9 +715,8 @@ impl Sink<'_> {
         }
         match outcome {
             Ok(rows) => {
-                for row in &rows {
-                    let cells: Vec<Cell> = row.iter().map(|c| c.as_cell()).collect();
-                    self.out.write_row(&cells)?;
+                for row in rows.each() {
+                    self.out.write_cells(row.iter().map(Value::as_cell))?;
                 }
                 self.counts.written += 1;
             }
@@ -725,7 +734,7 @@ impl Sink<'_> {
                         Cell::Int(number as i64),
                         column.as_deref().into(),
                         Cell::Str(code),
-                        Cell::Str(&message),
+                        Cell::Str(message),
                         Cell::Str(&preview(&raw())),
                     ])?;
                 }
@@ -802,9 +811,13 @@ fn ingest_levels<R: std::io::Read>(
             other => {
                 let message = other.unwrap_or_else(|| "the row is empty".into());
                 let raw = record.iter().collect::<Vec<_>>().join(",");
-                sink.settle(Err((None, "constraint-error", message)), file, line, number, &|| {
-                    raw.clone()
-                })?;
+                sink.settle(
+                    &Err((None, "constraint-error", message)),
+                    file,
+                    line,
+                    number,
+                    &|| raw.clone(),
+                )?;
             }
         }
     }
@@ -822,7 +835,10 @@ pub struct ValueOptions {
 }
 
 impl ValueOptions {
-    fn amount(&self, v: &str) -> String {
+    fn amount<'v>(&self, v: &'v str) -> std::borrow::Cow<'v, str> {
+        if !self.currency && self.group_separator.is_none() && !self.decimal_comma {
+            return v.into();
+        }
         let mut t = v.to_string();
         if self.currency {
             t = t.trim_matches(|c: char| "$€£¥￥₩₹".contains(c) || c.is_whitespace()).to_string();
@@ -833,33 +849,24 @@ impl ValueOptions {
         if self.decimal_comma {
             t = t.replace(',', ".");
         }
-        t
+        t.into()
     }
 }
 
-/// One converted value.
-enum Value {
+/// One converted value; text borrows from the record or the playbook, so converting a record
+/// allocates nothing.
+#[derive(Clone, Copy)]
+enum Value<'a> {
     Null,
-    Text(String),
+    Text(&'a str),
     Ts(i64),
     Dec(Decimal),
     Int(i64),
     Bool(bool),
 }
 
-impl Value {
-    fn copy(&self) -> Value {
-        match self {
-            Value::Null => Value::Null,
-            Value::Text(s) => Value::Text(s.clone()),
-            Value::Ts(t) => Value::Ts(*t),
-            Value::Dec(d) => Value::Dec(*d),
-            Value::Int(i) => Value::Int(*i),
-            Value::Bool(b) => Value::Bool(*b),
-        }
-    }
-
-    fn as_cell(&self) -> Cell<'_> {
+impl<'a> Value<'a> {
+    fn as_cell(&self) -> Cell<'a> {
         match self {
             Value::Null => Cell::Null,
             Value::Text(s) => Cell::Str(s),
@@ -873,6 +880,36 @@ impl Value {
 
 type Rejection = (Option<String>, &'static str, String);
 
+/// The rows one record becomes: one for most layouts, several for a snapshot or stage dates.
+enum Rows<'a> {
+    One(Vec<Value<'a>>),
+    Many(Vec<Vec<Value<'a>>>),
+}
+
+impl<'a> Rows<'a> {
+    fn each(&self) -> &[Vec<Value<'a>>] {
+        match self {
+            Rows::One(row) => std::slice::from_ref(row),
+            Rows::Many(rows) => rows,
+        }
+    }
+
+    /// The single row's buffer, for the next record to reuse.
+    fn into_spare(self) -> Option<Vec<Value<'a>>> {
+        match self {
+            Rows::One(row) => Some(row),
+            Rows::Many(_) => None,
+        }
+    }
+}
+
+/// An empty buffer of values, borrowing from nothing yet, that keeps `row`'s allocation (a
+/// collect from a vector's own iterator into the same element size reuses it in place).
+fn recycle<'b>(mut row: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    row.clear();
+    row.into_iter().map(|_| unreachable!("the row was cleared")).collect()
+}
+
 fn parse_ts(v: &str, tz: chrono_tz::Tz, date_format: Option<&str>) -> Option<i64> {
     match parse_iso(v.trim()) {
         Some((t, Offset::Explicit)) => Some(t),
@@ -882,14 +919,14 @@ fn parse_ts(v: &str, tz: chrono_tz::Tz, date_format: Option<&str>) -> Option<i64
 }
 
 /// One stage-dates row (a deal with a date column per stage) as one event per dated stage.
-fn expand_stage_dates<'r>(
-    row: Vec<Value>,
+fn expand_stage_dates<'a>(
+    row: Vec<Value<'a>>,
     stages: &[crate::model::playbook::StageCode],
-    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'r str>,
-    playbook: &Playbook,
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
+    playbook: &'a Playbook,
     tz: chrono_tz::Tz,
     date_format: Option<&str>,
-) -> Result<Vec<Vec<Value>>, Rejection> {
+) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
     let mut out = Vec::new();
     for &code in stages {
@@ -899,8 +936,8 @@ fn expand_stage_dates<'r>(
             "type-error",
             format!("{d:?} is not a date (give --date-format)"),
         ))?;
-        let mut r: Vec<Value> = row.iter().map(Value::copy).collect();
-        r[ev::STAGE] = Value::Text(playbook.stage_name(code).to_string());
+        let mut r = row.clone();
+        r[ev::STAGE] = Value::Text(playbook.stage_name(code));
         r[ev::TS] = Value::Ts(ts);
         r[ev::INFERRED] = Value::Bool(false);
         out.push(r);
@@ -908,20 +945,20 @@ fn expand_stage_dates<'r>(
     if out.is_empty() {
         return Err((Some("date".into()), "constraint-error", "no stage has a date".into()));
     }
-    Ok(out)
+    Ok(Rows::Many(out))
 }
 
 /// One snapshot row (a deal at its current stage) as the events it implies: every earlier stage
 /// counts as reached; a stage without its own date takes the nearest known one and is marked
 /// inferred. A terminal outcome implies only the first stage before it.
-fn expand_snapshot<'r>(
-    row: Vec<Value>,
-    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'r str>,
+fn expand_snapshot<'a>(
+    row: Vec<Value<'a>>,
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     status: Option<&str>,
-    playbook: &Playbook,
+    playbook: &'a Playbook,
     tz: chrono_tz::Tz,
     date_format: Option<&str>,
-) -> Result<Vec<Vec<Value>>, Rejection> {
+) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
     let Value::Text(stage_name) = &row[ev::STAGE] else {
         return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
@@ -954,36 +991,41 @@ fn expand_snapshot<'r>(
             "no date for any stage the deal reached".into(),
         ));
     }
-    Ok(reached
-        .iter()
-        .enumerate()
-        .map(|(i, code)| {
-            let own = known.iter().find(|(k, _)| *k == i).map(|(_, t)| *t);
-            let nearest = known
-                .iter()
-                .min_by_key(|(k, _)| (k.abs_diff(i), *k))
-                .map(|(_, t)| *t)
-                .expect("known is not empty");
-            let mut r: Vec<Value> = row.iter().map(Value::copy).collect();
-            r[ev::STAGE] = Value::Text(playbook.stage_name(*code).to_string());
-            r[ev::TS] = Value::Ts(own.unwrap_or(nearest));
-            r[ev::INFERRED] = Value::Bool(own.is_none());
-            r
-        })
-        .collect())
+    Ok(Rows::Many(
+        reached
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let own = known.iter().find(|(k, _)| *k == i).map(|(_, t)| *t);
+                let nearest = known
+                    .iter()
+                    .min_by_key(|(k, _)| (k.abs_diff(i), *k))
+                    .map(|(_, t)| *t)
+                    .expect("known is not empty");
+                let mut r = row.clone();
+                r[ev::STAGE] = Value::Text(playbook.stage_name(*code));
+                r[ev::TS] = Value::Ts(own.unwrap_or(nearest));
+                r[ev::INFERRED] = Value::Bool(own.is_none());
+                r
+            })
+            .collect(),
+    ))
 }
 
+/// Converts a record's bound cells into `out` (cleared first, its allocation reused).
 #[allow(clippy::too_many_arguments)]
-fn convert(
-    record: &csv::StringRecord,
+fn convert<'a>(
+    record: &'a csv::StringRecord,
     bind: &[Option<usize>],
     columns: &[Column],
     width: usize,
-    mapping: &Mapping,
-    playbook: &Playbook,
+    mapping: &'a Mapping,
+    playbook: &'a Playbook,
     opts: &ValueOptions,
     snapshot: bool,
-) -> Result<Vec<Value>, Rejection> {
+    mut out: Vec<Value<'a>>,
+) -> Result<Vec<Value<'a>>, Rejection> {
+    out.clear();
     let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
     if record.len() > width {
         return Err((
@@ -995,7 +1037,6 @@ fn convert(
     if record.iter().all(|f| f.trim().is_empty()) {
         return Err((None, "blank-row", "the row is empty".into()));
     }
-    let mut out = Vec::with_capacity(columns.len());
     for (c, b) in columns.iter().zip(bind) {
         let raw = match b {
             Some(i) if *i >= record.len() => {
@@ -1031,14 +1072,14 @@ fn convert(
             Kind::String if c.name == "stage" => {
                 let stage = mapping.stages.get(v).map(String::as_str).unwrap_or(v);
                 match playbook.resolve_stage(stage) {
-                    Some(code) => Value::Text(playbook.stage_name(code).to_string()),
+                    Some(code) => Value::Text(playbook.stage_name(code)),
                     None => {
                         let p = crate::commands::funnel::unknown_stage(v, playbook);
                         return Err(reject(p.code, p.message));
                     }
                 }
             }
-            Kind::String => Value::Text(v.to_string()),
+            Kind::String => Value::Text(v),
             Kind::Datetime => match (parse_iso(v), date_format) {
                 (Some((t, Offset::Explicit)), _) => Value::Ts(t),
                 (Some((t, Offset::Missing)), _) => Value::Ts(localize(t, tz)),
@@ -1060,7 +1101,7 @@ fn convert(
             },
             Kind::Decimal | Kind::Number => {
                 let normalized = opts.amount(v);
-                let v = normalized.as_str();
+                let v = normalized.as_ref();
                 let plain = v
                     .trim_start_matches(['-', '+'])
                     .bytes()

@@ -89,7 +89,7 @@ fn itoa_buf(i: i64) -> String {
 enum Sink {
     Csv(csv::Writer<Box<dyn Write>>),
     Json { out: Box<dyn Write>, first: bool, lines: bool },
-    Parquet { writer: ArrowWriter<Box<dyn Write + Send>>, builders: Vec<Builder>, pending: usize },
+    Parquet { encoder: ParquetEncoder, builders: Vec<Builder>, pending: usize },
     Pretty { rows: Vec<Vec<String>>, out: Box<dyn Write> },
 }
 
@@ -103,6 +103,47 @@ enum Builder {
 }
 
 const PARQUET_BATCH: usize = 64 * 1024;
+
+/// Parquet encoding and compression run on a thread of their own, fed whole batches, so that
+/// they overlap with reading and converting the input. Batches, not rows, cross the channel:
+/// a row at a time costs more in hand-offs than the thread saves.
+struct ParquetEncoder {
+    batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    thread: Option<std::thread::JoinHandle<Result<Box<dyn Write + Send>>>>,
+}
+
+impl ParquetEncoder {
+    fn start(mut writer: ArrowWriter<Box<dyn Write + Send>>) -> ParquetEncoder {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let thread = std::thread::spawn(move || {
+            for batch in rx {
+                writer.write(&batch)?;
+            }
+            Ok(writer.into_inner()?)
+        });
+        ParquetEncoder { batches: Some(tx), thread: Some(thread) }
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let sent = self.batches.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The thread stopped early: its error says why.
+        self.batches = None;
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => anyhow::bail!("internal error: the Parquet encoder stopped"),
+        }
+    }
+
+    /// Waits for every batch to be encoded and gives back the output.
+    fn join(&mut self) -> Result<Box<dyn Write + Send>> {
+        self.batches = None;
+        let thread = self.thread.take().context("internal error: Parquet encoder joined twice")?;
+        thread.join().map_err(|_| anyhow::anyhow!("the Parquet encoder panicked"))?
+    }
+}
 
 /// Writes rows of one table to one destination in one format.
 pub struct TableWriter {
@@ -198,7 +239,7 @@ impl TableWriter {
                     .build();
                 let writer = ArrowWriter::try_new(out, arrow_schema(columns), Some(props))?;
                 Sink::Parquet {
-                    writer,
+                    encoder: ParquetEncoder::start(writer),
                     builders: columns.iter().map(|c| new_builder(c.kind)).collect(),
                     pending: 0,
                 }
@@ -210,11 +251,16 @@ impl TableWriter {
 
     pub fn write_row(&mut self, cells: &[Cell]) -> Result<()> {
         debug_assert_eq!(cells.len(), self.columns.len());
+        self.write_cells(cells.iter().copied())
+    }
+
+    /// Writes one row given as its cells in column order, without collecting them first.
+    pub fn write_cells<'c>(&mut self, cells: impl IntoIterator<Item = Cell<'c>>) -> Result<()> {
         self.rows += 1;
         match &mut self.sink {
             Sink::Csv(w) => {
                 for c in cells {
-                    cell_text(c, &mut self.scratch);
+                    cell_text(&c, &mut self.scratch);
                     if let Cell::Str(_) = c {
                         w.write_field(neutralise_formula(&self.scratch).as_bytes())?;
                     } else {
@@ -226,7 +272,7 @@ impl TableWriter {
             Sink::Json { out, first, lines } => {
                 let mut obj = serde_json::Map::new();
                 for (col, c) in self.columns.iter().zip(cells) {
-                    obj.insert(col.name.to_string(), json_value(c));
+                    obj.insert(col.name.to_string(), json_value(&c));
                 }
                 if *lines {
                     serde_json::to_writer(&mut *out, &obj)?;
@@ -239,7 +285,7 @@ impl TableWriter {
             }
             Sink::Parquet { builders, pending, .. } => {
                 for (b, c) in builders.iter_mut().zip(cells) {
-                    append(b, c)?;
+                    append(b, &c)?;
                 }
                 *pending += 1;
                 if *pending >= PARQUET_BATCH {
@@ -247,9 +293,9 @@ impl TableWriter {
                 }
             }
             Sink::Pretty { rows, .. } => {
-                let mut row = Vec::with_capacity(cells.len());
+                let mut row = Vec::with_capacity(self.columns.len());
                 for c in cells {
-                    cell_text(c, &mut self.scratch);
+                    cell_text(&c, &mut self.scratch);
                     if let Cell::Float(f) = c {
                         self.scratch = format!("{f:.3}");
                     }
@@ -262,13 +308,13 @@ impl TableWriter {
     }
 
     fn flush_parquet(&mut self) -> Result<()> {
-        if let Sink::Parquet { writer, builders, pending } = &mut self.sink {
+        if let Sink::Parquet { encoder, builders, pending } = &mut self.sink {
             if *pending == 0 {
                 return Ok(());
             }
             let arrays: Vec<ArrayRef> = builders.iter_mut().map(finish_builder).collect();
             let batch = RecordBatch::try_new(arrow_schema(&self.columns), arrays)?;
-            writer.write(&batch)?;
+            encoder.write(batch)?;
             *pending = 0;
         }
         Ok(())
@@ -292,8 +338,8 @@ impl TableWriter {
                 }
                 out.flush()?;
             }
-            Sink::Parquet { writer, .. } => {
-                let mut out = writer.into_inner()?;
+            Sink::Parquet { mut encoder, .. } => {
+                let mut out = encoder.join()?;
                 out.flush()?;
             }
             Sink::Pretty { rows, mut out } => {
