@@ -87,7 +87,7 @@ fn itoa_buf(i: i64) -> String {
 }
 
 enum Sink {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Json { out: Box<dyn Write>, first: bool, lines: bool },
     Parquet { encoder: ParquetEncoder, builders: Vec<Builder>, pending: usize },
     Pretty { rows: Vec<Vec<String>>, out: Box<dyn Write> },
@@ -221,7 +221,7 @@ impl TableWriter {
                     .buffer_capacity(1 << 16)
                     .from_writer(out as Box<dyn Write>);
                 w.write_record(columns.iter().map(|c| c.name))?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             Format::Json | Format::Ndjson => {
                 let mut out = out as Box<dyn Write>;
