@@ -478,9 +478,7 @@ fn open_export(
     global: &Global,
 ) -> Result<(ExportReader, Vec<String>)> {
     let file = source.to_string();
-    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
-    decoder.encoding(enc).strip_bom(true);
-    let mut input = std::io::BufReader::with_capacity(1 << 20, decoder.build(source.open()?));
+    let mut input = decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
     let mut header_line = Vec::new();
     std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
         .with_context(|| format!("reading {file}"))?;
@@ -496,6 +494,7 @@ fn open_export(
     let reader: Box<dyn std::io::Read> =
         Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input));
     let mut rdr = csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 20)
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
@@ -507,6 +506,29 @@ fn open_export(
         .map(String::from)
         .collect();
     Ok((rdr, headers))
+}
+
+/// An export as UTF-8 bytes, its BOM stripped. Plain UTF-8 (the usual case) is read as it
+/// is; an `--encoding` or a UTF-16 BOM puts a streaming decoder in between.
+fn decoded(
+    raw: Box<dyn std::io::Read>,
+    enc: Option<&'static encoding_rs::Encoding>,
+) -> std::io::Result<Box<dyn std::io::BufRead>> {
+    use std::io::BufRead;
+    // Reads of at least this size go straight from the file into the CSV reader's buffer.
+    const CAPACITY: usize = 64 * 1024;
+    let mut input = std::io::BufReader::with_capacity(CAPACITY, raw);
+    let start = input.fill_buf()?;
+    let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
+    if enc.is_none() && !utf16 {
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            input.consume(3);
+        }
+        return Ok(Box::new(input));
+    }
+    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
+    decoder.encoding(enc).strip_bom(true);
+    Ok(Box::new(std::io::BufReader::with_capacity(CAPACITY, decoder.build(input))))
 }
 
 /// Salesforce's null reference id.
@@ -1012,6 +1034,16 @@ fn expand_snapshot<'a>(
     ))
 }
 
+/// `str::trim`, with a shortcut for the usual cell that starts and ends in a visible ASCII
+/// character.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Converts a record's bound cells into `out` (cleared first, its allocation reused).
 #[allow(clippy::too_many_arguments)]
 fn convert<'a>(
@@ -1034,7 +1066,7 @@ fn convert<'a>(
             format!("{} cells, the header has {width}", record.len()),
         ));
     }
-    if record.iter().all(|f| f.trim().is_empty()) {
+    if record.iter().all(|f| trim(f).is_empty()) {
         return Err((None, "blank-row", "the row is empty".into()));
     }
     for (c, b) in columns.iter().zip(bind) {
@@ -1060,7 +1092,7 @@ fn convert<'a>(
                 format!("a field of {} bytes (at most {MAX_FIELD}): {:?}", raw.len(), preview(raw)),
             ));
         }
-        let v = raw.trim();
+        let v = trim(raw);
         if v.is_empty() {
             if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));

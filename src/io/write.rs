@@ -231,9 +231,15 @@ impl TableWriter {
                 Sink::Json { out, first: true, lines: format == Format::Ndjson }
             }
             Format::Parquet => {
-                let props = WriterProperties::builder()
+                let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
-                    .set_dictionary_enabled(true)
+                    .set_dictionary_enabled(true);
+                // A table's leading id (events' deal_id, activities' activity_id) is nearly
+                // unique per row: a dictionary of it costs encoding time and saves no space.
+                if let Some(first) = columns.first().filter(|c| c.name.ends_with("_id")) {
+                    props = props.set_column_dictionary_enabled(first.name.into(), false);
+                }
+                let props = props
                     .set_max_row_group_row_count(Some(512 * 1024))
                     .set_created_by(format!("salescoach {}", env!("CARGO_PKG_VERSION")))
                     .build();
