@@ -212,9 +212,20 @@ fn sniff_delimiter(header_line: &[u8]) -> u8 {
 
 /// Bytes that look like Shift_JIS (CP932) double-byte characters, for the hint.
 fn looks_like_cp932(bytes: &[u8]) -> bool {
-    bytes.windows(2).any(|w| {
-        matches!(w[0], 0x81..=0x9f | 0xe0..=0xfc) && matches!(w[1], 0x40..=0x7e | 0x80..=0xfc)
-    })
+    let (text, _, malformed) = encoding_rs::SHIFT_JIS.decode(bytes);
+    !malformed
+        && text.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
+}
+
+/// The hint for bytes that are not UTF-8: the encoding they most look like.
+fn encoding_hint(bytes: &[u8]) -> &'static str {
+    if looks_like_cp932(bytes) {
+        "; it looks like CP932 (Japanese Excel): try --encoding cp932"
+    } else if bytes.iter().any(|b| matches!(b, 0xc0..=0xff)) {
+        "; it looks like a Western European code page: try --encoding windows-1252"
+    } else {
+        "; give --encoding"
+    }
 }
 
 struct Counts {
@@ -237,6 +248,7 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         currency: args.currency_symbols,
         group_separator: args.group_separator,
         decimal_comma: args.decimal_comma,
+        without_offset: std::cell::Cell::new(false),
     };
     if opts.decimal_comma && opts.group_separator == Some(',') {
         bail!("--decimal-comma and --group-separator , cannot both hold");
@@ -305,6 +317,12 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
             std::io::copy(&mut std::fs::File::open(staged.path())?, &mut std::io::stdout().lock())?;
         }
     }
+    if !global.quiet && opts.without_offset.get() {
+        eprintln!(
+            "warning: timestamps without a UTC offset were read as {} time (--tz)",
+            opts.tz.name()
+        );
+    }
     if !global.quiet {
         eprintln!(
             "ingest: read {}, written {}, rejected {}",
@@ -337,10 +355,26 @@ fn ingest_one(
     // Streamed: the decoder transcodes to UTF-8 as the CSV reader asks for bytes, so memory
     // does not grow with the file.
     let (mut rdr, headers) = open_export(source, args, enc, global)?;
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(
+            crate::DataError::new(format!("{file}: no header line (is the file empty?)")).into()
+        );
+    }
     let columns = args.table.columns();
     let mut bind = vec![None; columns.len()];
     for (i, c) in columns.iter().enumerate() {
         let Some(want) = mapping.columns.get(c.name) else { continue };
+        let same: Vec<usize> =
+            (0..headers.len()).filter(|&h| normalize(&headers[h]) == normalize(want)).collect();
+        if let [first, second, ..] = same[..] {
+            return Err(crate::DataError::new(format!(
+                "{file}: the header has column {want:?} more than once (columns {} and {}), so which one feeds {} is unclear",
+                first + 1,
+                second + 1,
+                c.name
+            ))
+            .into());
+        }
         let exact = headers.iter().position(|h| h == want);
         let loose = || headers.iter().position(|h| normalize(h) == normalize(want));
         bind[i] = exact.or_else(loose);
@@ -408,14 +442,15 @@ fn ingest_one(
                 let valid_up_to = e.utf8_error().valid_up_to();
                 let bytes = e.into_byte_record();
                 let cell = bytes.get(field).unwrap_or(b"");
-                let offset = bytes.position().map_or(0, |p| p.byte()) as usize + valid_up_to;
-                let hint = if looks_like_cp932(cell) {
-                    "; it looks like CP932 (Japanese Excel): try --encoding cp932"
-                } else {
-                    "; give --encoding"
-                };
+                // Unquoted fields and one delimiter each: exact for the usual export.
+                let before: usize =
+                    (0..field).filter_map(|i| bytes.get(i)).map(|f| f.len() + 1).sum();
+                let offset =
+                    bytes.position().map_or(0, |p| p.byte()) as usize + before + valid_up_to;
+                let column = headers.get(field).map_or(String::new(), |h| format!(", column {h}"));
+                let hint = encoding_hint(cell);
                 return Err(crate::DataError::new(format!(
-                    "{file}:{line}: invalid UTF-8 near byte offset {offset}{hint}"
+                    "{file}:{line}{column}: invalid UTF-8 near byte offset {offset}{hint}"
                 ))
                 .into());
             }
@@ -433,23 +468,9 @@ fn ingest_one(
                         };
                         let status = status_column.and_then(|i| record.get(i));
                         if mapping.layout == "stage-dates" {
-                            expand_stage_dates(
-                                row,
-                                &stages,
-                                &dates,
-                                playbook,
-                                opts.tz,
-                                opts.date_format.as_deref(),
-                            )
+                            expand_stage_dates(row, &stages, &dates, playbook, opts)
                         } else {
-                            expand_snapshot(
-                                row,
-                                &dates,
-                                status,
-                                playbook,
-                                opts.tz,
-                                opts.date_format.as_deref(),
-                            )
+                            expand_snapshot(row, &dates, status, playbook, opts)
                         }
                     } else {
                         Ok(Rows::One(row))
@@ -854,6 +875,8 @@ pub struct ValueOptions {
     pub currency: bool,
     pub group_separator: Option<char>,
     pub decimal_comma: bool,
+    /// Set once a timestamp without a UTC offset has been read in `tz`.
+    pub without_offset: std::cell::Cell<bool>,
 }
 
 impl ValueOptions {
@@ -932,10 +955,14 @@ fn recycle<'b>(mut row: Vec<Value<'_>>) -> Vec<Value<'b>> {
     row.into_iter().map(|_| unreachable!("the row was cleared")).collect()
 }
 
-fn parse_ts(v: &str, tz: chrono_tz::Tz, date_format: Option<&str>) -> Option<i64> {
+fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
+    let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
     match parse_iso(v.trim()) {
         Some((t, Offset::Explicit)) => Some(t),
-        Some((t, Offset::Missing)) => Some(localize(t, tz)),
+        Some((t, Offset::Missing)) => {
+            opts.without_offset.set(true);
+            Some(localize(t, tz))
+        }
         None => date_format.and_then(|f| parse_with_format(v.trim(), f)).map(|t| localize(t, tz)),
     }
 }
@@ -946,14 +973,13 @@ fn expand_stage_dates<'a>(
     stages: &[crate::model::playbook::StageCode],
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     playbook: &'a Playbook,
-    tz: chrono_tz::Tz,
-    date_format: Option<&str>,
+    opts: &ValueOptions,
 ) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
     let mut out = Vec::new();
     for &code in stages {
         let Some(d) = dates(code).filter(|d| !d.trim().is_empty()) else { continue };
-        let ts = parse_ts(d, tz, date_format).ok_or((
+        let ts = parse_ts(d, opts).ok_or((
             Some("date".to_string()),
             "type-error",
             format!("{d:?} is not a date (give --date-format)"),
@@ -978,8 +1004,7 @@ fn expand_snapshot<'a>(
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     status: Option<&str>,
     playbook: &'a Playbook,
-    tz: chrono_tz::Tz,
-    date_format: Option<&str>,
+    opts: &ValueOptions,
 ) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
     let Value::Text(stage_name) = &row[ev::STAGE] else {
@@ -999,7 +1024,7 @@ fn expand_snapshot<'a>(
         .enumerate()
         .filter_map(|(i, code)| dates(*code).filter(|d| !d.trim().is_empty()).map(|d| (i, d)))
         .map(|(i, d)| {
-            parse_ts(d, tz, date_format).map(|t| (i, t)).ok_or((
+            parse_ts(d, opts).map(|t| (i, t)).ok_or((
                 Some("date".to_string()),
                 "type-error",
                 format!("{d:?} is not a date (give --date-format)"),
@@ -1081,8 +1106,14 @@ fn convert<'a>(
             Some(i) => &record[*i],
             None => "",
         };
-        let reject =
-            |code: &'static str, message: String| (Some(c.name.to_string()), code, message);
+        let reject = |code: &'static str, message: String| {
+            let hint = if raw.contains('\n') {
+                " (the cell spans lines: is a quote left open?)"
+            } else {
+                ""
+            };
+            (Some(c.name.to_string()), code, format!("{message}{hint}"))
+        };
         if raw.contains('\0') {
             return Err(reject("constraint-error", format!("a NUL byte in {:?}", preview(raw))));
         }
@@ -1107,14 +1138,17 @@ fn convert<'a>(
                     Some(code) => Value::Text(playbook.stage_name(code)),
                     None => {
                         let p = crate::commands::funnel::unknown_stage(v, playbook);
-                        return Err(reject(p.code, p.message));
+                        return Err(reject(p.code, format!("{:?}: {}", preview(v), p.message)));
                     }
                 }
             }
             Kind::String => Value::Text(v),
             Kind::Datetime => match (parse_iso(v), date_format) {
                 (Some((t, Offset::Explicit)), _) => Value::Ts(t),
-                (Some((t, Offset::Missing)), _) => Value::Ts(localize(t, tz)),
+                (Some((t, Offset::Missing)), _) => {
+                    opts.without_offset.set(true);
+                    Value::Ts(localize(t, tz))
+                }
                 (None, Some(f)) => match parse_with_format(v, f) {
                     Some(t) => Value::Ts(localize(t, tz)),
                     None => {

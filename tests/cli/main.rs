@@ -4,6 +4,7 @@ mod diagnose;
 mod exit_codes;
 mod funnel;
 mod generate;
+mod hostile;
 mod ingest;
 mod plan;
 mod report;
