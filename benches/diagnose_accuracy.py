@@ -11,8 +11,8 @@ Prints three figures side by side, over the reps with a planted weakness:
 And, for reps with a planted case -> proposal cause whose diagnosed lever is case -> proposal,
 the share whose first hypothesis is the planted cause.
 
-    python3 benches/diagnose_accuracy.py                  # 200 reps, a quarter joining late
-    python3 benches/diagnose_accuracy.py --seeds 1 2 3    # several organisations
+    python3 benches/diagnose_accuracy.py                  # 7 organisations of 200 reps, a quarter joining late
+    python3 benches/diagnose_accuracy.py --seeds 1        # one organisation
 """
 
 import argparse
@@ -138,7 +138,7 @@ def score(binary, seed, args, tmp):
     lead_rate = {rep: sum(v) / len(v) for rep, v in leads.items()}
     lead_median = median(list(lead_rate.values()))
     counts = {"planted": 0, "ours": 0, "ours_named": 0, "naive": 0, "ceiling": 0,
-              "cause": 0, "cause_first": 0}
+              "cause": 0, "cause_first": 0, "no_focus": 0, "no_focus_ceiling": 0}
     for d in diag:
         rep = d["rep_id"]
         planted = truth[rep]["planted_lever"]
@@ -153,7 +153,10 @@ def score(binary, seed, args, tmp):
         if rep in lead_rate and lead_median:
             gaps["volume:lead"] = (lead_median - lead_rate[rep]) / lead_median
         counts["naive"] += max(gaps, key=gaps.get) == planted if gaps else 0
-        counts["ceiling"] += ceiling(k[rep], n[rep], leads.get(rep, []), args.leads) == planted
+        best = ceiling(k[rep], n[rep], leads.get(rep, []), args.leads) == planted
+        counts["ceiling"] += best
+        counts["no_focus"] += not d["focus"]
+        counts["no_focus_ceiling"] += best and not d["focus"]
         cause = truth[rep]["planted_cause"]
         if cause and named == "case->proposal":
             counts["cause"] += 1
@@ -164,7 +167,7 @@ def score(binary, seed, args, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7])
     ap.add_argument("--directors", type=int, default=2)
     ap.add_argument("--managers", type=int, default=5)
     ap.add_argument("--reps", type=int, default=20)
@@ -191,6 +194,10 @@ def main():
     print(f"{'naive (largest raw gap)':<28}{naive:>7.1%}")
     print(f"{'ceiling (Bayes-optimal)':<28}{ceil:>7.1%}")
     print(f"ours / ceiling: {ours / ceil:.2f} (focus), {named / ceil:.2f} (focus or suggestion)")
+    # Where no lever reaches the confidence threshold there is no focus, so those reps cannot
+    # count for ours, while the ceiling always names a lever.
+    print(f"no focus (no lever confident enough): {total['no_focus']} reps; "
+          f"{total['no_focus_ceiling']} of the ceiling's {total['ceiling']} hits are among them")
     if total["cause"]:
         print(f"planted case->proposal cause ranked first: {total['cause_first']}/{total['cause']} "
               f"= {total['cause_first'] / total['cause']:.1%}")
