@@ -35,6 +35,8 @@ WEAK = 0.5
 STAGES = ["lead", "case", "proposal", "quote", "won"]
 LEVERS = [f"{a}->{b}" for a, b in zip(STAGES, STAGES[1:])] + ["volume:lead"]
 
+LEADS_MEAN = [60.0]  # set from --leads
+
 # Standard-normal quadrature nodes for the reps' random effects.
 GRID = [-5 + i * 0.125 for i in range(81)]
 WEIGHTS = [math.exp(-z * z / 2) for z in GRID]
@@ -93,6 +95,65 @@ def ceiling(k, n, lead_counts, mean_leads):
     return best
 
 
+def true_posterior(support, loglik):
+    """Posterior (values, probabilities) over a discrete prior [(value, weight)]."""
+    logs = [math.log(w) + loglik(v) for v, w in support]
+    top = max(logs)
+    probs = [math.exp(x - top) for x in logs]
+    total = sum(probs)
+    return [v for v, _ in support], [q / total for q in probs]
+
+
+def true_prior(t, weak_share):
+    """The generator's prior of a rep's rate at transition t (t = 4: leads a month)."""
+    support = []
+    for z, w in zip(GRID, WEIGHTS):
+        if t < 4:
+            value = inv_logit(logit(BASE_RATES[t]) + RATE_SD * z)
+        else:
+            value = LEADS_MEAN[0] * math.exp(LEADS_SD * z)
+        support.append((value, w / WSUM * (1 - weak_share)))
+        support.append((value * WEAK, w / WSUM * weak_share))
+    return support
+
+
+def focus_rule_with_true_prior(reps, threshold=0.8):
+    """The issue's focus rule (impact among levers at least `threshold` sure to be below the
+    peers' median) with the generator's own prior in place of the fitted one: what the rule
+    itself can reach when nothing has to be estimated. reps: {id: (k, n, lead counts, months)}."""
+    weak_share = 0.6 / len(LEVERS)
+    priors = [true_prior(t, weak_share) for t in range(5)]
+    post = {}
+    for rep, (k, n, lead_counts, _) in reps.items():
+        levers = []
+        for t in range(4):
+            def binom(p, k=k[t], n=n[t]):
+                return k * math.log(p) + (n - k) * math.log(1 - p)
+            levers.append(true_posterior(priors[t], binom) if n[t] else None)
+        total, months = sum(lead_counts), len(lead_counts)
+        levers.append(true_posterior(priors[4], lambda lam: total * math.log(lam) - months * lam)
+                      if months else None)
+        post[rep] = levers
+    mean = {rep: [sum(v * q for v, q in zip(*p)) if p else None for p in ps] for rep, ps in post.items()}
+    bench = [median([m[t] for m in mean.values() if m[t] is not None]) for t in range(5)]
+    focus = {}
+    for rep, (k, n, lead_counts, mature_months) in reps.items():
+        m = [x if x is not None else bench[t] for t, x in enumerate(mean[rep])]
+        best, best_impact = None, 0.0
+        for t in range(5):
+            if post[rep][t] is None:
+                continue
+            values, probs = post[rep][t]
+            sure = sum(q for v, q in zip(values, probs) if v < bench[t])
+            down = math.prod(m[t + 1:4]) if t < 4 else math.prod(m[:4])
+            volume = n[t] / max(mature_months, 1) if t < 4 else 1.0
+            impact = volume * max(bench[t] - m[t], 0.0) * down
+            if sure >= threshold and impact > best_impact:
+                best, best_impact = LEVERS[t], impact
+        focus[rep] = best
+    return focus
+
+
 def median(xs):
     xs = sorted(xs)
     if not xs:
@@ -120,11 +181,13 @@ def score(binary, seed, args, tmp):
     lo, hi = diag[0]["window_from"], diag[0]["window_to"]
     rows = [r for r in csv.DictReader(io.StringIO(funnel)) if lo <= r["period"] <= hi]
     # Per rep: mature counts per transition, and leads per active month.
-    k, n, leads = {}, {}, {}
+    k, n, leads, mature = {}, {}, {}, {}
     for r in rows:
         rep = r["group_id"]
         k.setdefault(rep, [0] * 4)
         n.setdefault(rep, [0] * 4)
+        if r["mature"] == "true":
+            mature.setdefault(rep, set()).add(r["period"])
         if r["from_stage"] == "lead" and r["to_stage"] == "case" and int(r["entered"]) > 0:
             leads.setdefault(rep, []).append(int(r["entered"]))
         if r["to_stage"] == "won" and r["from_stage"] == "lead":
@@ -138,7 +201,9 @@ def score(binary, seed, args, tmp):
     lead_rate = {rep: sum(v) / len(v) for rep, v in leads.items()}
     lead_median = median(list(lead_rate.values()))
     counts = {"planted": 0, "ours": 0, "ours_named": 0, "naive": 0, "ceiling": 0,
-              "cause": 0, "cause_first": 0, "no_focus": 0, "no_focus_ceiling": 0}
+              "cause": 0, "cause_first": 0, "no_focus": 0, "no_focus_ceiling": 0, "rule": 0}
+    rule = focus_rule_with_true_prior(
+        {rep: (k[rep], n[rep], leads.get(rep, []), len(mature.get(rep, ()))) for rep in k})
     for d in diag:
         rep = d["rep_id"]
         planted = truth[rep]["planted_lever"]
@@ -157,6 +222,7 @@ def score(binary, seed, args, tmp):
         counts["ceiling"] += best
         counts["no_focus"] += not d["focus"]
         counts["no_focus_ceiling"] += best and not d["focus"]
+        counts["rule"] += rule[rep] == planted
         cause = truth[rep]["planted_cause"]
         if cause and named == "case->proposal":
             counts["cause"] += 1
@@ -177,6 +243,7 @@ def main():
     ap.add_argument("--lookback", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "salescoach"))
     args = ap.parse_args()
+    LEADS_MEAN[0] = args.leads
     if args.bin.endswith(os.path.join("release", "salescoach")):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     total = {}
@@ -196,6 +263,8 @@ def main():
     print(f"ours / ceiling: {ours / ceil:.2f} (focus), {named / ceil:.2f} (focus or suggestion)")
     # Where no lever reaches the confidence threshold there is no focus, so those reps cannot
     # count for ours, while the ceiling always names a lever.
+    print(f"{'the focus rule, true prior':<28}{total['rule'] / p:>7.1%}  "
+          f"({total['rule'] / ceil / p:.2f} of the ceiling: the rule's own limit)")
     print(f"no focus (no lever confident enough): {total['no_focus']} reps; "
           f"{total['no_focus_ceiling']} of the ceiling's {total['ceiling']} hits are among them")
     if total["cause"]:
