@@ -622,4 +622,8 @@ pub struct IngestArgs {
     /// Amounts use a decimal comma (1234,50).
     #[arg(long)]
     pub decimal_comma: bool,
+    /// Reject a record with a field longer than this many bytes (a runaway quote or a pasted
+    /// document, not data).
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_field_bytes: usize,
 }

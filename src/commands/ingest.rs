@@ -127,9 +127,6 @@ const REJECT_COLUMNS: &[Column] = &[
     col("raw", Kind::String, false),
 ];
 
-/// The largest field accepted; bigger ones are rejected with a preview.
-const MAX_FIELD: usize = 1 << 20;
-
 fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
     let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
     if spec == Some("salesforce") {
@@ -249,6 +246,8 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         group_separator: args.group_separator,
         decimal_comma: args.decimal_comma,
         without_offset: std::cell::Cell::new(false),
+        max_field_bytes: args.max_field_bytes,
+        trimmed: std::cell::Cell::new(0),
     };
     if opts.decimal_comma && opts.group_separator == Some(',') {
         bail!("--decimal-comma and --group-separator , cannot both hold");
@@ -316,6 +315,9 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         if dest == Dest::Stdout {
             std::io::copy(&mut std::fs::File::open(staged.path())?, &mut std::io::stdout().lock())?;
         }
+    }
+    if !global.quiet && opts.trimmed.get() > 0 {
+        eprintln!("warning: {} cells had spaces around them, trimmed", opts.trimmed.get());
     }
     if !global.quiet && opts.without_offset.get() {
         eprintln!(
@@ -877,6 +879,9 @@ pub struct ValueOptions {
     pub decimal_comma: bool,
     /// Set once a timestamp without a UTC offset has been read in `tz`.
     pub without_offset: std::cell::Cell<bool>,
+    pub max_field_bytes: usize,
+    /// Cells that had spaces around them, trimmed.
+    pub trimmed: std::cell::Cell<u64>,
 }
 
 impl ValueOptions {
@@ -1117,13 +1122,21 @@ fn convert<'a>(
         if raw.contains('\0') {
             return Err(reject("constraint-error", format!("a NUL byte in {:?}", preview(raw))));
         }
-        if raw.len() > MAX_FIELD {
+        if raw.len() > opts.max_field_bytes {
             return Err(reject(
                 "constraint-error",
-                format!("a field of {} bytes (at most {MAX_FIELD}): {:?}", raw.len(), preview(raw)),
+                format!(
+                    "a field of {} bytes (at most {}, --max-field-bytes): {:?}",
+                    raw.len(),
+                    opts.max_field_bytes,
+                    preview(raw)
+                ),
             ));
         }
         let v = trim(raw);
+        if v.len() != raw.len() {
+            opts.trimmed.set(opts.trimmed.get() + 1);
+        }
         if v.is_empty() {
             if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));

@@ -215,7 +215,7 @@ const CASES: &[Case] = &[
         file: "padded_values.events.csv",
         args: EVENTS,
         code: 0,
-        says: &["read 1, written 1, rejected 0"],
+        says: &["5 cells had spaces around them, trimmed", "read 1, written 1, rejected 0"],
         writes: &["D1,R1,lead,2026-01-05T10:00:00Z,100,"],
     },
     Case {
@@ -259,6 +259,22 @@ const CASES: &[Case] = &[
         code: 0,
         says: &["column rep_id: rep_id is required", "(constraint-error)"],
         writes: &[],
+    },
+    Case {
+        file: "formula_names.roster.csv",
+        args: &[
+            "ingest",
+            "@",
+            "--table",
+            "roster",
+            "--max-field-bytes",
+            "12",
+            "--max-rejects",
+            "9",
+        ],
+        code: 0,
+        says: &["column name: a field of 18 bytes (at most 12, --max-field-bytes)", "rejected 1"],
+        writes: &["R1,'@SUM(A1:A9),rep,M1"],
     },
     Case {
         file: "nul_byte.events.csv",
