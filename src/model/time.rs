@@ -171,17 +171,34 @@ pub fn format_utc(t: Micros, out: &mut String) {
     let (y, m, d) = civil_from_days(days);
     let secs = rem / MICROS_PER_SECOND;
     let frac = rem % MICROS_PER_SECOND;
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    // Written digit by digit: this runs once per timestamp of every CSV a command writes.
+    if (0..=9999).contains(&y) {
+        push_padded(out, y as u32, 4);
+    } else {
+        let _ = write!(out, "{y:04}");
+    }
+    out.push('-');
+    push_padded(out, m, 2);
+    out.push('-');
+    push_padded(out, d, 2);
+    out.push('T');
+    push_padded(out, (secs / 3600) as u32, 2);
+    out.push(':');
+    push_padded(out, (secs / 60 % 60) as u32, 2);
+    out.push(':');
+    push_padded(out, (secs % 60) as u32, 2);
     if frac != 0 {
-        let _ = write!(out, ".{frac:06}");
+        out.push('.');
+        push_padded(out, frac as u32, 6);
     }
     out.push('Z');
+}
+
+/// Appends `v` in decimal, zero-padded to `width` digits (`v` must fit in them).
+fn push_padded(out: &mut String, v: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (v / 10u32.pow(i) % 10) as u8));
+    }
 }
 
 pub fn to_rfc3339(t: Micros) -> String {
@@ -411,6 +428,22 @@ mod tests {
         for bad in ["2026-02-30", "03/04/2026", "2026-04-03T25:00", "2026-04-03T09:15:00Q", ""] {
             assert!(parse_iso(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn timestamps_format_as_rfc3339_and_read_back() {
+        for text in [
+            "2026-03-04T05:06:07Z",
+            "2026-12-31T23:59:59.000089Z",
+            "1970-01-01T00:00:00Z",
+            "0999-02-28T10:00:00.5Z",
+            "2000-02-29T12:30:00Z",
+        ] {
+            let (t, _) = parse_iso(text).unwrap();
+            let expected = text.replace(".5Z", ".500000Z");
+            assert_eq!(to_rfc3339(t), expected);
+        }
+        assert_eq!(to_rfc3339(-MICROS_PER_SECOND), "1969-12-31T23:59:59Z");
     }
 
     #[test]
