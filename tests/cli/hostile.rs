@@ -2,7 +2,7 @@
 //! through, and what must come out. Nothing panics; the exit code says accepted or not; a
 //! problem names the file, the line and the column; and ingest's counts add up.
 
-use crate::support::{Session, fixture_str};
+use crate::support::{Session, fixture_str, ingest_counts};
 
 /// One corpus file through one command.
 struct Case {
@@ -398,17 +398,6 @@ fn resolve(case: &Case) -> Vec<String> {
         .collect()
 }
 
-/// (read, written, rejected) from ingest's summary line, when it printed one.
-fn counts(stderr: &str) -> Option<(u64, u64, u64)> {
-    let line = stderr.lines().find(|l| l.starts_with("ingest: read"))?;
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    Some((n[0], n[1], n[2]))
-}
-
 #[test]
 fn every_corpus_file_has_its_expected_outcome() {
     let s = Session::new();
@@ -432,7 +421,7 @@ fn every_corpus_file_has_its_expected_outcome() {
         if out.stderr.contains("panicked") {
             wrong.push("a panic".into());
         }
-        if let Some((read, written, rejected)) = counts(&out.stderr)
+        if let Some((read, written, rejected)) = ingest_counts(&out.stderr)
             && out.code == 0
             && read != written + rejected
         {

@@ -1,6 +1,6 @@
 //! `salescoach ingest`: exports in, canonical tables out, nothing lost.
 
-use crate::support::{Session, csv_rows, fixture_str};
+use crate::support::{Session, csv_rows, fixture_str, ingest_counts};
 use proptest::prelude::*;
 
 fn fx(name: &str) -> String {
@@ -9,16 +9,7 @@ fn fx(name: &str) -> String {
 
 /// (read, written, rejected) from the summary line.
 fn counts(stderr: &str) -> (u64, u64, u64) {
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("ingest: read"))
-        .unwrap_or_else(|| panic!("{stderr}"));
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    (n[0], n[1], n[2])
+    ingest_counts(stderr).unwrap_or_else(|| panic!("no summary line: {stderr}"))
 }
 
 #[test]
