@@ -424,7 +424,7 @@ fn ingest_one(
     let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
     // The record's buffer and the row's are reused from one record to the next.
     let mut slot = Some(csv::ByteRecord::new());
-    let mut spare: Vec<Value<'static>> = Vec::with_capacity(columns.len());
+    let mut spare: Vec<Cell<'static>> = Vec::with_capacity(columns.len());
     let mut number = 0u64;
     loop {
         let bytes = slot.as_mut().expect("the record buffer is given back");
@@ -761,7 +761,7 @@ impl Sink<'_> {
         match outcome {
             Ok(rows) => {
                 for row in rows.each() {
-                    self.out.write_cells(row.iter().map(Value::as_cell))?;
+                    self.out.write_cells(row.iter().copied())?;
                 }
                 self.counts.written += 1;
             }
@@ -903,41 +903,16 @@ impl ValueOptions {
     }
 }
 
-/// One converted value; text borrows from the record or the playbook, so converting a record
-/// allocates nothing.
-#[derive(Clone, Copy)]
-enum Value<'a> {
-    Null,
-    Text(&'a str),
-    Ts(i64),
-    Dec(Decimal),
-    Int(i64),
-    Bool(bool),
-}
-
-impl<'a> Value<'a> {
-    fn as_cell(&self) -> Cell<'a> {
-        match self {
-            Value::Null => Cell::Null,
-            Value::Text(s) => Cell::Str(s),
-            Value::Ts(t) => Cell::Ts(*t),
-            Value::Dec(d) => Cell::Dec(*d),
-            Value::Int(i) => Cell::Int(*i),
-            Value::Bool(b) => Cell::Bool(*b),
-        }
-    }
-}
-
 type Rejection = (Option<String>, &'static str, String);
 
 /// The rows one record becomes: one for most layouts, several for a snapshot or stage dates.
 enum Rows<'a> {
-    One(Vec<Value<'a>>),
-    Many(Vec<Vec<Value<'a>>>),
+    One(Vec<Cell<'a>>),
+    Many(Vec<Vec<Cell<'a>>>),
 }
 
 impl<'a> Rows<'a> {
-    fn each(&self) -> &[Vec<Value<'a>>] {
+    fn each(&self) -> &[Vec<Cell<'a>>] {
         match self {
             Rows::One(row) => std::slice::from_ref(row),
             Rows::Many(rows) => rows,
@@ -945,7 +920,7 @@ impl<'a> Rows<'a> {
     }
 
     /// The single row's buffer, for the next record to reuse.
-    fn into_spare(self) -> Option<Vec<Value<'a>>> {
+    fn into_spare(self) -> Option<Vec<Cell<'a>>> {
         match self {
             Rows::One(row) => Some(row),
             Rows::Many(_) => None,
@@ -955,7 +930,7 @@ impl<'a> Rows<'a> {
 
 /// An empty buffer of values, borrowing from nothing yet, that keeps `row`'s allocation (a
 /// collect from a vector's own iterator into the same element size reuses it in place).
-fn recycle<'b>(mut row: Vec<Value<'_>>) -> Vec<Value<'b>> {
+fn recycle<'b>(mut row: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
     row.clear();
     row.into_iter().map(|_| unreachable!("the row was cleared")).collect()
 }
@@ -974,7 +949,7 @@ fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
 
 /// One stage-dates row (a deal with a date column per stage) as one event per dated stage.
 fn expand_stage_dates<'a>(
-    row: Vec<Value<'a>>,
+    row: Vec<Cell<'a>>,
     stages: &[crate::model::playbook::StageCode],
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     playbook: &'a Playbook,
@@ -990,9 +965,9 @@ fn expand_stage_dates<'a>(
             format!("{d:?} is not a date (give --date-format)"),
         ))?;
         let mut r = row.clone();
-        r[ev::STAGE] = Value::Text(playbook.stage_name(code));
-        r[ev::TS] = Value::Ts(ts);
-        r[ev::INFERRED] = Value::Bool(false);
+        r[ev::STAGE] = Cell::Str(playbook.stage_name(code));
+        r[ev::TS] = Cell::Ts(ts);
+        r[ev::INFERRED] = Cell::Bool(false);
         out.push(r);
     }
     if out.is_empty() {
@@ -1005,14 +980,14 @@ fn expand_stage_dates<'a>(
 /// counts as reached; a stage without its own date takes the nearest known one and is marked
 /// inferred. A terminal outcome implies only the first stage before it.
 fn expand_snapshot<'a>(
-    row: Vec<Value<'a>>,
+    row: Vec<Cell<'a>>,
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     status: Option<&str>,
     playbook: &'a Playbook,
     opts: &ValueOptions,
 ) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
-    let Value::Text(stage_name) = &row[ev::STAGE] else {
+    let Cell::Str(stage_name) = &row[ev::STAGE] else {
         return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
     };
     let mut current = playbook.resolve_stage(stage_name).expect("converted stages resolve");
@@ -1055,9 +1030,9 @@ fn expand_snapshot<'a>(
                     .map(|(_, t)| *t)
                     .expect("known is not empty");
                 let mut r = row.clone();
-                r[ev::STAGE] = Value::Text(playbook.stage_name(*code));
-                r[ev::TS] = Value::Ts(own.unwrap_or(nearest));
-                r[ev::INFERRED] = Value::Bool(own.is_none());
+                r[ev::STAGE] = Cell::Str(playbook.stage_name(*code));
+                r[ev::TS] = Cell::Ts(own.unwrap_or(nearest));
+                r[ev::INFERRED] = Cell::Bool(own.is_none());
                 r
             })
             .collect(),
@@ -1085,8 +1060,8 @@ fn convert<'a>(
     playbook: &'a Playbook,
     opts: &ValueOptions,
     snapshot: bool,
-    mut out: Vec<Value<'a>>,
-) -> Result<Vec<Value<'a>>, Rejection> {
+    mut out: Vec<Cell<'a>>,
+) -> Result<Vec<Cell<'a>>, Rejection> {
     out.clear();
     let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
     if record.len() > width {
@@ -1099,6 +1074,8 @@ fn convert<'a>(
     if record.iter().all(|f| trim(f).is_empty()) {
         return Err((None, "blank-row", "the row is empty".into()));
     }
+    // One search of the whole record, rather than one per cell, in the usual case of no NUL.
+    let has_nul = record.as_byte_record().as_slice().contains(&0);
     for (c, b) in columns.iter().zip(bind) {
         let raw = match b {
             Some(i) if *i >= record.len() => {
@@ -1119,7 +1096,7 @@ fn convert<'a>(
             };
             (Some(c.name.to_string()), code, format!("{message}{hint}"))
         };
-        if raw.contains('\0') {
+        if has_nul && raw.contains('\0') {
             return Err(reject("constraint-error", format!("a NUL byte in {:?}", preview(raw))));
         }
         if raw.len() > opts.max_field_bytes {
@@ -1141,29 +1118,29 @@ fn convert<'a>(
             if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));
             }
-            out.push(Value::Null);
+            out.push(Cell::Null);
             continue;
         }
         out.push(match c.kind {
             Kind::String if c.name == "stage" => {
                 let stage = mapping.stages.get(v).map(String::as_str).unwrap_or(v);
                 match playbook.resolve_stage(stage) {
-                    Some(code) => Value::Text(playbook.stage_name(code)),
+                    Some(code) => Cell::Str(playbook.stage_name(code)),
                     None => {
                         let p = crate::commands::funnel::unknown_stage(v, playbook);
                         return Err(reject(p.code, format!("{:?}: {}", preview(v), p.message)));
                     }
                 }
             }
-            Kind::String => Value::Text(v),
+            Kind::String => Cell::Str(v),
             Kind::Datetime => match (parse_iso(v), date_format) {
-                (Some((t, Offset::Explicit)), _) => Value::Ts(t),
+                (Some((t, Offset::Explicit)), _) => Cell::Ts(t),
                 (Some((t, Offset::Missing)), _) => {
                     opts.without_offset.set(true);
-                    Value::Ts(localize(t, tz))
+                    Cell::Ts(localize(t, tz))
                 }
                 (None, Some(f)) => match parse_with_format(v, f) {
-                    Some(t) => Value::Ts(localize(t, tz)),
+                    Some(t) => Cell::Ts(localize(t, tz)),
                     None => {
                         return Err(reject(
                             "type-error",
@@ -1186,7 +1163,7 @@ fn convert<'a>(
                     .bytes()
                     .all(|b| b.is_ascii_digit() || b == b'.');
                 match Decimal::from_str(v) {
-                    Ok(d) if plain && !d.is_sign_negative() => Value::Dec(d),
+                    Ok(d) if plain && !d.is_sign_negative() => Cell::Dec(d),
                     Ok(_) if plain => {
                         return Err(reject("constraint-error", format!("{v:?} is negative")));
                     }
@@ -1199,7 +1176,7 @@ fn convert<'a>(
                 }
             }
             Kind::Integer => match v.parse::<i64>() {
-                Ok(i) if i >= 0 => Value::Int(i),
+                Ok(i) if i >= 0 => Cell::Int(i),
                 _ => {
                     return Err(reject(
                         "type-error",
@@ -1208,8 +1185,8 @@ fn convert<'a>(
                 }
             },
             Kind::Boolean => match v.to_ascii_lowercase().as_str() {
-                "true" | "t" | "1" | "yes" | "y" => Value::Bool(true),
-                "false" | "f" | "0" | "no" | "n" => Value::Bool(false),
+                "true" | "t" | "1" | "yes" | "y" => Cell::Bool(true),
+                "false" | "f" | "0" | "no" | "n" => Cell::Bool(false),
                 _ => return Err(reject("type-error", format!("{v:?} is not a boolean"))),
             },
         });
