@@ -624,6 +624,6 @@ pub struct IngestArgs {
     pub decimal_comma: bool,
     /// Reject a record with a field longer than this many bytes (a runaway quote or a pasted
     /// document, not data).
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = crate::io::read::MAX_FIELD_BYTES, value_name = "BYTES")]
     pub max_field_bytes: usize,
 }

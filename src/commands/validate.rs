@@ -3,7 +3,9 @@
 
 use crate::ExitStatus;
 use crate::cli::{Global, ValidateArgs};
-use crate::io::read::{Problem, Row, RowProblem, Verdict, scan};
+use crate::io::read::{
+    MAX_FIELD_BYTES, Problem, Row, RowProblem, Verdict, impossible_text, preview, scan,
+};
 use crate::io::{Format, Source};
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
@@ -359,6 +361,12 @@ impl<'a> TableCheck<'a> {
                 }
             }
             _ => {}
+        }
+        if kind == Kind::String
+            && let Ok(Some(text)) = row.str(c)
+            && let Some(why) = impossible_text(text, MAX_FIELD_BYTES)
+        {
+            out.error(row.locate(constraint(why, Some(preview(text)))).into());
         }
         if kind == Kind::String
             && let (Some(allowed), Ok(Some(text))) = (&field.constraints.allowed, row.str(c))

@@ -71,6 +71,21 @@ fn unneutralise(s: &str) -> &str {
 }
 
 /// Truncates a value for display so that a 5 MB field is never echoed whole.
+/// The largest text cell accepted by default: anything longer is a runaway quote or a pasted
+/// document, not data.
+pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// Why a text cell cannot be data: a NUL byte, or more than `max` bytes.
+pub fn impossible_text(s: &str, max: usize) -> Option<String> {
+    if s.len() > max {
+        Some(format!("a field of {} bytes (at most {max})", s.len()))
+    } else if s.contains('\0') {
+        Some("a NUL byte".into())
+    } else {
+        None
+    }
+}
+
 pub fn preview(s: &str) -> String {
     const MAX: usize = 60;
     let clean: String = s.chars().map(|c| if c == '\0' { '␀' } else { c }).collect();

@@ -283,6 +283,13 @@ const CASES: &[Case] = &[
         says: &["column rep_id: a NUL byte in \"R1␀\""],
         writes: &[],
     },
+    Case {
+        file: "nul_byte.events.csv",
+        args: VALIDATE,
+        code: 1,
+        says: &["row 2, column rep_id: a NUL byte [constraint-error] (\"R1␀\")"],
+        writes: &[],
+    },
     // Names that attack spreadsheets, Markdown, terminals and paths stay data.
     Case {
         file: "formula_names.roster.csv",

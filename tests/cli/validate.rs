@@ -143,3 +143,21 @@ fn a_file_missing_a_required_column_is_a_schema_error() {
         "a missing file is an IO error"
     );
 }
+
+#[test]
+fn a_five_megabyte_field_is_an_error_shown_in_short() {
+    let s = Session::new();
+    let huge = "R".repeat(5_000_000);
+    let ev = s.write(
+        "huge.events.csv",
+        &format!("deal_id,rep_id,stage,ts\nD1,{huge},lead,2026-01-01T00:00:00Z\n"),
+    );
+    let out = s.run(&["validate", &ev]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("column rep_id: a field of 5000000 bytes (at most 1048576)"),
+        "{}",
+        &out.stdout[..out.stdout.len().min(500)]
+    );
+    assert!(out.stdout.lines().all(|l| l.len() < 400), "the value is previewed, not echoed");
+}
