@@ -326,8 +326,15 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         );
     }
     if !global.quiet {
+        // Over the limit nothing is written: the records that passed are counted as held back,
+        // so that the figures still add up to what was read.
+        let held_back = if over {
+            format!(", held back {} (over --max-rejects)", counts.written)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "ingest: read {}, written {}, rejected {}",
+            "ingest: read {}, written {}, rejected {}{held_back}",
             counts.read,
             if over { 0 } else { counts.written },
             counts.rejected

@@ -90,13 +90,14 @@ pub fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-/// (read, written, rejected) from ingest's summary line on standard error, if it printed one.
-pub fn ingest_counts(stderr: &str) -> Option<(u64, u64, u64)> {
+/// (read, written, rejected, held back) from ingest's summary line on standard error, if it
+/// printed one.
+pub fn ingest_counts(stderr: &str) -> Option<(u64, u64, u64, u64)> {
     let line = stderr.lines().find(|l| l.starts_with("ingest: read"))?;
     let n: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
-    Some((n[0], n[1], n[2]))
+    Some((n[0], n[1], n[2], n.get(3).copied().unwrap_or(0)))
 }
