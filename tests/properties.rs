@@ -1,4 +1,5 @@
-//! Property tests of the funnel's invariants on random event sets.
+//! Property tests: the funnel's invariants on random event sets, and ingest's record stream
+//! against the csv crate on random bytes.
 
 use proptest::prelude::*;
 use salescoach::metrics::deals::Deals;
@@ -114,5 +115,47 @@ proptest! {
         }
         prop_assert_eq!(compute(&ev, Method::Cohort, false), compute(&shuffled, Method::Cohort, false));
         prop_assert_eq!(compute(&ev, Method::Flow, true), compute(&shuffled, Method::Flow, true));
+    }
+}
+
+/// Every record, field, line and byte offset the csv crate reads from the same bytes.
+fn csv_crate_records(bytes: &[u8]) -> Vec<(Vec<Vec<u8>>, u64, u64)> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
+    rdr.byte_records()
+        .map(|r| {
+            let r = r.expect("byte records never fail on a slice");
+            let p = r.position().expect("read records have a position");
+            (r.iter().map(<[u8]>::to_vec).collect(), p.line(), p.byte())
+        })
+        .collect()
+}
+
+fn streamed_records(bytes: &[u8]) -> Vec<(Vec<Vec<u8>>, u64, u64)> {
+    use salescoach::io::records::RecordStream;
+    let mut stream = RecordStream::start(Box::new(std::io::Cursor::new(bytes.to_vec())), b',');
+    let mut out = Vec::new();
+    while let Some(batch) = stream.next_batch().expect("a slice reads") {
+        for r in batch.records() {
+            let fields = (0..r.len()).map(|i| r.get(i).unwrap().to_vec()).collect();
+            out.push((fields, r.line, r.byte));
+        }
+        stream.give_back(batch);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// ingest's parsing thread reads exactly what the csv crate reads: the same records, fields,
+    /// lines and byte offsets, whatever the quotes, line endings and bytes.
+    #[test]
+    fn the_record_stream_reads_what_the_csv_crate_reads(
+        bytes in prop::collection::vec(
+            prop::sample::select(vec![b'a', b'b', b',', b'"', b'\n', b'\r', b' ', 0xE3, 0x81, 0xFF]),
+            0..400,
+        )
+    ) {
+        prop_assert_eq!(streamed_records(&bytes), csv_crate_records(&bytes));
     }
 }

@@ -7,6 +7,7 @@
 use crate::ExitStatus;
 use crate::cli::{Global, IngestArgs};
 use crate::io::read::preview;
+use crate::io::records::{OwnedTextRecord, RecordStream, TextRecord};
 use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
 use crate::model::playbook::{Playbook, normalize};
@@ -361,13 +362,25 @@ fn ingest_one(
     sink: &mut Sink,
 ) -> Result<()> {
     let file = source.to_string();
-    // Streamed: the decoder transcodes to UTF-8 as the CSV reader asks for bytes, so memory
-    // does not grow with the file.
-    let (mut rdr, headers) = open_export(source, args, enc, global)?;
+    let no_header =
+        || crate::DataError::new(format!("{file}: no header line (is the file empty?)"));
+    if mapping.layout == "levels" {
+        let (mut rdr, headers) = open_export(source, args, enc, global)?;
+        if headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(no_header().into());
+        }
+        return ingest_levels(&mut rdr, &file, &headers, mapping, sink);
+    }
+    // Streamed: the decoder transcodes to UTF-8 as the parser asks for bytes, and the parser
+    // runs ahead on its own thread, so memory does not grow with the file.
+    let (input, delimiter) = open_input(source, args, enc, global)?;
+    let mut stream = RecordStream::start(input, delimiter);
+    let headers = stream
+        .header()
+        .with_context(|| format!("reading the header of {file}"))?
+        .unwrap_or_default();
     if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(
-            crate::DataError::new(format!("{file}: no header line (is the file empty?)")).into()
-        );
+        return Err(no_header().into());
     }
     let columns = args.table.columns();
     let mut bind = vec![None; columns.len()];
@@ -393,9 +406,6 @@ fn ingest_one(
                 headers[bind[i].unwrap()]
             );
         }
-    }
-    if mapping.layout == "levels" {
-        return ingest_levels(&mut rdr, &file, &headers, mapping, sink);
     }
     let missing: Vec<&str> = columns
         .iter()
@@ -429,84 +439,84 @@ fn ingest_one(
     date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
     let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
-    // The record's buffer and the row's are reused from one record to the next.
-    let mut slot = Some(csv::ByteRecord::new());
+    // The row's buffer is reused from one record to the next.
     let mut spare: Vec<Cell<'static>> = Vec::with_capacity(columns.len());
     let mut number = 0u64;
-    loop {
-        let bytes = slot.as_mut().expect("the record buffer is given back");
-        match rdr.read_byte_record(bytes) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {file}"))),
-        }
-        number += 1;
-        sink.counts.read += 1;
-        let line = bytes.position().map_or(0, |p| p.line());
-        let bytes = slot.take().expect("the record buffer is given back");
-        let record = match csv::StringRecord::from_byte_record(bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                let field = e.utf8_error().field();
-                let valid_up_to = e.utf8_error().valid_up_to();
-                let bytes = e.into_byte_record();
-                let cell = bytes.get(field).unwrap_or(b"");
-                // Unquoted fields and one delimiter each: exact for the usual export.
-                let before: usize =
-                    (0..field).filter_map(|i| bytes.get(i)).map(|f| f.len() + 1).sum();
-                let offset =
-                    bytes.position().map_or(0, |p| p.byte()) as usize + before + valid_up_to;
-                let column = headers.get(field).map_or(String::new(), |h| format!(", column {h}"));
-                let hint = encoding_hint(cell);
-                return Err(crate::DataError::new(format!(
-                    "{file}:{line}{column}: invalid UTF-8 near byte offset {offset}{hint}"
-                ))
-                .into());
-            }
-        };
-        let row = recycle(std::mem::take(&mut spare));
-        let outcome =
-            convert(&record, &bind, columns, headers.len(), mapping, playbook, opts, snapshot, row)
-                .and_then(|row| {
-                    if snapshot {
-                        let dates = |code| {
-                            date_columns
-                                .iter()
-                                .find(|(c, _)| *c == code)
-                                .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
-                        };
-                        let status = status_column.and_then(|i| record.get(i));
-                        if mapping.layout == "stage-dates" {
-                            expand_stage_dates(row, &stages, &dates, playbook, opts)
-                        } else {
-                            expand_snapshot(row, &dates, status, playbook, opts)
-                        }
+    while let Some(batch) = stream.next_batch().with_context(|| format!("reading {file}"))? {
+        for raw in batch.records() {
+            number += 1;
+            sink.counts.read += 1;
+            let line = raw.line;
+            let record = match raw.text() {
+                Ok(r) => r,
+                Err((field, valid_up_to)) => {
+                    let cell = raw.get(field).unwrap_or(b"");
+                    // Unquoted fields and one delimiter each: exact for the usual export.
+                    let before: usize =
+                        (0..field).filter_map(|i| raw.get(i)).map(|f| f.len() + 1).sum();
+                    let offset = raw.byte as usize + before + valid_up_to;
+                    let column =
+                        headers.get(field).map_or(String::new(), |h| format!(", column {h}"));
+                    let hint = encoding_hint(cell);
+                    return Err(crate::DataError::new(format!(
+                        "{file}:{line}{column}: invalid UTF-8 near byte offset {offset}{hint}"
+                    ))
+                    .into());
+                }
+            };
+            let row = recycle(std::mem::take(&mut spare));
+            let outcome = convert(
+                record,
+                &bind,
+                columns,
+                headers.len(),
+                mapping,
+                playbook,
+                opts,
+                snapshot,
+                row,
+            )
+            .and_then(|row| {
+                if snapshot {
+                    let dates = |code| {
+                        date_columns
+                            .iter()
+                            .find(|(c, _)| *c == code)
+                            .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                    };
+                    let status = status_column.and_then(|i| record.get(i));
+                    if mapping.layout == "stage-dates" {
+                        expand_stage_dates(row, &stages, &dates, playbook, opts)
                     } else {
-                        Ok(Rows::One(row))
+                        expand_snapshot(row, &dates, status, playbook, opts)
                     }
-                });
-        sink.settle(&outcome, &file, line, number, &|| {
-            record.iter().collect::<Vec<_>>().join(",")
-        })?;
-        if let Some(row) = outcome.ok().and_then(Rows::into_spare) {
-            spare = recycle(row);
+                } else {
+                    Ok(Rows::One(row))
+                }
+            });
+            sink.settle(&outcome, &file, line, number, &|| {
+                record.iter().collect::<Vec<_>>().join(",")
+            })?;
+            if let Some(row) = outcome.ok().and_then(Rows::into_spare) {
+                spare = recycle(row);
+            }
         }
-        slot = Some(record.into_byte_record());
+        stream.give_back(batch);
     }
     Ok(())
 }
 
 /// A CSV reader over a decoded export.
-type ExportReader = csv::Reader<Box<dyn std::io::Read>>;
+type ExportReader = csv::Reader<Box<dyn std::io::Read + Send>>;
 
-/// Opens an export for reading as UTF-8 CSV: decoded as it streams, delimiter sniffed (or
-/// given), header read.
-fn open_export(
+/// Opens an export as UTF-8 bytes (decoded as it streams) and finds its delimiter (sniffed from
+/// the header, or given). The reader still starts at the header.
+fn open_input(
     source: &Source,
     args: &IngestArgs,
     enc: Option<&'static encoding_rs::Encoding>,
     global: &Global,
-) -> Result<(ExportReader, Vec<String>)> {
+) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
     let file = source.to_string();
     let mut input = decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
     let mut header_line = Vec::new();
@@ -521,17 +531,26 @@ fn open_export(
     if !global.quiet && args.delimiter.is_none() {
         eprintln!("{file}: delimiter {:?}", delimiter as char);
     }
-    let reader: Box<dyn std::io::Read> =
-        Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input));
+    Ok((Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input)), delimiter))
+}
+
+/// Opens an export as a CSV reader, its header read.
+fn open_export(
+    source: &Source,
+    args: &IngestArgs,
+    enc: Option<&'static encoding_rs::Encoding>,
+    global: &Global,
+) -> Result<(ExportReader, Vec<String>)> {
+    let (input, delimiter) = open_input(source, args, enc, global)?;
     let mut rdr = csv::ReaderBuilder::new()
         .buffer_capacity(1 << 20)
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(reader);
+        .from_reader(input);
     let headers = rdr
         .headers()
-        .with_context(|| format!("reading the header of {file}"))?
+        .with_context(|| format!("reading the header of {source}"))?
         .iter()
         .map(String::from)
         .collect();
@@ -541,9 +560,9 @@ fn open_export(
 /// An export as UTF-8 bytes, its BOM stripped. Plain UTF-8 (the usual case) is read as it
 /// is; an `--encoding` or a UTF-16 BOM puts a streaming decoder in between.
 fn decoded(
-    raw: Box<dyn std::io::Read>,
+    raw: Box<dyn std::io::Read + Send>,
     enc: Option<&'static encoding_rs::Encoding>,
-) -> std::io::Result<Box<dyn std::io::BufRead>> {
+) -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
     use std::io::BufRead;
     // Reads of at least this size go straight from the file into the CSV reader's buffer.
     const CAPACITY: usize = 64 * 1024;
@@ -617,9 +636,10 @@ fn ingest_salesforce(
     let width = args.table.columns().len();
     let convert_row =
         |cells: Vec<String>, file: &str, line: u64, number: u64, sink: &mut Sink| -> Result<()> {
-            let record = csv::StringRecord::from(cells.clone());
+            let owned = OwnedTextRecord::new(&cells);
+            let record = owned.record();
             let outcome = convert(
-                &record,
+                record,
                 &identity,
                 args.table.columns(),
                 width,
@@ -1059,7 +1079,7 @@ fn trim(s: &str) -> &str {
 /// Converts a record's bound cells into `out` (cleared first, its allocation reused).
 #[allow(clippy::too_many_arguments)]
 fn convert<'a>(
-    record: &'a csv::StringRecord,
+    record: TextRecord<'a>,
     bind: &[Option<usize>],
     columns: &[Column],
     width: usize,
@@ -1082,7 +1102,7 @@ fn convert<'a>(
         return Err((None, "blank-row", "the row is empty".into()));
     }
     // One search of the whole record, rather than one per cell, in the usual case of no NUL.
-    let has_nul = record.as_byte_record().as_slice().contains(&0);
+    let has_nul = record.as_str().contains('\0');
     for (c, b) in columns.iter().zip(bind) {
         let raw = match b {
             Some(i) if *i >= record.len() => {
@@ -1092,7 +1112,7 @@ fn convert<'a>(
                     format!("{} cells, the header has {width}", record.len()),
                 ));
             }
-            Some(i) => &record[*i],
+            Some(i) => record.get(*i).unwrap_or(""),
             None => "",
         };
         let reject = |code: &'static str, message: String| {

@@ -1,6 +1,7 @@
 //! Shared input and output: paths or `-`, formats by extension or flag, atomic writes.
 
 pub mod read;
+pub mod records;
 pub mod write;
 
 use anyhow::{Context, Result, bail};
@@ -78,9 +79,9 @@ impl Source {
         }
     }
 
-    pub fn open(&self) -> Result<Box<dyn Read>> {
+    pub fn open(&self) -> Result<Box<dyn Read + Send>> {
         match self {
-            Source::Stdin => Ok(Box::new(std::io::stdin().lock())),
+            Source::Stdin => Ok(Box::new(std::io::stdin())),
             Source::File(p) => {
                 let f =
                     std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
