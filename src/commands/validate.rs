@@ -4,7 +4,8 @@
 use crate::ExitStatus;
 use crate::cli::{Global, ValidateArgs};
 use crate::io::read::{
-    MAX_FIELD_BYTES, Problem, Row, RowProblem, Verdict, impossible_text, preview, scan,
+    MAX_FIELD_BYTES, Problem, Row, RowProblem, Verdict, column_names, impossible_text, preview,
+    scan,
 };
 use crate::io::{Format, Source};
 use crate::model::playbook::Playbook;
@@ -88,9 +89,11 @@ impl Findings {
     }
 }
 
-fn detect_table(source: &Source) -> Option<TableKind> {
+/// Which table a file is: from its name (`events.csv`, `q1-activities.parquet`, …), else from
+/// the columns its header names.
+fn detect_table(source: &Source, input_format: Option<Format>) -> Option<TableKind> {
     let name = source.path()?.file_name()?.to_str()?.to_lowercase();
-    [
+    let by_name = [
         ("event", TableKind::Events),
         ("activit", TableKind::Activities),
         ("roster", TableKind::Roster),
@@ -98,7 +101,20 @@ fn detect_table(source: &Source) -> Option<TableKind> {
     ]
     .into_iter()
     .find(|(k, _)| name.contains(k))
-    .map(|(_, t)| t)
+    .map(|(_, t)| t);
+    by_name.or_else(|| {
+        let columns = column_names(source, input_format)?;
+        let has = |c: &str| columns.iter().any(|n| n == c);
+        if has("person_id") {
+            Some(TableKind::Roster)
+        } else if has("activity_id") || (has("type") && !has("stage")) {
+            Some(TableKind::Activities)
+        } else if has("deal_id") && has("stage") {
+            Some(TableKind::Events)
+        } else {
+            None
+        }
+    })
 }
 
 pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
@@ -108,10 +124,10 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
     let mut inputs: Vec<(Source, TableKind)> = Vec::new();
     for f in &args.files {
         let source = Source::parse(f);
-        let table = match args.table.or_else(|| detect_table(&source)) {
+        let table = match args.table.or_else(|| detect_table(&source, global.input_format)) {
             Some(t) => t,
             None => bail!(
-                "{f}: cannot tell which table this is from its name; give --table events|activities|roster"
+                "{f}: cannot tell which table this is from its name or header; give --table events|activities|roster"
             ),
         };
         inputs.push((source, table));

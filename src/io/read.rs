@@ -470,6 +470,27 @@ fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {
     })
 }
 
+/// The column names of a file (a CSV or TSV header, or a Parquet schema), without reading its
+/// rows; `None` for standard input and other formats, which cannot be peeked at.
+pub fn column_names(source: &Source, explicit: Option<Format>) -> Option<Vec<String>> {
+    let path = source.path()?;
+    match source.format(explicit).ok()? {
+        Format::Parquet => {
+            let f = std::fs::File::open(path).ok()?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(f).ok()?;
+            Some(builder.schema().fields().iter().map(|f| f.name().clone()).collect())
+        }
+        format @ (Format::Csv | Format::Tsv) => {
+            let mut rdr = csv::ReaderBuilder::new()
+                .delimiter(if format == Format::Tsv { b'\t' } else { b',' })
+                .from_path(path)
+                .ok()?;
+            Some(rdr.headers().ok()?.iter().map(|h| h.trim().to_lowercase()).collect())
+        }
+        _ => None,
+    }
+}
+
 fn scan_parquet(
     source: &Source,
     ctx: &Ctx,

@@ -161,3 +161,20 @@ fn a_five_megabyte_field_is_an_error_shown_in_short() {
     );
     assert!(out.stdout.lines().all(|l| l.len() < 400), "the value is previewed, not echoed");
 }
+
+#[test]
+fn a_file_whose_name_does_not_say_is_known_by_its_header() {
+    let s = Session::new();
+    let parquet = s.path_str("export-2026-03.parquet");
+    let made = s.run(&["ingest", &fx("ok.events.csv"), "--table", "events", "-o", &parquet]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let roster = std::fs::read_to_string(fx("ok.roster.csv")).unwrap();
+    let team = s.write("team.csv", &roster);
+    let out = s.run(&["validate", &parquet, &team]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("valid: 2 tables"), "{}", out.stdout);
+    let other = s.write("notes.csv", "when,what\n2026-01-01,hello\n");
+    let out = s.run(&["validate", &other]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("cannot tell which table this is from its name or header"));
+}
