@@ -132,7 +132,8 @@ fn csv_crate_records(bytes: &[u8]) -> Vec<(Vec<Vec<u8>>, u64, u64)> {
 
 fn streamed_records(bytes: &[u8]) -> Vec<(Vec<Vec<u8>>, u64, u64)> {
     use salescoach::io::records::RecordStream;
-    let mut stream = RecordStream::start(Box::new(std::io::Cursor::new(bytes.to_vec())), b',');
+    let mut stream =
+        RecordStream::start(Box::new(std::io::Cursor::new(bytes.to_vec())), b',', 1 << 20);
     let mut out = Vec::new();
     while let Some(batch) = stream.next_batch().expect("a slice reads") {
         for r in batch.records() {

@@ -374,7 +374,9 @@ fn ingest_one(
     // Streamed: the decoder transcodes to UTF-8 as the parser asks for bytes, and the parser
     // runs ahead on its own thread, so memory does not grow with the file.
     let (input, delimiter) = open_input(source, args, enc, global)?;
-    let mut stream = RecordStream::start(input, delimiter);
+    // A record may hold several fields at the limit, but not without end.
+    let max_record = opts.max_field_bytes.saturating_mul(8);
+    let mut stream = RecordStream::start(input, delimiter, max_record);
     let headers = stream
         .header()
         .with_context(|| format!("reading the header of {file}"))?
@@ -447,6 +449,14 @@ fn ingest_one(
             number += 1;
             sink.counts.read += 1;
             let line = raw.line;
+            if let Some(size) = raw.oversized {
+                let message = format!(
+                    "a record of {size} bytes (at most {max_record}, 8 × --max-field-bytes): is a quote left open?"
+                );
+                let outcome = Err((None, "constraint-error", message));
+                sink.settle(&outcome, &file, line, number, &String::new)?;
+                continue;
+            }
             let record = match raw.text() {
                 Ok(r) => r,
                 Err((field, valid_up_to)) => {

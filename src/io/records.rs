@@ -28,6 +28,8 @@ struct Span {
     ends_to: usize,
     line: u64,
     byte: u64,
+    /// The record's size when it was over the limit, and its fields were dropped.
+    oversized: Option<u64>,
 }
 
 /// The fields' bytes of a whole batch: checked as UTF-8 on the parsing thread, in one go, so
@@ -61,7 +63,7 @@ impl Batch {
                 Fields::Text(t) => (&t.as_bytes()[range.clone()], t.get(range)),
                 Fields::Bytes(b) => (&b[range], None),
             };
-            RawRecord { bytes, text, ends, line: s.line, byte: s.byte }
+            RawRecord { bytes, text, ends, line: s.line, byte: s.byte, oversized: s.oversized }
         })
     }
 
@@ -82,6 +84,9 @@ pub struct RawRecord<'a> {
     /// The physical line the record starts on (1-based) and the bytes before it.
     pub line: u64,
     pub byte: u64,
+    /// The record's size in bytes when it was over the stream's limit: its fields were not
+    /// kept (the record has none), so that memory stays bounded.
+    pub oversized: Option<u64>,
 }
 
 impl<'a> RawRecord<'a> {
@@ -182,14 +187,15 @@ pub struct RecordStream {
 }
 
 impl RecordStream {
-    /// Starts parsing `input` (CSV with `delimiter`, header included) on a new thread.
-    pub fn start(input: Box<dyn Read + Send>, delimiter: u8) -> RecordStream {
+    /// Starts parsing `input` (CSV with `delimiter`, header included) on a new thread. A record
+    /// of more than `max_record` bytes keeps none of its fields (see `RawRecord::oversized`).
+    pub fn start(input: Box<dyn Read + Send>, delimiter: u8, max_record: usize) -> RecordStream {
         let (full_tx, full) = sync_channel(2);
         let (empty, empty_rx) = sync_channel::<Batch>(4);
         for _ in 0..3 {
             empty.send(Batch::default()).expect("the receiver is here");
         }
-        std::thread::spawn(move || parse(input, delimiter, full_tx, empty_rx));
+        std::thread::spawn(move || parse(input, delimiter, max_record, full_tx, empty_rx));
         RecordStream { full, empty, pending: None }
     }
 
@@ -231,6 +237,7 @@ impl RecordStream {
 fn parse(
     mut input: Box<dyn Read + Send>,
     delimiter: u8,
+    max_record: usize,
     full: SyncSender<std::io::Result<Batch>>,
     empty: Receiver<Batch>,
 ) {
@@ -248,6 +255,8 @@ fn parse(
         while batch.spans.len() < RECORDS_PER_BATCH && out < BYTES_PER_BATCH && !done {
             // The reader's line count and byte offset before the record, as the csv crate gives.
             let (start, ends_from, line, byte) = (out, nends, core.line(), consumed);
+            // Bytes of this record dropped for being over the limit.
+            let mut dropped = 0u64;
             loop {
                 if pos == len && !eof {
                     match input.read(&mut chunk) {
@@ -272,11 +281,26 @@ fn parse(
                 consumed += nin as u64;
                 out += nout;
                 nends += nend;
+                if out - start > max_record {
+                    dropped += (out - start) as u64;
+                    (out, nends) = (start, ends_from);
+                }
                 match res {
                     InputEmpty | OutputFull | OutputEndsFull => {}
                     Record => {
+                        let oversized = (dropped > 0).then(|| dropped + (out - start) as u64);
+                        if oversized.is_some() {
+                            (out, nends) = (start, ends_from);
+                        }
                         // Ends are relative to the record's start.
-                        batch.spans.push(Span { start, ends_from, ends_to: nends, line, byte });
+                        batch.spans.push(Span {
+                            start,
+                            ends_from,
+                            ends_to: nends,
+                            line,
+                            byte,
+                            oversized,
+                        });
                         break;
                     }
                     End => {
@@ -305,7 +329,7 @@ mod tests {
     use super::*;
 
     fn stream(text: &[u8]) -> RecordStream {
-        RecordStream::start(Box::new(std::io::Cursor::new(text.to_vec())), b',')
+        RecordStream::start(Box::new(std::io::Cursor::new(text.to_vec())), b',', 1 << 20)
     }
 
     #[test]
@@ -367,6 +391,23 @@ mod tests {
     }
 
     #[test]
+    fn a_record_over_the_limit_is_reported_by_size_and_keeps_nothing() {
+        let huge = "x".repeat(3_000_000);
+        let text = format!("h1,h2\nbefore,1\n\"{huge}\",2\nafter,3\n");
+        let mut s =
+            RecordStream::start(Box::new(std::io::Cursor::new(text.into_bytes())), b',', 1000);
+        s.header().unwrap();
+        let mut seen = Vec::new();
+        while let Some(batch) = s.next_batch().unwrap() {
+            for r in batch.records() {
+                seen.push((r.oversized, r.len(), r.line));
+            }
+            s.give_back(batch);
+        }
+        assert_eq!(seen, [(None, 2, 2), (Some(3_000_001), 0, 3), (None, 2, 4)]);
+    }
+
+    #[test]
     fn text_names_the_first_field_that_is_not_utf8_even_across_a_boundary() {
         // "あ" is E3 81 82: split over two fields, the record is UTF-8 end to end but neither
         // field is.
@@ -392,7 +433,7 @@ mod tests {
     #[test]
     fn a_read_error_comes_through() {
         let input = FailingAfter(std::io::Cursor::new(b"a,b\nc,d\n".to_vec()));
-        let mut s = RecordStream::start(Box::new(input), b',');
+        let mut s = RecordStream::start(Box::new(input), b',', 1 << 20);
         let error = s.header().expect_err("the read error comes through");
         assert!(error.to_string().contains("the disk went away"), "{error}");
     }

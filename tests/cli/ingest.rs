@@ -357,3 +357,23 @@ fn amounts_with_symbols_grouping_or_a_decimal_comma_need_their_options() {
     assert_eq!(eu.code, 0, "{}", eu.stderr);
     assert!(eu.stdout.contains(",1234.5,"), "{}", eu.stdout);
 }
+
+#[test]
+fn a_runaway_record_is_rejected_by_size_without_being_kept() {
+    let s = Session::new();
+    let runaway = "x".repeat(5000);
+    let text = format!(
+        "deal_id,rep_id,stage,ts\nD1,R1,lead,2026-01-01T00:00:00Z\nD2,\"{runaway}\",lead,2026-01-01T00:00:00Z\nD3,R1,lead,2026-01-02T00:00:00Z\n"
+    );
+    let path = s.write("e.csv", &text);
+    let args = ["ingest", &path, "--table", "events", "--max-field-bytes", "100"];
+    let r = s.run(&[&args[..], &["--max-rejects", "1"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(counts(&r.stderr), (3, 2, 1));
+    assert!(
+        r.stderr.contains("e.csv:3: record 2: a record of 5026 bytes (at most 800"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("D3,R1,lead"));
+}
