@@ -281,21 +281,15 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     };
     let mut counts = Counts { read: 0, written: 0, rejected: 0 };
     let mut first_problems = Vec::new();
-    let progress =
-        (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} records {per_sec}")
-                    .expect("valid template"),
-            );
-            bar
-        });
+    let progress = (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| progress_bar(&sources, enc.is_none()));
     let mut sink = Sink {
         out: &mut out,
         rejects: &mut rejects,
         counts: &mut counts,
         first_problems: &mut first_problems,
         progress: progress.clone(),
+        bytes_done: 0,
     };
     if args.mapping.as_deref() == Some("salesforce") {
         ingest_salesforce(&sources, &args, &mapping, &playbook, &opts, enc, global, &mut sink)?;
@@ -511,8 +505,14 @@ fn ingest_one(
                 spare = recycle(row);
             }
         }
+        if let Some(bar) = sink.progress.as_ref().filter(|b| b.length().is_some())
+            && let Some(last) = batch.records().last()
+        {
+            bar.set_position(sink.bytes_done + last.byte);
+        }
         stream.give_back(batch);
     }
+    sink.bytes_done += source.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
     Ok(())
 }
 
@@ -770,14 +770,35 @@ fn ingest_salesforce(
     Ok(())
 }
 
+/// A bar over the inputs' bytes when they are files read as they are (their sizes are the
+/// total), else a spinner counting records.
+fn progress_bar(sources: &[Source], undecoded: bool) -> indicatif::ProgressBar {
+    let sizes: Option<u64> = sources
+        .iter()
+        .map(|s| s.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()))
+        .sum();
+    let (bar, template) = match sizes.filter(|_| undecoded) {
+        Some(total) => (
+            indicatif::ProgressBar::new(total),
+            "{bar:30} {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+        ),
+        None => (indicatif::ProgressBar::new_spinner(), "{spinner} {pos} records {per_sec}"),
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
 /// Where converted records go: the output, the rejects report and the counts.
 struct Sink<'a> {
     out: &'a mut TableWriter,
     rejects: &'a mut Option<TableWriter>,
     counts: &'a mut Counts,
     first_problems: &'a mut Vec<String>,
-    /// A spinner on a terminal's standard error.
+    /// Progress on a terminal's standard error: a bar over the input's bytes when their total
+    /// is known, else a spinner with the record count.
     progress: Option<indicatif::ProgressBar>,
+    /// Bytes of the inputs already read through, for the bar.
+    bytes_done: u64,
 }
 
 impl Sink<'_> {
@@ -791,6 +812,7 @@ impl Sink<'_> {
         raw: &dyn Fn() -> String,
     ) -> Result<()> {
         if let Some(bar) = &self.progress
+            && bar.length().is_none()
             && self.counts.read.is_multiple_of(65_536)
         {
             bar.set_position(self.counts.read);
