@@ -35,8 +35,6 @@ WEAK = 0.5
 STAGES = ["lead", "case", "proposal", "quote", "won"]
 LEVERS = [f"{a}->{b}" for a, b in zip(STAGES, STAGES[1:])] + ["volume:lead"]
 
-LEADS_MEAN = [60.0]  # set from --leads
-
 # Standard-normal quadrature nodes for the reps' random effects.
 GRID = [-5 + i * 0.125 for i in range(81)]
 WEIGHTS = [math.exp(-z * z / 2) for z in GRID]
@@ -104,25 +102,25 @@ def true_posterior(support, loglik):
     return [v for v, _ in support], [q / total for q in probs]
 
 
-def true_prior(t, weak_share):
+def true_prior(t, weak_share, mean_leads):
     """The generator's prior of a rep's rate at transition t (t = 4: leads a month)."""
     support = []
     for z, w in zip(GRID, WEIGHTS):
         if t < 4:
             value = inv_logit(logit(BASE_RATES[t]) + RATE_SD * z)
         else:
-            value = LEADS_MEAN[0] * math.exp(LEADS_SD * z)
+            value = mean_leads * math.exp(LEADS_SD * z)
         support.append((value, w / WSUM * (1 - weak_share)))
         support.append((value * WEAK, w / WSUM * weak_share))
     return support
 
 
-def focus_rule_with_true_prior(reps, threshold=0.8):
+def focus_rule_with_true_prior(reps, mean_leads, threshold=0.8):
     """The issue's focus rule (impact among levers at least `threshold` sure to be below the
     peers' median) with the generator's own prior in place of the fitted one: what the rule
     itself can reach when nothing has to be estimated. reps: {id: (k, n, lead counts, months)}."""
     weak_share = 0.6 / len(LEVERS)
-    priors = [true_prior(t, weak_share) for t in range(5)]
+    priors = [true_prior(t, weak_share, mean_leads) for t in range(5)]
     post = {}
     for rep, (k, n, lead_counts, _) in reps.items():
         levers = []
@@ -203,7 +201,8 @@ def score(binary, seed, args, tmp):
     counts = {"planted": 0, "ours": 0, "ours_named": 0, "naive": 0, "ceiling": 0,
               "cause": 0, "cause_first": 0, "no_focus": 0, "no_focus_ceiling": 0, "rule": 0}
     rule = focus_rule_with_true_prior(
-        {rep: (k[rep], n[rep], leads.get(rep, []), len(mature.get(rep, ()))) for rep in k})
+        {rep: (k[rep], n[rep], leads.get(rep, []), len(mature.get(rep, ()))) for rep in k},
+        args.leads)
     for d in diag:
         rep = d["rep_id"]
         planted = truth[rep]["planted_lever"]
@@ -243,7 +242,6 @@ def main():
     ap.add_argument("--lookback", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "salescoach"))
     args = ap.parse_args()
-    LEADS_MEAN[0] = args.leads
     if args.bin.endswith(os.path.join("release", "salescoach")):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     total = {}

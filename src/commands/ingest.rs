@@ -811,9 +811,9 @@ impl Sink<'_> {
         number: u64,
         raw: &dyn Fn() -> String,
     ) -> Result<()> {
-        if let Some(bar) = &self.progress
-            && bar.length().is_none()
-            && self.counts.read.is_multiple_of(65_536)
+        // The record count comes first: the bar's length sits behind a lock.
+        if self.counts.read.is_multiple_of(65_536)
+            && let Some(bar) = self.progress.as_ref().filter(|b| b.length().is_none())
         {
             bar.set_position(self.counts.read);
         }
@@ -1122,7 +1122,6 @@ fn convert<'a>(
     mut out: Vec<Cell<'a>>,
 ) -> Result<Vec<Cell<'a>>, Rejection> {
     out.clear();
-    let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
     if record.len() > width {
         return Err((
             None,
@@ -1192,26 +1191,16 @@ fn convert<'a>(
                 }
             }
             Kind::String => Cell::Str(v),
-            Kind::Datetime => match (parse_iso(v), date_format) {
-                (Some((t, Offset::Explicit)), _) => Cell::Ts(t),
-                (Some((t, Offset::Missing)), _) => {
-                    opts.without_offset.set(true);
-                    Cell::Ts(localize(t, tz))
-                }
-                (None, Some(f)) => match parse_with_format(v, f) {
-                    Some(t) => Cell::Ts(localize(t, tz)),
-                    None => {
-                        return Err(reject(
-                            "type-error",
-                            format!("{v:?} does not match --date-format {f}"),
-                        ));
-                    }
-                },
-                (None, None) => {
-                    return Err(reject(
-                        "type-error",
-                        format!("{v:?} is not ISO 8601; give --date-format for other forms"),
-                    ));
+            Kind::Datetime => match parse_ts(v, opts) {
+                Some(t) => Cell::Ts(t),
+                None => {
+                    let message = match &opts.date_format {
+                        Some(f) => format!("{v:?} does not match --date-format {f}"),
+                        None => {
+                            format!("{v:?} is not ISO 8601; give --date-format for other forms")
+                        }
+                    };
+                    return Err(reject("type-error", message));
                 }
             },
             Kind::Decimal | Kind::Number => {
