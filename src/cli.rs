@@ -6,6 +6,8 @@ use crate::model::time::PeriodKind;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+pub use crate::model::values::{Lang, SheetLevel};
+
 /// Scientific sales management: funnel indicators, skill diagnosis and coaching worksheets from
 /// CRM exports.
 ///
@@ -41,6 +43,10 @@ pub struct Global {
     /// No summaries, warnings or progress on standard error.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Fit human tables to this many columns [default: the terminal's width; unlimited when
+    /// not a terminal].
+    #[arg(long, global = true, value_name = "COLUMNS")]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,7 +181,9 @@ pub struct GenerateArgs {
 ///
 ///   $ salescoach funnel --events sample-data/events.csv --roster sample-data/roster.csv
 ///
-///   $ salescoach funnel --events events.parquet --by manager --period quarter -f json
+///   $ salescoach funnel --events events.parquet --by manager --grain quarter -f json
+///
+///   $ salescoach funnel --events events.csv --roster roster.csv --by company --period 2026-03
 ///
 ///   $ salescoach funnel --events events.csv -f csv | salescoach diagnose --funnel -
 #[derive(Debug, Args)]
@@ -193,9 +201,13 @@ pub struct FunnelArgs {
     /// Which level to report: rep, manager, director, any level name, company, or all.
     #[arg(long, default_value = "all")]
     pub by: String,
-    /// Period length.
-    #[arg(long, value_enum, default_value_t = PeriodKind::Month)]
-    pub period: PeriodKind,
+    /// Period length: month, week (ISO) or quarter [default: month, or the kind of --period].
+    #[arg(long, value_enum)]
+    pub grain: Option<PeriodKind>,
+    /// Only this period (2026-04, 2026-W14, 2026-Q2); a period without events exits 1.
+    /// (`--period month|week|quarter` is the old spelling of --grain, accepted for one release.)
+    #[arg(long, value_name = "LABEL")]
+    pub period: Option<String>,
     /// Cohort (share of a period's entrants that stepped up) or flow (entries s+1 / entries s).
     #[arg(long, value_enum, default_value_t = Method::Cohort)]
     pub method: Method,
@@ -358,29 +370,6 @@ pub struct PlanImportArgs {
     pub ledger: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SheetLevel {
-    Rep,
-    Manager,
-    Director,
-    All,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    En,
-    Ja,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-}
-
 /// Verify whether coaching worked: per plan, per manager and up the org tree.
 ///
 /// Takes the ledger's plans whose review month is --period or earlier and that have no outcome
@@ -515,6 +504,10 @@ pub struct ReportArgs {
     /// Go on when the inputs fail validation.
     #[arg(long)]
     pub allow_invalid: bool,
+    /// Write into a non-empty --out that is not an earlier report; only the report's own
+    /// files are replaced, anything else there is kept.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A first run that shows everything: the monthly report on the embedded sample data.

@@ -1,52 +1,25 @@
 //! `salescoach funnel`: step-up rates per rep and up the org tree.
 
 use crate::ExitStatus;
+use crate::app::funnel::{FunnelInputs, ReadSummary, compute, write_rows};
 use crate::cli::{FunnelArgs, Global};
-use crate::io::read::{Problem, ScanStats, Verdict, scan};
-use crate::io::write::{Cell, TableWriter};
-use crate::io::{Dest, Format, Source};
-use crate::metrics::deals::Deals;
-use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
-use crate::model::playbook::{Playbook, StageCode};
-use crate::model::roster::Roster;
-use crate::model::tables::{FUNNEL_COLUMNS, TableKind, act, column_index, ev};
-use crate::model::time::{Micros, parse_cli_instant};
+use crate::io::output::Output;
+use crate::io::read::ScanStats;
+use crate::io::{Format, Source};
+use crate::metrics::funnel::{FunnelConfig, FunnelRow};
+use crate::model::playbook::Playbook;
+use crate::model::time::{Micros, Period, PeriodKind};
 use anyhow::{Result, bail};
-use rustc_hash::FxHashMap;
 use std::io::Write;
-
-/// The checked inputs of one funnel run.
-pub struct FunnelInputs {
-    pub events: Source,
-    pub activities: Option<Source>,
-    pub roster: Option<Source>,
-    pub input_format: Option<Format>,
-    pub as_of: Option<Micros>,
-    pub config: FunnelConfig,
-}
-
-/// What reading the inputs saw, for the stderr summary.
-#[derive(Default)]
-pub struct ReadSummary {
-    pub events: ScanStats,
-    pub after_as_of: u64,
-    pub activities: Option<ScanStats>,
-    pub activities_unmatched: u64,
-    pub roster: Option<ScanStats>,
-}
 
 pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let tz = playbook.timezone;
-    let parse = |s: &Option<String>, flag: &str| -> Result<Option<Micros>> {
-        s.as_deref()
-            .map(|v| parse_cli_instant(v, tz).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
-            .transpose()
-    };
-    let (as_of, from, to) =
-        (parse(&args.as_of, "--as-of")?, parse(&args.from, "--from")?, parse(&args.to, "--to")?);
-    let dest = Dest::parse(global.output.as_deref());
-    let format = dest.format(global.format)?;
+    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
+    let from = super::parse_instant("--from", args.from.as_deref(), &playbook)?;
+    let to = super::parse_instant("--to", args.to.as_deref(), &playbook)?;
+    let (grain, period) = grain_and_period(&args, global.quiet)?;
+    let output = super::output(global)?;
     let inputs = FunnelInputs {
         events: Source::parse(&args.events),
         activities: args.activities.as_deref().map(Source::parse),
@@ -55,7 +28,7 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
         as_of,
         config: FunnelConfig {
             method: args.method,
-            period: args.period,
+            period: grain,
             tz,
             stages: playbook.stages.clone(),
             windows: args
@@ -65,22 +38,20 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
             strict: args.strict_stages,
         },
     };
-    let stdin_count = [Some(&inputs.events), inputs.activities.as_ref(), inputs.roster.as_ref()]
-        .iter()
-        .flatten()
-        .filter(|s| ***s == Source::Stdin)
-        .count();
-    if stdin_count > 1 {
-        bail!("only one input can be read from standard input (`-`)");
-    }
-    let all_inputs: Vec<&Source> =
+    let sources: Vec<Source> =
         [Some(&inputs.events), inputs.activities.as_ref(), inputs.roster.as_ref()]
             .into_iter()
             .flatten()
+            .cloned()
             .collect();
-    crate::io::ensure_distinct(&dest, &all_inputs)?;
+    super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
+    crate::io::ensure_distinct_files(&[&output.dest], &sources)?;
 
     let (mut rows, summary) = compute(&inputs, &playbook)?;
+    if let Some(p) = period {
+        crate::app::funnel::ensure_period_has_data(&rows, &p.label())?;
+        rows.retain(|r| r.period == p.label());
+    }
     rows.retain(|r| level_selected(&args.by, &r.level));
     if rows.is_empty() && args.by != "all" && !["rep", "company"].contains(&args.by.as_str()) {
         bail!(
@@ -92,16 +63,51 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
     if !global.quiet {
         print_summary(&summary, &inputs, rows.len());
     }
-    if format == Format::Table {
-        let mut out: Box<dyn Write> = match &dest {
-            Dest::Stdout => Box::new(std::io::stdout().lock()),
-            Dest::File(p) => Box::new(std::fs::File::create(p)?),
-        };
-        render_table(&rows, &mut out)?;
-    } else {
-        write_rows(&rows, &dest, format)?;
-    }
+    print(&rows, &output)?;
     Ok(ExitStatus::Success)
+}
+
+/// `--grain` is the period length; `--period` a period label. `--period month|week|quarter`
+/// is the old spelling of `--grain`, accepted for one release with a note.
+fn grain_and_period(args: &FunnelArgs, quiet: bool) -> Result<(PeriodKind, Option<Period>)> {
+    let Some(text) = args.period.as_deref() else {
+        return Ok((args.grain.unwrap_or(PeriodKind::Month), None));
+    };
+    let old = match text.to_ascii_lowercase().as_str() {
+        "month" => Some(PeriodKind::Month),
+        "week" => Some(PeriodKind::Week),
+        "quarter" => Some(PeriodKind::Quarter),
+        _ => None,
+    };
+    if let Some(grain) = old {
+        if !quiet {
+            eprintln!(
+                "note: `--period {text}` is deprecated and will be removed: use `--grain {text}` (--period now takes a label such as 2026-04)"
+            );
+        }
+        return Ok((args.grain.unwrap_or(grain), None));
+    }
+    let grain = match args.grain {
+        Some(g) => g,
+        None if text.contains('W') => PeriodKind::Week,
+        None if text.contains('Q') => PeriodKind::Quarter,
+        None => PeriodKind::Month,
+    };
+    let period = Period::parse(grain, text).map_err(|e| {
+        anyhow::anyhow!("--period {text}: {e}; give a label such as 2026-04, 2026-W14 or 2026-Q2")
+    })?;
+    Ok((grain, Some(period)))
+}
+
+fn print(rows: &[FunnelRow], output: &Output) -> Result<()> {
+    if output.format == Format::Table {
+        output.text(|out| {
+            writeln!(out, "{}", render_table(rows, output.width))?;
+            Ok(())
+        })
+    } else {
+        write_rows(rows, output)
+    }
 }
 
 fn level_selected(by: &str, level: &str) -> bool {
@@ -126,203 +132,6 @@ fn filter_periods(
         let Ok(p) = crate::model::time::Period::parse(cfg.period, &r.period) else { return true };
         cal.start_of(p) >= lo && cal.end_of(p) <= hi + crate::model::time::MICROS_PER_DAY
     });
-}
-
-/// Reads the inputs and computes every row (all levels, all periods).
-pub fn compute(
-    inputs: &FunnelInputs,
-    playbook: &Playbook,
-) -> Result<(Vec<FunnelRow>, ReadSummary)> {
-    let mut summary = ReadSummary::default();
-    let (deals, after) = read_deals(inputs, playbook, &mut summary.events)?;
-    summary.after_as_of = after;
-    let mut cfg = inputs.config.clone();
-    if inputs.as_of.is_none() {
-        cfg.as_of = if deals.is_empty() { 0 } else { deals.max_ts };
-    }
-    let mut tally = Tally::from_deals(deals, cfg);
-    if let Some(src) = &inputs.activities {
-        let stats = read_activities(src, inputs, playbook, &mut tally)?;
-        summary.activities_unmatched = tally.activities_unmatched;
-        summary.activities = Some(stats);
-    }
-    let roster = match &inputs.roster {
-        Some(src) => {
-            let (r, stats) = Roster::load(src, inputs.input_format, playbook)?;
-            summary.roster = Some(stats);
-            Some(r)
-        }
-        None => None,
-    };
-    let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
-    Ok((funnel::rows(&tally, &groups), summary))
-}
-
-/// Parsed events on their way from the reading thread to the counting thread.
-#[derive(Default)]
-struct EventBatch {
-    /// Deal ids, back to back.
-    text: String,
-    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount × 10^4).
-    items: Vec<(u64, u32, u32, StageCode, Micros, Option<i64>)>,
-    /// Reps first seen in this batch, in index order.
-    new_reps: Vec<String>,
-}
-
-const BATCH: usize = 16 * 1024;
-
-/// Reads the events on one thread (parsing, checking, hashing) while another interns deals and
-/// keeps their stage entries: the two halves take about the same time.
-fn read_deals(
-    inputs: &FunnelInputs,
-    playbook: &Playbook,
-    stats_out: &mut ScanStats,
-) -> Result<(Deals, u64)> {
-    let size_hint =
-        inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-    // About 100 bytes of CSV per deal; a generous guess costs little, growing costs more.
-    let mut deals = Deals::with_capacity(playbook.stages.len(), (size_hint / 100) as usize);
-    let as_of = inputs.as_of.unwrap_or(i64::MAX);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
-    let (stats, after) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
-            let mut reps = crate::metrics::deals::Interner::default();
-            let mut after = 0u64;
-            let mut batch = EventBatch::default();
-            let stats = scan(
-                &inputs.events,
-                inputs.input_format,
-                TableKind::Events,
-                playbook.timezone,
-                &mut |row| {
-                    let parsed = (|| -> Result<_, Problem> {
-                        let deal = row.required_str(ev::DEAL_ID)?.trim();
-                        let rep = row.required_str(ev::REP_ID)?.trim();
-                        let stage_text = row.required_str(ev::STAGE)?;
-                        let ts = row.required_ts(ev::TS)?;
-                        let amount = row.decimal(ev::AMOUNT)?.map(scale_amount).transpose()?;
-                        Ok((deal, rep, stage_text, ts, amount))
-                    })();
-                    let (deal, rep, stage_text, ts, amount) = match parsed {
-                        Ok(v) => v,
-                        Err(p) => return Verdict::Reject(p),
-                    };
-                    let stage = match stage_cache.get(stage_text) {
-                        Some(s) => *s,
-                        None => {
-                            let s = playbook.resolve_stage(stage_text);
-                            stage_cache.insert(stage_text.to_string(), s);
-                            s
-                        }
-                    };
-                    let Some(stage) = stage else {
-                        return Verdict::Reject(unknown_stage(stage_text, playbook));
-                    };
-                    if ts > as_of {
-                        after += 1;
-                        return Verdict::Keep;
-                    }
-                    batch.text.push_str(deal);
-                    let known = reps.len();
-                    let rep = reps.intern(rep);
-                    if reps.len() > known {
-                        batch.new_reps.push(reps.str(rep).to_string());
-                    }
-                    let hash = crate::metrics::deals::hash_bytes(deal.as_bytes());
-                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, amount));
-                    if batch.items.len() >= BATCH || batch.text.len() > (1 << 30) {
-                        // A closed channel means the counting side failed; it reports why.
-                        let _ = tx.send(std::mem::take(&mut batch));
-                    }
-                    Verdict::Keep
-                },
-            );
-            let _ = tx.send(batch);
-            stats.map(|s| (s, after))
-        });
-        for batch in rx {
-            for rep in &batch.new_reps {
-                deals.reps.intern(rep);
-            }
-            let mut start = 0usize;
-            for &(hash, deal_end, rep, stage, ts, amount) in &batch.items {
-                let deal_end = deal_end as usize;
-                deals.add_indexed(hash, &batch.text[start..deal_end], rep, stage, ts, amount);
-                start = deal_end;
-            }
-        }
-        reader.join().expect("the reading thread does not panic")
-    })?;
-    *stats_out = stats;
-    Ok((deals, after))
-}
-
-/// An amount as an integer number of 1/10,000 units, exact.
-fn scale_amount(d: rust_decimal::Decimal) -> Result<i64, Problem> {
-    let mut scaled = d;
-    scaled.rescale(4);
-    i64::try_from(scaled.mantissa()).map_err(|_| Problem {
-        column: Some(ev::AMOUNT),
-        code: "constraint-error",
-        message: "amount too large (at most 922,337,203,685,477 with 4 decimals)".into(),
-        value: Some(d.to_string()),
-    })
-}
-
-pub fn unknown_stage(text: &str, playbook: &Playbook) -> Problem {
-    let hint = crate::model::playbook::closest(text, playbook.known_spellings())
-        .map(|s| format!("; did you mean `{s}`? (add aliases in the playbook)"))
-        .unwrap_or_else(|| "; add it to the playbook's [aliases]".into());
-    Problem {
-        column: Some(ev::STAGE),
-        code: "constraint-error",
-        message: format!("unknown stage{hint}"),
-        value: Some(crate::io::read::preview(text)),
-    }
-}
-
-fn read_activities(
-    src: &Source,
-    inputs: &FunnelInputs,
-    playbook: &Playbook,
-    tally: &mut Tally,
-) -> Result<ScanStats> {
-    let as_of = tally.cfg.as_of;
-    let mut columns = funnel::ActivityColumns { any: true, ..Default::default() };
-    let stats =
-        scan(src, inputs.input_format, TableKind::Activities, playbook.timezone, &mut |row| {
-            let parsed = (|| -> Result<_, Problem> {
-                row.required_str(act::REP_ID)?;
-                let kind = row.required_str(act::TYPE)?;
-                let ts = row.required_ts(act::TS)?;
-                Ok((
-                    row.str(act::DEAL_ID)?,
-                    kind,
-                    ts,
-                    row.int(act::DURATION_S)?,
-                    row.str(act::OUTCOME)?,
-                    row.bool(act::PERSONALIZED)?,
-                ))
-            })();
-            match parsed {
-                Ok((deal, kind, ts, duration, outcome, personalized)) => {
-                    columns.personalized |= personalized.is_some();
-                    columns.outcome |= outcome.is_some();
-                    columns.duration |= duration.is_some();
-                    if let Some(deal) = deal
-                        && ts <= as_of
-                    {
-                        tally.add_activity(deal.trim(), kind, ts, duration, outcome, personalized);
-                    }
-                    Verdict::Keep
-                }
-                Err(p) => Verdict::Reject(p),
-            }
-        })?;
-    tally.activity_columns = columns;
-    tally.finish_activities();
-    Ok(stats)
 }
 
 fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
@@ -366,7 +175,11 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     let _ = writeln!(
         err,
         "funnel: {rows} rows ({} method, as of {})",
-        if inputs.config.method == funnel::Method::Cohort { "cohort" } else { "flow" },
+        if inputs.config.method == crate::metrics::funnel::Method::Cohort {
+            "cohort"
+        } else {
+            "flow"
+        },
         if inputs.as_of.is_some() { "--as-of" } else { "the latest event" }
     );
 }
@@ -384,121 +197,6 @@ fn report_problems(stats: &ScanStats, err: &mut dyn Write) {
     }
 }
 
-/// Reads a funnel table written by `salescoach funnel` (CSV, Parquet, JSON) back into rows.
-pub fn read_funnel(
-    source: &Source,
-    format: Option<Format>,
-    tz: chrono_tz::Tz,
-) -> Result<Vec<FunnelRow>> {
-    let c = |name| column_index(FUNNEL_COLUMNS, name);
-    let mut rows = Vec::new();
-    let stats = scan(source, format, TableKind::Funnel, tz, &mut |row| {
-        let parsed = (|| -> Result<FunnelRow, Problem> {
-            let text = |name| Ok::<_, Problem>(row.str(c(name))?.map(str::to_string));
-            let count = |name| Ok::<_, Problem>(row.int(c(name))?.map(|v| v as u64));
-            let method = match row.required_str(c("method"))? {
-                "flow" => funnel::Method::Flow,
-                _ => funnel::Method::Cohort,
-            };
-            Ok(FunnelRow {
-                level: row.required_str(c("level"))?.to_string(),
-                group_id: row.required_str(c("group_id"))?.to_string(),
-                group_name: text("group_name")?.unwrap_or_default(),
-                parent_id: text("parent_id")?,
-                period: row.required_str(c("period"))?.to_string(),
-                from_stage: row.required_str(c("from_stage"))?.to_string(),
-                to_stage: row.required_str(c("to_stage"))?.to_string(),
-                method,
-                window_days: count("window_days")?.unwrap_or(0) as u32,
-                entered: count("entered")?.unwrap_or(0),
-                converted: count("converted")?.unwrap_or(0),
-                lost: count("lost")?,
-                open: count("open")?,
-                skipped: count("skipped")?.unwrap_or(0),
-                rate: row.float(c("rate"))?,
-                rate_low: row.float(c("rate_low"))?,
-                rate_high: row.float(c("rate_high"))?,
-                rate_shrunk: row.float(c("rate_shrunk"))?,
-                prior_alpha: row.float(c("prior_alpha"))?,
-                prior_beta: row.float(c("prior_beta"))?,
-                level_median: row.float(c("level_median"))?,
-                mature: row.bool(c("mature"))?.unwrap_or(false),
-                activities: count("activities")?,
-                activities_per_deal: row.float(c("activities_per_deal"))?,
-                touched_share: row.float(c("touched_share"))?,
-                personalized_share: row.float(c("personalized_share"))?,
-                activity_mix: text("activity_mix")?,
-                first_activity_hours_median: row.float(c("first_activity_hours_median"))?,
-                first_call_connected_share: row.float(c("first_call_connected_share"))?,
-                first_call_duration_median_s: row.float(c("first_call_duration_median_s"))?,
-                won: count("won")?,
-                won_amount: row.decimal(c("won_amount"))?,
-                avg_deal_size: row.decimal(c("avg_deal_size"))?,
-                cycle_days_median: row.float(c("cycle_days_median"))?,
-            })
-        })();
-        match parsed {
-            Ok(r) => {
-                rows.push(r);
-                Verdict::Keep
-            }
-            Err(p) => Verdict::Reject(p),
-        }
-    })?;
-    if let Some(p) = stats.problems.first() {
-        return Err(crate::DataError::new(format!(
-            "{} of {} funnel rows could not be read; first: {p}",
-            stats.rejected, stats.read
-        ))
-        .into());
-    }
-    Ok(rows)
-}
-
-pub fn write_rows(rows: &[FunnelRow], dest: &Dest, format: Format) -> Result<()> {
-    let mut w = TableWriter::create(dest, format, FUNNEL_COLUMNS)?;
-    for r in rows {
-        let method = if r.method == funnel::Method::Cohort { "cohort" } else { "flow" };
-        w.write_row(&[
-            Cell::Str(&r.level),
-            Cell::Str(&r.group_id),
-            Cell::Str(&r.group_name),
-            r.parent_id.as_deref().into(),
-            Cell::Str(&r.period),
-            Cell::Str(&r.from_stage),
-            Cell::Str(&r.to_stage),
-            Cell::Str(method),
-            Cell::Int(r.window_days as i64),
-            Cell::Int(r.entered as i64),
-            Cell::Int(r.converted as i64),
-            r.lost.map(|v| v as i64).into(),
-            r.open.map(|v| v as i64).into(),
-            Cell::Int(r.skipped as i64),
-            r.rate.into(),
-            r.rate_low.into(),
-            r.rate_high.into(),
-            r.rate_shrunk.into(),
-            r.prior_alpha.into(),
-            r.prior_beta.into(),
-            r.level_median.into(),
-            Cell::Bool(r.mature),
-            r.activities.map(|v| v as i64).into(),
-            r.activities_per_deal.into(),
-            r.touched_share.into(),
-            r.personalized_share.into(),
-            r.activity_mix.as_deref().into(),
-            r.first_activity_hours_median.into(),
-            r.first_call_connected_share.into(),
-            r.first_call_duration_median_s.into(),
-            r.won.map(|v| v as i64).into(),
-            r.won_amount.map_or(Cell::Null, Cell::Dec),
-            r.avg_deal_size.map_or(Cell::Null, Cell::Dec),
-            r.cycle_days_median.into(),
-        ])?;
-    }
-    w.finish()
-}
-
 fn bar(rate: f64, width: usize) -> String {
     let filled = (rate.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
     let mut s = "█".repeat(filled / 8);
@@ -513,53 +211,54 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-/// The human view: each group's funnel per period, with bars and the level's median.
-pub fn render_table(rows: &[FunnelRow], out: &mut dyn Write) -> Result<()> {
+/// The human view: each group's funnel per period, with bars and the level's median, in one
+/// table that fits the width it is given.
+fn render_table(rows: &[FunnelRow], width: Option<u16>) -> String {
     if rows.is_empty() {
-        writeln!(out, "(no funnel rows: no events in the selected periods and levels)")?;
-        return Ok(());
+        return "(no funnel rows: no events in the selected periods and levels)".into();
     }
     let mut last_key = None;
+    let mut lines = Vec::with_capacity(rows.len());
     for r in rows {
         let key = (&r.level, &r.group_id, &r.period);
-        if last_key != Some(key) {
-            if last_key.is_some() {
-                writeln!(out)?;
-            }
-            writeln!(out, "{} {} ({}) · {}", r.level, r.group_id, r.group_name, r.period)?;
+        let group = if last_key != Some(key) {
             last_key = Some(key);
-        }
-        let step = format!("{} → {}", r.from_stage, r.to_stage);
+            format!("{} {} ({}) · {}", r.level, r.group_id, r.group_name, r.period)
+        } else {
+            String::new()
+        };
         let interval = match (r.rate_low, r.rate_high) {
-            (Some(lo), Some(hi)) => format!("  95% {}–{}", pct(Some(lo)), pct(Some(hi))),
+            (Some(lo), Some(hi)) => format!("{}–{}", pct(Some(lo)), pct(Some(hi))),
             _ => String::new(),
         };
-        let won = match r.won {
-            Some(w) if w > 0 => format!("  won {w}"),
-            _ => String::new(),
-        };
-        writeln!(
-            out,
-            "  {step:<20} {:>5}/{:<5} {:>6} {} median {:>6}{interval}{won}{}",
-            r.converted,
-            r.entered,
+        let mut note = Vec::new();
+        if let Some(w) = r.won.filter(|w| *w > 0) {
+            note.push(format!("won {w}"));
+        }
+        if !r.mature {
+            note.push("immature".to_string());
+        }
+        lines.push(vec![
+            group,
+            format!("{} → {}", r.from_stage, r.to_stage),
+            format!("{}/{}", r.converted, r.entered),
             pct(r.rate),
             bar(r.rate.unwrap_or(0.0), 12),
             pct(r.level_median),
-            if r.mature { "" } else { "  (immature)" }
-        )?;
+            interval,
+            note.join(", "),
+        ]);
     }
-    Ok(())
+    crate::io::output::render_table(
+        &["group · period", "step", "conv/entered", "rate", "", "median", "95%", "note"],
+        &lines,
+        width,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn funnel_columns_match_the_schema_file() {
-        crate::model::schema::assert_columns_match("funnel", FUNNEL_COLUMNS);
-    }
 
     #[test]
     fn bars_have_a_fixed_width() {

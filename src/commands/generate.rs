@@ -94,7 +94,7 @@ fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
     }
     let mut coaching = Vec::new();
     if let Some(path) = &args.ledger {
-        for plan in crate::model::plans::read_ledger(path, None)? {
+        for plan in crate::io::ledger::read_ledger(path, None)? {
             let p = Period::parse(PeriodKind::Month, &plan.period)
                 .with_context(|| format!("{}: plan {}", path.display(), plan.plan_id))?;
             let from = p.next().index - start.index;

@@ -1,7 +1,10 @@
 //! Shared input and output: paths or `-`, formats by extension or flag, atomic writes.
 
+pub mod ledger;
+pub mod output;
 pub mod read;
 pub mod records;
+pub mod roster;
 pub mod write;
 
 use anyhow::{Context, Result, bail};
@@ -83,10 +86,19 @@ impl Source {
         match self {
             Source::Stdin => Ok(Box::new(std::io::stdin())),
             Source::File(p) => {
+                self.ensure_exists()?;
                 let f =
                     std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
                 Ok(Box::new(f))
             }
+        }
+    }
+
+    /// A missing file says so in words a user expects, before anything else is tried on it.
+    pub fn ensure_exists(&self) -> Result<()> {
+        match self {
+            Source::File(p) if !p.exists() => bail!("no such file: {}", p.display()),
+            _ => Ok(()),
         }
     }
 
@@ -153,6 +165,28 @@ pub fn ensure_distinct(dest: &Dest, inputs: &[&Source]) -> Result<()> {
             if same {
                 bail!("refusing to write the output over the input {}", p.display());
             }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses outputs that would overwrite an input or each other (`-o` and `--rejects` on the
+/// same file, or either on the export being read), by canonical path.
+pub fn ensure_distinct_files(outputs: &[&Dest], inputs: &[Source]) -> Result<()> {
+    let key = |p: &Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
+    let files: Vec<&PathBuf> =
+        outputs.iter().filter_map(|d| if let Dest::File(p) = d { Some(p) } else { None }).collect();
+    for (i, out) in files.iter().enumerate() {
+        let out_key = key(out).ok();
+        for input in inputs {
+            if let Source::File(p) = input
+                && key(p).ok() == out_key
+            {
+                bail!("refusing to write {} over the input {}", out.display(), p.display());
+            }
+        }
+        if files[..i].iter().any(|earlier| key(earlier).ok() == out_key) {
+            bail!("two outputs name the same file {}", out.display());
         }
     }
     Ok(())

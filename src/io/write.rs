@@ -153,6 +153,8 @@ pub struct TableWriter {
     /// Temporary file to rename into place on finish.
     commit: Option<(tempfile::TempPath, PathBuf)>,
     rows: u64,
+    /// Columns a human table may take.
+    width: Option<u16>,
 }
 
 fn arrow_type(kind: Kind) -> DataType {
@@ -252,7 +254,14 @@ impl TableWriter {
             }
             Format::Table => Sink::Pretty { rows: Vec::new(), out: out as Box<dyn Write> },
         };
-        Ok(TableWriter { columns: columns.to_vec(), sink, scratch: String::new(), commit, rows: 0 })
+        Ok(TableWriter {
+            columns: columns.to_vec(),
+            sink,
+            scratch: String::new(),
+            commit,
+            rows: 0,
+            width: None,
+        })
     }
 
     pub fn write_row(&mut self, cells: &[Cell]) -> Result<()> {
@@ -326,6 +335,12 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Fits a human table to this many columns.
+    pub fn fit(mut self, width: Option<u16>) -> TableWriter {
+        self.width = width;
+        self
+    }
+
     pub fn rows(&self) -> u64 {
         self.rows
     }
@@ -349,13 +364,9 @@ impl TableWriter {
                 out.flush()?;
             }
             Sink::Pretty { rows, mut out } => {
-                let mut t = comfy_table::Table::new();
-                t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-                t.set_header(self.columns.iter().map(|c| c.name));
-                for r in rows {
-                    t.add_row(r);
-                }
-                writeln!(out, "{t}")?;
+                let header: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+                let table = crate::io::output::render_table(&header, &rows, self.width);
+                writeln!(out, "{table}")?;
                 out.flush()?;
             }
         }

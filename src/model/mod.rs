@@ -7,3 +7,4 @@ pub mod rules;
 pub mod schema;
 pub mod tables;
 pub mod time;
+pub mod values;

@@ -1,10 +1,7 @@
 //! The roster as a tree: loading, ancestors (cycle-safe) and the level of each node.
 
-use crate::io::read::{RowProblem, ScanStats, Verdict, scan};
-use crate::io::{Format, Source};
 use crate::model::playbook::Playbook;
-use crate::model::tables::{Person, TableKind, ros};
-use anyhow::Result;
+use crate::model::tables::Person;
 use std::collections::HashMap;
 
 /// Role labels that name a level as they are.
@@ -19,35 +16,6 @@ pub struct Roster {
 }
 
 impl Roster {
-    pub fn load(
-        source: &Source,
-        format: Option<Format>,
-        playbook: &Playbook,
-    ) -> Result<(Roster, ScanStats)> {
-        let mut people = Vec::new();
-        let stats = scan(source, format, TableKind::Roster, playbook.timezone, &mut |row| {
-            let person = (|| {
-                Ok(Person {
-                    person_id: row.required_str(ros::PERSON_ID)?.trim().to_string(),
-                    name: row.str(ros::NAME)?.unwrap_or("").to_string(),
-                    role: row.str(ros::ROLE)?.unwrap_or("").to_string(),
-                    reports_to: row
-                        .str(ros::REPORTS_TO)?
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty()),
-                })
-            })();
-            match person {
-                Ok(p) => {
-                    people.push(p);
-                    Verdict::Keep
-                }
-                Err(p) => Verdict::Reject(p),
-            }
-        })?;
-        Ok((Roster::from_people(people), stats))
-    }
-
     /// Builds the tree; a duplicate id keeps its first row.
     pub fn from_people(people: Vec<Person>) -> Roster {
         let mut index = HashMap::with_capacity(people.len());
@@ -97,38 +65,6 @@ impl Roster {
                 path.push(p);
                 cur = self.parent[p];
             }
-        }
-        out
-    }
-
-    /// Problems with the tree: unknown `reports_to` and cycles.
-    pub fn tree_problems(&self, file: &str) -> Vec<RowProblem> {
-        let mut out = Vec::new();
-        for (i, p) in self.people.iter().enumerate() {
-            if let Some(r) = &p.reports_to
-                && self.parent[i].is_none()
-            {
-                out.push(RowProblem {
-                    file: file.to_string(),
-                    line: 0,
-                    row: i as u64 + 2,
-                    column: Some("reports_to".into()),
-                    code: "foreign-key",
-                    message: format!("{} reports to {r}, who is not in the roster", p.person_id),
-                    value: Some(r.clone()),
-                });
-            }
-        }
-        for c in self.cycles() {
-            out.push(RowProblem {
-                file: file.to_string(),
-                line: 0,
-                row: 0,
-                column: Some("reports_to".into()),
-                code: "cycle",
-                message: format!("reporting cycle: {}", c.join(" → ")),
-                value: None,
-            });
         }
         out
     }

@@ -98,31 +98,51 @@ fn failed_validation_writes_nothing() {
     );
 }
 
-#[test]
-fn report_updates_the_ledger_and_replaces_the_old_report_whole() {
-    let s = Session::new();
-    let sample = |f: &str| fixture_str(&format!("../../sample-data/{f}"));
-    let out = s.path("report");
-    std::fs::create_dir_all(out.join("stale")).unwrap();
-    let ledger = s.path_str("plans.csv");
-    let r = s.run(&[
+fn report_args<'a>(sample: &'a [String; 3], ledger: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
         "report",
         "--events",
-        &sample("events.csv"),
+        &sample[0],
         "--activities",
-        &sample("activities.csv"),
+        &sample[1],
         "--roster",
-        &sample("roster.csv"),
+        &sample[2],
         "--ledger",
-        &ledger,
+        ledger,
         "--period",
         "2026-03",
         "--out",
-        out.to_str().unwrap(),
+        out,
         "-q",
-    ]);
+    ]
+}
+
+fn sample_inputs() -> [String; 3] {
+    ["events.csv", "activities.csv", "roster.csv"]
+        .map(|f| fixture_str(&format!("../../sample-data/{f}")))
+}
+
+#[test]
+fn report_updates_the_ledger_and_replaces_its_own_earlier_files_only() {
+    let s = Session::new();
+    let sample = sample_inputs();
+    let out = s.path("report");
+    let out_str = out.to_str().unwrap();
+    let ledger = s.path_str("plans.csv");
+    let first = s.run(&report_args(&sample, &ledger, out_str));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // A file the earlier report wrote and this one does not, and files the user put there.
+    s.write("report/reps/GONE.md", "an earlier report's sheet");
+    let manifest = out.join(".salescoach-report");
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{listed}reps/GONE.md\n")).unwrap();
+    s.write("report/notes.md", "the manager's own notes");
+    s.write("report/stale/keep.txt", "a user's folder");
+    let r = s.run(&report_args(&sample, &ledger, out_str));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!out.join("stale").exists(), "the old report is replaced as a whole");
+    assert!(!out.join("reps/GONE.md").exists(), "the earlier report's own stale file is removed");
+    assert_eq!(std::fs::read_to_string(out.join("notes.md")).unwrap(), "the manager's own notes");
+    assert!(out.join("stale/keep.txt").exists(), "a folder the report did not write survives");
     for f in [
         "index.md",
         "funnel.svg",

@@ -1,0 +1,369 @@
+//! The funnel use case: read events, activities and the roster, count, and write the rows.
+
+use crate::io::output::Output;
+use crate::io::read::{Problem, ScanStats, Verdict, scan};
+use crate::io::write::Cell;
+use crate::io::{Format, Source};
+use crate::metrics::deals::Deals;
+use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
+use crate::model::playbook::{Playbook, StageCode};
+use crate::model::tables::{FUNNEL_COLUMNS, TableKind, act, column_index, ev};
+use crate::model::time::Micros;
+use anyhow::Result;
+use rustc_hash::FxHashMap;
+
+/// The checked inputs of one funnel run.
+pub struct FunnelInputs {
+    pub events: Source,
+    pub activities: Option<Source>,
+    pub roster: Option<Source>,
+    pub input_format: Option<Format>,
+    pub as_of: Option<Micros>,
+    pub config: FunnelConfig,
+}
+
+/// What reading the inputs saw, for the stderr summary.
+#[derive(Default)]
+pub struct ReadSummary {
+    pub events: ScanStats,
+    pub after_as_of: u64,
+    pub activities: Option<ScanStats>,
+    pub activities_unmatched: u64,
+    pub roster: Option<ScanStats>,
+}
+
+/// Reads the inputs and computes every row (all levels, all periods).
+pub fn compute(
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+) -> Result<(Vec<FunnelRow>, ReadSummary)> {
+    let mut summary = ReadSummary::default();
+    let (deals, after) = read_deals(inputs, playbook, &mut summary.events)?;
+    summary.after_as_of = after;
+    let mut cfg = inputs.config.clone();
+    if inputs.as_of.is_none() {
+        cfg.as_of = if deals.is_empty() { 0 } else { deals.max_ts };
+    }
+    let mut tally = Tally::from_deals(deals, cfg);
+    if let Some(src) = &inputs.activities {
+        let stats = read_activities(src, inputs, playbook, &mut tally)?;
+        summary.activities_unmatched = tally.activities_unmatched;
+        summary.activities = Some(stats);
+    }
+    let roster = match &inputs.roster {
+        Some(src) => {
+            let (r, stats) = crate::io::roster::load_roster(src, inputs.input_format, playbook)?;
+            summary.roster = Some(stats);
+            Some(r)
+        }
+        None => None,
+    };
+    let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
+    Ok((funnel::rows(&tally, &groups), summary))
+}
+
+/// Parsed events on their way from the reading thread to the counting thread.
+#[derive(Default)]
+struct EventBatch {
+    /// Deal ids, back to back.
+    text: String,
+    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount × 10^4).
+    items: Vec<(u64, u32, u32, StageCode, Micros, Option<i64>)>,
+    /// Reps first seen in this batch, in index order.
+    new_reps: Vec<String>,
+}
+
+const BATCH: usize = 16 * 1024;
+
+/// Reads the events on one thread (parsing, checking, hashing) while another interns deals and
+/// keeps their stage entries: the two halves take about the same time.
+fn read_deals(
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+    stats_out: &mut ScanStats,
+) -> Result<(Deals, u64)> {
+    let size_hint =
+        inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    // About 100 bytes of CSV per deal; a generous guess costs little, growing costs more.
+    let mut deals = Deals::with_capacity(playbook.stages.len(), (size_hint / 100) as usize);
+    let as_of = inputs.as_of.unwrap_or(i64::MAX);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
+    let (stats, after) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
+            let mut reps = crate::metrics::deals::Interner::default();
+            let mut after = 0u64;
+            let mut batch = EventBatch::default();
+            let stats = scan(
+                &inputs.events,
+                inputs.input_format,
+                TableKind::Events,
+                playbook.timezone,
+                &mut |row| {
+                    let parsed = (|| -> Result<_, Problem> {
+                        let deal = row.required_str(ev::DEAL_ID)?.trim();
+                        let rep = row.required_str(ev::REP_ID)?.trim();
+                        let stage_text = row.required_str(ev::STAGE)?;
+                        let ts = row.required_ts(ev::TS)?;
+                        let amount = row.decimal(ev::AMOUNT)?.map(scale_amount).transpose()?;
+                        Ok((deal, rep, stage_text, ts, amount))
+                    })();
+                    let (deal, rep, stage_text, ts, amount) = match parsed {
+                        Ok(v) => v,
+                        Err(p) => return Verdict::Reject(p),
+                    };
+                    let stage = match stage_cache.get(stage_text) {
+                        Some(s) => *s,
+                        None => {
+                            let s = playbook.resolve_stage(stage_text);
+                            stage_cache.insert(stage_text.to_string(), s);
+                            s
+                        }
+                    };
+                    let Some(stage) = stage else {
+                        return Verdict::Reject(unknown_stage(stage_text, playbook));
+                    };
+                    if ts > as_of {
+                        after += 1;
+                        return Verdict::Keep;
+                    }
+                    batch.text.push_str(deal);
+                    let known = reps.len();
+                    let rep = reps.intern(rep);
+                    if reps.len() > known {
+                        batch.new_reps.push(reps.str(rep).to_string());
+                    }
+                    let hash = crate::metrics::deals::hash_bytes(deal.as_bytes());
+                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, amount));
+                    if batch.items.len() >= BATCH || batch.text.len() > (1 << 30) {
+                        // A closed channel means the counting side failed; it reports why.
+                        let _ = tx.send(std::mem::take(&mut batch));
+                    }
+                    Verdict::Keep
+                },
+            );
+            let _ = tx.send(batch);
+            stats.map(|s| (s, after))
+        });
+        for batch in rx {
+            for rep in &batch.new_reps {
+                deals.reps.intern(rep);
+            }
+            let mut start = 0usize;
+            for &(hash, deal_end, rep, stage, ts, amount) in &batch.items {
+                let deal_end = deal_end as usize;
+                deals.add_indexed(hash, &batch.text[start..deal_end], rep, stage, ts, amount);
+                start = deal_end;
+            }
+        }
+        reader.join().expect("the reading thread does not panic")
+    })?;
+    *stats_out = stats;
+    Ok((deals, after))
+}
+
+/// An amount as an integer number of 1/10,000 units, exact.
+fn scale_amount(d: rust_decimal::Decimal) -> Result<i64, Problem> {
+    let mut scaled = d;
+    scaled.rescale(4);
+    i64::try_from(scaled.mantissa()).map_err(|_| Problem {
+        column: Some(ev::AMOUNT),
+        code: "constraint-error",
+        message: "amount too large (at most 922,337,203,685,477 with 4 decimals)".into(),
+        value: Some(d.to_string()),
+    })
+}
+
+pub fn unknown_stage(text: &str, playbook: &Playbook) -> Problem {
+    let hint = crate::model::playbook::closest(text, playbook.known_spellings())
+        .map(|s| format!("; did you mean `{s}`? (add aliases in the playbook)"))
+        .unwrap_or_else(|| "; add it to the playbook's [aliases]".into());
+    Problem {
+        column: Some(ev::STAGE),
+        code: "constraint-error",
+        message: format!("unknown stage{hint}"),
+        value: Some(crate::io::read::preview(text)),
+    }
+}
+
+fn read_activities(
+    src: &Source,
+    inputs: &FunnelInputs,
+    playbook: &Playbook,
+    tally: &mut Tally,
+) -> Result<ScanStats> {
+    let as_of = tally.cfg.as_of;
+    let mut columns = funnel::ActivityColumns { any: true, ..Default::default() };
+    let stats =
+        scan(src, inputs.input_format, TableKind::Activities, playbook.timezone, &mut |row| {
+            let parsed = (|| -> Result<_, Problem> {
+                row.required_str(act::REP_ID)?;
+                let kind = row.required_str(act::TYPE)?;
+                let ts = row.required_ts(act::TS)?;
+                Ok((
+                    row.str(act::DEAL_ID)?,
+                    kind,
+                    ts,
+                    row.int(act::DURATION_S)?,
+                    row.str(act::OUTCOME)?,
+                    row.bool(act::PERSONALIZED)?,
+                ))
+            })();
+            match parsed {
+                Ok((deal, kind, ts, duration, outcome, personalized)) => {
+                    columns.personalized |= personalized.is_some();
+                    columns.outcome |= outcome.is_some();
+                    columns.duration |= duration.is_some();
+                    if let Some(deal) = deal
+                        && ts <= as_of
+                    {
+                        tally.add_activity(deal.trim(), kind, ts, duration, outcome, personalized);
+                    }
+                    Verdict::Keep
+                }
+                Err(p) => Verdict::Reject(p),
+            }
+        })?;
+    tally.activity_columns = columns;
+    tally.finish_activities();
+    Ok(stats)
+}
+
+/// Reads a funnel table written by `salescoach funnel` (CSV, Parquet, JSON) back into rows.
+pub fn read_funnel(
+    source: &Source,
+    format: Option<Format>,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<FunnelRow>> {
+    let c = |name| column_index(FUNNEL_COLUMNS, name);
+    let mut rows = Vec::new();
+    let stats = scan(source, format, TableKind::Funnel, tz, &mut |row| {
+        let parsed = (|| -> Result<FunnelRow, Problem> {
+            let text = |name| Ok::<_, Problem>(row.str(c(name))?.map(str::to_string));
+            let count = |name| Ok::<_, Problem>(row.int(c(name))?.map(|v| v as u64));
+            let method = match row.required_str(c("method"))? {
+                "flow" => funnel::Method::Flow,
+                _ => funnel::Method::Cohort,
+            };
+            Ok(FunnelRow {
+                level: row.required_str(c("level"))?.to_string(),
+                group_id: row.required_str(c("group_id"))?.to_string(),
+                group_name: text("group_name")?.unwrap_or_default(),
+                parent_id: text("parent_id")?,
+                period: row.required_str(c("period"))?.to_string(),
+                from_stage: row.required_str(c("from_stage"))?.to_string(),
+                to_stage: row.required_str(c("to_stage"))?.to_string(),
+                method,
+                window_days: count("window_days")?.unwrap_or(0) as u32,
+                entered: count("entered")?.unwrap_or(0),
+                converted: count("converted")?.unwrap_or(0),
+                lost: count("lost")?,
+                open: count("open")?,
+                skipped: count("skipped")?.unwrap_or(0),
+                rate: row.float(c("rate"))?,
+                rate_low: row.float(c("rate_low"))?,
+                rate_high: row.float(c("rate_high"))?,
+                rate_shrunk: row.float(c("rate_shrunk"))?,
+                prior_alpha: row.float(c("prior_alpha"))?,
+                prior_beta: row.float(c("prior_beta"))?,
+                level_median: row.float(c("level_median"))?,
+                mature: row.bool(c("mature"))?.unwrap_or(false),
+                activities: count("activities")?,
+                activities_per_deal: row.float(c("activities_per_deal"))?,
+                touched_share: row.float(c("touched_share"))?,
+                personalized_share: row.float(c("personalized_share"))?,
+                activity_mix: text("activity_mix")?,
+                first_activity_hours_median: row.float(c("first_activity_hours_median"))?,
+                first_call_connected_share: row.float(c("first_call_connected_share"))?,
+                first_call_duration_median_s: row.float(c("first_call_duration_median_s"))?,
+                won: count("won")?,
+                won_amount: row.decimal(c("won_amount"))?,
+                avg_deal_size: row.decimal(c("avg_deal_size"))?,
+                cycle_days_median: row.float(c("cycle_days_median"))?,
+            })
+        })();
+        match parsed {
+            Ok(r) => {
+                rows.push(r);
+                Verdict::Keep
+            }
+            Err(p) => Verdict::Reject(p),
+        }
+    })?;
+    if let Some(p) = stats.problems.first() {
+        return Err(crate::DataError::new(format!(
+            "{} of {} funnel rows could not be read; first: {p}",
+            stats.rejected, stats.read
+        ))
+        .into());
+    }
+    Ok(rows)
+}
+
+pub fn write_rows(rows: &[FunnelRow], output: &Output) -> Result<()> {
+    let mut w = output.table(FUNNEL_COLUMNS)?;
+    for r in rows {
+        let method = if r.method == funnel::Method::Cohort { "cohort" } else { "flow" };
+        w.write_row(&[
+            Cell::Str(&r.level),
+            Cell::Str(&r.group_id),
+            Cell::Str(&r.group_name),
+            r.parent_id.as_deref().into(),
+            Cell::Str(&r.period),
+            Cell::Str(&r.from_stage),
+            Cell::Str(&r.to_stage),
+            Cell::Str(method),
+            Cell::Int(r.window_days as i64),
+            Cell::Int(r.entered as i64),
+            Cell::Int(r.converted as i64),
+            r.lost.map(|v| v as i64).into(),
+            r.open.map(|v| v as i64).into(),
+            Cell::Int(r.skipped as i64),
+            r.rate.into(),
+            r.rate_low.into(),
+            r.rate_high.into(),
+            r.rate_shrunk.into(),
+            r.prior_alpha.into(),
+            r.prior_beta.into(),
+            r.level_median.into(),
+            Cell::Bool(r.mature),
+            r.activities.map(|v| v as i64).into(),
+            r.activities_per_deal.into(),
+            r.touched_share.into(),
+            r.personalized_share.into(),
+            r.activity_mix.as_deref().into(),
+            r.first_activity_hours_median.into(),
+            r.first_call_connected_share.into(),
+            r.first_call_duration_median_s.into(),
+            r.won.map(|v| v as i64).into(),
+            r.won_amount.map_or(Cell::Null, Cell::Dec),
+            r.avg_deal_size.map_or(Cell::Null, Cell::Dec),
+            r.cycle_days_median.into(),
+        ])?;
+    }
+    w.finish()
+}
+
+/// A period the data does not reach is a data failure (exit 1), not an empty success.
+pub fn ensure_period_has_data(rows: &[FunnelRow], period: &str) -> Result<()> {
+    if rows.iter().any(|r| r.period == period && r.entered > 0) {
+        return Ok(());
+    }
+    let months: std::collections::BTreeSet<&str> =
+        rows.iter().filter(|r| r.entered > 0).map(|r| r.period.as_str()).collect();
+    let span = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("data covers {a} to {b}"),
+        _ => "the data has no events".to_string(),
+    };
+    Err(crate::DataError::new(format!("no events in {period} ({span})")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn funnel_columns_match_the_schema_file() {
+        crate::model::schema::assert_columns_match("funnel", FUNNEL_COLUMNS);
+    }
+}

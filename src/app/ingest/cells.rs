@@ -1,0 +1,191 @@
+//! One export cell into one canonical cell: trimming, timestamps, amounts, stages.
+
+use super::*;
+use crate::io::read::preview;
+use crate::io::records::TextRecord;
+use crate::io::write::Cell;
+use crate::model::playbook::Playbook;
+use crate::model::tables::{Column, Kind};
+use anyhow::Result;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// How values are read: the time zone and date format of timestamps, and what an amount may
+/// carry besides digits (each only when asked for, so that nothing is guessed).
+pub struct ValueOptions {
+    pub tz: chrono_tz::Tz,
+    pub date_format: Option<String>,
+    pub currency: bool,
+    pub group_separator: Option<char>,
+    pub decimal_comma: bool,
+    /// Set once a timestamp without a UTC offset has been read in `tz`.
+    pub without_offset: std::cell::Cell<bool>,
+    pub max_field_bytes: usize,
+    /// Cells that had spaces around them, trimmed.
+    pub trimmed: std::cell::Cell<u64>,
+}
+
+impl ValueOptions {
+    fn amount<'v>(&self, v: &'v str) -> std::borrow::Cow<'v, str> {
+        if !self.currency && self.group_separator.is_none() && !self.decimal_comma {
+            return v.into();
+        }
+        let mut t = v.to_string();
+        if self.currency {
+            t = t.trim_matches(|c: char| "$€£¥￥₩₹".contains(c) || c.is_whitespace()).to_string();
+        }
+        if let Some(g) = self.group_separator {
+            t = t.replace(g, "");
+        }
+        if self.decimal_comma {
+            t = t.replace(',', ".");
+        }
+        t.into()
+    }
+}
+
+pub(super) type Rejection = (Option<String>, &'static str, String);
+
+/// `str::trim`, with a shortcut for the usual cell that starts and ends in a visible ASCII
+/// character.
+pub(super) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
+/// Converts a record's bound cells into `out` (cleared first, its allocation reused).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn convert<'a>(
+    record: TextRecord<'a>,
+    bind: &[Option<usize>],
+    columns: &[Column],
+    width: usize,
+    mapping: &'a Mapping,
+    playbook: &'a Playbook,
+    opts: &ValueOptions,
+    snapshot: bool,
+    mut out: Vec<Cell<'a>>,
+) -> Result<Vec<Cell<'a>>, Rejection> {
+    out.clear();
+    if record.len() > width {
+        return Err((
+            None,
+            "extra-cell",
+            format!("{} cells, the header has {width}", record.len()),
+        ));
+    }
+    if record.iter().all(|f| trim(f).is_empty()) {
+        return Err((None, "blank-row", "the row is empty".into()));
+    }
+    // One search of the whole record, rather than one per cell, in the usual case of no NUL.
+    let has_nul = record.as_str().contains('\0');
+    for (c, b) in columns.iter().zip(bind) {
+        let raw = match b {
+            Some(i) if *i >= record.len() => {
+                return Err((
+                    Some(c.name.into()),
+                    "missing-cell",
+                    format!("{} cells, the header has {width}", record.len()),
+                ));
+            }
+            Some(i) => record.get(*i).unwrap_or(""),
+            None => "",
+        };
+        let reject = |code: &'static str, message: String| {
+            let hint = if raw.contains('\n') {
+                " (the cell spans lines: is a quote left open?)"
+            } else {
+                ""
+            };
+            (Some(c.name.to_string()), code, format!("{message}{hint}"))
+        };
+        if has_nul && raw.contains('\0') {
+            return Err(reject("constraint-error", format!("a NUL byte in {:?}", preview(raw))));
+        }
+        if raw.len() > opts.max_field_bytes {
+            return Err(reject(
+                "constraint-error",
+                format!(
+                    "a field of {} bytes (at most {}, --max-field-bytes): {:?}",
+                    raw.len(),
+                    opts.max_field_bytes,
+                    preview(raw)
+                ),
+            ));
+        }
+        let v = trim(raw);
+        if v.len() != raw.len() {
+            opts.trimmed.set(opts.trimmed.get() + 1);
+        }
+        if v.is_empty() {
+            if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
+                return Err(reject("constraint-error", format!("{} is required", c.name)));
+            }
+            out.push(Cell::Null);
+            continue;
+        }
+        out.push(match c.kind {
+            Kind::String if c.name == "stage" => {
+                let stage = mapping.stages.get(v).map(String::as_str).unwrap_or(v);
+                match playbook.resolve_stage(stage) {
+                    Some(code) => Cell::Str(playbook.stage_name(code)),
+                    None => {
+                        let p = crate::app::funnel::unknown_stage(v, playbook);
+                        return Err(reject(p.code, format!("{:?}: {}", preview(v), p.message)));
+                    }
+                }
+            }
+            Kind::String => Cell::Str(v),
+            Kind::Datetime => match parse_ts(v, opts) {
+                Some(t) => Cell::Ts(t),
+                None => {
+                    let message = match &opts.date_format {
+                        Some(f) => format!("{v:?} does not match --date-format {f}"),
+                        None => {
+                            format!("{v:?} is not ISO 8601; give --date-format for other forms")
+                        }
+                    };
+                    return Err(reject("type-error", message));
+                }
+            },
+            Kind::Decimal | Kind::Number => {
+                let normalized = opts.amount(v);
+                let v = normalized.as_ref();
+                let plain = v
+                    .trim_start_matches(['-', '+'])
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.');
+                match Decimal::from_str(v) {
+                    Ok(d) if plain && !d.is_sign_negative() => Cell::Dec(d),
+                    Ok(_) if plain => {
+                        return Err(reject("constraint-error", format!("{v:?} is negative")));
+                    }
+                    _ => {
+                        return Err(reject(
+                            "type-error",
+                            format!("{v:?} is not a plain decimal number"),
+                        ));
+                    }
+                }
+            }
+            Kind::Integer => match v.parse::<i64>() {
+                Ok(i) if i >= 0 => Cell::Int(i),
+                _ => {
+                    return Err(reject(
+                        "type-error",
+                        format!("{v:?} is not a non-negative integer"),
+                    ));
+                }
+            },
+            Kind::Boolean => match v.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" | "yes" | "y" => Cell::Bool(true),
+                "false" | "f" | "0" | "no" | "n" => Cell::Bool(false),
+                _ => return Err(reject("type-error", format!("{v:?} is not a boolean"))),
+            },
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,141 @@
+//! Snapshot and stage-dates layouts: one export row expands into several events.
+
+use super::*;
+use crate::io::write::Cell;
+use crate::model::playbook::Playbook;
+use crate::model::time::{Offset, localize, parse_iso, parse_with_format};
+use anyhow::Result;
+
+/// The rows one record becomes: one for most layouts, several for a snapshot or stage dates.
+pub(super) enum Rows<'a> {
+    One(Vec<Cell<'a>>),
+    Many(Vec<Vec<Cell<'a>>>),
+}
+
+impl<'a> Rows<'a> {
+    pub(super) fn each(&self) -> &[Vec<Cell<'a>>] {
+        match self {
+            Rows::One(row) => std::slice::from_ref(row),
+            Rows::Many(rows) => rows,
+        }
+    }
+
+    /// The single row's buffer, for the next record to reuse.
+    pub(super) fn into_spare(self) -> Option<Vec<Cell<'a>>> {
+        match self {
+            Rows::One(row) => Some(row),
+            Rows::Many(_) => None,
+        }
+    }
+}
+
+/// An empty buffer of values, borrowing from nothing yet, that keeps `row`'s allocation (a
+/// collect from a vector's own iterator into the same element size reuses it in place).
+pub(super) fn recycle<'b>(mut row: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    row.clear();
+    row.into_iter().map(|_| unreachable!("the row was cleared")).collect()
+}
+
+pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
+    let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
+    match parse_iso(v.trim()) {
+        Some((t, Offset::Explicit)) => Some(t),
+        Some((t, Offset::Missing)) => {
+            opts.without_offset.set(true);
+            Some(localize(t, tz))
+        }
+        None => date_format.and_then(|f| parse_with_format(v.trim(), f)).map(|t| localize(t, tz)),
+    }
+}
+
+/// One stage-dates row (a deal with a date column per stage) as one event per dated stage.
+pub(super) fn expand_stage_dates<'a>(
+    row: Vec<Cell<'a>>,
+    stages: &[crate::model::playbook::StageCode],
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
+    playbook: &'a Playbook,
+    opts: &ValueOptions,
+) -> Result<Rows<'a>, Rejection> {
+    use crate::model::tables::ev;
+    let mut out = Vec::new();
+    for &code in stages {
+        let Some(d) = dates(code).filter(|d| !d.trim().is_empty()) else { continue };
+        let ts = parse_ts(d, opts).ok_or((
+            Some("date".to_string()),
+            "type-error",
+            format!("{d:?} is not a date (give --date-format)"),
+        ))?;
+        let mut r = row.clone();
+        r[ev::STAGE] = Cell::Str(playbook.stage_name(code));
+        r[ev::TS] = Cell::Ts(ts);
+        r[ev::INFERRED] = Cell::Bool(false);
+        out.push(r);
+    }
+    if out.is_empty() {
+        return Err((Some("date".into()), "constraint-error", "no stage has a date".into()));
+    }
+    Ok(Rows::Many(out))
+}
+
+/// One snapshot row (a deal at its current stage) as the events it implies: every earlier stage
+/// counts as reached; a stage without its own date takes the nearest known one and is marked
+/// inferred. A terminal outcome implies only the first stage before it.
+pub(super) fn expand_snapshot<'a>(
+    row: Vec<Cell<'a>>,
+    dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
+    status: Option<&str>,
+    playbook: &'a Playbook,
+    opts: &ValueOptions,
+) -> Result<Rows<'a>, Rejection> {
+    use crate::model::tables::ev;
+    let Cell::Str(stage_name) = &row[ev::STAGE] else {
+        return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
+    };
+    let mut current = playbook.resolve_stage(stage_name).expect("converted stages resolve");
+    let status = status.map(|s| s.trim().to_ascii_lowercase());
+    if let Some(s) = status.filter(|s| s == "won" || s == "lost")
+        && let Some(code) = playbook.resolve_stage(&s)
+    {
+        current = code;
+    }
+    let reached: Vec<crate::model::playbook::StageCode> =
+        if playbook.is_terminal(current) { vec![0, current] } else { (0..=current).collect() };
+    let known: Vec<(usize, i64)> = reached
+        .iter()
+        .enumerate()
+        .filter_map(|(i, code)| dates(*code).filter(|d| !d.trim().is_empty()).map(|d| (i, d)))
+        .map(|(i, d)| {
+            parse_ts(d, opts).map(|t| (i, t)).ok_or((
+                Some("date".to_string()),
+                "type-error",
+                format!("{d:?} is not a date (give --date-format)"),
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    if known.is_empty() {
+        return Err((
+            Some("date".into()),
+            "constraint-error",
+            "no date for any stage the deal reached".into(),
+        ));
+    }
+    Ok(Rows::Many(
+        reached
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let own = known.iter().find(|(k, _)| *k == i).map(|(_, t)| *t);
+                let nearest = known
+                    .iter()
+                    .min_by_key(|(k, _)| (k.abs_diff(i), *k))
+                    .map(|(_, t)| *t)
+                    .expect("known is not empty");
+                let mut r = row.clone();
+                r[ev::STAGE] = Cell::Str(playbook.stage_name(*code));
+                r[ev::TS] = Cell::Ts(own.unwrap_or(nearest));
+                r[ev::INFERRED] = Cell::Bool(own.is_none());
+                r
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,457 @@
+//! Ingest: CRM exports in, canonical tables out, every record written or rejected.
+//!
+//! Layouts: *history* (one row per canonical row), *snapshot* and *stage-dates* (one row per
+//! deal, expanded into events), *levels* (a roster from level columns), and the Salesforce
+//! Data Export folder.
+
+use crate::io::read::preview;
+use crate::io::records::RecordStream;
+use crate::io::write::{Cell, TableWriter};
+use crate::io::{Dest, Format, Source};
+use crate::model::playbook::{Playbook, normalize};
+use crate::model::tables::{Column, Kind, TableKind, col};
+use anyhow::{Context, Result, bail};
+mod cells;
+mod dialect;
+mod layouts;
+mod levels;
+mod mapping;
+mod salesforce;
+
+pub use cells::ValueOptions;
+use cells::*;
+pub use dialect::encoding;
+use dialect::*;
+use layouts::*;
+use levels::*;
+pub use mapping::{Mapping, load_mapping};
+use salesforce::*;
+
+/// The rejects report's columns.
+const REJECT_COLUMNS: &[Column] = &[
+    col("file", Kind::String, true),
+    col("line", Kind::Integer, true),
+    col("record", Kind::Integer, true),
+    col("column", Kind::String, false),
+    col("code", Kind::String, true),
+    col("message", Kind::String, true),
+    col("raw", Kind::String, false),
+];
+
+/// A checked ingest: everything resolved from the command line before any record is read.
+pub struct IngestJob {
+    pub table: TableKind,
+    pub mapping: Mapping,
+    /// The Salesforce Data Export preset, which reads several objects itself.
+    pub salesforce: bool,
+    pub sources: Vec<Source>,
+    pub dest: Dest,
+    pub format: Format,
+    pub rejects: Option<Dest>,
+    pub max_rejects: u64,
+    pub delimiter: Option<String>,
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub values: ValueOptions,
+    pub quiet: bool,
+}
+
+/// What an ingest did: the counts add up (read = written + rejected, or held back when over
+/// --max-rejects).
+pub struct IngestOutcome {
+    pub read: u64,
+    pub written: u64,
+    pub rejected: u64,
+    /// Over --max-rejects: nothing was written.
+    pub over: bool,
+    pub first_problems: Vec<String>,
+}
+
+/// Runs an ingest: every record is written or rejected; over the limit nothing is written.
+pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
+    let args = job;
+    let columns = job.table.columns();
+    // Standard output is written only once ingest knows it is within --max-rejects.
+    let staged = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let target = match &job.dest {
+        Dest::Stdout => Dest::File(staged.path().to_path_buf()),
+        file => file.clone(),
+    };
+    let mut out = TableWriter::create(&target, job.format, columns)?;
+    let mut rejects = match &job.rejects {
+        Some(dest) => {
+            let format = match dest {
+                Dest::File(p) => Format::from_path(p).unwrap_or(Format::Csv),
+                Dest::Stdout => Format::Csv,
+            };
+            Some(TableWriter::create(dest, format, REJECT_COLUMNS)?)
+        }
+        None => None,
+    };
+    let mut counts = Counts { read: 0, written: 0, rejected: 0 };
+    let mut first_problems = Vec::new();
+    let progress = (!job.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| progress_bar(&job.sources, job.encoding.is_none()));
+    let mut sink = Sink {
+        out: &mut out,
+        rejects: &mut rejects,
+        counts: &mut counts,
+        first_problems: &mut first_problems,
+        progress: progress.clone(),
+        bytes_done: 0,
+    };
+    let (mapping, opts, enc) = (&job.mapping, &job.values, job.encoding);
+    if job.salesforce {
+        ingest_salesforce(&job.sources, args, mapping, playbook, opts, enc, &mut sink)?;
+    } else {
+        for source in &job.sources {
+            ingest_one(source, args, mapping, playbook, opts, enc, &mut sink)?;
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(r) = rejects {
+        r.finish()?;
+    }
+    let over = counts.rejected > job.max_rejects;
+    if !over {
+        out.finish()?;
+        if job.dest == Dest::Stdout {
+            std::io::copy(&mut std::fs::File::open(staged.path())?, &mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(IngestOutcome {
+        read: counts.read,
+        written: counts.written,
+        rejected: counts.rejected,
+        over,
+        first_problems,
+    })
+}
+
+struct Counts {
+    read: u64,
+    written: u64,
+    rejected: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_one(
+    source: &Source,
+    args: &IngestJob,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    opts: &ValueOptions,
+    enc: Option<&'static encoding_rs::Encoding>,
+    sink: &mut Sink,
+) -> Result<()> {
+    let file = source.to_string();
+    let no_header =
+        || crate::DataError::new(format!("{file}: no header line (is the file empty?)"));
+    if mapping.layout == "levels" {
+        let (mut rdr, headers) = open_export(source, args, enc)?;
+        if headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(no_header().into());
+        }
+        return ingest_levels(&mut rdr, &file, &headers, mapping, sink);
+    }
+    // Streamed: the decoder transcodes to UTF-8 as the parser asks for bytes, and the parser
+    // runs ahead on its own thread, so memory does not grow with the file.
+    let (input, delimiter) = open_input(source, args, enc)?;
+    // A record may hold several fields at the limit, but not without end.
+    let max_record = opts.max_field_bytes.saturating_mul(8);
+    let mut stream = RecordStream::start(input, delimiter, max_record);
+    let headers = stream
+        .header()
+        .with_context(|| format!("reading the header of {file}"))?
+        .unwrap_or_default();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(no_header().into());
+    }
+    let columns = args.table.columns();
+    let mut bind = vec![None; columns.len()];
+    for (i, c) in columns.iter().enumerate() {
+        let Some(want) = mapping.columns.get(c.name) else { continue };
+        let same: Vec<usize> =
+            (0..headers.len()).filter(|&h| normalize(&headers[h]) == normalize(want)).collect();
+        if let [first, second, ..] = same[..] {
+            return Err(crate::DataError::new(format!(
+                "{file}: the header has column {want:?} more than once (columns {} and {}), so which one feeds {} is unclear",
+                first + 1,
+                second + 1,
+                c.name
+            ))
+            .into());
+        }
+        let exact = headers.iter().position(|h| h == want);
+        let loose = || headers.iter().position(|h| normalize(h) == normalize(want));
+        bind[i] = exact.or_else(loose);
+        if exact.is_none() && bind[i].is_some() && !args.quiet {
+            eprintln!(
+                "warning: {file}: column {want:?} matched {:?} (trimmed, ignoring case)",
+                headers[bind[i].unwrap()]
+            );
+        }
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .zip(&bind)
+        .filter(|(c, b)| {
+            c.required
+                && b.is_none()
+                && !(mapping.layout != "history" && c.name == "ts")
+                && !(mapping.layout == "stage-dates" && c.name == "stage")
+        })
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(crate::DataError::new(format!(
+            "{file}: no column for {} (header has: {}){}",
+            missing.join(", "),
+            headers.iter().take(12).map(|h| preview(h)).collect::<Vec<_>>().join(", "),
+            if headers.len() == 1 { "; is the delimiter right? (--delimiter)" } else { "" }
+        ))
+        .into());
+    }
+    let find = |want: &str| headers.iter().position(|h| normalize(h) == normalize(want));
+    let snapshot = mapping.layout != "history";
+    let mut date_columns: Vec<(crate::model::playbook::StageCode, Option<usize>)> = Vec::new();
+    for (stage, column) in &mapping.dates {
+        let code = playbook
+            .resolve_stage(stage)
+            .with_context(|| format!("mapping [dates]: {stage} is not a stage of the playbook"))?;
+        date_columns.push((code, find(column)));
+    }
+    date_columns.sort_by_key(|(code, _)| *code);
+    let status_column = mapping.status.as_deref().and_then(find);
+    let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+    // The row's buffer is reused from one record to the next.
+    let mut spare: Vec<Cell<'static>> = Vec::with_capacity(columns.len());
+    let mut number = 0u64;
+    while let Some(batch) = stream.next_batch().with_context(|| format!("reading {file}"))? {
+        for raw in batch.records() {
+            number += 1;
+            sink.counts.read += 1;
+            let line = raw.line;
+            if let Some(size) = raw.oversized {
+                let message = format!(
+                    "a record of {size} bytes (at most {max_record}, 8 × --max-field-bytes): is a quote left open?"
+                );
+                let outcome = Err((None, "constraint-error", message));
+                sink.settle(&outcome, &file, line, number, &String::new)?;
+                continue;
+            }
+            let record = match raw.text() {
+                Ok(r) => r,
+                Err((field, valid_up_to)) => {
+                    let cell = raw.get(field).unwrap_or(b"");
+                    // Unquoted fields and one delimiter each: exact for the usual export.
+                    let before: usize =
+                        (0..field).filter_map(|i| raw.get(i)).map(|f| f.len() + 1).sum();
+                    let offset = raw.byte as usize + before + valid_up_to;
+                    let column =
+                        headers.get(field).map_or(String::new(), |h| format!(", column {h}"));
+                    let hint = encoding_hint(cell);
+                    return Err(crate::DataError::new(format!(
+                        "{file}:{line}{column}: invalid UTF-8 near byte offset {offset}{hint}"
+                    ))
+                    .into());
+                }
+            };
+            let row = recycle(std::mem::take(&mut spare));
+            let outcome = convert(
+                record,
+                &bind,
+                columns,
+                headers.len(),
+                mapping,
+                playbook,
+                opts,
+                snapshot,
+                row,
+            )
+            .and_then(|row| {
+                if snapshot {
+                    let dates = |code| {
+                        date_columns
+                            .iter()
+                            .find(|(c, _)| *c == code)
+                            .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                    };
+                    let status = status_column.and_then(|i| record.get(i));
+                    if mapping.layout == "stage-dates" {
+                        expand_stage_dates(row, &stages, &dates, playbook, opts)
+                    } else {
+                        expand_snapshot(row, &dates, status, playbook, opts)
+                    }
+                } else {
+                    Ok(Rows::One(row))
+                }
+            });
+            sink.settle(&outcome, &file, line, number, &|| {
+                record.iter().collect::<Vec<_>>().join(",")
+            })?;
+            if let Some(row) = outcome.ok().and_then(Rows::into_spare) {
+                spare = recycle(row);
+            }
+        }
+        if let Some(bar) = sink.progress.as_ref().filter(|b| b.length().is_some())
+            && let Some(last) = batch.records().last()
+        {
+            bar.set_position(sink.bytes_done + last.byte);
+        }
+        stream.give_back(batch);
+    }
+    sink.bytes_done += source.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
+    Ok(())
+}
+
+/// A CSV reader over a decoded export.
+type ExportReader = csv::Reader<Box<dyn std::io::Read + Send>>;
+
+/// Opens an export as UTF-8 bytes (decoded as it streams) and finds its delimiter (sniffed from
+/// the header, or given). The reader still starts at the header.
+fn open_input(
+    source: &Source,
+    args: &IngestJob,
+    enc: Option<&'static encoding_rs::Encoding>,
+) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
+    let file = source.to_string();
+    let mut input = decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
+    let mut header_line = Vec::new();
+    std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
+        .with_context(|| format!("reading {file}"))?;
+    let delimiter = match &args.delimiter {
+        Some(d) if d == "\\t" || d == "tab" => b'\t',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
+        None => sniff_delimiter(&header_line),
+    };
+    if !args.quiet && args.delimiter.is_none() {
+        eprintln!("{file}: delimiter {:?}", delimiter as char);
+    }
+    Ok((Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input)), delimiter))
+}
+
+/// Opens an export as a CSV reader, its header read.
+fn open_export(
+    source: &Source,
+    args: &IngestJob,
+    enc: Option<&'static encoding_rs::Encoding>,
+) -> Result<(ExportReader, Vec<String>)> {
+    let (input, delimiter) = open_input(source, args, enc)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 20)
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input);
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("reading the header of {source}"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    Ok((rdr, headers))
+}
+
+/// An export as UTF-8 bytes, its BOM stripped. Plain UTF-8 (the usual case) is read as it
+/// is; an `--encoding` or a UTF-16 BOM puts a streaming decoder in between.
+fn decoded(
+    raw: Box<dyn std::io::Read + Send>,
+    enc: Option<&'static encoding_rs::Encoding>,
+) -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
+    use std::io::BufRead;
+    // Reads of at least this size go straight from the file into the CSV reader's buffer.
+    const CAPACITY: usize = 64 * 1024;
+    let mut input = std::io::BufReader::with_capacity(CAPACITY, raw);
+    let start = input.fill_buf()?;
+    let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
+    if enc.is_none() && !utf16 {
+        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            input.consume(3);
+        }
+        return Ok(Box::new(input));
+    }
+    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
+    decoder.encoding(enc).strip_bom(true);
+    Ok(Box::new(std::io::BufReader::with_capacity(CAPACITY, decoder.build(input))))
+}
+
+/// A bar over the inputs' bytes when they are files read as they are (their sizes are the
+/// total), else a spinner counting records.
+fn progress_bar(sources: &[Source], undecoded: bool) -> indicatif::ProgressBar {
+    let sizes: Option<u64> = sources
+        .iter()
+        .map(|s| s.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()))
+        .sum();
+    let (bar, template) = match sizes.filter(|_| undecoded) {
+        Some(total) => (
+            indicatif::ProgressBar::new(total),
+            "{bar:30} {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+        ),
+        None => (indicatif::ProgressBar::new_spinner(), "{spinner} {pos} records {per_sec}"),
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
+/// Where converted records go: the output, the rejects report and the counts.
+struct Sink<'a> {
+    out: &'a mut TableWriter,
+    rejects: &'a mut Option<TableWriter>,
+    counts: &'a mut Counts,
+    first_problems: &'a mut Vec<String>,
+    /// Progress on a terminal's standard error: a bar over the input's bytes when their total
+    /// is known, else a spinner with the record count.
+    progress: Option<indicatif::ProgressBar>,
+    /// Bytes of the inputs already read through, for the bar.
+    bytes_done: u64,
+}
+
+impl Sink<'_> {
+    /// Writes a record's rows, or its rejection, and counts it once either way.
+    fn settle(
+        &mut self,
+        outcome: &Result<Rows, Rejection>,
+        file: &str,
+        line: u64,
+        number: u64,
+        raw: &dyn Fn() -> String,
+    ) -> Result<()> {
+        // The record count comes first: the bar's length sits behind a lock.
+        if self.counts.read.is_multiple_of(65_536)
+            && let Some(bar) = self.progress.as_ref().filter(|b| b.length().is_none())
+        {
+            bar.set_position(self.counts.read);
+        }
+        match outcome {
+            Ok(rows) => {
+                for row in rows.each() {
+                    self.out.write_cells(row.iter().copied())?;
+                }
+                self.counts.written += 1;
+            }
+            Err((column, code, message)) => {
+                self.counts.rejected += 1;
+                if self.first_problems.len() < 5 {
+                    let at = column.as_ref().map_or(String::new(), |c| format!(", column {c}"));
+                    self.first_problems
+                        .push(format!("{file}:{line}: record {number}{at}: {message} ({code})"));
+                }
+                if let Some(r) = self.rejects.as_mut() {
+                    r.write_row(&[
+                        Cell::Str(file),
+                        Cell::Int(line as i64),
+                        Cell::Int(number as i64),
+                        column.as_deref().into(),
+                        Cell::Str(code),
+                        Cell::Str(message),
+                        Cell::Str(&preview(&raw())),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

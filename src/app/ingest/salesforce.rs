@@ -1,0 +1,189 @@
+//! The Salesforce Data Export preset: OpportunityHistory with owners joined from Opportunity,
+//! Lead for the lead stage.
+
+use super::*;
+use crate::io::Source;
+use crate::io::records::OwnedTextRecord;
+use crate::model::playbook::Playbook;
+use crate::model::tables::TableKind;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+
+/// Salesforce's null reference id.
+const SF_NULL_ID: &str = "000000000000000AAA";
+
+/// A Salesforce Data Export (a folder, or its files): OpportunityHistory for the stage changes
+/// with the owner joined from Opportunity, Lead for the lead stage, User for the roster.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ingest_salesforce(
+    sources: &[Source],
+    args: &IngestJob,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    opts: &ValueOptions,
+    enc: Option<&'static encoding_rs::Encoding>,
+    sink: &mut Sink,
+) -> Result<()> {
+    let mut files: BTreeMap<String, Source> = BTreeMap::new();
+    for s in sources {
+        let path = s
+            .path()
+            .context("the salesforce preset reads files or a folder, not standard input")?;
+        let entries: Vec<std::path::PathBuf> = if path.is_dir() {
+            std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect()
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for p in entries {
+            if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                files.insert(name.to_lowercase(), Source::File(p.clone()));
+            }
+        }
+    }
+    let need = |name: &str| {
+        files.get(name).cloned().with_context(|| {
+            format!(
+                "the salesforce preset needs {name} (found: {})",
+                files.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+    };
+    let columns = |headers: &[String], file: &str, wanted: &[&str]| -> Result<Vec<usize>> {
+        wanted
+            .iter()
+            .map(|w| {
+                headers
+                    .iter()
+                    .position(|h| h == w)
+                    .ok_or_else(|| crate::DataError::new(format!("{file}: no column {w}")).into())
+            })
+            .collect()
+    };
+    let id = |v: &str| if v == SF_NULL_ID { String::new() } else { v.trim().to_string() };
+    let identity: Vec<Option<usize>> = (0..args.table.columns().len()).map(Some).collect();
+    let width = args.table.columns().len();
+    let convert_row =
+        |cells: Vec<String>, file: &str, line: u64, number: u64, sink: &mut Sink| -> Result<()> {
+            let owned = OwnedTextRecord::new(&cells);
+            let record = owned.record();
+            let outcome = convert(
+                record,
+                &identity,
+                args.table.columns(),
+                width,
+                mapping,
+                playbook,
+                opts,
+                false,
+                Vec::new(),
+            )
+            .map(Rows::One);
+            sink.counts.read += 1;
+            sink.settle(&outcome, file, line, number, &|| cells.join(","))
+        };
+    match args.table {
+        TableKind::Events => {
+            let opp = need("opportunity.csv")?;
+            let (mut rdr, headers) = open_export(&opp, args, enc)?;
+            let c = columns(&headers, &opp.to_string(), &["Id", "OwnerId"])?;
+            let mut owners: BTreeMap<String, String> = BTreeMap::new();
+            for r in rdr.records() {
+                let r = r.with_context(|| format!("reading {opp}"))?;
+                owners.insert(id(&r[c[0]]), id(&r[c[1]]));
+            }
+            let hist = need("opportunityhistory.csv")?;
+            let (mut rdr, headers) = open_export(&hist, args, enc)?;
+            let c = columns(
+                &headers,
+                &hist.to_string(),
+                &["OpportunityId", "StageName", "CreatedDate", "Amount"],
+            )?;
+            for (n, r) in rdr.records().enumerate() {
+                let r = r.with_context(|| format!("reading {hist}"))?;
+                let line = r.position().map_or(0, |p| p.line());
+                let deal = id(&r[c[0]]);
+                let Some(owner) = owners.get(&deal).cloned().filter(|o| !o.is_empty()) else {
+                    sink.counts.read += 1;
+                    let message = format!("opportunity {deal} has no owner in Opportunity.csv");
+                    let raw = r.iter().collect::<Vec<_>>().join(",");
+                    sink.settle(
+                        &Err((Some("OpportunityId".into()), "foreign-key", message)),
+                        &hist.to_string(),
+                        line,
+                        n as u64 + 1,
+                        &|| raw.clone(),
+                    )?;
+                    continue;
+                };
+                convert_row(
+                    vec![
+                        deal,
+                        owner,
+                        r[c[1]].to_string(),
+                        r[c[2]].to_string(),
+                        r[c[3]].to_string(),
+                        String::new(),
+                    ],
+                    &hist.to_string(),
+                    line,
+                    n as u64 + 1,
+                    sink,
+                )?;
+            }
+            if let Some(lead) = files.get("lead.csv").cloned() {
+                let (mut rdr, headers) = open_export(&lead, args, enc)?;
+                let c = columns(
+                    &headers,
+                    &lead.to_string(),
+                    &["Id", "OwnerId", "CreatedDate", "ConvertedOpportunityId"],
+                )?;
+                for (n, r) in rdr.records().enumerate() {
+                    let r = r.with_context(|| format!("reading {lead}"))?;
+                    let line = r.position().map_or(0, |p| p.line());
+                    let converted = id(&r[c[3]]);
+                    let deal = if converted.is_empty() { id(&r[c[0]]) } else { converted };
+                    let stage = playbook.stages[0].clone();
+                    convert_row(
+                        vec![
+                            deal,
+                            id(&r[c[1]]),
+                            stage,
+                            r[c[2]].to_string(),
+                            String::new(),
+                            String::new(),
+                        ],
+                        &lead.to_string(),
+                        line,
+                        n as u64 + 1,
+                        sink,
+                    )?;
+                }
+            }
+        }
+        TableKind::Roster => {
+            let user = need("user.csv")?;
+            let (mut rdr, headers) = open_export(&user, args, enc)?;
+            let c = columns(
+                &headers,
+                &user.to_string(),
+                &["Id", "FirstName", "LastName", "UserRoleId", "ManagerId"],
+            )?;
+            for (n, r) in rdr.records().enumerate() {
+                let r = r.with_context(|| format!("reading {user}"))?;
+                let line = r.position().map_or(0, |p| p.line());
+                let name = format!("{} {}", r[c[1]].trim(), r[c[2]].trim()).trim().to_string();
+                convert_row(
+                    vec![id(&r[c[0]]), name, id(&r[c[3]]), id(&r[c[4]])],
+                    &user.to_string(),
+                    line,
+                    n as u64 + 1,
+                    sink,
+                )?;
+            }
+        }
+        _ => bail!(
+            "the salesforce preset makes events (OpportunityHistory, Opportunity, Lead) or a roster (User)"
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The month end: validate, funnel, review, diagnose, every worksheet and the index, built in a
+//! staging folder and moved into place without touching files the report did not write.
+
+mod index;
+mod staging;
+
+use crate::app::funnel::{FunnelInputs, compute};
+use crate::app::validation::{Report as Validation, check};
+use crate::app::worksheets::{SheetJob, WriteMode, merge_proposed, write_worksheets};
+use crate::diagnosis::{DiagnoseOptions, diagnose};
+use crate::io::ledger::{read_ledger, write_ledger};
+use crate::io::output::Output;
+use crate::io::write::Cell;
+use crate::io::{Format, Source};
+use crate::metrics::funnel::{FunnelConfig, FunnelRow};
+use crate::model::plans::Plan;
+use crate::model::playbook::Playbook;
+use crate::model::tables::{Column, Kind, TableKind, col};
+use crate::model::values::{Lang, SheetLevel};
+use anyhow::Result;
+use index::{company_svg, index_md};
+pub use staging::MANIFEST;
+use staging::Staging;
+use std::path::{Path, PathBuf};
+
+/// The inputs of one monthly run.
+pub struct MonthEnd<'a> {
+    pub events: &'a str,
+    pub activities: Option<&'a str>,
+    pub roster: &'a str,
+    pub ledger: Option<&'a Path>,
+    pub period: &'a str,
+    pub out: &'a Path,
+    pub allow_invalid: bool,
+    /// Write into a non-empty folder that is not an earlier report (only report files replaced).
+    pub force: bool,
+    pub input_format: Option<Format>,
+    pub quiet: bool,
+}
+
+/// What a run produced, for the summary.
+pub struct Summary {
+    pub reps: usize,
+    pub worksheets: usize,
+    pub reviewed: usize,
+    pub warnings: u64,
+    pub index: PathBuf,
+}
+
+fn step(job: &MonthEnd, n: usize, what: &str) {
+    if !job.quiet {
+        eprintln!("[{n}/6] {what}");
+    }
+}
+
+/// Runs the month end. `Ok(Err(validation))` when the inputs failed validation.
+pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, Validation>> {
+    let previous = staging::inspect(job.out, job.force)?;
+    step(job, 1, "validating the inputs and computing the funnel at every level");
+    let mut tables = vec![
+        (Source::parse(job.roster), TableKind::Roster),
+        (Source::parse(job.events), TableKind::Events),
+    ];
+    if let Some(a) = job.activities {
+        tables.push((Source::parse(a), TableKind::Activities));
+    }
+    let inputs = FunnelInputs {
+        events: Source::parse(job.events),
+        activities: job.activities.map(Source::parse),
+        roster: Some(Source::parse(job.roster)),
+        input_format: job.input_format,
+        as_of: None,
+        config: FunnelConfig::monthly_cohort(playbook, None),
+    };
+    // Validation and the funnel read the same files independently: they run side by side, and
+    // the funnel is thrown away when validation fails.
+    let (validation, rows) = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| check(tables, job.input_format, playbook, None, false));
+        let rows = compute(&inputs, playbook).map(|(rows, _)| rows);
+        (checking.join().expect("the validation thread does not panic"), rows)
+    });
+    let validation = validation?;
+    if !validation.valid && !job.allow_invalid {
+        return Ok(Err(validation));
+    }
+    let rows = rows?;
+    crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
+    let staging = Staging::new(job.out)?;
+    let (summary, ledger) = build(playbook, job, &validation, &rows, staging.path())?;
+    let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
+        .into_iter()
+        .flatten()
+        .map(Source::parse)
+        .collect();
+    staging.commit(previous, &inputs)?;
+    if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
+        write_ledger(path, &mut plans, None)?;
+    }
+    Ok(Ok(Summary { index: job.out.join("index.md"), ..summary }))
+}
+
+fn build(
+    playbook: &Playbook,
+    job: &MonthEnd,
+    validation: &Validation,
+    rows: &[FunnelRow],
+    dir: &Path,
+) -> Result<(Summary, Option<Vec<Plan>>)> {
+    step(job, 2, "writing the data tables");
+    let (roster, _) =
+        crate::io::roster::load_roster(&Source::parse(job.roster), job.input_format, playbook)?;
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data)?;
+    for ext in ["csv", "parquet"] {
+        crate::app::funnel::write_rows(rows, &Output::file(&data.join(format!("funnel.{ext}")))?)?;
+    }
+    step(job, 3, "reviewing last period's plans");
+    let mut ledger = match job.ledger {
+        Some(p) => read_ledger(p, None)?,
+        None => Vec::new(),
+    };
+    let lookback = playbook.diagnosis.lookback;
+    let (reviews, rolled) = crate::app::review::review_all(
+        &ledger,
+        rows,
+        Some(&roster),
+        playbook,
+        lookback,
+        job.period,
+    );
+    crate::app::review::apply_to_ledger(&mut ledger, &reviews, job.period);
+    for ext in ["csv", "parquet"] {
+        crate::app::review::write_output(
+            &reviews,
+            &rolled,
+            &Output::file(&data.join(format!("review.{ext}")))?,
+        )?;
+    }
+    step(job, 4, "diagnosing every rep");
+    let rep_rows: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "rep").cloned().collect();
+    let ancestors = crate::app::diagnose::ancestor_ids(Some(&roster));
+    let opts = DiagnoseOptions {
+        period: Some(job.period.to_string()),
+        lookback,
+        manager: None,
+        ancestors,
+    };
+    let diagnoses = diagnose(&rep_rows, playbook, &opts)?;
+    for ext in ["csv", "parquet"] {
+        crate::app::diagnose::write_rows(
+            &diagnoses,
+            &Output::file(&data.join(format!("diagnosis.{ext}")))?,
+        )?;
+    }
+    step(job, 5, "writing the worksheets");
+    let sheet_job = SheetJob {
+        playbook,
+        lang: Lang::En,
+        roster: Some(&roster),
+        level: SheetLevel::All,
+        templates: None,
+        mode: WriteMode::Staged,
+        one_manager: false,
+    };
+    let written = write_worksheets(&sheet_job, &diagnoses, &ledger, dir)?;
+    let worksheets = written.reps.len() + written.managers.len() + written.directors.len();
+    merge_proposed(&mut ledger, written.proposed.clone());
+    std::fs::write(data.join("validation.json"), serde_json::to_string_pretty(validation)? + "\n")?;
+    step(job, 6, "writing index.md");
+    let company: Vec<&FunnelRow> =
+        rows.iter().filter(|r| r.level == "company" && r.period == job.period).collect();
+    std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook))?;
+    let index =
+        index_md(job, playbook, &company, &diagnoses, &reviews, &written, &roster, validation);
+    std::fs::write(dir.join("index.md"), index)?;
+    let reviewed = reviews.iter().filter(|r| r.verdict.is_some()).count();
+    let summary = Summary {
+        reps: diagnoses.len(),
+        worksheets,
+        reviewed,
+        warnings: validation.stats.warnings,
+        index: PathBuf::new(),
+    };
+    Ok((summary, job.ledger.map(|_| ledger)))
+}
+
+/// The summary table's columns (see schemas/report-summary.schema.json).
+pub const SUMMARY_COLUMNS: &[Column] = &[
+    col("period", Kind::String, true),
+    col("reps", Kind::Integer, true),
+    col("worksheets", Kind::Integer, true),
+    col("plans_reviewed", Kind::Integer, true),
+    col("validation_warnings", Kind::Integer, true),
+    col("index", Kind::String, true),
+];
+
+/// Prints what a run produced: the path of index.md on standard output (so that
+/// `open "$(salescoach report …)"` works), or with `-o`/`-f` a one-row summary table.
+pub fn print_summary(
+    summary: &Summary,
+    period: &str,
+    output: Option<&Output>,
+    quiet: bool,
+) -> Result<()> {
+    if !quiet {
+        eprintln!(
+            "report: {} reps, {} worksheets, {} plans reviewed, {} validation warnings",
+            summary.reps, summary.worksheets, summary.reviewed, summary.warnings
+        );
+    }
+    let index = summary.index.display().to_string();
+    match output {
+        None => output_index(&index),
+        Some(output) => {
+            let mut w = output.table(SUMMARY_COLUMNS)?;
+            w.write_row(&[
+                Cell::Str(period),
+                Cell::Int(summary.reps as i64),
+                Cell::Int(summary.worksheets as i64),
+                Cell::Int(summary.reviewed as i64),
+                Cell::Int(summary.warnings as i64),
+                Cell::Str(&index),
+            ])?;
+            w.finish()
+        }
+    }
+}
+
+fn output_index(index: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{index}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The bundled sample organisation, for `demo` and the quick start.
+pub const SAMPLE_EVENTS: &str = include_str!("../../../sample-data/events.csv");
+pub const SAMPLE_ACTIVITIES: &str = include_str!("../../../sample-data/activities.csv");
+pub const SAMPLE_ROSTER: &str = include_str!("../../../sample-data/roster.csv");

@@ -1,0 +1,175 @@
+//! The review use case: the ledger's due plans against the funnel, and the roll-ups.
+
+use crate::io::output::Output;
+use crate::io::write::Cell;
+use crate::metrics::review::{PlanReview, RepMonths, RollUp, review, roll_up};
+use crate::model::playbook::Playbook;
+use crate::model::roster::Roster;
+use crate::model::tables::{Column, Kind, col};
+use anyhow::Result;
+use std::collections::BTreeSet;
+
+/// The review table's columns (see schemas/review.schema.json): plan rows (`level` = plan),
+/// then roll-up rows per roster node.
+pub const REVIEW_COLUMNS: &[Column] = &[
+    col("level", Kind::String, true),
+    col("group_id", Kind::String, true),
+    col("group_name", Kind::String, false),
+    col("plan_id", Kind::String, false),
+    col("rep_id", Kind::String, false),
+    col("manager_id", Kind::String, false),
+    col("focus", Kind::String, false),
+    col("period", Kind::String, false),
+    col("review_period", Kind::String, false),
+    col("baseline_rate", Kind::Number, false),
+    col("baseline_n", Kind::Integer, false),
+    col("after_rate", Kind::Number, false),
+    col("after_n", Kind::Integer, false),
+    col("change", Kind::Number, false),
+    col("p_improved", Kind::Number, false),
+    col("expected_after", Kind::Number, false),
+    col("peers", Kind::Integer, false),
+    col("peer_change", Kind::Number, false),
+    col("effect", Kind::Number, false),
+    col("effect_low", Kind::Number, false),
+    col("effect_high", Kind::Number, false),
+    col("verdict", Kind::String, false),
+    col("target_reached", Kind::Boolean, false),
+    col("more_deals_needed", Kind::Integer, false),
+    col("note", Kind::String, false),
+    col("plans", Kind::Integer, false),
+    col("improved", Kind::Integer, false),
+    col("improved_share", Kind::Number, false),
+    col("improved_low", Kind::Number, false),
+    col("improved_high", Kind::Number, false),
+    col("mean_effect", Kind::Number, false),
+];
+
+/// Reviews the due plans against the rep-level monthly funnel and rolls them up the roster.
+pub fn review_all(
+    plans: &[crate::model::plans::Plan],
+    rows: &[crate::metrics::funnel::FunnelRow],
+    roster: Option<&Roster>,
+    playbook: &Playbook,
+    lookback: u32,
+    period: &str,
+) -> (Vec<PlanReview>, Vec<RollUp>) {
+    let data = RepMonths::new(rows, &playbook.stages);
+    let levers = crate::model::rules::lever_ids(&playbook.stages);
+    let known: Option<BTreeSet<String>> =
+        roster.map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
+    let reviews = review(plans, &data, &levers, lookback, period, known.as_ref());
+    let chain = |m: &str| ancestors(roster, playbook, m);
+    let rolled = roll_up(&reviews, &chain);
+    (reviews, rolled)
+}
+
+/// Writes the outcomes with a verdict into the plans; returns how many changed.
+pub fn apply_to_ledger(
+    plans: &mut [crate::model::plans::Plan],
+    reviews: &[PlanReview],
+    period: &str,
+) -> usize {
+    let mut changed = 0;
+    for r in reviews.iter().filter(|r| r.verdict.is_some()) {
+        if let Some(p) = plans.iter_mut().find(|p| p.plan_id == r.plan_id) {
+            let before = p.clone();
+            p.after_rate = r.after_rate;
+            p.after_n = Some(r.after_n);
+            p.change = r.change;
+            p.p_improved = r.p_improved;
+            p.effect = r.effect;
+            p.effect_low = r.effect_low;
+            p.effect_high = r.effect_high;
+            p.verdict = r.verdict.clone();
+            p.target_reached = r.target_reached;
+            p.reviewed_in = Some(period.to_string());
+            p.status = "reviewed".into();
+            changed += (*p != before) as usize;
+        }
+    }
+    changed
+}
+
+/// A manager and the nodes above: (level, id, name), the manager first.
+fn ancestors(
+    roster: Option<&Roster>,
+    playbook: &Playbook,
+    manager: &str,
+) -> Vec<(String, String, String)> {
+    let Some(r) = roster else {
+        return vec![("manager".into(), manager.to_string(), manager.to_string())];
+    };
+    let Some(&i) = r.index.get(manager) else {
+        return vec![("manager".into(), manager.to_string(), manager.to_string())];
+    };
+    let levels = r.levels(playbook, &[]);
+    let mut out = vec![("manager".to_string(), manager.to_string(), r.people[i].name.clone())];
+    for a in r.ancestors(i) {
+        out.push((levels[a].clone(), r.people[a].person_id.clone(), r.people[a].name.clone()));
+    }
+    out
+}
+
+pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) -> Result<()> {
+    let mut w = output.table(REVIEW_COLUMNS)?;
+    for r in reviews {
+        w.write_row(&[
+            Cell::Str("plan"),
+            Cell::Str(&r.rep_id),
+            Cell::Null,
+            Cell::Str(&r.plan_id),
+            Cell::Str(&r.rep_id),
+            r.manager_id.as_deref().into(),
+            Cell::Str(&r.focus),
+            Cell::Str(&r.period),
+            Cell::Str(&r.review_period),
+            r.baseline_rate.into(),
+            Cell::Int(r.baseline_n as i64),
+            r.after_rate.into(),
+            Cell::Int(r.after_n as i64),
+            r.change.into(),
+            r.p_improved.into(),
+            r.expected_after.into(),
+            Cell::Int(r.peers as i64),
+            r.peer_change.into(),
+            r.effect.into(),
+            r.effect_low.into(),
+            r.effect_high.into(),
+            r.verdict.as_deref().into(),
+            r.target_reached.map_or(Cell::Null, Cell::Bool),
+            r.more_deals_needed.map(|v| v as i64).into(),
+            r.note.as_deref().into(),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+        ])?;
+    }
+    for g in rolled {
+        let mut cells = vec![Cell::Str(&g.level), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
+        cells.extend(std::iter::repeat_n(Cell::Null, 22));
+        cells.extend([
+            Cell::Int(g.plans as i64),
+            Cell::Int(g.improved as i64),
+            g.improved_share.into(),
+            g.improved_low.into(),
+            g.improved_high.into(),
+            g.mean_effect.into(),
+        ]);
+        w.write_row(&cells)?;
+    }
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_columns_match_the_schema_file() {
+        crate::model::schema::assert_columns_match("review", REVIEW_COLUMNS);
+    }
+}

@@ -1,0 +1,230 @@
+//! Reading edited worksheets back: what the meeting agreed, into the ledger.
+
+use crate::io::ledger::{read_ledger, write_ledger};
+use crate::model::plans::Plan;
+use crate::model::playbook::Playbook;
+use crate::model::time::{Period, PeriodKind};
+use crate::render::{self};
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What `plan import` read from one worksheet.
+#[derive(Debug, Default, PartialEq)]
+pub struct Agreed {
+    pub plan_id: String,
+    pub focus: Option<String>,
+    pub target: Option<f64>,
+    pub review_period: Option<String>,
+    pub actions: Vec<String>,
+    pub front: BTreeMap<String, String>,
+}
+
+const FOCUS_LABELS: [&str; 2] = ["- Agreed focus:", "- 合意したフォーカス:"];
+const TARGET_LABELS: [&str; 2] = ["- Target value:", "- 目標値:"];
+const REVIEW_LABELS: [&str; 2] = ["- Review month:", "- 振り返り月:"];
+const ACTION_HEADINGS: [&str; 2] = ["### Your improvement actions", "### あなた自身の改善策"];
+
+/// A blank (`________`, a pointer to another section) or a filled-in value.
+pub(super) fn filled(v: &str) -> Option<&str> {
+    let v = v.split(" (suggested").next().unwrap_or(v).split("（提案").next().unwrap_or(v).trim();
+    let core = v.trim_matches(|c: char| c == '_' || c.is_whitespace());
+    if core.is_empty() || v.starts_with('(') || v.starts_with('（') { None } else { Some(v) }
+}
+
+pub(super) fn parse_number(v: &str) -> Option<f64> {
+    let t = v.trim().trim_end_matches('%').trim();
+    let n: f64 = t.parse().ok()?;
+    Some(if v.trim().ends_with('%') { n / 100.0 } else { n })
+}
+
+/// Reads an edited worksheet: its front matter and the filled-in blanks. Errors name the line.
+pub fn parse_worksheet(text: &str) -> Result<Agreed, (usize, String)> {
+    let (fields, body) = render::parse_front_matter(text)
+        .ok_or((1, "no front matter (--- … ---) with the plan".to_string()))?;
+    let front: BTreeMap<String, String> = fields.into_iter().collect();
+    let plan_id = front
+        .get("plan_id")
+        .filter(|p| !p.is_empty())
+        .ok_or((2, "the front matter has no plan_id".to_string()))?
+        .clone();
+    let offset = text[..text.len() - body.len()].lines().count();
+    let mut agreed = Agreed { plan_id, front, ..Agreed::default() };
+    let mut in_actions = false;
+    for (i, line) in body.lines().enumerate() {
+        let line_no = offset + i + 1;
+        let value_after = |labels: &[&str]| labels.iter().find_map(|l| line.strip_prefix(l));
+        if line.starts_with('#') {
+            in_actions = ACTION_HEADINGS.iter().any(|h| line.starts_with(h));
+            continue;
+        }
+        if in_actions {
+            let item = line
+                .trim_start()
+                .split_once(". ")
+                .filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+                .map(|(_, t)| t);
+            if let Some(a) = item.and_then(filled) {
+                agreed.actions.push(a.to_string());
+            }
+        } else if let Some(v) = value_after(&FOCUS_LABELS) {
+            if agreed.focus.is_none() {
+                agreed.focus = filled(v).map(str::to_string);
+            }
+        } else if let Some(v) = value_after(&TARGET_LABELS) {
+            if let Some(v) = filled(v) {
+                agreed.target = Some(parse_number(v).ok_or((
+                    line_no,
+                    format!("the target value {v:?} is not a number (e.g. 45% or 0.45)"),
+                ))?);
+            }
+        } else if let Some(v) = value_after(&REVIEW_LABELS)
+            && let Some(v) = filled(v)
+        {
+            Period::parse(PeriodKind::Month, v)
+                .map_err(|_| (line_no, format!("the review month {v:?} is not YYYY-MM")))?;
+            agreed.review_period = Some(v.to_string());
+        }
+    }
+    Ok(agreed)
+}
+
+pub(super) fn worksheet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in
+                    std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+                {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "md") {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What `plan import` did.
+pub struct ImportSummary {
+    pub agreed: usize,
+    pub unfilled: usize,
+    pub without_plan: usize,
+    /// Worksheets that could not be read, each as `path:line: why`.
+    pub problems: Vec<String>,
+}
+
+/// Reads edited worksheets back into the ledger and marks their plans agreed.
+pub fn import_worksheets(
+    paths: &[PathBuf],
+    ledger_path: &Path,
+    playbook: &Playbook,
+) -> Result<ImportSummary> {
+    let mut ledger = read_ledger(ledger_path, None)?;
+    let levers = crate::model::rules::lever_ids(&playbook.stages);
+    let mut problems = Vec::new();
+    let (mut agreed_count, mut skipped, mut unfilled) = (0, 0, 0);
+    for path in worksheet_files(paths)? {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if !text.starts_with("---\n") {
+            skipped += 1; // manager and director worksheets hold no plan
+            continue;
+        }
+        let agreed = match parse_worksheet(&text) {
+            Ok(a) => a,
+            Err((line, msg)) => {
+                problems.push(format!("{}:{line}: {msg}", path.display()));
+                continue;
+            }
+        };
+        if let Some(f) = &agreed.focus
+            && !levers.contains(f)
+        {
+            let line = text
+                .lines()
+                .position(|l| FOCUS_LABELS.iter().any(|p| l.starts_with(p)))
+                .map_or(0, |i| i + 1);
+            problems.push(format!(
+                "{}:{line}: agreed focus {f:?} is not a lever id ({})",
+                path.display(),
+                levers.join(", ")
+            ));
+            continue;
+        }
+        let plan = match ledger.iter_mut().find(|p| p.plan_id == agreed.plan_id) {
+            Some(p) => p,
+            None => {
+                let f = &agreed.front;
+                ledger.push(Plan {
+                    plan_id: agreed.plan_id.clone(),
+                    period: f.get("period").cloned().unwrap_or_default(),
+                    rep_id: f.get("rep_id").cloned().unwrap_or_default(),
+                    manager_id: f.get("manager_id").cloned().filter(|m| !m.is_empty()),
+                    focus: f.get("focus").cloned().unwrap_or_default(),
+                    baseline_rate: f.get("baseline_rate").and_then(|v| v.parse().ok()),
+                    baseline_n: f.get("baseline_n").and_then(|v| v.parse().ok()),
+                    target_rate: f.get("target_rate").and_then(|v| v.parse().ok()),
+                    review_period: f.get("review_period").cloned().unwrap_or_default(),
+                    status: "proposed".into(),
+                    ..Plan::default()
+                });
+                ledger.last_mut().expect("just pushed")
+            }
+        };
+        if plan.status == "reviewed" {
+            continue;
+        }
+        let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
+        let front_focus =
+            agreed.front.get("focus").filter(|f| **f != plan.focus && levers.contains(f)).cloned();
+        let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
+        let said_agreed = agreed.front.get("status").is_some_and(|s| s == "agreed");
+        let filled_in =
+            agreed.focus.is_some() || agreed.target.is_some() || !agreed.actions.is_empty();
+        if !(filled_in || said_agreed || front_focus.is_some() || front_target.is_some()) {
+            unfilled += 1;
+            continue;
+        }
+        plan.agreed_focus = agreed.focus.clone().or(front_focus).or(plan.agreed_focus.take());
+        plan.agreed_target_rate = agreed.target.or(front_target).or(plan.agreed_target_rate);
+        // The body's blank wins over the front matter; both are as the meeting left them.
+        if let Some(r) =
+            agreed.review_period.clone().or_else(|| agreed.front.get("review_period").cloned())
+        {
+            plan.review_period = r;
+        }
+        if !agreed.actions.is_empty() {
+            plan.actions = Some(agreed.actions.join("\n"));
+        }
+        plan.worksheet = Some(path.display().to_string());
+        plan.status = "agreed".into();
+        agreed_count += 1;
+    }
+    write_ledger(ledger_path, &mut ledger, None)?;
+    Ok(ImportSummary { agreed: agreed_count, unfilled, without_plan: skipped, problems })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blanks_and_numbers() {
+        assert_eq!(filled("________"), None);
+        assert_eq!(filled("________ (suggested: 45%, from 30%)"), None);
+        assert_eq!(filled("(see section 1)"), None);
+        assert_eq!(filled("45% (suggested: 40%, from 30%)"), Some("45%"));
+        assert_eq!(parse_number("45%"), Some(0.45));
+        assert_eq!(parse_number("0.4"), Some(0.4));
+    }
+}

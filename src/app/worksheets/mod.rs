@@ -1,0 +1,279 @@
+//! Worksheets: the rep, manager and director sheets written from the diagnoses, and the plans
+//! they propose to the ledger.
+
+mod import;
+mod view;
+
+use crate::diagnosis::Diagnosis;
+use crate::model::plans::Plan;
+use crate::model::playbook::Playbook;
+use crate::model::roster::Roster;
+use crate::model::time::{Period, PeriodKind};
+use crate::model::values::{Lang, SheetLevel};
+use crate::render::{self, FileNames};
+use anyhow::{Context, Result, bail};
+pub use import::{ImportSummary, import_worksheets, parse_worksheet};
+use std::collections::BTreeMap;
+use std::path::Path;
+use view::*;
+
+/// What worksheets to write and how.
+pub struct SheetJob<'a> {
+    pub playbook: &'a Playbook,
+    pub lang: Lang,
+    pub roster: Option<&'a Roster>,
+    pub level: SheetLevel,
+    pub templates: Option<&'a Path>,
+    pub mode: WriteMode,
+    /// Only one manager's team: no director worksheets.
+    pub one_manager: bool,
+}
+
+/// The worksheets written and the plans they propose.
+pub struct Written {
+    pub report: WriteReport,
+    pub proposed: Vec<Plan>,
+    /// Relative paths (under the output folder) of the rep, manager and director worksheets.
+    pub reps: BTreeMap<String, String>,
+    pub managers: BTreeMap<String, String>,
+    pub directors: BTreeMap<String, String>,
+}
+
+/// Writes the worksheets of some diagnoses under `out`.
+pub fn write_worksheets(
+    job: &SheetJob,
+    diagnoses: &[Diagnosis],
+    ledger: &[Plan],
+    out: &Path,
+) -> Result<Written> {
+    let env = render::environment(job.templates)?;
+    let sheets = Sheets {
+        playbook: job.playbook,
+        lang: job.lang,
+        roster: job.roster,
+        out,
+        company: Default::default(),
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut written = Written {
+        report: WriteReport::default(),
+        proposed: Vec::new(),
+        reps: BTreeMap::new(),
+        managers: BTreeMap::new(),
+        directors: BTreeMap::new(),
+    };
+    let report = &mut written.report;
+    let mut names = FileNames::default();
+    let mut rep_files = BTreeMap::new();
+    for d in diagnoses {
+        let stem = names.stem(&d.rep_id);
+        rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
+        let Some(plan) = proposed_plan(d, &stem) else { continue };
+        if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
+            let (text, svg) = sheets.rep_sheet(&env, d, &plan, ledger, job.templates)?;
+            let chart =
+                if job.mode == WriteMode::Staged { WriteMode::Staged } else { WriteMode::Force };
+            write_sheet(out, &format!("reps/{stem}.svg"), &svg, chart, report)?;
+            write_sheet(out, &format!("reps/{stem}.md"), &text, job.mode, report)?;
+            written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
+        }
+        written.proposed.push(plan);
+    }
+    if !matches!(job.level, SheetLevel::Manager | SheetLevel::Director | SheetLevel::All) {
+        return Ok(written);
+    }
+    let Some(roster) = job.roster else {
+        if job.level != SheetLevel::All {
+            bail!("manager and director worksheets need --roster");
+        }
+        return Ok(written);
+    };
+    let managers = group_by_manager(diagnoses);
+    let mut manager_files = BTreeMap::new();
+    for (manager, reps) in &managers {
+        let stem = names.stem(manager);
+        manager_files.insert(manager.clone(), format!("managers/{stem}.md"));
+        if job.level != SheetLevel::Director {
+            let text = sheets.manager_sheet(
+                &env,
+                manager,
+                reps,
+                diagnoses,
+                &rep_files,
+                ledger,
+                job.templates,
+            )?;
+            write_sheet(out, &format!("managers/{stem}.md"), &text, job.mode, report)?;
+            written.managers.insert(manager.clone(), format!("managers/{stem}.md"));
+        }
+    }
+    if job.level != SheetLevel::Manager && !job.one_manager {
+        for (director, mans) in group_by_director(&managers, roster) {
+            let stem = names.stem(&director);
+            let text = sheets.director_sheet(
+                &env,
+                &director,
+                &mans,
+                &managers,
+                diagnoses,
+                &manager_files,
+                ledger,
+                job.templates,
+            )?;
+            write_sheet(out, &format!("directors/{stem}.md"), &text, job.mode, report)?;
+            written.directors.insert(director.clone(), format!("directors/{stem}.md"));
+        }
+    }
+    Ok(written)
+}
+
+/// Adds proposed plans to a ledger; plans agreed or reviewed since are the meeting's record and
+/// are never overwritten. Returns how many were new.
+pub fn merge_proposed(ledger: &mut Vec<Plan>, proposed: Vec<Plan>) -> usize {
+    let mut added = 0;
+    for p in proposed {
+        match ledger.iter_mut().find(|l| l.plan_id == p.plan_id) {
+            Some(existing) if existing.status != "proposed" => {}
+            Some(existing) => *existing = p,
+            None => {
+                ledger.push(p);
+                added += 1;
+            }
+        }
+    }
+    added
+}
+
+fn next_month(period: &str) -> String {
+    Period::parse(PeriodKind::Month, period).map(|p| p.next().label()).unwrap_or_default()
+}
+
+fn prev_month(period: &str) -> String {
+    Period::parse(PeriodKind::Month, period).map(|p| p.prev().label()).unwrap_or_default()
+}
+
+/// The plan a diagnosis proposes: the focus (or suggestion), its baseline, and a target halfway
+/// to the benchmark, reviewed next month.
+fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
+    let lever = d.lever()?;
+    let target = match (lever.value, lever.benchmark) {
+        (Some(v), Some(b)) if b > v => Some(v + (b - v) / 2.0),
+        (Some(v), _) => Some(v),
+        _ => None,
+    };
+    Some(Plan {
+        plan_id: Plan::id_for(&d.period, &d.rep_id),
+        period: d.period.clone(),
+        rep_id: d.rep_id.clone(),
+        rep_name: Some(d.rep_name.clone()),
+        manager_id: d.manager_id.clone(),
+        focus: lever.id.clone(),
+        baseline_rate: lever.raw,
+        baseline_n: Some(lever.n),
+        benchmark: lever.benchmark,
+        target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),
+        review_period: next_month(&d.period),
+        status: "proposed".into(),
+        window_from: Some(d.window_from.clone()),
+        worksheet: Some(format!("reps/{stem}.md")),
+        ..Plan::default()
+    })
+}
+
+/// How a worksheet is written: over an existing file (kept when edited), or into a fresh
+/// staging folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Keep,
+    Force,
+    Staged,
+}
+
+const STAGED: WriteMode = WriteMode::Staged;
+
+#[derive(Default)]
+pub struct WriteReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub kept: Vec<String>,
+}
+
+/// Writes a file under `out` atomically, unless it was edited since it was written (its front
+/// matter checksum no longer matches its body) and `force` is off.
+fn write_sheet(
+    out: &Path,
+    rel: &str,
+    text: &str,
+    mode: WriteMode,
+    report: &mut WriteReport,
+) -> Result<()> {
+    let path = out.join(rel);
+    let dir = path.parent().expect("worksheets live in a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if mode == STAGED {
+        // A fresh staging folder is renamed into place as a whole: no need to stage each file.
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        report.written += 1;
+        return Ok(());
+    }
+    let (root, canonical_dir) = (std::fs::canonicalize(out)?, std::fs::canonicalize(dir)?);
+    if !canonical_dir.starts_with(&root) {
+        bail!("refusing to write {} outside {}", path.display(), out.display());
+    }
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing == text {
+            report.unchanged += 1;
+            return Ok(());
+        }
+        if mode == WriteMode::Keep && edited(&existing) {
+            report.kept.push(path.display().to_string());
+            return Ok(());
+        }
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".salescoach-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+    tmp.persist(&path).with_context(|| format!("writing {}", path.display()))?;
+    report.written += 1;
+    Ok(())
+}
+
+/// True when a worksheet's body no longer matches the checksum in its front matter.
+fn edited(text: &str) -> bool {
+    match render::parse_front_matter(text) {
+        Some((fields, body)) => {
+            let sum = fields.iter().find(|(k, _)| k == "checksum").map(|(_, v)| v.as_str());
+            sum.is_some_and(|s| s != render::checksum(body))
+        }
+        None => false,
+    }
+}
+
+fn group_by_manager(diagnoses: &[Diagnosis]) -> BTreeMap<String, Vec<&Diagnosis>> {
+    let mut out: BTreeMap<String, Vec<&Diagnosis>> = BTreeMap::new();
+    for d in diagnoses {
+        if let Some(m) = &d.manager_id {
+            out.entry(m.clone()).or_default().push(d);
+        }
+    }
+    out
+}
+
+fn group_by_director(
+    managers: &BTreeMap<String, Vec<&Diagnosis>>,
+    roster: &Roster,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in managers.keys() {
+        if let Some(parent) = roster.index.get(m).and_then(|&i| roster.parent[i]) {
+            out.entry(roster.people[parent].person_id.clone()).or_default().push(m.clone());
+        }
+    }
+    out
+}

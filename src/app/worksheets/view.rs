@@ -1,0 +1,535 @@
+//! The worksheets' view model: what each template is given, typed.
+
+use super::*;
+use crate::diagnosis::{Diagnosis, Lever, LeverKind};
+use crate::model::plans::Plan;
+use crate::model::playbook::Playbook;
+use crate::model::roster::Roster;
+use crate::model::values::Lang;
+use crate::render::{self, ChartBar, link_target};
+use anyhow::Result;
+use minijinja::Value;
+use minijinja::value::Serde;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub(super) struct Sheets<'a> {
+    pub(super) playbook: &'a Playbook,
+    pub(super) lang: Lang,
+    pub(super) roster: Option<&'a Roster>,
+    pub(super) out: &'a Path,
+    /// The company's (converted, entered) per transition, once computed.
+    pub(super) company: std::cell::RefCell<Vec<(u64, u64)>>,
+}
+
+#[derive(Serialize)]
+pub(super) struct FunnelLine {
+    pub(super) label: String,
+    pub(super) rate: String,
+    pub(super) bar: String,
+    pub(super) benchmark: String,
+    pub(super) gap: String,
+    pub(super) confidence: String,
+    pub(super) n: u64,
+}
+
+#[derive(Serialize)]
+pub(super) struct TeamLine {
+    pub(super) label: String,
+    pub(super) team: String,
+    pub(super) bar: String,
+    pub(super) company: String,
+    pub(super) n: u64,
+}
+
+pub(super) fn bar(v: Option<f64>) -> String {
+    let filled = (v.unwrap_or(0.0).clamp(0.0, 1.0) * 10.0).round() as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
+}
+
+pub(super) fn pct(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+impl Sheets<'_> {
+    pub(super) fn name_of(&self, id: &str) -> String {
+        self.roster
+            .and_then(|r| r.index.get(id).map(|&i| r.people[i].name.clone()))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub(super) fn stage(&self, s: &str) -> String {
+        let lang = self.lang.code();
+        self.playbook
+            .display
+            .get(lang)
+            .and_then(|d| d.get(s))
+            .cloned()
+            .unwrap_or_else(|| s.to_string())
+    }
+
+    pub(super) fn lever_label(&self, id: &str) -> String {
+        let ja = self.lang == Lang::Ja;
+        if let Some((a, b)) = id.split_once("->") {
+            format!("{} → {}", self.stage(a), self.stage(b))
+        } else if let Some(s) = id.strip_prefix("volume:activity:") {
+            if ja {
+                format!("{}あたりの活動数", self.stage(s))
+            } else {
+                format!("activities per {}", self.stage(s).to_lowercase())
+            }
+        } else if let Some(s) = id.strip_prefix("volume:") {
+            if ja {
+                format!("月間の新規{}数", self.stage(s))
+            } else {
+                format!("new {}s a month", self.stage(s).to_lowercase())
+            }
+        } else {
+            id.to_string()
+        }
+    }
+
+    pub(super) fn value(&self, lever: &Lever, v: Option<f64>) -> String {
+        match (lever.kind, v) {
+            (LeverKind::Transition(_), v) => pct(v),
+            (_, Some(v)) => format!("{v:.1}"),
+            (_, None) => "—".into(),
+        }
+    }
+
+    pub(super) fn confidence_words(&self, c: Option<f64>) -> String {
+        let c = c.unwrap_or(0.0);
+        let (en, ja) = match c {
+            c if c >= 0.95 => ("very likely below peers", "同僚を下回っている可能性が非常に高い"),
+            c if c >= 0.8 => ("likely below peers", "同僚を下回っている可能性が高い"),
+            c if c >= 0.6 => ("possibly below peers", "同僚を下回っている可能性がある"),
+            _ => ("not clearly below peers", "同僚を下回っているとは言い切れない"),
+        };
+        format!("{} ({:.0}%)", if self.lang == Lang::Ja { ja } else { en }, c * 100.0)
+    }
+
+    pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
+        if self.lang == Lang::En {
+            return d.why.clone();
+        }
+        let label = self.lever_label(&lever.id);
+        let core = format!(
+            "{label} は {}、同僚は {}（下回っている確度 {:.0}%）",
+            self.value(lever, lever.value),
+            self.value(lever, lever.benchmark),
+            lever.confidence.unwrap_or(0.0) * 100.0
+        );
+        if d.focus.is_some() {
+            format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
+        } else {
+            format!(
+                "明確な課題はまだありません。最も差が大きいのは {core} です（月 +{:.1} 件相当）。",
+                lever.impact_won
+            )
+        }
+    }
+
+    pub(super) fn outcome_text(&self, p: &Plan) -> String {
+        let ja = self.lang == Lang::Ja;
+        match p.verdict.as_deref() {
+            Some(v) => format!(
+                "{} ({} → {}{})",
+                match (v, ja) {
+                    ("improved", false) => "improved",
+                    ("improved", true) => "改善",
+                    ("not_improved", false) => "not improved",
+                    ("not_improved", true) => "改善せず",
+                    (_, false) => "inconclusive",
+                    (_, true) => "判定不能",
+                },
+                pct(p.baseline_rate),
+                pct(p.after_rate),
+                match (p.target_reached, ja) {
+                    (Some(true), false) => ", target reached",
+                    (Some(true), true) => "、目標達成",
+                    _ => "",
+                }
+            ),
+            None if ja => "未評価".into(),
+            None => "not reviewed yet".into(),
+        }
+    }
+
+    pub(super) fn rep_sheet(
+        &self,
+        env: &minijinja::Environment,
+        d: &Diagnosis,
+        plan: &Plan,
+        ledger: &[Plan],
+        dir: Option<&Path>,
+    ) -> Result<(String, String)> {
+        let lever = d.lever().expect("a plan has a lever");
+        let transitions: Vec<&Lever> =
+            d.levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_))).collect();
+        let funnel: Vec<FunnelLine> = transitions
+            .iter()
+            .map(|l| FunnelLine {
+                label: self.lever_label(&l.id),
+                rate: pct(l.value),
+                bar: bar(l.value),
+                benchmark: pct(l.benchmark),
+                gap: match (l.value, l.benchmark) {
+                    (Some(v), Some(b)) => match ((v - b) * 100.0).round() {
+                        0.0 => "0 pt".into(),
+                        g => format!("{g:+.0} pt"),
+                    },
+                    _ => "—".into(),
+                },
+                confidence: l.confidence.map_or("—".into(), |c| format!("{:.0}%", c * 100.0)),
+                n: l.n,
+            })
+            .collect();
+        let bars: Vec<ChartBar> = transitions
+            .iter()
+            .map(|l| ChartBar {
+                label: self.lever_label(&l.id),
+                rate: l.value,
+                benchmark: l.benchmark,
+                focus: l.id == lever.id,
+            })
+            .collect();
+        let rep_name = if d.rep_name.is_empty() { d.rep_id.clone() } else { d.rep_name.clone() };
+        let svg = render::funnel_svg(&rep_name, &bars);
+        let stem = Path::new(plan.worksheet.as_deref().unwrap_or("x.md"))
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let is_rate = matches!(lever.kind, LeverKind::Transition(_));
+        let first_data = d.trend.iter().position(|t| t.n > 0).unwrap_or(d.trend.len());
+        let trend: Vec<Value> = d.trend[first_data..]
+            .iter()
+            .map(|t| {
+                obj([
+                    ("period", Value::from(t.period.clone())),
+                    ("value", Value::from(self.value(lever, t.value))),
+                    ("bar", Value::from(if is_rate { bar(t.value) } else { String::new() })),
+                    ("n", Value::from(t.n)),
+                    ("mature", Value::from(t.mature)),
+                ])
+            })
+            .collect();
+        let hyps =
+            |status: &str| d.hypotheses.iter().filter(|h| h.status == status).collect::<Vec<_>>();
+        let supported: Vec<Value> = hyps("supported")
+            .iter()
+            .map(|h| {
+                obj([
+                    ("title", Value::from(h.title.clone())),
+                    ("evidence", Value::from(h.evidence.clone().unwrap_or_default())),
+                    ("checks", Value::from(h.checks.clone())),
+                ])
+            })
+            .collect();
+        let not_checkable: Vec<Value> = hyps("not_checkable")
+            .iter()
+            .map(|h| {
+                obj([
+                    ("title", Value::from(h.title.clone())),
+                    ("needs", Value::from(h.needs_columns.join(", "))),
+                ])
+            })
+            .collect();
+        let mut questions: Vec<String> = Vec::new();
+        for h in hyps("supported").iter().chain(hyps("not_supported").iter()) {
+            for q in &h.questions {
+                if !questions.contains(q) {
+                    questions.push(q.clone());
+                }
+            }
+        }
+        questions.truncate(6);
+        let previous = ledger
+            .iter()
+            .find(|p| p.rep_id == d.rep_id && p.period == prev_month(&d.period))
+            .map(|p| {
+                obj([
+                    ("period", Value::from(p.period.clone())),
+                    ("focus", Value::from(self.lever_label(p.lever()))),
+                    ("baseline", Value::from(pct(p.baseline_rate))),
+                    ("outcome", Value::from(self.outcome_text(p))),
+                ])
+            });
+        let money = lever.impact_amount.map(|a| group_thousands(a.round() as i64));
+        let ctx = minijinja::context! {
+            rep => obj([
+                ("id", Value::from(d.rep_id.clone())),
+                ("name", Value::from(rep_name.clone())),
+                ("manager_name", Value::from(d.manager_id.as_deref().map(|m| self.name_of(m)).unwrap_or_else(|| "—".into()))),
+            ]),
+            period => d.period.clone(),
+            window_from => d.window_from.clone(),
+            window_to => d.window_to.clone(),
+            focus => obj([
+                ("label", Value::from(self.lever_label(&lever.id))),
+                ("stands_out", Value::from(d.focus.is_some())),
+                ("impact_won", Value::from(format!("{:+.1}", lever.impact_won))),
+                ("impact_amount", Value::from(money)),
+                ("confidence_words", Value::from(self.confidence_words(lever.confidence))),
+            ]),
+            why => self.why(d, lever),
+            funnel => Value::from(Serde(&funnel)),
+            svg_file => Value::from_safe_string(link_target(&format!("{stem}.svg"))),
+            trend => trend,
+            hypotheses => supported,
+            not_checkable => not_checkable,
+            questions => questions,
+            target => obj([
+                ("suggested", Value::from(self.value(lever, plan.target_rate))),
+                ("baseline", Value::from(self.value(lever, lever.raw))),
+                ("review_period", Value::from(plan.review_period.clone())),
+            ]),
+            previous => previous,
+        };
+        let body = render::render(env, self.lang.code(), "rep.md.j2", ctx, dir)?;
+        let fm = render::front_matter(&[
+            ("plan_id", plan.plan_id.clone().into()),
+            ("period", plan.period.clone().into()),
+            ("rep_id", plan.rep_id.clone().into()),
+            ("manager_id", plan.manager_id.clone().unwrap_or_default().into()),
+            ("focus", plan.focus.clone().into()),
+            ("baseline_rate", json_num(plan.baseline_rate)),
+            ("baseline_n", plan.baseline_n.unwrap_or(0).into()),
+            ("target_rate", json_num(plan.target_rate)),
+            ("review_period", plan.review_period.clone().into()),
+            ("status", "proposed".into()),
+            ("checksum", render::checksum(&body).into()),
+        ]);
+        Ok((format!("{fm}{body}"), svg))
+    }
+
+    pub(super) fn team_lines(&self, team: &[&Diagnosis], all: &[Diagnosis]) -> Vec<TeamLine> {
+        let sum = |ds: &mut dyn Iterator<Item = &Diagnosis>, id: &str| {
+            ds.flat_map(|d| d.levers.iter().filter(|l| l.id == id))
+                .fold((0u64, 0u64), |a, l| (a.0 + l.k, a.1 + l.n))
+        };
+        // The company's sums are the same for every team: computed once.
+        let company: Vec<(u64, u64)> = {
+            let mut cache = self.company.borrow_mut();
+            if cache.is_empty() {
+                *cache =
+                    self.playbook.transitions().iter().map(|id| sum(&mut all.iter(), id)).collect();
+            }
+            cache.clone()
+        };
+        self.playbook
+            .transitions()
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let (tk, tn) = sum(&mut team.iter().copied(), id);
+                let (ck, cn) = company[i];
+                let team_rate = (tn > 0).then(|| tk as f64 / tn as f64);
+                TeamLine {
+                    label: self.lever_label(id),
+                    team: pct(team_rate),
+                    bar: bar(team_rate),
+                    company: pct((cn > 0).then(|| ck as f64 / cn as f64)),
+                    n: tn,
+                }
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn manager_sheet(
+        &self,
+        env: &minijinja::Environment,
+        manager: &str,
+        reps: &[&Diagnosis],
+        all: &[Diagnosis],
+        files: &BTreeMap<String, String>,
+        ledger: &[Plan],
+        dir: Option<&Path>,
+    ) -> Result<String> {
+        let parent = self.roster.and_then(|r| {
+            r.index.get(manager).and_then(|&i| r.parent[i]).map(|p| r.people[p].person_id.clone())
+        });
+        let rows: Vec<Value> = reps
+            .iter()
+            .map(|d| {
+                let focus = d.lever().map_or("—".into(), |l| {
+                    let label = self.lever_label(&l.id);
+                    if d.focus.is_some() { label } else { format!("({label}?)") }
+                });
+                let why = d.lever().map_or_else(|| d.why.clone(), |l| self.why(d, l));
+                obj([
+                    ("id", Value::from(d.rep_id.clone())),
+                    (
+                        "name",
+                        Value::from(if d.rep_name.is_empty() {
+                            d.rep_id.clone()
+                        } else {
+                            d.rep_name.clone()
+                        }),
+                    ),
+                    ("focus", Value::from(focus)),
+                    ("why", Value::from(why)),
+                    (
+                        "file",
+                        Value::from_safe_string(link_target(&format!("../{}", files[&d.rep_id]))),
+                    ),
+                ])
+            })
+            .collect();
+        let period = reps.first().map(|d| d.period.clone()).unwrap_or_default();
+        let previous: Vec<Value> = ledger
+            .iter()
+            .filter(|p| p.manager_id.as_deref() == Some(manager) && p.period == prev_month(&period))
+            .map(|p| {
+                obj([
+                    ("rep", Value::from(p.rep_name.clone().unwrap_or_else(|| p.rep_id.clone()))),
+                    ("focus", Value::from(self.lever_label(p.lever()))),
+                    ("outcome", Value::from(self.outcome_text(p))),
+                ])
+            })
+            .collect();
+        let ctx = minijinja::context! {
+            manager => obj([
+                ("id", Value::from(manager.to_string())),
+                ("name", Value::from(self.name_of(manager))),
+                ("parent_name", Value::from(parent.map(|p| self.name_of(&p)).unwrap_or_else(|| "—".into()))),
+            ]),
+            period => period.clone(),
+            window_from => reps.first().map(|d| d.window_from.clone()).unwrap_or_default(),
+            window_to => reps.first().map(|d| d.window_to.clone()).unwrap_or_default(),
+            funnel => Value::from(Serde(&self.team_lines(reps, all))),
+            reps => rows,
+            previous => previous,
+            record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && reviewed_by(p, &period))),
+        };
+        render::render(env, self.lang.code(), "manager.md.j2", ctx, dir)
+    }
+
+    pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
+        let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
+        let improved = reviewed.iter().filter(|p| p.verdict.as_deref() == Some("improved")).count();
+        match (reviewed.len(), self.lang) {
+            (0, Lang::En) => "No reviewed plans yet.".into(),
+            (0, Lang::Ja) => "振り返り済みのプランはまだありません。".into(),
+            (n, Lang::En) => format!(
+                "{improved} of {n} reviewed plans improved their indicator ({:.0}%).",
+                improved as f64 * 100.0 / n as f64
+            ),
+            (n, Lang::Ja) => format!(
+                "振り返り済み {n} 件中 {improved} 件で指標が改善（{:.0}%）。",
+                improved as f64 * 100.0 / n as f64
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn director_sheet(
+        &self,
+        env: &minijinja::Environment,
+        director: &str,
+        managers: &[String],
+        teams: &BTreeMap<String, Vec<&Diagnosis>>,
+        all: &[Diagnosis],
+        files: &BTreeMap<String, String>,
+        ledger: &[Plan],
+        dir: Option<&Path>,
+    ) -> Result<String> {
+        let period = all.first().map(|d| d.period.clone()).unwrap_or_default();
+        let mut division: Vec<&Diagnosis> = Vec::new();
+        let rows: Vec<Value> = managers
+            .iter()
+            .map(|m| {
+                let reps = &teams[m];
+                division.extend(reps.iter().copied());
+                let ids: BTreeSet<&str> = reps.iter().map(|d| d.rep_id.as_str()).collect();
+                let agreed = ledger
+                    .iter()
+                    .filter(|p| {
+                        p.period == period
+                            && ids.contains(p.rep_id.as_str())
+                            && p.status != "proposed"
+                    })
+                    .count();
+                let plans = reps.iter().filter(|d| d.lever().is_some()).count();
+                let reviewed: Vec<&Plan> = ledger
+                    .iter()
+                    .filter(|p| {
+                        p.manager_id.as_deref() == Some(m)
+                            && p.verdict.is_some()
+                            && reviewed_by(p, &period)
+                    })
+                    .collect();
+                let improved =
+                    reviewed.iter().filter(|p| p.verdict.as_deref() == Some("improved")).count();
+                obj([
+                    ("name", Value::from(self.name_of(m))),
+                    ("file", Value::from_safe_string(link_target(&format!("../{}", files[m])))),
+                    ("reps", Value::from(reps.len())),
+                    ("plans", Value::from(plans)),
+                    ("coverage", Value::from(pct(Some(agreed as f64 / reps.len().max(1) as f64)))),
+                    ("reviewed", Value::from(reviewed.len())),
+                    (
+                        "improved",
+                        Value::from(if reviewed.is_empty() {
+                            "—".into()
+                        } else {
+                            pct(Some(improved as f64 / reviewed.len() as f64))
+                        }),
+                    ),
+                ])
+            })
+            .collect();
+        let ctx = minijinja::context! {
+            director => obj([("id", Value::from(director.to_string())), ("name", Value::from(self.name_of(director)))]),
+            period => period,
+            window_from => all.first().map(|d| d.window_from.clone()).unwrap_or_default(),
+            window_to => all.first().map(|d| d.window_to.clone()).unwrap_or_default(),
+            managers => rows,
+            funnel => Value::from(Serde(&self.team_lines(&division, all))),
+        };
+        let _ = self.out;
+        render::render(env, self.lang.code(), "director.md.j2", ctx, dir)
+    }
+}
+
+/// A template object from named values.
+pub(super) fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::from(
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<String, Value>>(),
+    )
+}
+
+/// Whether a plan's outcome was known by a period: a worksheet never shows a review from its future.
+pub(super) fn reviewed_by(p: &Plan, period: &str) -> bool {
+    p.reviewed_in.as_deref().is_some_and(|r| r <= period)
+}
+
+pub(super) fn json_num(v: Option<f64>) -> serde_json::Value {
+    v.and_then(|x| serde_json::Number::from_f64((x * 10_000.0).round() / 10_000.0))
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+pub(super) fn group_thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn thousands_are_grouped() {
+        assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,66 @@
+//! `salescoach demo`: the month end over two months of the bundled sample organisation.
+
+use crate::ExitStatus;
+use crate::app::month_end::{
+    MonthEnd, SAMPLE_ACTIVITIES, SAMPLE_EVENTS, SAMPLE_ROSTER, month_end, print_summary,
+};
+use crate::cli::{DemoArgs, Global};
+use crate::model::playbook::Playbook;
+use anyhow::{Context, Result, bail};
+
+/// The demo's two months: plans made in the first are reviewed in the second.
+const DEMO_MONTHS: [&str; 2] = ["2026-02", "2026-03"];
+
+pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
+    let playbook = Playbook::load(global.config.as_deref())?;
+    let output = if global.output.is_some() || global.format.is_some() {
+        Some(super::output(global)?)
+    } else {
+        None
+    };
+    let out = &args.out;
+    let input = out.join("input");
+    std::fs::create_dir_all(&input).with_context(|| format!("creating {}", input.display()))?;
+    for (name, text) in [
+        ("events.csv", SAMPLE_EVENTS),
+        ("activities.csv", SAMPLE_ACTIVITIES),
+        ("roster.csv", SAMPLE_ROSTER),
+    ] {
+        let path = input.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let ledger = out.join("plans.csv");
+    // The ledger is rebuilt from the months' runs, so that a second demo gives the same files.
+    if ledger.exists() {
+        std::fs::remove_file(&ledger)?;
+    }
+    let (events, activities, roster) =
+        (input.join("events.csv"), input.join("activities.csv"), input.join("roster.csv"));
+    let mut last = None;
+    for month in DEMO_MONTHS {
+        if !global.quiet {
+            eprintln!("demo: the month end of {month}");
+        }
+        let job = MonthEnd {
+            events: events.to_str().context("a UTF-8 path")?,
+            activities: activities.to_str(),
+            roster: roster.to_str().context("a UTF-8 path")?,
+            ledger: Some(&ledger),
+            period: month,
+            out: &out.join(month),
+            allow_invalid: false,
+            force: false,
+            input_format: None,
+            quiet: global.quiet,
+        };
+        match month_end(&playbook, &job)? {
+            Ok(summary) => last = Some(summary),
+            Err(_) => bail!("the embedded sample data failed validation"),
+        }
+    }
+    let summary = last.expect("two months ran");
+    print_summary(&summary, DEMO_MONTHS[1], output.as_ref(), global.quiet)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,109 @@
+//! Reading and writing the plan ledger.
+
+use crate::io::read::{Problem, Verdict, scan};
+use crate::io::write::{Cell, TableWriter};
+use crate::io::{Dest, Format, Source};
+use crate::model::plans::{PLAN_COLUMNS, Plan};
+use crate::model::tables::{TableKind, column_index};
+use anyhow::{Result, bail};
+
+/// Reads a ledger; a missing file is an empty ledger.
+pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec<Plan>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let c = |name| column_index(PLAN_COLUMNS, name);
+    let mut plans = Vec::new();
+    let source = Source::File(path.to_path_buf());
+    let stats = scan(&source, format, TableKind::Plans, chrono_tz::UTC, &mut |row| {
+        let parsed = (|| -> Result<Plan, Problem> {
+            let text = |name| Ok::<_, Problem>(row.str(c(name))?.map(str::to_string));
+            let count = |name| Ok::<_, Problem>(row.int(c(name))?.map(|v| v as u64));
+            Ok(Plan {
+                plan_id: row.required_str(c("plan_id"))?.to_string(),
+                period: row.required_str(c("period"))?.to_string(),
+                rep_id: row.required_str(c("rep_id"))?.to_string(),
+                rep_name: text("rep_name")?,
+                manager_id: text("manager_id")?,
+                focus: row.required_str(c("focus"))?.to_string(),
+                baseline_rate: row.float(c("baseline_rate"))?,
+                baseline_n: count("baseline_n")?,
+                benchmark: row.float(c("benchmark"))?,
+                target_rate: row.float(c("target_rate"))?,
+                review_period: row.required_str(c("review_period"))?.to_string(),
+                status: row.required_str(c("status"))?.to_string(),
+                window_from: text("window_from")?,
+                agreed_focus: text("agreed_focus")?,
+                agreed_target_rate: row.float(c("agreed_target_rate"))?,
+                actions: text("actions")?,
+                worksheet: text("worksheet")?,
+                after_rate: row.float(c("after_rate"))?,
+                after_n: count("after_n")?,
+                change: row.float(c("change"))?,
+                p_improved: row.float(c("p_improved"))?,
+                effect: row.float(c("effect"))?,
+                effect_low: row.float(c("effect_low"))?,
+                effect_high: row.float(c("effect_high"))?,
+                verdict: text("verdict")?,
+                target_reached: row.bool(c("target_reached"))?,
+                reviewed_in: text("reviewed_in")?,
+            })
+        })();
+        match parsed {
+            Ok(p) => {
+                plans.push(p);
+                Verdict::Keep
+            }
+            Err(p) => Verdict::Reject(p),
+        }
+    })?;
+    if let Some(p) = stats.problems.first() {
+        bail!("the ledger {} has {} unreadable rows; first: {p}", path.display(), stats.rejected);
+    }
+    Ok(plans)
+}
+
+/// Writes the ledger atomically, sorted by plan id.
+pub fn write_ledger(
+    path: &std::path::Path,
+    plans: &mut [Plan],
+    format: Option<Format>,
+) -> Result<()> {
+    plans.sort_by(|a, b| a.plan_id.cmp(&b.plan_id));
+    let dest = Dest::File(path.to_path_buf());
+    let format = format.or_else(|| Format::from_path(path)).unwrap_or(Format::Csv);
+    let mut w = TableWriter::create(&dest, format, PLAN_COLUMNS)?;
+    for p in plans.iter() {
+        let n = |v: Option<u64>| v.map(|x| x as i64).into();
+        w.write_row(&[
+            Cell::Str(&p.plan_id),
+            Cell::Str(&p.period),
+            Cell::Str(&p.rep_id),
+            p.rep_name.as_deref().into(),
+            p.manager_id.as_deref().into(),
+            Cell::Str(&p.focus),
+            p.baseline_rate.into(),
+            n(p.baseline_n),
+            p.benchmark.into(),
+            p.target_rate.into(),
+            Cell::Str(&p.review_period),
+            Cell::Str(&p.status),
+            p.window_from.as_deref().into(),
+            p.agreed_focus.as_deref().into(),
+            p.agreed_target_rate.into(),
+            p.actions.as_deref().into(),
+            p.worksheet.as_deref().into(),
+            p.after_rate.into(),
+            n(p.after_n),
+            p.change.into(),
+            p.p_improved.into(),
+            p.effect.into(),
+            p.effect_low.into(),
+            p.effect_high.into(),
+            p.verdict.as_deref().into(),
+            p.target_reached.map_or(Cell::Null, Cell::Bool),
+            p.reviewed_in.as_deref().into(),
+        ])?;
+    }
+    w.finish()
+}

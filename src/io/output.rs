@@ -1,0 +1,148 @@
+//! The one output path of every command: where a result goes (a file, written atomically, or
+//! standard output), in which format, and the human table printer that fits the terminal.
+
+use crate::io::write::TableWriter;
+use crate::io::{Dest, Format};
+use crate::model::tables::Column;
+use anyhow::{Context, Result, bail};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// A resolved output: destination, format and, for human tables, the width to fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub dest: Dest,
+    pub format: Format,
+    /// Columns a human table may take; `None` is unlimited (a file or a pipe).
+    pub width: Option<u16>,
+}
+
+impl Output {
+    /// Resolves `-o` and `-f`: the flag, else the file's extension, else a table on a terminal
+    /// and CSV otherwise. An extension salescoach does not write (`.xlsx`) is refused rather
+    /// than written as CSV under a misleading name.
+    pub fn new(
+        path: Option<&Path>,
+        explicit: Option<Format>,
+        width: Option<u16>,
+    ) -> Result<Output> {
+        let dest = Dest::parse(path);
+        if let (Dest::File(p), None) = (&dest, explicit)
+            && Format::from_path(p).is_none()
+            && p.extension().is_some()
+        {
+            bail!(
+                "-o {}: salescoach writes .csv, .tsv, .json, .ndjson, .parquet or .txt (a table); \
+                 give one of those or -f FORMAT",
+                p.display()
+            );
+        }
+        let format = dest.format(explicit)?;
+        let on_terminal = dest == Dest::Stdout && std::io::stdout().is_terminal();
+        let width = width.or_else(|| if on_terminal { terminal_width() } else { None });
+        Ok(Output { dest, format, width })
+    }
+
+    /// A file in the format its extension names (`data/funnel.parquet`).
+    pub fn file(path: &Path) -> Result<Output> {
+        Output::new(Some(path), None, None)
+    }
+
+    /// A streaming writer of rows in this output's format.
+    pub fn table(&self, columns: &[Column]) -> Result<TableWriter> {
+        TableWriter::create(&self.dest, self.format, columns).map(|w| w.fit(self.width))
+    }
+
+    /// Writes text produced by `write`, atomically when it goes to a file.
+    pub fn text(&self, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+        match &self.dest {
+            Dest::Stdout => {
+                let mut out = std::io::stdout().lock();
+                write(&mut out)?;
+                out.flush()?;
+                Ok(())
+            }
+            Dest::File(path) => write_atomic(path, write),
+        }
+    }
+
+    /// Writes a value as pretty JSON.
+    pub fn json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+        self.text(|out| {
+            serde_json::to_writer_pretty(&mut *out, value)?;
+            writeln!(out)?;
+            Ok(())
+        })
+    }
+}
+
+/// Writes a file through a temporary sibling renamed into place, so that a failed run never
+/// leaves half a file.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".salescoach-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush().with_context(|| format!("writing {}", path.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn terminal_width() -> Option<u16> {
+    let probe = comfy_table::Table::new();
+    if probe.is_tty() { probe.width() } else { None }
+}
+
+/// Renders a human table, wrapped to `width` when given, at full width otherwise.
+pub fn render_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>], width: Option<u16>) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.force_no_tty();
+    match width {
+        Some(w) => {
+            t.set_width(w);
+            t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        }
+        None => {
+            t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+        }
+    }
+    t.set_header(header.iter().copied());
+    for r in rows {
+        t.add_row(r.iter().map(|c| c.as_ref()));
+    }
+    t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_fits_the_width_it_is_given() {
+        let rows = vec![vec!["R00001".to_string(), "x ".repeat(200)]];
+        let text = render_table(&["rep", "why"], &rows, Some(80));
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        let wide = render_table(&["rep", "why"], &rows, None);
+        assert!(wide.lines().any(|l| l.chars().count() > 200));
+    }
+
+    #[test]
+    fn an_unknown_extension_is_refused() {
+        let err = Output::new(Some(Path::new("y.xlsx")), None, None).unwrap_err();
+        assert!(err.to_string().contains("y.xlsx"), "{err}");
+        assert!(Output::new(Some(Path::new("y.xlsx")), Some(Format::Csv), None).is_ok());
+        assert!(Output::new(Some(Path::new("noext")), None, None).is_ok());
+    }
+}
