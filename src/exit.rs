@@ -22,18 +22,27 @@ impl From<ExitStatus> for std::process::ExitCode {
 }
 
 /// An error caused by the data (exit 1), not by the tool or its use (exit 2).
+/// `code` is the Frictionless error type when the error is about a table's shape
+/// (`duplicate-label`, `schema-error`), for validate's report.
 #[derive(Debug)]
-pub struct DataError(pub String);
+pub struct DataError {
+    pub message: String,
+    pub code: Option<&'static str>,
+}
 
 impl DataError {
     pub fn new(msg: impl Into<String>) -> DataError {
-        DataError(msg.into())
+        DataError { message: msg.into(), code: None }
+    }
+
+    pub fn with_code(code: &'static str, msg: impl Into<String>) -> DataError {
+        DataError { message: msg.into(), code: Some(code) }
     }
 }
 
 impl std::fmt::Display for DataError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

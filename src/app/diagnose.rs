@@ -68,6 +68,9 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
                     summary.events.rejected
                 );
             }
+            if let Some(w) = summary.unassigned_warning().filter(|_| !job.quiet) {
+                eprintln!("{w}");
+            }
             rows.retain(|r| r.level == "rep");
             rows
         }

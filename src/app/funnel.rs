@@ -30,6 +30,21 @@ pub struct ReadSummary {
     pub activities: Option<ScanStats>,
     pub activities_unmatched: u64,
     pub roster: Option<ScanStats>,
+    /// Reps whose chain up the roster misses a level, counted under `(unassigned)`.
+    pub unassigned_reps: usize,
+}
+
+impl ReadSummary {
+    /// The warning about reps whose manager is not in the roster, once, with the count.
+    pub fn unassigned_warning(&self) -> Option<String> {
+        (self.unassigned_reps > 0).then(|| {
+            format!(
+                "warning: {} reps have no manager in the roster at some level (unknown reports_to, or not in the roster); they are counted under {} so that every level adds up to the company",
+                self.unassigned_reps,
+                funnel::UNASSIGNED
+            )
+        })
+    }
 }
 
 /// Reads the inputs and computes every row (all levels, all periods).
@@ -59,6 +74,7 @@ pub fn compute(
         None => None,
     };
     let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
+    summary.unassigned_reps = funnel::unassigned_reps(&groups);
     Ok((funnel::rows(&tally, &groups), summary))
 }
 

@@ -143,14 +143,15 @@ pub fn check(
         let stats = match stats {
             Ok(s) => s,
             Err(e) if e.downcast_ref::<crate::DataError>().is_some() => {
+                let data_error = e.downcast_ref::<crate::DataError>().expect("checked");
                 findings.error(Finding {
-                    kind: "schema-error".into(),
+                    kind: data_error.code.unwrap_or("schema-error").into(),
                     file: source.to_string(),
                     row_number: Some(1),
                     line: Some(1),
                     field_name: None,
                     cell: None,
-                    message: e.to_string(),
+                    message: data_error.message.clone(),
                 });
                 continue;
             }

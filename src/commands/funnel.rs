@@ -136,6 +136,9 @@ fn filter_periods(
 
 fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     let mut err = std::io::stderr().lock();
+    if let Some(w) = s.unassigned_warning() {
+        let _ = writeln!(err, "{w}");
+    }
     let e = &s.events;
     let _ = writeln!(
         err,

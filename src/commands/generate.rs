@@ -15,6 +15,12 @@ use std::path::Path;
 
 pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
+    if global.output.is_some() {
+        bail!("`salescoach generate` writes three tables into a folder: use --out DIR, not -o");
+    }
+    if args.out.as_os_str() == "-" {
+        bail!("--out -: generate writes three tables (events, activities, roster); give a folder");
+    }
     let cfg = config(&args, &playbook)?;
     let format = match global.format {
         None => Format::Csv,

@@ -15,6 +15,7 @@ pub fn default_files() -> Vec<(String, &'static str)> {
 }
 
 pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
+    super::refuse_output_options(global, "init", "it writes the playbook and templates into DIR")?;
     let mut written = 0;
     for (rel, contents) in default_files() {
         let path = args.dir.join(rel);

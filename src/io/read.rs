@@ -97,6 +97,19 @@ pub fn preview(s: &str) -> String {
     }
 }
 
+/// A record's cells as the user would read them: separated, each quoted when it needs it.
+fn cells_joined(rec: &csv::ByteRecord) -> String {
+    let cells: Vec<String> = rec
+        .iter()
+        .take(50)
+        .map(|c| {
+            let c = String::from_utf8_lossy(&c[..c.len().min(200)]).into_owned();
+            if c.contains([',', '"', '\n']) { format!("{c:?}") } else { c }
+        })
+        .collect();
+    cells.join(",")
+}
+
 fn problem(column: usize, code: &'static str, message: impl Into<String>, value: &str) -> Problem {
     Problem { column: Some(column), code, message: message.into(), value: Some(preview(value)) }
 }
@@ -334,6 +347,20 @@ pub fn scan(
 /// Binds canonical columns to positions in a header, by trimmed, case-insensitive name.
 pub fn bind_header(header: &[String], ctx: &Ctx) -> Result<Vec<Option<usize>>> {
     let norm: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    for (i, h) in norm.iter().enumerate() {
+        if !h.is_empty() && norm[..i].contains(h) {
+            return Err(anyhow::Error::new(crate::DataError::with_code(
+                "duplicate-label",
+                format!(
+                    "the header names column `{}` twice (columns {} and {}); which one holds the data is ambiguous",
+                    preview(&header[i]),
+                    norm.iter().position(|x| x == h).expect("found") + 1,
+                    i + 1
+                ),
+            ))
+            .context(ctx.file.clone()));
+        }
+    }
     let bind: Vec<Option<usize>> =
         ctx.columns.iter().map(|c| norm.iter().position(|h| h == c.name)).collect();
     let missing: Vec<&str> = ctx
@@ -350,14 +377,16 @@ pub fn bind_header(header: &[String], ctx: &Ctx) -> Result<Vec<Option<usize>>> {
         } else {
             ""
         };
-        return Err(crate::DataError::new(format!(
-            "{}: missing required column{} {} (header has: {}){hint}",
-            ctx.file,
-            if missing.len() > 1 { "s" } else { "" },
-            missing.join(", "),
-            shown.join(", ")
+        return Err(anyhow::Error::new(crate::DataError::with_code(
+            "schema-error",
+            format!(
+                "missing required column{} {} (header has: {}){hint}",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.join(", "),
+                shown.join(", ")
+            ),
         ))
-        .into());
+        .context(ctx.file.clone()));
     }
     Ok(bind)
 }
@@ -423,9 +452,7 @@ fn scan_csv(
                     column: None,
                     code,
                     message,
-                    value: Some(preview(&String::from_utf8_lossy(
-                        &rec.as_slice()[..rec.as_slice().len().min(200)],
-                    ))),
+                    value: Some(preview(&cells_joined(&rec))),
                 });
             }
             continue;

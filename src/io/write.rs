@@ -350,7 +350,7 @@ impl TableWriter {
         self.flush_parquet()?;
         match self.sink {
             Sink::Csv(w) => {
-                let mut out = w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+                let mut out = w.into_inner().map_err(|e| e.into_error())?;
                 out.flush()?;
             }
             Sink::Json { mut out, first, lines } => {

@@ -11,7 +11,7 @@ use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period, PeriodKind};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How a step-up rate is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -365,6 +365,19 @@ pub struct Group {
 }
 
 /// The groups at every level: reps, every roster node above them, and the company.
+/// The group of the reps whose chain up the roster misses a level (an unknown manager, or a rep
+/// not in the roster), so that every level's totals equal the company's.
+pub const UNASSIGNED: &str = "(unassigned)";
+
+/// How many reps sit under an `(unassigned)` node at some level.
+pub fn unassigned_reps(groups: &[Group]) -> usize {
+    let mut reps: BTreeSet<u32> = BTreeSet::new();
+    for g in groups.iter().filter(|g| g.id == UNASSIGNED) {
+        reps.extend(g.members.iter().copied());
+    }
+    reps.len()
+}
+
 pub fn groups(
     reps: &[Box<str>],
     roster: Option<&Roster>,
@@ -398,6 +411,32 @@ pub fn groups(
         });
     }
     if let (Some(r), Some(levels)) = (roster, levels) {
+        let upper: BTreeSet<&str> =
+            nodes.keys().map(|&n| levels[n].as_str()).filter(|l| *l != "rep").collect();
+        let mut unassigned: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        for (i, rep) in reps.iter().enumerate() {
+            let covered: BTreeSet<&str> = match r.index.get(&**rep) {
+                Some(&x) => r.ancestors(x).iter().map(|&a| levels[a].as_str()).collect(),
+                None => BTreeSet::new(),
+            };
+            for level in upper.difference(&covered) {
+                unassigned.entry(level).or_default().push(i as u32);
+            }
+        }
+        let roots: Vec<usize> = (0..r.people.len()).filter(|&i| r.parent[i].is_none()).collect();
+        let root_id = match roots.as_slice() {
+            [only] if nodes.contains_key(only) => Some(r.people[*only].person_id.clone()),
+            _ => None,
+        };
+        for (level, members) in unassigned {
+            out.push(Group {
+                level: level.to_string(),
+                id: UNASSIGNED.into(),
+                name: UNASSIGNED.into(),
+                parent_id: root_id.clone().filter(|id| *id != UNASSIGNED),
+                members,
+            });
+        }
         for (node, members) in nodes {
             let p = &r.people[node];
             out.push(Group {

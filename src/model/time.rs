@@ -316,17 +316,17 @@ impl Period {
         let s = s.trim();
         let bad = || format!("`{s}` is not a {} label", kind_name(kind));
         let (y, rest) = s.split_once('-').with_context(bad)?;
-        let y: i64 = y.parse().ok().with_context(bad)?;
+        // Fixed widths: `2026-3` would make a second spelling of every plan id.
+        let y = fixed_digits(y, 4).filter(|y| *y >= 1).with_context(bad)? as i64;
         match kind {
             PeriodKind::Month => {
-                let m: u32 =
-                    rest.parse().ok().filter(|m| (1..=12).contains(m)).with_context(bad)?;
+                let m = fixed_digits(rest, 2).filter(|m| (1..=12).contains(m)).with_context(bad)?;
                 Ok(Period::of_local_day(kind, days_from_civil(y, m, 1)))
             }
             PeriodKind::Quarter => {
                 let q: u32 = rest
                     .strip_prefix('Q')
-                    .and_then(|q| q.parse().ok())
+                    .and_then(|q| fixed_digits(q, 1))
                     .filter(|q| (1..=4).contains(q))
                     .with_context(bad)?;
                 Ok(Period::of_local_day(kind, days_from_civil(y, (q - 1) * 3 + 1, 1)))
@@ -334,7 +334,8 @@ impl Period {
             PeriodKind::Week => {
                 let w: i32 = rest
                     .strip_prefix('W')
-                    .and_then(|w| w.parse().ok())
+                    .and_then(|w| fixed_digits(w, 2))
+                    .map(|w| w as i32)
                     .filter(|w| (1..=53).contains(w))
                     .with_context(bad)?;
                 let week1 = Period::of_local_day(kind, days_from_civil(y, 1, 4));
@@ -348,11 +349,16 @@ impl Period {
     }
 }
 
+/// Exactly `width` ASCII digits.
+fn fixed_digits(s: &str, width: usize) -> Option<u32> {
+    (s.len() == width && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+}
+
 fn kind_name(kind: PeriodKind) -> &'static str {
     match kind {
-        PeriodKind::Month => "month (YYYY-MM)",
-        PeriodKind::Week => "ISO week (YYYY-Www)",
-        PeriodKind::Quarter => "quarter (YYYY-Qn)",
+        PeriodKind::Month => "month (YYYY-MM, such as 2026-04)",
+        PeriodKind::Week => "ISO week (YYYY-Www, such as 2026-W14)",
+        PeriodKind::Quarter => "quarter (YYYY-Qn, such as 2026-Q2)",
     }
 }
 
@@ -413,6 +419,16 @@ pub fn local_midnight(local_day: i64, tz: Tz) -> Micros {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn period_labels_have_one_spelling() {
+        assert_eq!(Period::parse(PeriodKind::Month, "2026-03").unwrap().label(), "2026-03");
+        for bad in ["2026-3", "26-03", "2026-003", "111111111111111112-02", "0000-01", "+202-01"] {
+            assert!(Period::parse(PeriodKind::Month, bad).is_err(), "{bad}");
+        }
+        assert!(Period::parse(PeriodKind::Week, "2026-W5").is_err());
+        assert_eq!(Period::parse(PeriodKind::Week, "2026-W05").unwrap().label(), "2026-W05");
+        assert_eq!(Period::parse(PeriodKind::Quarter, "2026-Q2").unwrap().label(), "2026-Q2");
+    }
     use super::*;
 
     #[test]
