@@ -75,6 +75,9 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
             rows
         }
     };
+    if let Some(p) = job.period {
+        crate::app::funnel::ensure_period_has_data(&rows, &p.label())?;
+    }
     let opts = DiagnoseOptions {
         period: job.period.map(|p| p.label()),
         lookback: job.lookback,

@@ -134,6 +134,7 @@ fn immature_months_are_left_out_and_said() {
     let out = s.run(&["diagnose", "--events", &events, "--period", "2026-06", "-f", "csv"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let rows = csv_rows(&out.stdout);
+    assert_eq!(rows.len(), 24, "every rep of the sample is diagnosed: {}", out.stdout);
     assert!(rows.iter().all(|r| r["immature_left_out"].contains("2026-06")), "{}", out.stdout);
 }
 

@@ -196,7 +196,10 @@ fn roster_levels_sum_their_members() {
         "-f",
         "csv",
     ]);
-    assert!(csv_rows(&by_manager.stdout).iter().all(|r| r["level"] == "manager"));
+    assert_eq!(by_manager.code, 0, "{}", by_manager.stderr);
+    let managers = csv_rows(&by_manager.stdout);
+    assert!(!managers.is_empty(), "--by manager gives manager rows");
+    assert!(managers.iter().all(|r| r["level"] == "manager"));
 }
 
 #[test]

@@ -130,6 +130,17 @@ fn truth_agrees_with_the_generated_rates() {
 fn generated_tables_pass_their_schemas() {
     let s = Session::new();
     generate(&s, "g", SMALL);
+    // The same code path as a CI job's `salescoach validate`, warnings included.
+    let files = ["g/events.csv", "g/activities.csv", "g/roster.csv"].map(|f| s.path_str(f));
+    let mut args = vec!["validate", "--strict"];
+    args.extend(files.iter().map(String::as_str));
+    let v = s.run(&args);
+    assert_eq!(v.code, 0, "generated data validates: {}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("3 tables") && v.stdout.contains("0 errors, 0 warnings"),
+        "{}",
+        v.stdout
+    );
     let mut ids: HashMap<&str, HashSet<String>> = HashMap::new();
     for table in ["roster", "events", "activities"] {
         let schema = Schema::get(table).unwrap();
