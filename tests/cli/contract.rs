@@ -273,8 +273,12 @@ fn every_level_adds_up_to_the_company_with_an_unknown_manager() {
         }
     }
     assert!(checked > 20, "levels were compared");
-    for cmd in ["diagnose"] {
-        let d = s.run(&[cmd, "--events", &events, "--roster", &roster, "-f", "csv"]);
+    let w = s.path_str("w");
+    for args in [
+        vec!["diagnose", "--events", &events, "--roster", &roster, "-f", "csv"],
+        vec!["plan", "--events", &events, "--roster", &roster, "--out", &w],
+    ] {
+        let d = s.run(&args);
         assert_eq!(d.code, 0, "{}", d.stderr);
         assert_eq!(d.stderr.matches("(unassigned)").count(), 1, "{}", d.stderr);
     }
