@@ -5,132 +5,17 @@
 //! same way from events or from a funnel file.
 
 pub mod rules;
+mod types;
+mod why;
+
+pub use types::*;
+use why::*;
 
 use crate::metrics::funnel::{FunnelRow, Method};
 use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, gamma_cdf, median, quantile};
 use crate::model::playbook::Playbook;
 use crate::model::rules::BenchmarkPolicy;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// What a lever acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeverKind {
-    /// The step-up rate out of stage `i`.
-    Transition(usize),
-    /// New leads a month.
-    LeadVolume,
-    /// Activities per deal at stage `i`.
-    ActivityVolume(usize),
-}
-
-/// One lever of one rep, with its numbers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Lever {
-    pub id: String,
-    pub kind: LeverKind,
-    /// The rep's value: shrunk rate, shrunk leads a month, or activities per deal.
-    pub value: Option<f64>,
-    /// The raw value (converted / entered, leads / months, activities / deals).
-    pub raw: Option<f64>,
-    /// Successes and trials behind the value (converted and entered; leads and months;
-    /// activities and deals).
-    pub k: u64,
-    pub n: u64,
-    pub benchmark: Option<f64>,
-    /// Posterior probability that the rep's true value is below the benchmark.
-    pub confidence: Option<f64>,
-    /// Extra won deals a month if the lever reached its benchmark, the rest unchanged.
-    pub impact_won: f64,
-    pub impact_amount: Option<f64>,
-    /// For a transition: about how many more deals would make the confidence reach the
-    /// threshold, if the rate stayed where it is.
-    pub more_deals_needed: Option<u64>,
-}
-
-/// A hypothesis of the rules, checked against the rep's indicators.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HypothesisResult {
-    pub id: String,
-    pub title: String,
-    /// `supported`, `not_supported` or `not_checkable`.
-    pub status: String,
-    pub strength: Option<f64>,
-    pub evidence: Option<String>,
-    /// For `not_checkable`: the columns the data lacks.
-    pub needs_columns: Vec<String>,
-    pub checks: Vec<String>,
-    pub questions: Vec<String>,
-}
-
-/// The diagnosis of one rep.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Diagnosis {
-    pub rep_id: String,
-    pub rep_name: String,
-    pub manager_id: Option<String>,
-    pub period: String,
-    pub window_from: String,
-    pub window_to: String,
-    /// The lever to coach, when one stands out with enough confidence.
-    pub focus: Option<String>,
-    /// The largest-impact lever when none stands out (a low-confidence suggestion).
-    pub suggestion: Option<String>,
-    pub focus_rate: Option<f64>,
-    pub focus_raw_rate: Option<f64>,
-    pub benchmark: Option<f64>,
-    pub confidence: Option<f64>,
-    pub impact_won: Option<f64>,
-    pub impact_amount: Option<f64>,
-    pub deals: Option<u64>,
-    pub more_deals_needed: Option<u64>,
-    pub why: String,
-    pub hypotheses: Vec<HypothesisResult>,
-    /// Months left out because their cohorts were immature.
-    pub immature_left_out: Vec<String>,
-    pub levers: Vec<Lever>,
-    /// The focus (or suggestion) month by month, for the worksheet's trend.
-    pub trend: Vec<TrendPoint>,
-    pub indicators: Indicators,
-    pub peer_indicators: Indicators,
-}
-
-/// One month of the focus lever: its raw rate (or leads) and the deals behind it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TrendPoint {
-    pub period: String,
-    pub value: Option<f64>,
-    pub n: u64,
-    pub mature: bool,
-}
-
-impl Diagnosis {
-    /// The lever the worksheet is about: the focus, else the suggestion.
-    pub fn lever(&self) -> Option<&Lever> {
-        let id = self.focus.as_ref().or(self.suggestion.as_ref())?;
-        self.levers.iter().find(|l| &l.id == id)
-    }
-
-    pub fn supported_hypotheses(&self) -> Vec<&str> {
-        self.hypotheses.iter().filter(|h| h.status == "supported").map(|h| h.id.as_str()).collect()
-    }
-}
-
-/// The indicators rules read, for a rep or (as medians) for the peers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Indicators {
-    pub rate: BTreeMap<String, Option<f64>>,
-    pub contacts_per_deal: BTreeMap<String, Option<f64>>,
-    pub touched_share: BTreeMap<String, Option<f64>>,
-    pub personalized_share: BTreeMap<String, Option<f64>>,
-    pub leads_per_month: Option<f64>,
-    pub won_per_month: Option<f64>,
-    pub first_contact_hours: Option<f64>,
-    pub first_call_connected_share: Option<f64>,
-    pub first_call_duration_s: Option<f64>,
-    pub lead_won_rate: Option<f64>,
-}
 
 /// Sums of one rep's funnel rows over the window.
 #[derive(Debug, Clone, Default)]
@@ -729,81 +614,5 @@ impl<'a> Context<'a> {
             indicators: self.indicators[i].clone(),
             peer_indicators: self.peer_indicators.clone(),
         })
-    }
-}
-
-/// How many more deals, at the same rate, would make P(rate < benchmark) reach the threshold.
-fn more_deals(k: u64, n: u64, prior: BetaPrior, bench: f64, threshold: f64) -> Option<u64> {
-    let p = k as f64 / n as f64;
-    let conf =
-        |m: f64| beta_cdf(bench, m * k as f64 + prior.alpha, m * (n - k) as f64 + prior.beta);
-    // Beyond four times the deals seen so far, "more data" is not a useful answer.
-    if p >= bench || conf(5.0) < threshold {
-        return None;
-    }
-    let (mut lo, mut hi) = (1.0f64, 5.0f64);
-    for _ in 0..40 {
-        let mid = (lo + hi) / 2.0;
-        if conf(mid) >= threshold { hi = mid } else { lo = mid }
-    }
-    Some(((hi - 1.0) * n as f64).ceil() as u64)
-}
-
-fn lever_label(id: &str, playbook: &Playbook) -> String {
-    let name = |s: &str| {
-        playbook
-            .display
-            .get("en")
-            .and_then(|d| d.get(s))
-            .map_or_else(|| s.to_string(), |n| n.to_lowercase())
-    };
-    if let Some((a, b)) = id.split_once("->") {
-        format!("{} → {}", name(a), name(b))
-    } else if let Some(stage) = id.strip_prefix("volume:activity:") {
-        format!("activities per {}", name(stage))
-    } else if let Some(stage) = id.strip_prefix("volume:") {
-        format!("new {}s a month", name(stage))
-    } else {
-        id.to_string()
-    }
-}
-
-fn show(l: &Lever, v: f64) -> String {
-    match l.kind {
-        LeverKind::Transition(_) => format!("{:.0}%", v * 100.0),
-        _ => format!("{v:.1}"),
-    }
-}
-
-/// One sentence with the numbers: what, against what, how sure, worth how much.
-fn why(lever: Option<&Lever>, stands_out: bool, playbook: &Playbook, threshold: f64) -> String {
-    let Some(l) = lever else {
-        return "no lever stands out: every indicator is at or above its benchmark".into();
-    };
-    let (Some(v), Some(b)) = (l.value, l.benchmark) else {
-        return format!(
-            "no lever stands out: not enough data for {}",
-            lever_label(&l.id, playbook)
-        );
-    };
-    let sure =
-        l.confidence.map_or(String::new(), |c| format!(", {:.0}% sure it is below", c * 100.0));
-    let core = format!(
-        "{} {} vs {} for peers{sure}",
-        lever_label(&l.id, playbook),
-        show(l, v),
-        show(l, b)
-    );
-    if stands_out {
-        format!("{core}; reaching it is worth +{:.1} won deals a month", l.impact_won)
-    } else {
-        let more = l
-            .more_deals_needed
-            .map_or(String::new(), |m| format!("; about {m} more deals would make it clear"));
-        format!(
-            "no lever stands out (none is {:.0}% sure); the largest gap is {core}, worth +{:.1} won deals a month{more}",
-            threshold * 100.0,
-            l.impact_won
-        )
     }
 }

@@ -1,0 +1,92 @@
+//! The diagnosis in words: lever labels and the one-sentence why.
+
+use super::*;
+use crate::metrics::stats::BetaPrior;
+use crate::model::playbook::Playbook;
+
+/// How many more deals, at the same rate, would make P(rate < benchmark) reach the threshold.
+pub(super) fn more_deals(
+    k: u64,
+    n: u64,
+    prior: BetaPrior,
+    bench: f64,
+    threshold: f64,
+) -> Option<u64> {
+    let p = k as f64 / n as f64;
+    let conf =
+        |m: f64| beta_cdf(bench, m * k as f64 + prior.alpha, m * (n - k) as f64 + prior.beta);
+    // Beyond four times the deals seen so far, "more data" is not a useful answer.
+    if p >= bench || conf(5.0) < threshold {
+        return None;
+    }
+    let (mut lo, mut hi) = (1.0f64, 5.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if conf(mid) >= threshold { hi = mid } else { lo = mid }
+    }
+    Some(((hi - 1.0) * n as f64).ceil() as u64)
+}
+
+pub(super) fn lever_label(id: &str, playbook: &Playbook) -> String {
+    let name = |s: &str| {
+        playbook
+            .display
+            .get("en")
+            .and_then(|d| d.get(s))
+            .map_or_else(|| s.to_string(), |n| n.to_lowercase())
+    };
+    if let Some((a, b)) = id.split_once("->") {
+        format!("{} → {}", name(a), name(b))
+    } else if let Some(stage) = id.strip_prefix("volume:activity:") {
+        format!("activities per {}", name(stage))
+    } else if let Some(stage) = id.strip_prefix("volume:") {
+        format!("new {}s a month", name(stage))
+    } else {
+        id.to_string()
+    }
+}
+
+pub(super) fn show(l: &Lever, v: f64) -> String {
+    match l.kind {
+        LeverKind::Transition(_) => format!("{:.0}%", v * 100.0),
+        _ => format!("{v:.1}"),
+    }
+}
+
+/// One sentence with the numbers: what, against what, how sure, worth how much.
+pub(super) fn why(
+    lever: Option<&Lever>,
+    stands_out: bool,
+    playbook: &Playbook,
+    threshold: f64,
+) -> String {
+    let Some(l) = lever else {
+        return "no lever stands out: every indicator is at or above its benchmark".into();
+    };
+    let (Some(v), Some(b)) = (l.value, l.benchmark) else {
+        return format!(
+            "no lever stands out: not enough data for {}",
+            lever_label(&l.id, playbook)
+        );
+    };
+    let sure =
+        l.confidence.map_or(String::new(), |c| format!(", {:.0}% sure it is below", c * 100.0));
+    let core = format!(
+        "{} {} vs {} for peers{sure}",
+        lever_label(&l.id, playbook),
+        show(l, v),
+        show(l, b)
+    );
+    if stands_out {
+        format!("{core}; reaching it is worth +{:.1} won deals a month", l.impact_won)
+    } else {
+        let more = l
+            .more_deals_needed
+            .map_or(String::new(), |m| format!("; about {m} more deals would make it clear"));
+        format!(
+            "no lever stands out (none is {:.0}% sure); the largest gap is {core}, worth +{:.1} won deals a month{more}",
+            threshold * 100.0,
+            l.impact_won
+        )
+    }
+}
