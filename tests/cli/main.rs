@@ -11,4 +11,5 @@ mod plan;
 mod report;
 mod review;
 mod support;
+mod surface;
 mod validate;
