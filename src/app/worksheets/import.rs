@@ -25,6 +25,38 @@ const TARGET_LABELS: [&str; 2] = ["- Target value:", "- 目標値:"];
 const REVIEW_LABELS: [&str; 2] = ["- Review month:", "- 振り返り月:"];
 const ACTION_HEADINGS: [&str; 2] = ["### Your improvement actions", "### あなた自身の改善策"];
 
+/// The marker that keys a blank in a worksheet: `<!-- sc:target -->`. Labels are the
+/// template's and its users' to change; the markers are salescoach's, so import reads them
+/// (and falls back to the built-in labels for sheets written before the markers).
+pub fn marker(key: &str) -> String {
+    format!("<!-- sc:{key} -->")
+}
+
+/// A marked line: its key and the text the user wrote after the label.
+fn marked(line: &str) -> Option<(&str, &str)> {
+    let at = line.find("<!-- sc:")?;
+    let key = line[at + 8..].split("-->").next()?.trim();
+    let before = &line[..at];
+    let value =
+        before.split_once(": ").or_else(|| before.split_once('：')).map_or(before, |(_, v)| v);
+    Some((key, value))
+}
+
+fn target_value(v: &str, line_no: usize) -> Result<Option<f64>, (usize, String)> {
+    let Some(v) = filled(v) else { return Ok(None) };
+    parse_number(v)
+        .map(Some)
+        .ok_or((line_no, format!("the target value {v:?} is not a number (e.g. 45% or 0.45)")))
+}
+
+fn review_month(v: &str, line_no: usize) -> Result<Option<String>, (usize, String)> {
+    let Some(v) = filled(v) else { return Ok(None) };
+    Period::parse(PeriodKind::Month, v).map_err(|_| {
+        (line_no, format!("the review month {v:?} is not YYYY-MM (such as 2026-04)"))
+    })?;
+    Ok(Some(v.to_string()))
+}
+
 /// A blank (`________`, a pointer to another section) or a filled-in value.
 pub(super) fn filled(v: &str) -> Option<&str> {
     let v = v.split(" (suggested").next().unwrap_or(v).split("（提案").next().unwrap_or(v).trim();
@@ -55,7 +87,17 @@ pub fn parse_worksheet(text: &str) -> Result<Agreed, (usize, String)> {
         let line_no = offset + i + 1;
         let value_after = |labels: &[&str]| labels.iter().find_map(|l| line.strip_prefix(l));
         if line.starts_with('#') {
-            in_actions = ACTION_HEADINGS.iter().any(|h| line.starts_with(h));
+            in_actions = line.contains(&marker("actions"))
+                || ACTION_HEADINGS.iter().any(|h| line.starts_with(h));
+            continue;
+        }
+        if let Some((key, v)) = marked(line) {
+            match key {
+                "agreed_focus" => agreed.focus = filled(v).map(str::to_string),
+                "target" => agreed.target = target_value(v, line_no)?,
+                "review_month" => agreed.review_period = review_month(v, line_no)?,
+                _ => {}
+            }
             continue;
         }
         if in_actions {
@@ -72,18 +114,13 @@ pub fn parse_worksheet(text: &str) -> Result<Agreed, (usize, String)> {
                 agreed.focus = filled(v).map(str::to_string);
             }
         } else if let Some(v) = value_after(&TARGET_LABELS) {
-            if let Some(v) = filled(v) {
-                agreed.target = Some(parse_number(v).ok_or((
-                    line_no,
-                    format!("the target value {v:?} is not a number (e.g. 45% or 0.45)"),
-                ))?);
+            if agreed.target.is_none() {
+                agreed.target = target_value(v, line_no)?;
             }
         } else if let Some(v) = value_after(&REVIEW_LABELS)
-            && let Some(v) = filled(v)
+            && agreed.review_period.is_none()
         {
-            Period::parse(PeriodKind::Month, v)
-                .map_err(|_| (line_no, format!("the review month {v:?} is not YYYY-MM")))?;
-            agreed.review_period = Some(v.to_string());
+            agreed.review_period = review_month(v, line_no)?;
         }
     }
     Ok(agreed)
@@ -152,7 +189,10 @@ pub fn import_worksheets(
         {
             let line = text
                 .lines()
-                .position(|l| FOCUS_LABELS.iter().any(|p| l.starts_with(p)))
+                .position(|l| {
+                    l.contains(&marker("agreed_focus"))
+                        || FOCUS_LABELS.iter().any(|p| l.starts_with(p))
+                })
                 .map_or(0, |i| i + 1);
             problems.push(format!(
                 "{}:{line}: agreed focus {f:?} is not a lever id ({})",
@@ -217,6 +257,16 @@ pub fn import_worksheets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marked_blanks_are_read_whatever_their_labels_say() {
+        let sheet = "---\nplan_id: 2026-03:R1\n---\n# Sheet\n\n- Fokus (vereinbart): case->proposal <!-- sc:agreed_focus -->\n- Ziel: 45% (suggested: 40%, from 30%) <!-- sc:target -->\n- Monat: 2026-05 <!-- sc:review_month -->\n\n### Meine Schritte <!-- sc:actions -->\n\n1. call every case twice\n2. ________\n";
+        let a = parse_worksheet(sheet).unwrap();
+        assert_eq!(a.focus.as_deref(), Some("case->proposal"));
+        assert_eq!(a.target, Some(0.45));
+        assert_eq!(a.review_period.as_deref(), Some("2026-05"));
+        assert_eq!(a.actions, vec!["call every case twice".to_string()]);
+    }
 
     #[test]
     fn blanks_and_numbers() {
