@@ -600,6 +600,10 @@ pub struct IngestArgs {
     /// Source encoding: utf-8, utf-16, cp932, shift_jis, windows-1252, latin1, …
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
+    /// Keep records whose bytes are malformed in the --encoding (as U+FFFD, counted) instead
+    /// of rejecting them.
+    #[arg(long)]
+    pub lossy: bool,
     /// Time zone of timestamps without an offset [default: the playbook's].
     #[arg(long, value_name = "TZ")]
     pub tz: Option<String>,

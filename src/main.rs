@@ -4,6 +4,7 @@ use clap::Parser;
 use salescoach::{ExitStatus, cli::Cli};
 
 fn main() -> std::process::ExitCode {
+    salescoach::io::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

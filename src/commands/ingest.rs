@@ -15,6 +15,12 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     if !global.quiet && values.trimmed.get() > 0 {
         eprintln!("warning: {} cells had spaces around them, trimmed", values.trimmed.get());
     }
+    if !global.quiet && values.replaced.get() > 0 {
+        eprintln!(
+            "warning: {} records kept with malformed bytes replaced by U+FFFD (--lossy)",
+            values.replaced.get()
+        );
+    }
     if !global.quiet && values.without_offset.get() {
         eprintln!(
             "warning: timestamps without a UTC offset were read as {} time (--tz)",
@@ -60,6 +66,9 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
         without_offset: std::cell::Cell::new(false),
         max_field_bytes: args.max_field_bytes,
         trimmed: std::cell::Cell::new(0),
+        decoding: std::cell::Cell::new(false),
+        lossy: args.lossy,
+        replaced: std::cell::Cell::new(0),
     };
     if values.decimal_comma && values.group_separator == Some(',') {
         bail!("--decimal-comma and --group-separator , cannot both hold");

@@ -64,11 +64,13 @@ pub fn evaluate(
                         .filter(|s| s.is_finite());
                     result.status = "supported".into();
                     result.strength = Some(strength.unwrap_or(0.0));
-                    result.evidence = env.render_str(&h.evidence, &ctx).ok();
+                    result.evidence =
+                        crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
                 }
                 Ok(false) => {
                     result.status = "not_supported".into();
-                    result.evidence = env.render_str(&h.evidence, &ctx).ok();
+                    result.evidence =
+                        crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
                 }
                 Err(_) => result.needs_columns = vec!["indicators that are not zero".into()],
             }

@@ -192,6 +192,43 @@ pub fn ensure_distinct_files(outputs: &[&Dest], inputs: &[Source]) -> Result<()>
     Ok(())
 }
 
+thread_local! {
+    /// Set while a dependency's reader runs under [`guard_dependency`], whose panic is reported
+    /// as an error rather than printed.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the default panic message for real bugs, and silences it inside
+/// [`guard_dependency`], which turns the panic into an error naming the file.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !GUARDED.with(|g| g.get()) {
+            default(info);
+        }
+    }));
+}
+
+/// Runs a dependency's reader on a file. The parquet crate panics on some corrupt files
+/// (a damaged footer) instead of returning an error: such a panic becomes a data error that
+/// names the file (exit 1), not a crash.
+pub fn guard_dependency<T>(file: &str, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    let was = GUARDED.with(|g| g.replace(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    GUARDED.with(|g| g.set(was));
+    outcome.unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no detail".into());
+        Err(crate::DataError::new(format!(
+            "{file}: the file is corrupt; its reader failed ({why})"
+        ))
+        .into())
+    })
+}
+
 /// True when the error chain holds a closed pipe: `salescoach … | head` is a success.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {

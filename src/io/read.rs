@@ -6,6 +6,7 @@
 //! that every rejected row can name its file, line, column and value.
 
 use crate::io::{Format, Source};
+use crate::model::cell;
 use crate::model::tables::{Column, Kind, TableKind};
 use crate::model::time::{Micros, Offset, localize, parse_iso};
 use anyhow::{Context, Result, bail};
@@ -18,7 +19,6 @@ use chrono_tz::Tz;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rust_decimal::Decimal;
 use std::io::Read;
-use std::str::FromStr;
 
 /// A problem with one value or record, before its position is attached.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,22 +70,9 @@ fn unneutralise(s: &str) -> &str {
     }
 }
 
+pub use crate::model::cell::{MAX_FIELD_BYTES, impossible_text};
+
 /// Truncates a value for display so that a 5 MB field is never echoed whole.
-/// The largest text cell accepted by default: anything longer is a runaway quote or a pasted
-/// document, not data.
-pub const MAX_FIELD_BYTES: usize = 1 << 20;
-
-/// Why a text cell cannot be data: a NUL byte, or more than `max` bytes.
-pub fn impossible_text(s: &str, max: usize) -> Option<String> {
-    if s.len() > max {
-        Some(format!("a field of {} bytes (at most {max})", s.len()))
-    } else if s.contains('\0') {
-        Some("a NUL byte".into())
-    } else {
-        None
-    }
-}
-
 pub fn preview(s: &str) -> String {
     const MAX: usize = 60;
     let clean: String = s.chars().map(|c| if c == '\0' { '␀' } else { c }).collect();
@@ -209,14 +196,25 @@ impl<'a> Row<'a> {
         if let Cells::Arrow { cols, i } = &self.cells
             && let Some(ArrowCol::Ts(a)) = &cols[c]
         {
-            return Ok(a.is_valid(*i).then(|| a.value(*i)));
+            if !a.is_valid(*i) {
+                return Ok(None);
+            }
+            let t = a.value(*i);
+            return cell::timestamp_in_range(t)
+                .map(Some)
+                .map_err(|e| problem(c, e.code, format!("value {}", e.message), &t.to_string()));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
+        let in_range = |t: Micros| {
+            cell::timestamp_in_range(t)
+                .map(Some)
+                .map_err(|e| problem(c, e.code, format!("value {}", e.message), s))
+        };
         match parse_iso(s) {
-            Some((t, Offset::Explicit)) => Ok(Some(t)),
+            Some((t, Offset::Explicit)) => in_range(t),
             Some((t, Offset::Missing)) => {
                 self.naive.set(self.naive.get() + 1);
-                Ok(Some(localize(t, self.ctx.tz)))
+                in_range(localize(t, self.ctx.tz))
             }
             None => Err(problem(
                 c,
@@ -235,22 +233,21 @@ impl<'a> Row<'a> {
         if let Cells::Arrow { cols, i } = &self.cells
             && let Some(ArrowCol::Dec(a, scale)) = &cols[c]
         {
-            return Ok(a.is_valid(*i).then(|| Decimal::from_i128_with_scale(a.value(*i), *scale)));
+            if !a.is_valid(*i) {
+                return Ok(None);
+            }
+            let raw = a.value(*i);
+            let too_large = || {
+                let message = format!("value is above the largest amount, {}", cell::MAX_AMOUNT);
+                problem(c, "constraint-error", message, &raw.to_string())
+            };
+            let d = Decimal::try_from_i128_with_scale(raw, *scale).map_err(|_| too_large())?;
+            return cell::checked_amount(d)
+                .map(Some)
+                .map_err(|e| problem(c, e.code, format!("value {}", e.message), &d.to_string()));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
-        // Plain numbers only: exponents, group separators and currency need explicit options.
-        let plain =
-            s.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        if !plain {
-            return Err(problem(c, "type-error", "not a plain decimal number (e.g. 1234.50)", s));
-        }
-        match Decimal::from_str(s) {
-            Ok(d) if d.is_sign_negative() => {
-                Err(problem(c, "constraint-error", "must not be negative", s))
-            }
-            Ok(d) => Ok(Some(d)),
-            Err(_) => Err(problem(c, "type-error", "not a plain decimal number (e.g. 1234.50)", s)),
-        }
+        cell::amount(s).map(Some).map_err(|e| problem(c, e.code, format!("value {}", e.message), s))
     }
 
     pub fn int(&self, c: usize) -> Result<Option<i64>, Problem> {
@@ -260,11 +257,7 @@ impl<'a> Row<'a> {
             return Ok(a.is_valid(*i).then(|| a.value(*i)));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
-        match s.parse::<i64>() {
-            Ok(v) if v < 0 => Err(problem(c, "constraint-error", "must not be negative", s)),
-            Ok(v) => Ok(Some(v)),
-            Err(_) => Err(problem(c, "type-error", "not an integer", s)),
-        }
+        cell::count(s).map(Some).map_err(|e| problem(c, e.code, format!("value {}", e.message), s))
     }
 
     pub fn float(&self, c: usize) -> Result<Option<f64>, Problem> {
@@ -274,10 +267,7 @@ impl<'a> Row<'a> {
             return Ok(a.is_valid(*i).then(|| a.value(*i)));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
-        match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(Some(v)),
-            _ => Err(problem(c, "type-error", "not a number", s)),
-        }
+        cell::number(s).map(Some).map_err(|e| problem(c, e.code, format!("value {}", e.message), s))
     }
 
     pub fn bool(&self, c: usize) -> Result<Option<bool>, Problem> {
@@ -287,11 +277,9 @@ impl<'a> Row<'a> {
             return Ok(a.is_valid(*i).then(|| a.value(*i)));
         }
         let Some(s) = self.str(c)? else { return Ok(None) };
-        match s.to_ascii_lowercase().as_str() {
-            "true" | "t" | "1" | "yes" | "y" => Ok(Some(true)),
-            "false" | "f" | "0" | "no" | "n" => Ok(Some(false)),
-            _ => Err(problem(c, "type-error", "not a boolean (true/false)", s)),
-        }
+        cell::boolean(s)
+            .map(Some)
+            .map_err(|e| problem(c, e.code, format!("value {}", e.message), s))
     }
 
     /// Attaches this row's position to a problem.
@@ -337,7 +325,9 @@ pub fn scan(
     match source.format(format)? {
         Format::Csv => scan_csv(source, b',', &ctx, &mut stats, &mut on_row)?,
         Format::Tsv => scan_csv(source, b'\t', &ctx, &mut stats, &mut on_row)?,
-        Format::Parquet => scan_parquet(source, &ctx, &mut stats, &mut on_row)?,
+        Format::Parquet => crate::io::guard_dependency(&ctx.file, || {
+            scan_parquet(source, &ctx, &mut stats, &mut on_row)
+        })?,
         Format::Json | Format::Ndjson => scan_json(source, &ctx, &mut stats, &mut on_row)?,
         Format::Table => bail!("`table` is an output format only"),
     }
@@ -502,11 +492,12 @@ fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {
 pub fn column_names(source: &Source, explicit: Option<Format>) -> Option<Vec<String>> {
     let path = source.path()?;
     match source.format(explicit).ok()? {
-        Format::Parquet => {
-            let f = std::fs::File::open(path).ok()?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(f).ok()?;
-            Some(builder.schema().fields().iter().map(|f| f.name().clone()).collect())
-        }
+        Format::Parquet => crate::io::guard_dependency(&source.to_string(), || {
+            let f = std::fs::File::open(path)?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(f)?;
+            Ok(builder.schema().fields().iter().map(|f| f.name().clone()).collect())
+        })
+        .ok(),
         format @ (Format::Csv | Format::Tsv) => {
             let mut rdr = csv::ReaderBuilder::new()
                 .delimiter(if format == Format::Tsv { b'\t' } else { b',' })
@@ -589,68 +580,117 @@ fn scan_json(
     stats: &mut ScanStats,
     on_row: &mut dyn FnMut(&Row, &mut ScanStats),
 ) -> Result<()> {
-    let mut text = String::new();
-    source.open()?.read_to_string(&mut text).with_context(|| format!("reading {}", ctx.file))?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    let records: Vec<(u64, serde_json::Value)> = if trimmed.starts_with('[') {
-        let v: Vec<serde_json::Value> = serde_json::from_str(trimmed)
-            .map_err(|e| crate::DataError::new(format!("{}: not valid JSON: {e}", ctx.file)))?;
-        v.into_iter().map(|v| (0, v)).collect()
-    } else {
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v = serde_json::from_str(line).map_err(|e| {
-                crate::DataError::new(format!("{}:{}: not valid JSON: {e}", ctx.file, i + 1))
-            })?;
-            out.push((i as u64 + 1, v));
-        }
-        out
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::with_capacity(1 << 20, source.open()?);
+    // A JSON array is read element by element and NDJSON line by line: memory holds one
+    // record at a time, whatever the file's size.
+    let start = input.fill_buf().with_context(|| format!("reading {}", ctx.file))?;
+    let start = start.strip_prefix(b"\xef\xbb\xbf".as_slice()).unwrap_or(start);
+    let is_array = start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let mut row_no = 1u64;
+    let mut handle = |line: u64, v: serde_json::Value, stats: &mut ScanStats| {
+        row_no += 1;
+        json_record(ctx, line, row_no, v, stats, on_row);
     };
-    for (row_no, (line, v)) in (2u64..).zip(records) {
-        let serde_json::Value::Object(obj) = v else {
-            stats.read += 1;
-            stats.rejected += 1;
+    if is_array {
+        if input.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
+            input.consume(3);
+        }
+        let mut de = serde_json::Deserializer::from_reader(input);
+        serde::de::DeserializeSeed::deserialize(EachElement(&mut |v| handle(0, v, stats)), &mut de)
+            .map_err(|e| crate::DataError::new(format!("{}: not valid JSON: {e}", ctx.file)))?;
+        return Ok(());
+    }
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = input.read_line(&mut line).with_context(|| format!("reading {}", ctx.file))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let text = line.trim_start_matches('\u{feff}').trim();
+        if text.is_empty() {
+            continue;
+        }
+        let v = serde_json::from_str(text).map_err(|e| {
+            crate::DataError::new(format!("{}:{line_no}: not valid JSON: {e}", ctx.file))
+        })?;
+        handle(line_no, v, stats);
+    }
+    Ok(())
+}
+
+/// Calls a function on each element of a JSON array as it is parsed.
+struct EachElement<'f>(&'f mut dyn FnMut(serde_json::Value));
+
+impl<'de> serde::de::DeserializeSeed<'de> for EachElement<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EachElement<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            (self.0)(v);
+        }
+        Ok(())
+    }
+}
+
+/// One JSON record: an object is a row; anything else is rejected and counted.
+fn json_record(
+    ctx: &Ctx,
+    line: u64,
+    row_no: u64,
+    v: serde_json::Value,
+    stats: &mut ScanStats,
+    on_row: &mut dyn FnMut(&Row, &mut ScanStats),
+) {
+    let reject = |stats: &mut ScanStats, code: &'static str, message: String, value| {
+        stats.read += 1;
+        stats.rejected += 1;
+        if stats.problems.len() < KEEP_PROBLEMS {
             stats.problems.push(RowProblem {
                 file: ctx.file.clone(),
                 line,
                 row: row_no,
                 column: None,
-                code: "type-error",
-                message: "expected a JSON object".into(),
-                value: Some(preview(&v.to_string())),
+                code,
+                message,
+                value,
             });
-            continue;
-        };
-        let keys: Vec<String> = obj.keys().cloned().collect();
-        let bind = bind_header(&keys, ctx);
-        let cells: Vec<Option<String>> = match bind {
-            Ok(bind) => bind.iter().map(|b| b.and_then(|i| json_text(&obj[&keys[i]]))).collect(),
-            Err(e) => {
-                stats.read += 1;
-                stats.rejected += 1;
-                stats.problems.push(RowProblem {
-                    file: ctx.file.clone(),
-                    line,
-                    row: row_no,
-                    column: None,
-                    code: "missing-cell",
-                    message: e.to_string(),
-                    value: None,
-                });
-                continue;
-            }
-        };
-        let row = Row {
-            cells: Cells::Text { cells: &cells },
-            line,
-            row: row_no,
-            ctx,
-            naive: std::cell::Cell::new(0),
-        };
-        on_row(&row, stats);
-    }
-    Ok(())
+        }
+    };
+    let serde_json::Value::Object(obj) = v else {
+        reject(stats, "type-error", "expected a JSON object".into(), Some(preview(&v.to_string())));
+        return;
+    };
+    let keys: Vec<String> = obj.keys().cloned().collect();
+    let cells: Vec<Option<String>> = match bind_header(&keys, ctx) {
+        Ok(bind) => bind.iter().map(|b| b.and_then(|i| json_text(&obj[&keys[i]]))).collect(),
+        Err(e) => {
+            let message = match e.downcast_ref::<crate::DataError>() {
+                Some(d) => d.message.clone(),
+                None => e.to_string(),
+            };
+            reject(stats, "missing-cell", message, None);
+            return;
+        }
+    };
+    let row = Row {
+        cells: Cells::Text { cells: &cells },
+        line,
+        row: row_no,
+        ctx,
+        naive: std::cell::Cell::new(0),
+    };
+    on_row(&row, stats);
 }

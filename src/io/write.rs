@@ -397,9 +397,14 @@ fn append(b: &mut Builder, c: &Cell) -> Result<()> {
         (Builder::Ts(b), Cell::Ts(t)) => b.append_value(*t),
         (Builder::Ts(b), Cell::Null) => b.append_null(),
         (Builder::Dec(b), Cell::Dec(d)) => {
-            let mut d = *d;
-            d.rescale(AMOUNT_SCALE);
-            b.append_value(d.mantissa())
+            let mut scaled = *d;
+            scaled.rescale(AMOUNT_SCALE);
+            // rust_decimal keeps a smaller scale when the larger one does not fit: storing
+            // that mantissa at scale 4 would silently divide the amount.
+            if scaled.scale() != AMOUNT_SCALE {
+                anyhow::bail!("the amount {d} cannot be stored with {AMOUNT_SCALE} decimals");
+            }
+            b.append_value(scaled.mantissa())
         }
         (Builder::Dec(b), Cell::Null) => b.append_null(),
         (Builder::Float(b), Cell::Float(f)) => b.append_value(*f),

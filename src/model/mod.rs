@@ -1,5 +1,6 @@
 //! The canonical tables, the playbook and time, as typed Rust.
 
+pub mod cell;
 pub mod plans;
 pub mod playbook;
 pub mod roster;

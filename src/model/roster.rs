@@ -29,57 +29,99 @@ impl Roster {
         Roster { people, index, parent }
     }
 
-    /// The chain of ancestors of a person, nearest first. Stops at a cycle.
+    /// The chain of ancestors of a person, nearest first. Stops at a cycle. O(depth).
     pub fn ancestors(&self, i: usize) -> Vec<usize> {
+        let n = self.people.len();
         let mut out = Vec::new();
         let mut cur = self.parent[i];
         while let Some(p) = cur {
-            if p == i || out.contains(&p) {
+            if p == i || out.len() > n {
                 break;
             }
             out.push(p);
             cur = self.parent[p];
         }
+        if out.len() > n || cur == Some(i) {
+            // A cycle above this person: keep the chain up to its first repeat.
+            let mut seen = std::collections::HashSet::with_capacity(out.len());
+            let end = out.iter().position(|&p| !seen.insert(p) || p == i).unwrap_or(out.len());
+            out.truncate(end);
+        }
         out
     }
 
-    /// Cycles in the tree, each as the path of ids that closes it.
+    /// Cycles in the tree, each as the path of ids that closes it. O(n): every person is
+    /// walked once.
     pub fn cycles(&self) -> Vec<Vec<String>> {
-        let mut seen_in_cycle = vec![false; self.people.len()];
+        const NEW: u8 = 0;
+        const ON_PATH: u8 = 1;
+        const DONE: u8 = 2;
+        let n = self.people.len();
+        let mut state = vec![NEW; n];
+        let mut position = vec![0usize; n];
         let mut out = Vec::new();
-        for start in 0..self.people.len() {
-            let mut path = vec![start];
-            let mut cur = self.parent[start];
-            while let Some(p) = cur {
-                if let Some(pos) = path.iter().position(|&x| x == p) {
-                    let cycle = &path[pos..];
-                    if !cycle.iter().any(|&x| seen_in_cycle[x]) {
-                        cycle.iter().for_each(|&x| seen_in_cycle[x] = true);
+        let mut path = Vec::new();
+        for start in 0..n {
+            if state[start] != NEW {
+                continue;
+            }
+            path.clear();
+            let mut cur = Some(start);
+            while let Some(v) = cur {
+                match state[v] {
+                    NEW => {
+                        state[v] = ON_PATH;
+                        position[v] = path.len();
+                        path.push(v);
+                        cur = self.parent[v];
+                    }
+                    ON_PATH => {
+                        let cycle = &path[position[v]..];
                         let mut ids: Vec<String> =
                             cycle.iter().map(|&x| self.people[x].person_id.clone()).collect();
-                        ids.push(self.people[p].person_id.clone());
+                        ids.push(self.people[v].person_id.clone());
                         out.push(ids);
+                        break;
                     }
-                    break;
+                    _ => break,
                 }
-                path.push(p);
-                cur = self.parent[p];
+            }
+            for &v in &path {
+                state[v] = DONE;
             }
         }
         out
+    }
+
+    /// Each person's height: 0 for a leaf, else one more than their tallest report. O(n):
+    /// leaves first, a manager once all their reports are done. People in a cycle keep the
+    /// height their acyclic reports give them.
+    pub fn heights(&self) -> Vec<usize> {
+        let n = self.people.len();
+        let mut height = vec![0usize; n];
+        let mut pending = vec![0usize; n];
+        for p in self.parent.iter().flatten() {
+            pending[*p] += 1;
+        }
+        let mut ready: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+        while let Some(v) = ready.pop() {
+            if let Some(p) = self.parent[v].filter(|&p| p != v) {
+                height[p] = height[p].max(height[v] + 1);
+                pending[p] -= 1;
+                if pending[p] == 0 {
+                    ready.push(p);
+                }
+            }
+        }
+        height
     }
 
     /// The level of every person: the playbook's mapping of their role label when it has one,
     /// the label itself when it is a standard level name, else their height in the tree (0 rep, 1 manager, 2 director, 3 board, then level-N).
     /// `owns_deals[i]` marks people who own deals: they are reps whatever their place.
     pub fn levels(&self, playbook: &Playbook, owns_deals: &[bool]) -> Vec<String> {
+        let height = self.heights();
         let n = self.people.len();
-        let mut height = vec![0usize; n];
-        for i in 0..n {
-            for (d, &a) in self.ancestors(i).iter().enumerate() {
-                height[a] = height[a].max(d + 1);
-            }
-        }
         (0..n)
             .map(|i| {
                 let role = &self.people[i].role;

@@ -134,11 +134,55 @@ pub fn probe_context(stages: &[String]) -> minijinja::Value {
     minijinja::context! { rep => side.clone(), peers => side }
 }
 
-/// The environment rules are evaluated in: strict, so that a misspelt indicator is an error.
+/// Instructions a rule's expression or evidence template may run: a rule is a few lookups and
+/// comparisons, so a template that loops for long is a mistake or an attack, not a rule.
+pub const RULE_FUEL: u64 = 50_000;
+
+/// The longest evidence text a rule may render.
+pub const MAX_EVIDENCE_BYTES: usize = 4 * 1024;
+
+/// The environment rules are evaluated in: strict, so that a misspelt indicator is an error,
+/// and with fuel, so that a looping template stops.
 pub fn environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(RULE_FUEL));
+    env.set_recursion_limit(50);
     env
+}
+
+/// Renders an evidence template, refusing output past [`MAX_EVIDENCE_BYTES`].
+pub fn render_evidence(
+    env: &minijinja::Environment<'_>,
+    template: &str,
+    ctx: &minijinja::Value,
+) -> Result<String, minijinja::Error> {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() + buf.len() > MAX_EVIDENCE_BYTES {
+                return Err(std::io::Error::other("evidence too long"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let tmpl = env.template_from_str(template)?;
+    let mut out = Capped(Vec::new());
+    tmpl.render_captured_to(ctx.clone(), &mut out).map_err(|e| {
+        if out.0.len() + 1 > MAX_EVIDENCE_BYTES || e.kind() == minijinja::ErrorKind::WriteFailure {
+            minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("renders more than {MAX_EVIDENCE_BYTES} bytes"),
+            )
+        } else {
+            e
+        }
+    })?;
+    Ok(String::from_utf8_lossy(&out.0).into_owned())
 }
 
 /// All lever ids of a funnel: transitions, lead volume, activity volume per stage.
@@ -180,7 +224,7 @@ pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> 
                 let compiled = env.compile_expression(expr).map_err(fail)?;
                 compiled.eval(&ctx).map_err(fail)?;
             }
-            env.render_str(&h.evidence, &ctx).map_err(|e| {
+            render_evidence(&env, &h.evidence, &ctx).map_err(|e| {
                 anyhow::anyhow!(
                     "{origin}{}: rule `{}`, hypothesis `{}`: bad `evidence` template: {}",
                     line_hint(text, &h.id),

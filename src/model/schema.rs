@@ -85,29 +85,25 @@ impl Field {
                 Ok(())
             };
         }
+        let err = |e: crate::model::cell::CellError| (e.code, e.message);
         let number = match self.kind.as_str() {
             "integer" => Some(
                 cell.parse::<i64>().map_err(|_| ("type-error", "not an integer".to_string()))?
                     as f64,
             ),
-            "number" => Some(
-                cell.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .ok_or(("type-error", "not a number".to_string()))?,
-            ),
+            "number" if self.name == "amount" => {
+                crate::model::cell::amount(cell).map_err(err)?;
+                None
+            }
+            "number" => Some(crate::model::cell::number(cell).map_err(err)?),
             "boolean" => {
-                if !matches!(
-                    cell,
-                    "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "1" | "0"
-                ) {
-                    return Err(("type-error", "not a boolean".into()));
-                }
+                crate::model::cell::boolean(cell).map_err(err)?;
                 None
             }
             "datetime" => {
-                crate::model::time::parse_iso(cell)
+                let (t, _) = crate::model::time::parse_iso(cell)
                     .ok_or(("type-error", "not an ISO 8601 datetime".to_string()))?;
+                crate::model::cell::timestamp_in_range(t).map_err(err)?;
                 None
             }
             _ => None,

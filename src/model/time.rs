@@ -141,12 +141,16 @@ pub fn localize(wall: Micros, tz: Tz) -> Micros {
     if tz == Tz::UTC {
         return wall;
     }
-    let naive =
-        DateTime::from_timestamp_micros(wall).expect("parsed timestamps are in range").naive_utc();
-    let resolved = tz
-        .from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest());
+    // Out of chrono's range the wall time is kept as it is; the caller's range check rejects it.
+    let Some(naive) = DateTime::from_timestamp_micros(wall).map(|d| d.naive_utc()) else {
+        return wall;
+    };
+    // A wall time in a spring-forward gap is read as the hour after it.
+    let resolved = tz.from_local_datetime(&naive).earliest().or_else(|| {
+        naive
+            .checked_add_signed(chrono::Duration::hours(1))
+            .and_then(|later| tz.from_local_datetime(&later).earliest())
+    });
     resolved.map_or(wall, |dt| dt.timestamp_micros())
 }
 

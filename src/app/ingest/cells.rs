@@ -4,11 +4,10 @@ use super::*;
 use crate::io::read::preview;
 use crate::io::records::TextRecord;
 use crate::io::write::Cell;
+use crate::model::cell;
 use crate::model::playbook::Playbook;
 use crate::model::tables::{Column, Kind};
 use anyhow::Result;
-use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// How values are read: the time zone and date format of timestamps, and what an amount may
 /// carry besides digits (each only when asked for, so that nothing is guessed).
@@ -23,6 +22,13 @@ pub struct ValueOptions {
     pub max_field_bytes: usize,
     /// Cells that had spaces around them, trimmed.
     pub trimmed: std::cell::Cell<u64>,
+    /// Set while the current input goes through a decoder (`--encoding`, a UTF-16 BOM), which
+    /// turns malformed bytes into U+FFFD.
+    pub decoding: std::cell::Cell<bool>,
+    /// Keep records with malformed bytes (as U+FFFD) instead of rejecting them.
+    pub lossy: bool,
+    /// Records kept with malformed bytes under `lossy`.
+    pub replaced: std::cell::Cell<u64>,
 }
 
 impl ValueOptions {
@@ -82,6 +88,18 @@ pub(super) fn convert<'a>(
     }
     // One search of the whole record, rather than one per cell, in the usual case of no NUL.
     let has_nul = record.as_str().contains('\0');
+    // Two different ids whose bad bytes both decode to U+FFFD would merge into one: a record
+    // with malformed bytes is rejected, or kept and counted with --lossy.
+    if opts.decoding.get() && record.as_str().contains('\u{FFFD}') {
+        if !opts.lossy {
+            return Err((
+                None,
+                "encoding-error",
+                "bytes that are not valid in the given encoding (decoded as U+FFFD); check --encoding, or keep them with --lossy".into(),
+            ));
+        }
+        opts.replaced.set(opts.replaced.get() + 1);
+    }
     for (c, b) in columns.iter().zip(bind) {
         let raw = match b {
             Some(i) if *i >= record.len() => {
@@ -140,7 +158,10 @@ pub(super) fn convert<'a>(
             }
             Kind::String => Cell::Str(v),
             Kind::Datetime => match parse_ts(v, opts) {
-                Some(t) => Cell::Ts(t),
+                Some(t) => match cell::timestamp_in_range(t) {
+                    Ok(t) => Cell::Ts(t),
+                    Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
+                },
                 None => {
                     let message = match &opts.date_format {
                         Some(f) => format!("{v:?} does not match --date-format {f}"),
@@ -153,37 +174,18 @@ pub(super) fn convert<'a>(
             },
             Kind::Decimal | Kind::Number => {
                 let normalized = opts.amount(v);
-                let v = normalized.as_ref();
-                let plain = v
-                    .trim_start_matches(['-', '+'])
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || b == b'.');
-                match Decimal::from_str(v) {
-                    Ok(d) if plain && !d.is_sign_negative() => Cell::Dec(d),
-                    Ok(_) if plain => {
-                        return Err(reject("constraint-error", format!("{v:?} is negative")));
-                    }
-                    _ => {
-                        return Err(reject(
-                            "type-error",
-                            format!("{v:?} is not a plain decimal number"),
-                        ));
-                    }
+                match cell::amount(normalized.as_ref()) {
+                    Ok(d) => Cell::Dec(d),
+                    Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
                 }
             }
-            Kind::Integer => match v.parse::<i64>() {
-                Ok(i) if i >= 0 => Cell::Int(i),
-                _ => {
-                    return Err(reject(
-                        "type-error",
-                        format!("{v:?} is not a non-negative integer"),
-                    ));
-                }
+            Kind::Integer => match cell::count(v) {
+                Ok(i) => Cell::Int(i),
+                Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
             },
-            Kind::Boolean => match v.to_ascii_lowercase().as_str() {
-                "true" | "t" | "1" | "yes" | "y" => Cell::Bool(true),
-                "false" | "f" | "0" | "no" | "n" => Cell::Bool(false),
-                _ => return Err(reject("type-error", format!("{v:?} is not a boolean"))),
+            Kind::Boolean => match cell::boolean(v) {
+                Ok(b) => Cell::Bool(b),
+                Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
             },
         });
     }

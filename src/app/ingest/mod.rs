@@ -317,7 +317,9 @@ fn open_input(
     enc: Option<&'static encoding_rs::Encoding>,
 ) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
     let file = source.to_string();
-    let mut input = decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
+    let (mut input, decoding) =
+        decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
+    args.values.decoding.set(decoding);
     let mut header_line = Vec::new();
     std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
         .with_context(|| format!("reading {file}"))?;
@@ -360,7 +362,7 @@ fn open_export(
 fn decoded(
     raw: Box<dyn std::io::Read + Send>,
     enc: Option<&'static encoding_rs::Encoding>,
-) -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
+) -> std::io::Result<(Box<dyn std::io::BufRead + Send>, bool)> {
     use std::io::BufRead;
     // Reads of at least this size go straight from the file into the CSV reader's buffer.
     const CAPACITY: usize = 64 * 1024;
@@ -371,11 +373,11 @@ fn decoded(
         if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
             input.consume(3);
         }
-        return Ok(Box::new(input));
+        return Ok((Box::new(input), false));
     }
     let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
     decoder.encoding(enc).strip_bom(true);
-    Ok(Box::new(std::io::BufReader::with_capacity(CAPACITY, decoder.build(input))))
+    Ok((Box::new(std::io::BufReader::with_capacity(CAPACITY, decoder.build(input))), true))
 }
 
 /// A bar over the inputs' bytes when they are files read as they are (their sizes are the

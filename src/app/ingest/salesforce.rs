@@ -60,6 +60,17 @@ pub(super) fn ingest_salesforce(
             .collect()
     };
     let id = |v: &str| if v == SF_NULL_ID { String::new() } else { v.trim().to_string() };
+    // A short record (a truncated export line) has no cell for the columns past its end.
+    let field = |r: &csv::StringRecord, i: usize| -> String { r.get(i).unwrap_or("").to_string() };
+    let short = |r: &csv::StringRecord, headers: &[String]| r.len() < headers.len();
+    let reject_short =
+        |r: &csv::StringRecord, headers: &[String], file: &str, number: u64, sink: &mut Sink| {
+            sink.counts.read += 1;
+            let line = r.position().map_or(0, |p| p.line());
+            let message = format!("{} cells, the header has {}", r.len(), headers.len());
+            let raw = r.iter().collect::<Vec<_>>().join(",");
+            sink.settle(&Err((None, "missing-cell", message)), file, line, number, &|| raw.clone())
+        };
     let identity: Vec<Option<usize>> = (0..args.table.columns().len()).map(Some).collect();
     let width = args.table.columns().len();
     let convert_row =
@@ -89,7 +100,7 @@ pub(super) fn ingest_salesforce(
             let mut owners: BTreeMap<String, String> = BTreeMap::new();
             for r in rdr.records() {
                 let r = r.with_context(|| format!("reading {opp}"))?;
-                owners.insert(id(&r[c[0]]), id(&r[c[1]]));
+                owners.insert(id(&field(&r, c[0])), id(&field(&r, c[1])));
             }
             let hist = need("opportunityhistory.csv")?;
             let (mut rdr, headers) = open_export(&hist, args, enc)?;
@@ -100,8 +111,12 @@ pub(super) fn ingest_salesforce(
             )?;
             for (n, r) in rdr.records().enumerate() {
                 let r = r.with_context(|| format!("reading {hist}"))?;
+                if short(&r, &headers) {
+                    reject_short(&r, &headers, &hist.to_string(), n as u64 + 1, sink)?;
+                    continue;
+                }
                 let line = r.position().map_or(0, |p| p.line());
-                let deal = id(&r[c[0]]);
+                let deal = id(&field(&r, c[0]));
                 let Some(owner) = owners.get(&deal).cloned().filter(|o| !o.is_empty()) else {
                     sink.counts.read += 1;
                     let message = format!("opportunity {deal} has no owner in Opportunity.csv");
@@ -119,9 +134,9 @@ pub(super) fn ingest_salesforce(
                     vec![
                         deal,
                         owner,
-                        r[c[1]].to_string(),
-                        r[c[2]].to_string(),
-                        r[c[3]].to_string(),
+                        field(&r, c[1]).to_string(),
+                        field(&r, c[2]).to_string(),
+                        field(&r, c[3]).to_string(),
                         String::new(),
                     ],
                     &hist.to_string(),
@@ -139,16 +154,20 @@ pub(super) fn ingest_salesforce(
                 )?;
                 for (n, r) in rdr.records().enumerate() {
                     let r = r.with_context(|| format!("reading {lead}"))?;
+                    if short(&r, &headers) {
+                        reject_short(&r, &headers, &lead.to_string(), n as u64 + 1, sink)?;
+                        continue;
+                    }
                     let line = r.position().map_or(0, |p| p.line());
-                    let converted = id(&r[c[3]]);
-                    let deal = if converted.is_empty() { id(&r[c[0]]) } else { converted };
+                    let converted = id(&field(&r, c[3]));
+                    let deal = if converted.is_empty() { id(&field(&r, c[0])) } else { converted };
                     let stage = playbook.stages[0].clone();
                     convert_row(
                         vec![
                             deal,
-                            id(&r[c[1]]),
+                            id(&field(&r, c[1])),
                             stage,
-                            r[c[2]].to_string(),
+                            field(&r, c[2]).to_string(),
                             String::new(),
                             String::new(),
                         ],
@@ -170,10 +189,16 @@ pub(super) fn ingest_salesforce(
             )?;
             for (n, r) in rdr.records().enumerate() {
                 let r = r.with_context(|| format!("reading {user}"))?;
+                if short(&r, &headers) {
+                    reject_short(&r, &headers, &user.to_string(), n as u64 + 1, sink)?;
+                    continue;
+                }
                 let line = r.position().map_or(0, |p| p.line());
-                let name = format!("{} {}", r[c[1]].trim(), r[c[2]].trim()).trim().to_string();
+                let name = format!("{} {}", field(&r, c[1]).trim(), field(&r, c[2]).trim())
+                    .trim()
+                    .to_string();
                 convert_row(
-                    vec![id(&r[c[0]]), name, id(&r[c[3]]), id(&r[c[4]])],
+                    vec![id(&field(&r, c[0])), name, id(&field(&r, c[3])), id(&field(&r, c[4]))],
                     &user.to_string(),
                     line,
                     n as u64 + 1,
