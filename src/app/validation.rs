@@ -158,9 +158,12 @@ pub fn check(
             Err(e) => return Err(e),
         };
         rows += stats.read;
+        // The reader keeps the first problems only; every rejected record still counts.
+        let kept = stats.problems.len() as u64;
         for p in stats.problems {
             findings.error(p.into());
         }
+        findings.n_errors += stats.rejected.saturating_sub(kept);
         ctx.finish(&source.to_string(), &mut findings);
         match table {
             TableKind::Roster => {

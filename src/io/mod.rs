@@ -242,3 +242,17 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 .is_some_and(|p| p.to_string().contains("Broken pipe"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dependency_panic_becomes_a_data_error_naming_the_file() {
+        let err = guard_dependency::<()>("bad.parquet", || panic!("corrupt footer")).unwrap_err();
+        assert!(err.downcast_ref::<crate::DataError>().is_some());
+        assert!(err.to_string().contains("bad.parquet"), "{err}");
+        assert!(err.to_string().contains("corrupt footer"), "{err}");
+        assert_eq!(guard_dependency("ok", || Ok(7)).unwrap(), 7);
+    }
+}

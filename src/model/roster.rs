@@ -162,6 +162,31 @@ mod tests {
     }
 
     #[test]
+    fn a_long_chain_is_walked_in_linear_time() {
+        let n = 100_000;
+        let people: Vec<Person> = (0..n)
+            .map(|i| {
+                let id = format!("P{i}");
+                let to = (i > 0).then(|| format!("P{}", i - 1));
+                p(&id, to.as_deref())
+            })
+            .collect();
+        let r = Roster::from_people(people);
+        assert!(r.cycles().is_empty());
+        let h = r.heights();
+        assert_eq!(h[0], n - 1);
+        assert_eq!(h[n - 1], 0);
+        assert_eq!(r.ancestors(n - 1).len(), n - 1);
+    }
+
+    #[test]
+    fn a_cycle_above_a_person_stops_their_chain() {
+        let r = Roster::from_people(vec![p("A", Some("B")), p("B", Some("C")), p("C", Some("B"))]);
+        assert_eq!(r.ancestors(0), vec![1, 2]);
+        assert_eq!(r.cycles().len(), 1);
+    }
+
+    #[test]
     fn ancestors_levels_and_cycles() {
         let r = Roster::from_people(vec![
             p("B", None),

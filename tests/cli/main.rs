@@ -8,6 +8,7 @@ mod generate;
 mod hostile;
 mod ingest;
 mod plan;
+mod regressions;
 mod report;
 mod review;
 mod support;
