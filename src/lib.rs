@@ -7,6 +7,8 @@ pub mod cli;
 pub mod commands;
 pub mod diagnosis;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod io;
 pub mod metrics;
 pub mod model;
