@@ -306,11 +306,15 @@ impl<'a> Context<'a> {
     fn new(reps: &'a [RepWindow], playbook: &'a Playbook) -> Context<'a> {
         let t = playbook.stages.len() - 1;
         let priors: Vec<BetaPrior> = (0..t)
-            .map(|j| fit_beta(&reps.iter().map(|r| (r.k[j], r.n[j])).collect::<Vec<_>>()))
+            .map(|j| {
+                fit_beta(&reps.iter().map(|r| (r.k[j] as f64, r.n[j] as f64)).collect::<Vec<_>>())
+            })
             .collect();
         let shrunk = reps
             .iter()
-            .map(|r| (0..t).map(|j| priors[j].posterior_mean(r.k[j], r.n[j])).collect())
+            .map(|r| {
+                (0..t).map(|j| priors[j].posterior_mean(r.k[j] as f64, r.n[j] as f64)).collect()
+            })
             .collect();
         let lead_prior =
             fit_gamma(&reps.iter().map(|r| (r.leads, r.lead_months)).collect::<Vec<_>>());

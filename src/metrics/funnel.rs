@@ -589,8 +589,8 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                     open,
                     skipped: c.skipped,
                     rate: ratio(converted, c.entered),
-                    rate_low: wilson(converted, c.entered).map(|w| w.0),
-                    rate_high: wilson(converted, c.entered).map(|w| w.1),
+                    rate_low: wilson(converted as f64, c.entered as f64).map(|w| w.0),
+                    rate_high: wilson(converted as f64, c.entered as f64).map(|w| w.1),
                     rate_shrunk: None,
                     prior_alpha: None,
                     prior_beta: None,
@@ -653,8 +653,8 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 open,
                 skipped: 0,
                 rate: ratio(converted, entered),
-                rate_low: wilson(converted, entered).map(|w| w.0),
-                rate_high: wilson(converted, entered).map(|w| w.1),
+                rate_low: wilson(converted as f64, entered as f64).map(|w| w.0),
+                rate_high: wilson(converted as f64, entered as f64).map(|w| w.1),
                 rate_shrunk: None,
                 prior_alpha: None,
                 prior_beta: None,
@@ -695,8 +695,8 @@ fn shrink(rows: &mut [FunnelRow]) {
             .push(i);
     }
     for idx in peers.values() {
-        let counts: Vec<(u64, u64)> =
-            idx.iter().map(|&i| (rows[i].converted, rows[i].entered)).collect();
+        let counts: Vec<(f64, f64)> =
+            idx.iter().map(|&i| (rows[i].converted as f64, rows[i].entered as f64)).collect();
         let prior = fit_beta(&counts);
         let mut rates: Vec<f64> = idx.iter().filter_map(|&i| rows[i].rate).collect();
         let level_median = median(&mut rates);
@@ -704,7 +704,7 @@ fn shrink(rows: &mut [FunnelRow]) {
             let r = &mut rows[i];
             r.level_median = level_median;
             if r.entered > 0 && r.converted <= r.entered {
-                r.rate_shrunk = Some(prior.posterior_mean(r.converted, r.entered));
+                r.rate_shrunk = Some(prior.posterior_mean(r.converted as f64, r.entered as f64));
                 r.prior_alpha = Some(prior.alpha);
                 r.prior_beta = Some(prior.beta);
             }

@@ -2,5 +2,6 @@
 
 pub mod deals;
 pub mod funnel;
+pub mod open_cohorts;
 pub mod review;
 pub mod stats;

@@ -449,7 +449,7 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
     }
     acc.into_iter()
         .map(|((level, group_id), t)| {
-            let w = wilson(t.improved, t.plans);
+            let w = wilson(t.improved as f64, t.plans as f64);
             RollUp {
                 level,
                 group_id,

@@ -3,12 +3,12 @@
 /// z for a two-sided 95% interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
-/// The Wilson score interval for k successes in n trials; `None` when n = 0 or k > n.
-pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 || k > n {
+/// The Wilson score interval for k successes in n trials (effective counts may be
+/// fractional); `None` when n = 0 or k > n.
+pub fn wilson(k: f64, n: f64) -> Option<(f64, f64)> {
+    if n <= 0.0 || k > n + 1e-9 || k < 0.0 {
         return None;
     }
-    let (k, n) = (k as f64, n as f64);
     let p = k / n;
     let z2 = Z95 * Z95;
     let denom = 1.0 + z2 / n;
@@ -26,8 +26,8 @@ pub struct BetaPrior {
 
 impl BetaPrior {
     /// The posterior mean after k successes in n trials.
-    pub fn posterior_mean(&self, k: u64, n: u64) -> f64 {
-        (k as f64 + self.alpha) / (n as f64 + self.alpha + self.beta)
+    pub fn posterior_mean(&self, k: f64, n: f64) -> f64 {
+        (k + self.alpha) / (n + self.alpha + self.beta)
     }
 
     pub fn mean(&self) -> f64 {
@@ -48,12 +48,9 @@ pub const MAX_STRENGTH: f64 = 500.0;
 /// so that small groups' noise is not mistaken for real differences. The strength is then
 /// m(1−m)/var − 1, clamped to [MIN_STRENGTH, MAX_STRENGTH]. With no trials at all the prior is
 /// uniform; with fewer than three groups it is weak (MIN_STRENGTH) around the pooled rate.
-pub fn fit_beta(groups: &[(u64, u64)]) -> BetaPrior {
-    let used: Vec<(f64, f64)> = groups
-        .iter()
-        .filter(|g| g.1 > 0 && g.0 <= g.1)
-        .map(|&(k, n)| (k as f64, n as f64))
-        .collect();
+pub fn fit_beta(groups: &[(f64, f64)]) -> BetaPrior {
+    let used: Vec<(f64, f64)> =
+        groups.iter().filter(|g| g.1 > 0.0 && g.0 <= g.1 + 1e-9).copied().collect();
     let total_n: f64 = used.iter().map(|g| g.1).sum();
     if total_n == 0.0 {
         return BetaPrior { alpha: 1.0, beta: 1.0 };
@@ -318,33 +315,33 @@ mod tests {
     #[test]
     fn wilson_hand_computed() {
         // 5 of 10: centre 0.5, half-width 1.96*sqrt(.025+.0096)/1.384 = 0.2634 (hand computed).
-        let (lo, hi) = wilson(5, 10).unwrap();
+        let (lo, hi) = wilson(5.0, 10.0).unwrap();
         assert!((lo - 0.2366).abs() < 1e-3 && (hi - 0.7634).abs() < 1e-3, "{lo} {hi}");
-        let (lo, hi) = wilson(0, 4).unwrap();
+        let (lo, hi) = wilson(0.0, 4.0).unwrap();
         assert_eq!(lo, 0.0);
         assert!((hi - 0.4899).abs() < 1e-3, "{hi}");
-        assert_eq!(wilson(0, 0), None);
-        assert_eq!(wilson(3, 2), None);
+        assert_eq!(wilson(0.0, 0.0), None);
+        assert_eq!(wilson(3.0, 2.0), None);
     }
 
     #[test]
     fn shrinkage_pulls_small_groups_harder() {
-        let peers = [(30, 100), (50, 100), (40, 100), (45, 100), (35, 100)];
+        let peers = [(30.0, 100.0), (50.0, 100.0), (40.0, 100.0), (45.0, 100.0), (35.0, 100.0)];
         let prior = fit_beta(&peers);
         assert!((prior.mean() - 0.40).abs() < 1e-9);
-        let small = prior.posterior_mean(1, 2);
-        let big = prior.posterior_mean(50, 100);
+        let small = prior.posterior_mean(1.0, 2.0);
+        let big = prior.posterior_mean(50.0, 100.0);
         assert!((small - 0.40).abs() < (0.5f64 - 0.40).abs());
         assert!((big - 0.5).abs() < (small - 0.5).abs());
     }
 
     #[test]
     fn identical_peers_give_a_strong_prior_and_few_peers_a_weak_one() {
-        let same = fit_beta(&[(40, 100); 6]);
+        let same = fit_beta(&[(40.0, 100.0); 6]);
         assert_eq!(same.alpha + same.beta, MAX_STRENGTH);
-        let few = fit_beta(&[(1, 2)]);
+        let few = fit_beta(&[(1.0, 2.0)]);
         assert_eq!(few.alpha + few.beta, MIN_STRENGTH);
-        let none = fit_beta(&[(0, 0)]);
+        let none = fit_beta(&[(0.0, 0.0)]);
         assert_eq!(none, BetaPrior { alpha: 1.0, beta: 1.0 });
     }
 
