@@ -181,7 +181,8 @@ pub struct GenerateArgs {
 ///
 ///   $ salescoach funnel --events sample-data/events.csv --roster sample-data/roster.csv
 ///
-///   $ salescoach funnel --events events.parquet --by manager --grain quarter -f json
+///   $ salescoach funnel --events events.parquet --roster roster.csv --by manager \
+///       --grain quarter -f json
 ///
 ///   $ salescoach funnel --events events.csv --roster roster.csv --by company --period 2026-03
 ///
@@ -472,9 +473,10 @@ pub struct ValidateArgs {
 /// this month, diagnoses every rep, writes every worksheet (rep, manager, director) and
 /// OUT/index.md with the company funnel, links to every page, the review results, the data
 /// tables (CSV and Parquet, under OUT/data) and the validation summary. The report is built in a
-/// staging folder and renamed into place, so a failed run never leaves half a report; the
-/// ledger gets the outcomes and the new proposed plans. A second run over the same inputs gives
-/// the same files. Prints the path of index.md.
+/// staging folder and moved into place, so a failed run never leaves half a report; OUT keeps
+/// a manifest (.salescoach-report) of the report's own files, and only those are ever
+/// replaced. The ledger gets the outcomes and the new proposed plans. A second run over the
+/// same inputs gives the same files. Prints the path of index.md (with -o/-f: a summary row).
 ///
 /// Examples:
 ///
@@ -498,7 +500,9 @@ pub struct ReportArgs {
     /// The month (YYYY-MM).
     #[arg(long, value_name = "YYYY-MM")]
     pub period: String,
-    /// Folder of the report (replaced as a whole at the end of a successful run).
+    /// Folder of the report. An earlier report there is replaced file by file (worksheets
+    /// edited since are kept); a non-empty folder that is not a report is refused unless
+    /// --force; nothing the report did not write is ever deleted or overwritten.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Go on when the inputs fail validation.

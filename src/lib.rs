@@ -15,6 +15,16 @@ pub mod model;
 pub mod render;
 pub mod sim;
 
+/// Writes a line to standard error. A closed standard error (`… 2>&1 | head -1`) is ignored:
+/// the work goes on and its exit code says how it went, where `eprintln!` would panic.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use cli::{Cli, Command};
 pub use exit::{DataError, ExitStatus};
 

@@ -21,7 +21,10 @@ fn main() -> std::process::ExitCode {
         Ok(status) => status.into(),
         Err(e) if salescoach::io::is_broken_pipe(&e) => ExitStatus::Success.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            }
             if e.downcast_ref::<salescoach::DataError>().is_some() {
                 ExitStatus::DataFailed.into()
             } else {

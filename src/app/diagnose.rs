@@ -63,13 +63,13 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
         FunnelSource::Events(inputs) => {
             let (mut rows, summary) = compute(inputs, playbook)?;
             if !job.quiet && summary.events.rejected > 0 {
-                eprintln!(
+                crate::note!(
                     "warning: {} event rows rejected (run `salescoach validate`)",
                     summary.events.rejected
                 );
             }
             if let Some(w) = summary.unassigned_warning().filter(|_| !job.quiet) {
-                eprintln!("{w}");
+                crate::note!("{w}");
             }
             rows.retain(|r| r.level == "rep");
             rows

@@ -41,7 +41,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
     let mut last = None;
     for month in DEMO_MONTHS {
         if !global.quiet {
-            eprintln!("demo: the month end of {month}");
+            crate::note!("demo: the month end of {month}");
         }
         let job = MonthEnd {
             events: events.to_str().context("a UTF-8 path")?,

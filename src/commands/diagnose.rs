@@ -58,9 +58,22 @@ fn resolve(global: &Global, args: &DiagnoseArgs, playbook: &Playbook) -> Result<
     if args.roster.as_deref() == Some("-") {
         bail!("--roster cannot be standard input here: it is read twice");
     }
+    let roster = super::load_roster(args.roster.as_deref(), global.input_format, playbook)?;
+    if let Some(m) = &args.manager {
+        match &roster {
+            None => bail!("--manager needs --roster, which says who reports to whom"),
+            Some(r) if !r.index.contains_key(m) => {
+                bail!(
+                    "--manager {m}: no such person in the roster {}",
+                    args.roster.as_deref().unwrap_or("")
+                )
+            }
+            Some(_) => {}
+        }
+    }
     Ok(DiagnoseJob {
         funnel,
-        roster: super::load_roster(args.roster.as_deref(), global.input_format, playbook)?,
+        roster,
         input_format: global.input_format,
         period,
         lookback,
@@ -84,7 +97,7 @@ fn summarize(diagnoses: &[Diagnosis]) {
     let focused = diagnoses.iter().filter(|d| d.focus.is_some()).count();
     let immature: usize = diagnoses.iter().filter(|d| !d.immature_left_out.is_empty()).count();
     let period = diagnoses.first().map_or("-", |d| d.period.as_str());
-    eprintln!(
+    crate::note!(
         "diagnose: {} reps for {period}, {focused} with a lever that stands out, {} without{}",
         diagnoses.len(),
         diagnoses.len() - focused,

@@ -80,8 +80,11 @@ fn grain_and_period(args: &FunnelArgs, quiet: bool) -> Result<(PeriodKind, Optio
         _ => None,
     };
     if let Some(grain) = old {
+        if args.grain.is_some_and(|g| g != grain) {
+            bail!("--period {text} is the old spelling of --grain; give --grain only");
+        }
         if !quiet {
-            eprintln!(
+            crate::note!(
                 "note: `--period {text}` is deprecated and will be removed: use `--grain {text}` (--period now takes a label such as 2026-04)"
             );
         }

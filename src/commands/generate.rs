@@ -24,7 +24,9 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
     let cfg = config(&args, &playbook)?;
     let format = match global.format {
         None => Format::Csv,
-        Some(Format::Table) => bail!("generate writes files: use -f csv, tsv, parquet or ndjson"),
+        Some(Format::Table) => {
+            bail!("generate writes files: use -f csv, tsv, json, ndjson or parquet")
+        }
         Some(f) => f,
     };
     let org = sim::build_org(&cfg);
@@ -65,7 +67,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
         write_truth(&org, &cfg, truth)?;
     }
     if !global.quiet {
-        eprintln!(
+        crate::note!(
             "wrote {} people, {n_events} events, {n_activities} activities to {} (seed {}, as of {})",
             org.people.len(),
             args.out.display(),

@@ -13,16 +13,16 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     let outcome = ingest::run(&job, &playbook)?;
     let values = &job.values;
     if !global.quiet && values.trimmed.get() > 0 {
-        eprintln!("warning: {} cells had spaces around them, trimmed", values.trimmed.get());
+        crate::note!("warning: {} cells had spaces around them, trimmed", values.trimmed.get());
     }
     if !global.quiet && values.replaced.get() > 0 {
-        eprintln!(
+        crate::note!(
             "warning: {} records kept with malformed bytes replaced by U+FFFD (--lossy)",
             values.replaced.get()
         );
     }
     if !global.quiet && values.without_offset.get() {
-        eprintln!(
+        crate::note!(
             "warning: timestamps without a UTC offset were read as {} time (--tz)",
             values.tz.name()
         );
@@ -35,17 +35,20 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         } else {
             String::new()
         };
-        eprintln!(
+        crate::note!(
             "ingest: read {}, written {}, rejected {}{held_back}",
             outcome.read,
             if outcome.over { 0 } else { outcome.written },
             outcome.rejected
         );
         for p in outcome.first_problems.iter().take(5) {
-            eprintln!("  {p}");
+            crate::note!("  {p}");
         }
         if outcome.over {
-            eprintln!("  more rejects than --max-rejects {}: no output written", args.max_rejects);
+            crate::note!(
+                "  more rejects than --max-rejects {}: no output written",
+                args.max_rejects
+            );
         }
     }
     Ok(if outcome.over { ExitStatus::DataFailed } else { ExitStatus::Success })

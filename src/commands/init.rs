@@ -21,7 +21,7 @@ pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
         let path = args.dir.join(rel);
         if path.exists() && !args.force {
             if !global.quiet {
-                eprintln!("kept {} (exists; --force overwrites)", path.display());
+                crate::note!("kept {} (exists; --force overwrites)", path.display());
             }
             continue;
         }
@@ -32,11 +32,11 @@ pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
         std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
         written += 1;
         if !global.quiet {
-            eprintln!("wrote {}", path.display());
+            crate::note!("wrote {}", path.display());
         }
     }
     if !global.quiet {
-        eprintln!(
+        crate::note!(
             "{written} file(s) written; use them with --config {} and --templates {}",
             args.dir.join("playbook.toml").display(),
             args.dir.join("templates").display()

@@ -92,7 +92,7 @@ fn finish(
         write_ledger(path, ledger, None)?;
     }
     if !global.quiet {
-        eprintln!(
+        crate::note!(
             "plan: {} worksheets written, {} unchanged, {} kept because they were edited (--force overwrites){}",
             report.written,
             report.unchanged,
@@ -102,7 +102,7 @@ fn finish(
                 .map_or(String::new(), |l| format!("; {added} plans added to {}", l.display()))
         );
         for k in &report.kept {
-            eprintln!("  kept {k}");
+            crate::note!("  kept {k}");
         }
     }
     Ok(ExitStatus::Success)
@@ -126,7 +126,7 @@ fn read_diagnoses(path: &str) -> Result<Vec<Diagnosis>> {
 fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Result<ExitStatus> {
     let summary = import_worksheets(&args.paths, &args.ledger, playbook)?;
     if !global.quiet {
-        eprintln!(
+        crate::note!(
             "plan import: {} plans agreed, {} worksheets not filled in, {} files without a plan, {} unreadable; ledger {}",
             summary.agreed,
             summary.unfilled,
@@ -136,7 +136,7 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
         );
     }
     for p in &summary.problems {
-        eprintln!("  {p}");
+        crate::note!("  {p}");
     }
     Ok(if summary.problems.is_empty() { ExitStatus::Success } else { ExitStatus::DataFailed })
 }

@@ -29,8 +29,8 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         Err(validation) => {
-            print_report(&validation, 50, &mut std::io::stderr().lock())?;
-            eprintln!(
+            let _ = print_report(&validation, 50, &mut std::io::stderr().lock());
+            crate::note!(
                 "report: the inputs failed validation; nothing was written (--allow-invalid goes on anyway)"
             );
             Ok(ExitStatus::DataFailed)

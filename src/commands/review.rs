@@ -55,13 +55,13 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
     if !global.quiet {
         let decided = reviews.iter().filter(|r| r.verdict.is_some()).count();
         let improved = reviews.iter().filter(|r| r.verdict.as_deref() == Some("improved")).count();
-        eprintln!(
+        crate::note!(
             "review {period}: {} plans due, {decided} reviewed ({improved} improved), {} waiting or not reviewable",
             reviews.len(),
             reviews.len() - decided
         );
         for r in reviews.iter().filter(|r| r.note.is_some()) {
-            eprintln!("  {}: {}", r.plan_id, r.note.as_deref().unwrap_or(""));
+            crate::note!("  {}: {}", r.plan_id, r.note.as_deref().unwrap_or(""));
         }
     }
     if args.update_ledger {
@@ -70,7 +70,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
             write_ledger(&args.ledger, &mut plans, None)?;
         }
         if !global.quiet {
-            eprintln!("ledger: {changed} plans updated in {}", args.ledger.display());
+            crate::note!("ledger: {changed} plans updated in {}", args.ledger.display());
         }
     }
     write_output(&reviews, &rolled, &output)?;

@@ -35,13 +35,12 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
     super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
     crate::io::ensure_distinct_files(&[&output.dest], &sources)?;
     // The report is text for people or JSON for programs; it is not a table of rows.
-    let txt = matches!(&output.dest, Dest::File(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")));
     let json = match output.format {
         Format::Json => true,
         Format::Table => false,
         // Text is the report's default on a pipe and in a .txt file as well.
-        Format::Csv if global.format.is_none() && (output.dest == Dest::Stdout || txt) => false,
-        other => bail!("validate writes a report: use -f table or -f json (not {other:?})"),
+        Format::Csv if global.format.is_none() && output.dest == Dest::Stdout => false,
+        other => bail!("validate writes a report: use -f table or -f json (not {other})"),
     };
     let report = check(inputs, global.input_format, &playbook, as_of, args.strict)?;
     if json {

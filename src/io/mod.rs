@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// A file format for tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "lowercase")]
 pub enum Format {
     /// Human-readable table (the default on a terminal).
     Table,
@@ -24,11 +25,25 @@ pub enum Format {
     Parquet,
 }
 
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        })
+    }
+}
+
 impl Format {
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
-            "csv" | "txt" => Some(Format::Csv),
+            "csv" => Some(Format::Csv),
+            "txt" => Some(Format::Table),
             "tsv" | "tab" => Some(Format::Tsv),
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
@@ -72,6 +87,8 @@ impl Source {
         match self {
             Source::Stdin => Ok(Format::Csv),
             Source::File(p) => match Format::from_path(p) {
+                // A `.txt` export is text: read it as CSV (delimiters are sniffed by ingest).
+                Some(Format::Table) => Ok(Format::Csv),
                 Some(f) => Ok(f),
                 None if p.extension().is_none() => Ok(Format::Csv),
                 None => bail!(

@@ -519,7 +519,12 @@ fn scan_parquet(
         Source::File(p) => {
             let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
             ParquetRecordBatchReaderBuilder::try_new(f)
-                .with_context(|| format!("{} is not a readable Parquet file", ctx.file))?
+                .map_err(|e| {
+                    crate::DataError::new(format!(
+                        "{}: not a readable Parquet file ({e})",
+                        ctx.file
+                    ))
+                })?
                 .with_batch_size(64 * 1024)
                 .build()?
         }
@@ -528,7 +533,11 @@ fn scan_parquet(
             let mut buf = Vec::new();
             source.open()?.read_to_end(&mut buf).context("reading Parquet from stdin")?;
             ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf))
-                .context("standard input is not a readable Parquet file")?
+                .map_err(|e| {
+                    crate::DataError::new(format!(
+                        "standard input is not a readable Parquet file ({e})"
+                    ))
+                })?
                 .with_batch_size(64 * 1024)
                 .build()?
         }
@@ -536,7 +545,9 @@ fn scan_parquet(
     let mut bind: Option<Vec<Option<usize>>> = None;
     let mut row_no = 1u64;
     for batch in builder {
-        let batch: RecordBatch = batch.with_context(|| format!("reading {}", ctx.file))?;
+        let batch: RecordBatch = batch.map_err(|e| {
+            crate::DataError::new(format!("{}: a damaged Parquet page ({e})", ctx.file))
+        })?;
         let bind = match &bind {
             Some(b) => b,
             None => {

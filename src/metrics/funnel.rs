@@ -428,14 +428,26 @@ pub fn groups(
             [only] if nodes.contains_key(only) => Some(r.people[*only].person_id.clone()),
             _ => None,
         };
+        let unassigned_levels: Vec<&str> = unassigned.keys().copied().collect();
         for (level, members) in unassigned {
+            // The unassigned node one level up, when there is one, else the root.
+            let above = unassigned_levels
+                .iter()
+                .filter(|l| level_rank(l) > level_rank(level))
+                .min_by_key(|l| level_rank(l));
             out.push(Group {
                 level: level.to_string(),
                 id: UNASSIGNED.into(),
                 name: UNASSIGNED.into(),
-                parent_id: root_id.clone().filter(|id| *id != UNASSIGNED),
+                parent_id: above.map(|_| UNASSIGNED.to_string()).or_else(|| root_id.clone()),
                 members,
             });
+        }
+        // A rep whose manager is unknown hangs under the unassigned node.
+        for g in out.iter_mut().filter(|g| g.level == "rep" && g.parent_id.is_none()) {
+            if !upper.is_empty() {
+                g.parent_id = Some(UNASSIGNED.into());
+            }
         }
         for (node, members) in nodes {
             let p = &r.people[node];

@@ -344,3 +344,96 @@ fn messages_name_the_problem_once() {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("[duplicate-label]"), "{}", r.stdout);
 }
+
+#[test]
+fn a_second_report_keeps_a_worksheet_edited_in_the_meeting() {
+    let s = Session::new();
+    let inputs = inputs();
+    let out = s.path_str("r");
+    assert_eq!(s.run(&report(&out, &inputs, &[])).code, 0);
+    let sheet = s.path("r/reps/R00001.md");
+    let edited = std::fs::read_to_string(&sheet).unwrap().replacen(
+        "- Agreed focus: ________",
+        "- Agreed focus: lead->case",
+        1,
+    );
+    std::fs::write(&sheet, &edited).unwrap();
+    let r = s.run(&[
+        "report",
+        "--events",
+        &inputs[0],
+        "--activities",
+        &inputs[1],
+        "--roster",
+        &inputs[2],
+        "--period",
+        "2026-03",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&sheet).unwrap(), edited, "the edit survives");
+    assert!(r.stderr.contains("kept") && r.stderr.contains("R00001.md"), "{}", r.stderr);
+}
+
+#[test]
+fn force_never_overwrites_a_file_of_the_users_with_a_report_files_name() {
+    let s = Session::new();
+    s.write("mine/index.md", "my own index");
+    let r = s.run(&report(&s.path_str("mine"), &inputs(), &["--force"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("index.md"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(s.path("mine/index.md")).unwrap(), "my own index");
+}
+
+#[test]
+fn a_closed_standard_error_does_not_crash_a_command() {
+    let s = Session::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_salescoach"))
+        .current_dir(s.dir.path())
+        .args([
+            "report",
+            "--events",
+            &sample("events.csv"),
+            "--roster",
+            &sample("roster.csv"),
+            "--period",
+            "2026-03",
+            "--out",
+            "r",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(s.path("r/index.md").exists(), "the work was done");
+}
+
+#[test]
+fn an_unknown_manager_is_a_usage_error() {
+    let s = Session::new();
+    let r = s.run(&[
+        "diagnose",
+        "--events",
+        &sample("events.csv"),
+        "--roster",
+        &sample("roster.csv"),
+        "--manager",
+        "M999",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("M999"), "{}", r.stderr);
+}
+
+#[test]
+fn a_txt_output_is_the_human_table() {
+    let s = Session::new();
+    let r = s.run(&["funnel", "--events", &sample("events.csv"), "--by", "company", "-o", "f.txt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(s.path("f.txt")).unwrap();
+    assert!(text.contains("conv/entered") && !text.starts_with("level,"), "{text}");
+}

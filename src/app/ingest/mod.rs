@@ -187,7 +187,7 @@ fn ingest_one(
         let loose = || headers.iter().position(|h| normalize(h) == normalize(want));
         bind[i] = exact.or_else(loose);
         if exact.is_none() && bind[i].is_some() && !args.quiet {
-            eprintln!(
+            crate::note!(
                 "warning: {file}: column {want:?} matched {:?} (trimmed, ignoring case)",
                 headers[bind[i].unwrap()]
             );
@@ -330,7 +330,7 @@ fn open_input(
         None => sniff_delimiter(&header_line),
     };
     if !args.quiet && args.delimiter.is_none() {
-        eprintln!("{file}: delimiter {:?}", delimiter as char);
+        crate::note!("{file}: delimiter {:?}", delimiter as char);
     }
     Ok((Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input)), delimiter))
 }

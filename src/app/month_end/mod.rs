@@ -43,13 +43,14 @@ pub struct Summary {
     pub reps: usize,
     pub worksheets: usize,
     pub reviewed: usize,
+    pub errors: u64,
     pub warnings: u64,
     pub index: PathBuf,
 }
 
 fn step(job: &MonthEnd, n: usize, what: &str) {
     if !job.quiet {
-        eprintln!("[{n}/6] {what}");
+        crate::note!("[{n}/6] {what}");
     }
 }
 
@@ -92,7 +93,15 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
         .flatten()
         .map(Source::parse)
         .collect();
-    staging.commit(previous, &inputs)?;
+    let kept = staging.commit(previous, &inputs)?;
+    for k in &kept {
+        if !job.quiet {
+            crate::note!(
+                "kept {}: edited since the earlier report wrote it (delete it to write it anew)",
+                job.out.join(k).display()
+            );
+        }
+    }
     if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
         write_ledger(path, &mut plans, None)?;
     }
@@ -178,6 +187,7 @@ fn build(
         reps: diagnoses.len(),
         worksheets,
         reviewed,
+        errors: validation.stats.errors,
         warnings: validation.stats.warnings,
         index: PathBuf::new(),
     };
@@ -203,9 +213,13 @@ pub fn print_summary(
     quiet: bool,
 ) -> Result<()> {
     if !quiet {
-        eprintln!(
-            "report: {} reps, {} worksheets, {} plans reviewed, {} validation warnings",
-            summary.reps, summary.worksheets, summary.reviewed, summary.warnings
+        crate::note!(
+            "report: {} reps, {} worksheets, {} plans reviewed, {} validation errors, {} warnings",
+            summary.reps,
+            summary.worksheets,
+            summary.reviewed,
+            summary.errors,
+            summary.warnings
         );
     }
     let index = summary.index.display().to_string();

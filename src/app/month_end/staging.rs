@@ -86,8 +86,10 @@ impl Staging {
 
     /// Moves the report into `--out`. A new folder is renamed into place whole. Into an
     /// existing folder each file is renamed over its old version, the earlier report's files
-    /// that this one no longer writes are removed, and every other file is left as it was.
-    pub fn commit(mut self, previous: Previous, inputs: &[Source]) -> Result<()> {
+    /// that this one no longer writes are removed, and every other file is left as it was. A
+    /// worksheet edited since the earlier report wrote it is kept, and returned. A file of the
+    /// user's that has the name of a report file is never overwritten: the run is refused.
+    pub fn commit(mut self, previous: Previous, inputs: &[Source]) -> Result<Vec<PathBuf>> {
         let files = files_under(&self.dir)?;
         for input in inputs {
             if let Source::File(p) = input
@@ -99,22 +101,58 @@ impl Staging {
                 bail!("the report would overwrite its input {}; choose another --out", p.display());
             }
         }
+        let own: BTreeSet<PathBuf> = match &previous {
+            Previous::Report(old) => old.clone(),
+            _ => BTreeSet::new(),
+        };
+        let clashes: Vec<String> = files
+            .iter()
+            .filter(|f| !own.contains(*f) && self.out.join(f).exists())
+            .map(|f| f.display().to_string())
+            .collect();
+        if !clashes.is_empty() {
+            bail!(
+                "--out {} holds files of yours with the names of report files ({}); the report \
+                 does not overwrite them: move them or choose another --out",
+                self.out.display(),
+                clashes.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        let kept: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| own.contains(*f) && f.extension().is_some_and(|e| e == "md"))
+            .filter(|f| {
+                std::fs::read_to_string(self.out.join(f))
+                    .is_ok_and(|text| crate::app::worksheets::edited(&text))
+            })
+            .cloned()
+            .collect();
+        for f in &kept {
+            std::fs::remove_file(self.dir.join(f))?;
+        }
         let manifest: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
         std::fs::write(self.dir.join(MANIFEST), manifest)?;
         if matches!(previous, Previous::Nothing) && !self.out.exists() {
             std::fs::rename(&self.dir, &self.out)
                 .with_context(|| format!("moving the report into {}", self.out.display()))?;
         } else {
-            self.merge_into_out(&files, previous)?;
+            let moved: BTreeSet<PathBuf> =
+                files.difference(&kept.iter().cloned().collect()).cloned().collect();
+            self.merge_into_out(&moved, &files, previous)?;
         }
         self.committed = true;
-        Ok(())
+        Ok(kept)
     }
 
-    fn merge_into_out(&self, files: &BTreeSet<PathBuf>, previous: Previous) -> Result<()> {
+    fn merge_into_out(
+        &self,
+        moved: &BTreeSet<PathBuf>,
+        files: &BTreeSet<PathBuf>,
+        previous: Previous,
+    ) -> Result<()> {
         std::fs::create_dir_all(&self.out)
             .with_context(|| format!("creating {}", self.out.display()))?;
-        for f in files.iter().chain(std::iter::once(&PathBuf::from(MANIFEST))) {
+        for f in moved.iter().chain(std::iter::once(&PathBuf::from(MANIFEST))) {
             let target = self.out.join(f);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)

@@ -245,7 +245,7 @@ fn write_sheet(
 }
 
 /// True when a worksheet's body no longer matches the checksum in its front matter.
-fn edited(text: &str) -> bool {
+pub fn edited(text: &str) -> bool {
     match render::parse_front_matter(text) {
         Some((fields, body)) => {
             let sum = fields.iter().find(|(k, _)| k == "checksum").map(|(_, v)| v.as_str());
