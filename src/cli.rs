@@ -152,6 +152,17 @@ pub struct GenerateArgs {
     /// With --ledger: share of coached reps whose planted weakness on the coached lever is removed.
     #[arg(long, default_value_t = 0.5, requires = "ledger")]
     pub fix_share: f64,
+    /// Write only what an export taken at this moment holds (a month end: 2026-05-31T23:59:59Z).
+    /// The deals are the same whatever the cut, so a cut and an uncut run of one seed compare
+    /// the month end with hindsight.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Mean days from entering a stage to stepping up.
+    #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
+    pub won_days: f64,
+    /// Mean days from entering a stage to being lost (real pipelines give up on deals late).
+    #[arg(long, default_value_t = 35.0, value_name = "DAYS")]
+    pub lost_days: f64,
 }
 
 /// Step-up rates per rep and up the org tree, with honest uncertainty.

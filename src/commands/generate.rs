@@ -6,7 +6,7 @@ use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format};
 use crate::model::playbook::Playbook;
 use crate::model::tables::{ACTIVITY_COLUMNS, EVENT_COLUMNS, ROSTER_COLUMNS};
-use crate::model::time::{Period, PeriodKind, days_from_civil};
+use crate::model::time::{MICROS_PER_DAY, Micros, Period, PeriodKind, days_from_civil};
 use crate::sim::{self, Org, SimActivity, SimConfig, SimEvent, SimSink};
 use anyhow::{Context, Result, bail};
 use rust_decimal::Decimal;
@@ -21,7 +21,13 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
     if args.out.as_os_str() == "-" {
         bail!("--out -: generate writes three tables (events, activities, roster); give a folder");
     }
-    let cfg = config(&args, &playbook)?;
+    let cut = args
+        .as_of
+        .as_deref()
+        .map(|s| crate::model::time::parse_cli_instant(s, playbook.timezone))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
+    let cfg = config(&args, &playbook, cut)?;
     let format = match global.format {
         None => Format::Csv,
         Some(Format::Table) => {
@@ -46,6 +52,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
         bar
     });
     let mut sink = FileSink {
+        cut: cut.unwrap_or(i64::MAX),
         events: TableWriter::create(&path("events"), format, &EVENT_COLUMNS[..5])?,
         activities: if cfg.activities {
             Some(TableWriter::create(&path("activities"), format, ACTIVITY_COLUMNS)?)
@@ -72,13 +79,13 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
             org.people.len(),
             args.out.display(),
             cfg.seed,
-            crate::model::time::to_rfc3339(sim::as_of(&cfg))
+            crate::model::time::to_rfc3339(cut.unwrap_or_else(|| sim::as_of(&cfg)))
         );
     }
     Ok(ExitStatus::Success)
 }
 
-fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
+fn config(args: &GenerateArgs, playbook: &Playbook, cut: Option<Micros>) -> Result<SimConfig> {
     let start = Period::parse(PeriodKind::Month, &args.start)
         .with_context(|| format!("--start {}", args.start))?;
     let (y, m, _) = crate::model::time::civil_from_days(start.start_day());
@@ -92,6 +99,11 @@ fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
     }
     if !(args.leads >= 0.0 && args.leads.is_finite()) {
         bail!("--leads must be a non-negative number");
+    }
+    for (flag, v) in [("--won-days", args.won_days), ("--lost-days", args.lost_days)] {
+        if !(v > 0.0 && v.is_finite()) {
+            bail!("{flag} must be a positive number of days, got {v}");
+        }
     }
     let Some(lost) = playbook.terminal.first() else {
         bail!("generate needs a terminal outcome (funnel.terminal) in the playbook");
@@ -126,16 +138,30 @@ fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
         activities: !args.no_activities,
         stages: playbook.stages.clone(),
         lost: lost.clone(),
+        won_lag_days: args.won_days,
+        lost_lag_days: args.lost_days,
+        horizon: cut.map(|_| month_start_after(y, m, args.months) + 730 * MICROS_PER_DAY),
     })
 }
 
+/// The first instant after the simulated months.
+fn month_start_after(y: i64, m: u32, months: u32) -> Micros {
+    let m0 = y * 12 + m as i64 - 1 + months as i64;
+    days_from_civil(m0.div_euclid(12), m0.rem_euclid(12) as u32 + 1, 1) * MICROS_PER_DAY
+}
+
 struct FileSink {
+    /// Nothing after this instant is written: the data as extracted at a month end.
+    cut: Micros,
     events: TableWriter,
     activities: Option<TableWriter>,
 }
 
 impl SimSink for FileSink {
     fn event(&mut self, e: &SimEvent) -> Result<()> {
+        if e.ts > self.cut {
+            return Ok(());
+        }
         let amount = e.amount_cents.map_or(Cell::Null, |c| Cell::Dec(Decimal::new(c, 2)));
         self.events.write_row(&[
             Cell::Str(e.deal_id),
@@ -148,6 +174,9 @@ impl SimSink for FileSink {
 
     fn activity(&mut self, a: &SimActivity) -> Result<()> {
         let Some(w) = &mut self.activities else { return Ok(()) };
+        if a.ts > self.cut {
+            return Ok(());
+        }
         w.write_row(&[
             Cell::Str(a.activity_id),
             Cell::Str(a.rep_id),

@@ -5,6 +5,7 @@
 //! node's counts are exactly the sums over the deals credited to the reps under it.
 
 use crate::metrics::deals::{Deals, NONE_TS};
+use crate::metrics::open_cohorts::{Estimate, LagCounts, LagModel, estimate};
 use crate::metrics::stats::{fit_beta, median, wilson};
 use crate::model::roster::Roster;
 use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period, PeriodKind};
@@ -149,6 +150,12 @@ pub struct Tally {
     /// Earliest call per deal: (time, duration or -1, connected or None).
     first_call: Vec<(Micros, i32, Option<bool>)>,
     pub activities_unmatched: u64,
+    /// Per transition (and last, the whole funnel): outcomes by day since entry, for the
+    /// timing of open cohorts.
+    lags: Vec<LagCounts>,
+    /// Ages in days of the deals still open at as-of, per cell (whole funnel: per outcome
+    /// index, offset by the number of cells).
+    open_ages: FxHashMap<u32, Vec<u32>>,
 }
 
 fn period_span(cal: &Calendar, lo: Micros, hi: Micros) -> (Period, usize) {
@@ -186,8 +193,14 @@ impl Tally {
             first_activity: Vec::new(),
             first_call: Vec::new(),
             activities_unmatched: 0,
+            lags: Vec::new(),
+            open_ages: FxHashMap::default(),
             cfg,
         };
+        t.lags = (0..stages.saturating_sub(1))
+            .map(|s| LagCounts::new(t.cfg.windows[s]))
+            .chain(std::iter::once(LagCounts::new(t.overall_window())))
+            .collect();
         for d in 0..deals.len() {
             t.count_deal(d, &deals);
         }
@@ -203,10 +216,17 @@ impl Tally {
         (rep as usize * self.periods + p) * self.stages + s
     }
 
+    /// The whole funnel's window: the transitions' windows end to end.
+    pub fn overall_window(&self) -> u32 {
+        self.cfg.windows.iter().sum()
+    }
+
     fn count_deal(&mut self, d: usize, deals: &Deals) {
         let stages = self.stages;
         let terminal = deals.terminal[d];
+        let as_of = self.cfg.as_of;
         let e = |s: usize| deals.entry(d, s);
+        let days = |from: Micros, to: Micros| (to - from) as f64 / MICROS_PER_DAY as f64;
         for s in 0..stages {
             let entry = e(s);
             if !entry.is_some() {
@@ -220,11 +240,18 @@ impl Tally {
                 let next = e(s + 1);
                 if next.is_some() && next.ts - entry.ts <= window {
                     c.converted += 1;
+                    self.lags[s].converted(days(entry.ts, next.ts));
                 } else {
                     if terminal >= entry.ts {
                         c.lost += 1;
+                        self.lags[s].lost(days(entry.ts, terminal));
                     } else {
                         c.open += 1;
+                        let age = days(entry.ts, as_of);
+                        self.lags[s].open(age);
+                        if age < self.cfg.windows[s] as f64 {
+                            self.open_ages.entry(idx as u32).or_default().push(age.max(0.0) as u32);
+                        }
                     }
                     // In strict mode the entries are the direct events.
                     if self.cfg.strict && (s + 2..stages).any(|j| e(j).is_some()) {
@@ -235,13 +262,24 @@ impl Tally {
         }
         let (first, last) = (e(0), e(stages - 1));
         if first.is_some() {
-            let o = self.outcome_mut(first.rep, first.ts);
-            if last.is_some() {
+            let overall = self.overall_window();
+            let whole = stages - 1;
+            let outcome_idx = first.rep as usize * self.periods + self.p_idx(first.ts);
+            let o = &mut self.outcomes[outcome_idx];
+            if last.is_some() && days(first.ts, last.ts) <= overall as f64 {
                 o.reached += 1;
+                self.lags[whole].converted(days(first.ts, last.ts));
             } else if terminal >= first.ts {
                 o.lost += 1;
+                self.lags[whole].lost(days(first.ts, terminal));
             } else {
                 o.open += 1;
+                let age = days(first.ts, as_of);
+                self.lags[whole].open(age);
+                if age < overall as f64 {
+                    let key = (self.cells.len() + outcome_idx) as u32;
+                    self.open_ages.entry(key).or_default().push(age.max(0.0) as u32);
+                }
             }
         }
         if last.is_some() {
@@ -503,6 +541,10 @@ pub struct FunnelRow {
     pub open: Option<u64>,
     pub skipped: u64,
     pub rate: Option<f64>,
+    /// converted / entered, as counted at as-of.
+    pub rate_observed: Option<f64>,
+    /// The share of the cohort's outcome already observed: effective observations / entered.
+    pub observed_share: Option<f64>,
     pub rate_low: Option<f64>,
     pub rate_high: Option<f64>,
     pub rate_shrunk: Option<f64>,
@@ -510,6 +552,10 @@ pub struct FunnelRow {
     pub prior_beta: Option<f64>,
     pub level_median: Option<f64>,
     pub mature: bool,
+    /// Median days from entering the stage to stepping up (company, all cohorts).
+    pub step_days_median: Option<f64>,
+    /// Median days from entering the stage to being lost (company, all cohorts).
+    pub lost_days_median: Option<f64>,
     pub activities: Option<u64>,
     pub activities_per_deal: Option<f64>,
     pub touched_share: Option<f64>,
@@ -538,7 +584,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
     let stages = t.stages;
     let cfg = &t.cfg;
     let transitions = stages - 1;
-    let overall_window: u32 = cfg.windows.iter().sum();
+    let overall_window = t.overall_window();
+    let models: Vec<LagModel> = t.lags.iter().map(LagModel::fit).collect();
+    let mut ages: BTreeMap<u32, u32> = BTreeMap::new();
     let mut out = Vec::new();
     for g in groups {
         for p in 0..t.periods {
@@ -585,6 +633,13 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 let mix_s: Vec<String> = mix_s.iter().map(|(ty, n)| format!("{ty}={n}")).collect();
                 let first_stage = s == 0;
                 let acts = t.activity_columns;
+                let keys = g.members.iter().map(|&r| t.cell_idx(r, p, s) as u32);
+                let est = match cfg.method {
+                    Method::Cohort => {
+                        cohort_estimate(t, &models[s], keys, converted, c.entered, &mut ages)
+                    }
+                    Method::Flow => flow_estimate(converted, c.entered),
+                };
                 out.push(FunnelRow {
                     level: g.level.clone(),
                     group_id: g.id.clone(),
@@ -600,14 +655,18 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                     lost,
                     open,
                     skipped: c.skipped,
-                    rate: ratio(converted, c.entered),
-                    rate_low: wilson(converted as f64, c.entered as f64).map(|w| w.0),
-                    rate_high: wilson(converted as f64, c.entered as f64).map(|w| w.1),
+                    rate: est.map(|e| e.rate),
+                    rate_observed: ratio(converted, c.entered),
+                    observed_share: est.map(|e| e.effective_n / c.entered as f64),
+                    rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
+                    rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                     rate_shrunk: None,
                     prior_alpha: None,
                     prior_beta: None,
                     level_median: None,
                     mature,
+                    step_days_median: models[s].convert_days_median,
+                    lost_days_median: models[s].lost_days_median,
                     activities: acts.any.then_some(c.activities),
                     activities_per_deal: if acts.any {
                         ratio(c.activities, c.entered)
@@ -649,6 +708,16 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 Method::Flow => (cells[stages - 1].entered, None, None),
             };
             let won_amount = (outcome.won_with_amount > 0).then(|| scaled(outcome.won_amount));
+            let est = match cfg.method {
+                Method::Cohort => {
+                    let keys = g
+                        .members
+                        .iter()
+                        .map(|&r| (t.cells.len() + r as usize * t.periods + p) as u32);
+                    cohort_estimate(t, &models[transitions], keys, converted, entered, &mut ages)
+                }
+                Method::Flow => flow_estimate(converted, entered),
+            };
             out.push(FunnelRow {
                 level: g.level.clone(),
                 group_id: g.id.clone(),
@@ -664,14 +733,18 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 lost,
                 open,
                 skipped: 0,
-                rate: ratio(converted, entered),
-                rate_low: wilson(converted as f64, entered as f64).map(|w| w.0),
-                rate_high: wilson(converted as f64, entered as f64).map(|w| w.1),
+                rate: est.map(|e| e.rate),
+                rate_observed: ratio(converted, entered),
+                observed_share: est.map(|e| e.effective_n / entered as f64),
+                rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
+                rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                 rate_shrunk: None,
                 prior_alpha: None,
                 prior_beta: None,
                 level_median: None,
                 mature: cfg.as_of >= end + overall_window as i64 * MICROS_PER_DAY,
+                step_days_median: models[transitions].convert_days_median,
+                lost_days_median: models[transitions].lost_days_median,
                 activities: None,
                 activities_per_deal: None,
                 touched_share: None,
@@ -692,8 +765,49 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
     out
 }
 
+/// A cohort's estimate from its counts and the ages of its open deals (gathered from the
+/// member cells `keys`). See `metrics::open_cohorts`.
+fn cohort_estimate(
+    t: &Tally,
+    model: &LagModel,
+    keys: impl Iterator<Item = u32>,
+    converted: u64,
+    entered: u64,
+    ages: &mut BTreeMap<u32, u32>,
+) -> Option<Estimate> {
+    ages.clear();
+    for k in keys {
+        for &a in t.open_ages.get(&k).map_or(&[][..], |v| v.as_slice()) {
+            *ages.entry(a).or_default() += 1;
+        }
+    }
+    let open: Vec<(u32, u32)> = ages.iter().map(|(&a, &n)| (a, n)).collect();
+    let n_open: u64 = open.iter().map(|o| o.1 as u64).sum();
+    let decided_no = entered.saturating_sub(converted + n_open);
+    estimate(model, converted, decided_no, &open)
+}
+
+/// A flow rate: entries into s+1 over entries into s (can exceed 1; no interval then).
+fn flow_estimate(converted: u64, entered: u64) -> Option<Estimate> {
+    let rate = ratio(converted, entered)?;
+    let (low, high) = wilson(converted as f64, entered as f64).unwrap_or((f64::NAN, f64::NAN));
+    Some(Estimate { rate, low, high, effective_n: entered as f64 })
+}
+
 fn scaled(v: i128) -> Decimal {
     Decimal::try_from_i128_with_scale(v, 4).unwrap_or(Decimal::MAX).normalize()
+}
+
+/// A row's (successes, observations) as the estimate is worth them: rate × effective n, and
+/// effective n (entered when nothing is open).
+pub fn effective_counts(r: &FunnelRow) -> (f64, f64) {
+    match (r.rate, r.observed_share, r.method) {
+        (Some(rate), Some(share), Method::Cohort) => {
+            let n = share * r.entered as f64;
+            (rate * n, n)
+        }
+        _ => (r.converted as f64, r.entered as f64),
+    }
 }
 
 /// Fits a Beta prior per (level, period, transition) across the groups of that level and
@@ -707,16 +821,16 @@ fn shrink(rows: &mut [FunnelRow]) {
             .push(i);
     }
     for idx in peers.values() {
-        let counts: Vec<(f64, f64)> =
-            idx.iter().map(|&i| (rows[i].converted as f64, rows[i].entered as f64)).collect();
+        let counts: Vec<(f64, f64)> = idx.iter().map(|&i| effective_counts(&rows[i])).collect();
         let prior = fit_beta(&counts);
         let mut rates: Vec<f64> = idx.iter().filter_map(|&i| rows[i].rate).collect();
         let level_median = median(&mut rates);
         for &i in idx {
             let r = &mut rows[i];
             r.level_median = level_median;
-            if r.entered > 0 && r.converted <= r.entered {
-                r.rate_shrunk = Some(prior.posterior_mean(r.converted as f64, r.entered as f64));
+            let (k, n) = effective_counts(r);
+            if n > 0.0 && k <= n {
+                r.rate_shrunk = Some(prior.posterior_mean(k, n));
                 r.prior_alpha = Some(prior.alpha);
                 r.prior_beta = Some(prior.beta);
             }

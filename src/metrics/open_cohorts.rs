@@ -16,10 +16,15 @@
 //! **Level.** A group's own probability p is then estimated from its cohort with those timing
 //! curves held fixed: a converted deal counts p, a decided non-converter 1 − p, and a deal open
 //! at age a counts p·u(a) + (1 − p)·v(a), where u(a) is the share of converters not yet
-//! converted at that age and v(a) the share of non-converters not yet decided. The maximum
-//! likelihood p is found by EM (each open deal is a partial conversion, weighted by the
-//! posterior that it will convert), started at the pooled rate. With nothing open this is
-//! exactly converted / entered; with only brand-new deals it stays at the pooled rate.
+//! converted at that age and v(a) the share of non-converters not yet decided. p is found by EM
+//! (each open deal a partial conversion, weighted by the posterior that it will convert), with
+//! a prior worth [`PRIOR_DEALS`] deals at the pooled rate, so that two days of waiting on two
+//! deals is not read as a 0% rep.
+//!
+//! **Rate.** The cohort's rate is then completed as in Bornhuetter–Ferguson: decided deals
+//! count as they ended, and each open deal counts its probability of stepping up given its age
+//! and that p. With nothing open this is exactly converted / entered; with only brand-new deals
+//! it is the pooled rate.
 //!
 //! **Uncertainty.** The 95% interval is the equal-tailed credible interval of the same
 //! likelihood under a Jeffreys prior, on a grid: open deals widen it by exactly what they do
@@ -186,6 +191,10 @@ pub type OpenAges = [(u32, u32)];
 
 const GRID: usize = 96;
 
+/// The weight, in deals, of the pooled rate when a cohort's own level is estimated for its
+/// open deals.
+pub const PRIOR_DEALS: f64 = 4.0;
+
 /// Estimates a cohort's rate: `converted` stepped up within the window, `decided_no` were lost
 /// or passed the window without stepping up, and `open` are still undecided. `None` when the
 /// cohort is empty. Nothing open: exactly converted / entered with the Wilson interval.
@@ -213,24 +222,29 @@ pub fn estimate(
         })
         .collect();
     let (c, no) = (converted as f64, decided_no as f64);
-    let rate = em(model.p, c, &terms, n as f64);
+    let level = em(model.p, c, &terms, n as f64);
+    let rate = (c + expected_conversions(level, &terms)) / n as f64;
     let (low, high, effective_n) = credible(c, no, &terms, n as f64);
     Some(Estimate { rate, low: low.min(rate), high: high.max(rate), effective_n })
 }
 
-/// The maximum-likelihood p by EM: each open deal is a conversion with the posterior
-/// probability p·u / (p·u + (1 − p)·v).
-fn em(start: f64, c: f64, open: &[(f64, f64, f64)], n: f64) -> f64 {
-    let mut p = start.clamp(1e-6, 1.0 - 1e-6);
+/// The open deals' expected conversions at level p: each converts with the posterior
+/// probability p·u / (p·u + (1 − p)·v) given that it is still open at its age.
+fn expected_conversions(p: f64, open: &[(f64, f64, f64)]) -> f64 {
+    open.iter()
+        .map(|&(u, v, w)| {
+            let d = p * u + (1.0 - p) * v;
+            if d > 0.0 { w * p * u / d } else { w * p }
+        })
+        .sum()
+}
+
+/// The cohort's level p by EM, with the pooled rate worth [`PRIOR_DEALS`] deals.
+fn em(pooled: f64, c: f64, open: &[(f64, f64, f64)], n: f64) -> f64 {
+    let prior = pooled.clamp(1e-6, 1.0 - 1e-6);
+    let mut p = prior;
     for _ in 0..500 {
-        let expected: f64 = open
-            .iter()
-            .map(|&(u, v, w)| {
-                let d = p * u + (1.0 - p) * v;
-                if d > 0.0 { w * p * u / d } else { w * p }
-            })
-            .sum();
-        let next = (c + expected) / n;
+        let next = (c + expected_conversions(p, open) + PRIOR_DEALS * prior) / (n + PRIOR_DEALS);
         let done = (next - p).abs() < 1e-12;
         p = next;
         if done {
@@ -273,7 +287,13 @@ fn credible(c: f64, no: f64, open: &[(f64, f64, f64)], n: f64) -> (f64, f64, f64
         1.0
     };
     let effective = if var > 0.0 { (mean * (1.0 - mean) / var - 2.0).clamp(0.0, n) } else { n };
-    (quantile(0.025), quantile(0.975), effective)
+    // As with the Jeffreys interval for 0 of n (Brown, Cai & DasGupta 2001), a likelihood that
+    // is largest at a boundary gives that boundary as the bound, not a point just inside it.
+    let likelihood = |i: usize| log_post[i] + 0.5 * (xs[i].ln() + (1.0 - xs[i]).ln());
+    let best = (0..GRID).max_by(|&a, &b| likelihood(a).total_cmp(&likelihood(b))).unwrap_or(0);
+    let low = if best == 0 { 0.0 } else { quantile(0.025) };
+    let high = if best == GRID - 1 { 1.0 } else { quantile(0.975) };
+    (low, high, effective)
 }
 
 #[cfg(test)]

@@ -71,6 +71,14 @@ pub struct SimConfig {
     pub coaching: Vec<(String, String, u32)>,
     /// Share of coached reps whose planted weakness the coaching removes.
     pub fix_share: f64,
+    /// Mean days from entering a stage to stepping up.
+    pub won_lag_days: f64,
+    /// Mean days from entering a stage to being lost: longer than stepping up, as in real
+    /// pipelines, where a deal is given up on late.
+    pub lost_lag_days: f64,
+    /// Where the simulated deals stop: the end of the last month by default; later with a cut
+    /// (`generate --as-of`), so that the same seed gives the same deals whatever the cut.
+    pub horizon: Option<Micros>,
 }
 
 /// What was planted in a rep, and their true parameters.
@@ -299,9 +307,9 @@ pub trait SimSink {
     fn activity(&mut self, a: &SimActivity) -> anyhow::Result<()>;
 }
 
-/// The instant at which the simulated data was extracted: the end of the last month.
+/// The instant up to which deals are simulated: the end of the last month, or the horizon.
 pub fn as_of(cfg: &SimConfig) -> Micros {
-    month_start(cfg, cfg.months)
+    cfg.horizon.unwrap_or_else(|| month_start(cfg, cfg.months))
 }
 
 pub fn month_start(cfg: &SimConfig, offset: u32) -> Micros {
@@ -397,7 +405,8 @@ fn simulate_deal(
     for i in 0..last {
         if rng.chance(owner.rates[i]) {
             t = seconds(
-                t + (rng.exponential(14.0 * MICROS_PER_DAY as f64) as i64).min(80 * MICROS_PER_DAY),
+                t + (rng.exponential(cfg.won_lag_days * MICROS_PER_DAY as f64) as i64)
+                    .min(80 * MICROS_PER_DAY),
             );
             if t > end {
                 break;
@@ -423,7 +432,8 @@ fn simulate_deal(
             }
         } else {
             if rng.chance(0.75) {
-                let lost_at = seconds(t + rng.exponential(20.0 * MICROS_PER_DAY as f64) as i64);
+                let lost_at =
+                    seconds(t + rng.exponential(cfg.lost_lag_days * MICROS_PER_DAY as f64) as i64);
                 if lost_at <= end {
                     sink.event(&SimEvent {
                         deal_id: &deal_id,
