@@ -23,9 +23,12 @@ struct RepWindow {
     rep_id: String,
     rep_name: String,
     manager_id: Option<String>,
-    /// Per transition: converted and entered over the mature months.
-    k: Vec<u64>,
-    n: Vec<u64>,
+    /// Per transition: conversions and observations over the window's months, as the month-end
+    /// estimates are worth them (effective counts: exact counts once every deal is decided).
+    k: Vec<f64>,
+    n: Vec<f64>,
+    /// Per transition: deals that entered the stage over the window.
+    entered: Vec<u64>,
     /// Per stage (mature months): activities, deals, touched deals, weights for shares.
     activities: Vec<u64>,
     deals: Vec<u64>,
@@ -82,11 +85,9 @@ fn window(period: &str, lookback: u32) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// The latest month whose first-transition cohorts are mature, else the latest month.
+/// The latest month with deals: the month end, whose open cohorts the estimates read.
 pub fn default_period(rows: &[FunnelRow]) -> Option<String> {
-    let reps = rows.iter().filter(|r| r.level == "rep");
-    let mature = reps.clone().filter(|r| r.mature).map(|r| &r.period).max();
-    mature.or_else(|| reps.map(|r| &r.period).max()).cloned()
+    rows.iter().filter(|r| r.level == "rep" && r.entered > 0).map(|r| &r.period).max().cloned()
 }
 
 /// Diagnoses every rep in the rep level of a monthly cohort funnel.
@@ -186,8 +187,9 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
             rep_id: r.group_id.clone(),
             rep_name: r.group_name.clone(),
             manager_id: r.parent_id.clone(),
-            k: vec![0; t],
-            n: vec![0; t],
+            k: vec![0.0; t],
+            n: vec![0.0; t],
+            entered: vec![0; t],
             activities: vec![0; t],
             deals: vec![0; t],
             touched: vec![0.0; t],
@@ -220,15 +222,15 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
                 }
             }
         }
-        if !r.mature {
-            if r.entered > 0 {
-                w.immature.insert(r.period.clone());
-            }
-            continue;
+        // Every month counts, as much as its outcomes are known: a month whose deals are
+        // still open weighs less through its effective counts, never nothing.
+        if r.entered > 0 {
+            mature_months.entry(&r.group_id).or_default().insert(&r.period);
         }
-        mature_months.entry(&r.group_id).or_default().insert(&r.period);
-        w.k[from] += r.converted;
-        w.n[from] += r.entered;
+        let (k, n) = crate::metrics::funnel::effective_counts(r);
+        w.k[from] += k;
+        w.n[from] += n;
+        w.entered[from] += r.entered;
         if let Some(a) = r.activities {
             w.activities[from] += a;
             w.deals[from] += r.entered;
@@ -306,15 +308,11 @@ impl<'a> Context<'a> {
     fn new(reps: &'a [RepWindow], playbook: &'a Playbook) -> Context<'a> {
         let t = playbook.stages.len() - 1;
         let priors: Vec<BetaPrior> = (0..t)
-            .map(|j| {
-                fit_beta(&reps.iter().map(|r| (r.k[j] as f64, r.n[j] as f64)).collect::<Vec<_>>())
-            })
+            .map(|j| fit_beta(&reps.iter().map(|r| (r.k[j], r.n[j])).collect::<Vec<_>>()))
             .collect();
         let shrunk = reps
             .iter()
-            .map(|r| {
-                (0..t).map(|j| priors[j].posterior_mean(r.k[j] as f64, r.n[j] as f64)).collect()
-            })
+            .map(|r| (0..t).map(|j| priors[j].posterior_mean(r.k[j], r.n[j])).collect())
             .collect();
         let lead_prior =
             fit_gamma(&reps.iter().map(|r| (r.leads, r.lead_months)).collect::<Vec<_>>());
@@ -359,7 +357,7 @@ impl<'a> Context<'a> {
         let mut pers_all = (0.0, 0.0);
         for (j, stage) in stages[..t].iter().enumerate() {
             let s = stage.clone();
-            ind.rate.insert(s.clone(), (r.n[j] > 0).then(|| self.shrunk[i][j]));
+            ind.rate.insert(s.clone(), (r.n[j] > 0.0).then(|| self.shrunk[i][j]));
             let has_acts = r.deals[j] > 0;
             ind.contacts_per_deal
                 .insert(s.clone(), has_acts.then(|| r.activities[j] as f64 / r.deals[j] as f64));
@@ -442,7 +440,7 @@ impl<'a> Context<'a> {
 
     fn entered_per_month(&self, i: usize, j: usize) -> f64 {
         let r = &self.reps[i];
-        r.n[j] as f64 / r.mature_months.max(1) as f64
+        r.entered[j] as f64 / r.mature_months.max(1) as f64
     }
 
     fn levers(&self, i: usize) -> Vec<Lever> {
@@ -456,21 +454,21 @@ impl<'a> Context<'a> {
             let bench = self.benchmark(
                 i,
                 &id,
-                |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]),
+                |x| (self.reps[x].n[j] > 0.0).then(|| self.shrunk[x][j]),
                 true,
             );
             let value = self.shrunk[i][j];
             let prior = self.priors[j];
-            let (a, b) = (r.k[j] as f64 + prior.alpha, (r.n[j] - r.k[j]) as f64 + prior.beta);
-            let confidence = bench.filter(|_| r.n[j] > 0).map(|bm| beta_cdf(bm, a, b));
+            let (a, b) = (r.k[j] + prior.alpha, (r.n[j] - r.k[j]).max(0.0) + prior.beta);
+            let confidence = bench.filter(|_| r.n[j] > 0.0).map(|bm| beta_cdf(bm, a, b));
             let impact = match bench {
-                Some(bm) if r.n[j] > 0 => {
+                Some(bm) if r.n[j] > 0.0 => {
                     self.entered_per_month(i, j) * (bm - value).max(0.0) * self.downstream(i, j + 1)
                 }
                 _ => 0.0,
             };
             let more = match (bench, confidence) {
-                (Some(bm), Some(c)) if c < threshold && value < bm && r.n[j] > 0 => {
+                (Some(bm), Some(c)) if c < threshold && value < bm && r.n[j] > 0.0 => {
                     more_deals(r.k[j], r.n[j], prior, bm, threshold)
                 }
                 _ => None,
@@ -478,10 +476,10 @@ impl<'a> Context<'a> {
             out.push(Lever {
                 id,
                 kind: LeverKind::Transition(j),
-                value: (r.n[j] > 0).then_some(value),
-                raw: (r.n[j] > 0).then(|| r.k[j] as f64 / r.n[j] as f64),
-                k: r.k[j],
-                n: r.n[j],
+                value: (r.n[j] > 0.0).then_some(value),
+                raw: (r.n[j] > 0.0).then(|| r.k[j] / r.n[j]),
+                k: r.k[j].round() as u64,
+                n: r.n[j].round() as u64,
                 benchmark: bench,
                 confidence,
                 impact_won: impact,
@@ -533,7 +531,7 @@ impl<'a> Context<'a> {
             let rate_bench = self.benchmark(
                 i,
                 &format!("rate-of:{j}"),
-                |x| (self.reps[x].n[j] > 0).then(|| self.shrunk[x][j]),
+                |x| (self.reps[x].n[j] > 0.0).then(|| self.shrunk[x][j]),
                 true,
             );
             let impact = match (bench, value, rate_bench) {

@@ -6,15 +6,14 @@ use crate::model::playbook::Playbook;
 
 /// How many more deals, at the same rate, would make P(rate < benchmark) reach the threshold.
 pub(super) fn more_deals(
-    k: u64,
-    n: u64,
+    k: f64,
+    n: f64,
     prior: BetaPrior,
     bench: f64,
     threshold: f64,
 ) -> Option<u64> {
-    let p = k as f64 / n as f64;
-    let conf =
-        |m: f64| beta_cdf(bench, m * k as f64 + prior.alpha, m * (n - k) as f64 + prior.beta);
+    let p = k / n;
+    let conf = |m: f64| beta_cdf(bench, m * k + prior.alpha, m * (n - k).max(0.0) + prior.beta);
     // Beyond four times the deals seen so far, "more data" is not a useful answer.
     if p >= bench || conf(5.0) < threshold {
         return None;
@@ -24,7 +23,7 @@ pub(super) fn more_deals(
         let mid = (lo + hi) / 2.0;
         if conf(mid) >= threshold { hi = mid } else { lo = mid }
     }
-    Some(((hi - 1.0) * n as f64).ceil() as u64)
+    Some(((hi - 1.0) * n).ceil() as u64)
 }
 
 pub(super) fn lever_label(id: &str, playbook: &Playbook) -> String {

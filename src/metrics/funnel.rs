@@ -655,9 +655,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                     lost,
                     open,
                     skipped: c.skipped,
-                    rate: est.map(|e| e.rate),
+                    rate: est.map(|e| round6(e.rate)),
                     rate_observed: ratio(converted, c.entered),
-                    observed_share: est.map(|e| e.effective_n / c.entered as f64),
+                    observed_share: est.map(|e| round6(e.effective_n / c.entered as f64)),
                     rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
                     rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                     rate_shrunk: None,
@@ -733,9 +733,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 lost,
                 open,
                 skipped: 0,
-                rate: est.map(|e| e.rate),
+                rate: est.map(|e| round6(e.rate)),
                 rate_observed: ratio(converted, entered),
-                observed_share: est.map(|e| e.effective_n / entered as f64),
+                observed_share: est.map(|e| round6(e.effective_n / entered as f64)),
                 rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
                 rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                 rate_shrunk: None,
@@ -792,6 +792,12 @@ fn flow_estimate(converted: u64, entered: u64) -> Option<Estimate> {
     let rate = ratio(converted, entered)?;
     let (low, high) = wilson(converted as f64, entered as f64).unwrap_or((f64::NAN, f64::NAN));
     Some(Estimate { rate, low, high, effective_n: entered as f64 })
+}
+
+/// The precision tables are written with: rows read back from a funnel table then give the
+/// same effective counts as rows computed here.
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
 }
 
 fn scaled(v: i128) -> Decimal {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many uncoached peers, nearest by baseline, a plan is compared with.
 pub const MATCHED_PEERS: usize = 5;
 /// Deals (or months) a peer needs in each window to count.
-pub const MIN_PEER_N: u64 = 5;
+pub const MIN_PEER_N: f64 = 5.0;
 /// Below this gain (in rate points, or units for volumes) an improvement is not meaningful.
 pub const MEANINGFUL: f64 = 0.05;
 
@@ -49,18 +49,18 @@ pub struct PlanReview {
 /// leads and months; activities and deals).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Counts {
-    k: u64,
-    n: u64,
+    k: f64,
+    n: f64,
 }
 
 impl Counts {
     fn rate(self) -> Option<f64> {
-        (self.n > 0).then(|| self.k as f64 / self.n as f64)
+        (self.n > 0.0).then(|| self.k / self.n)
     }
 
     /// Sampling variance of the rate: binomial for rates, Poisson for volumes.
     fn variance(self, binomial: bool) -> f64 {
-        let (k, n) = (self.k as f64, self.n.max(1) as f64);
+        let (k, n) = (self.k, self.n.max(1.0));
         let r = k / n;
         if binomial { (r * (1.0 - r)).max(0.25 / n) / n } else { k.max(1.0) / (n * n) }
     }
@@ -102,9 +102,9 @@ impl Predictor {
                 &groups.iter().map(|c| (c.k, c.n)).collect::<Vec<_>>(),
             ));
         }
-        let used: Vec<Counts> = groups.iter().copied().filter(|c| c.n > 0).collect();
+        let used: Vec<Counts> = groups.iter().copied().filter(|c| c.n > 0.0).collect();
         let n = used.len().max(1) as f64;
-        let rates: Vec<f64> = used.iter().map(|c| c.k as f64 / c.n as f64).collect();
+        let rates: Vec<f64> = used.iter().map(|c| c.k / c.n).collect();
         let mean = rates.iter().sum::<f64>() / n;
         let observed = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
         let noise = used.iter().map(|c| c.variance(false)).sum::<f64>() / n;
@@ -120,7 +120,7 @@ impl Predictor {
             Predictor::Volume { mean, between } => {
                 let v = c.variance(false);
                 let w = between / (between + v);
-                (mean + w * (c.k as f64 / c.n.max(1) as f64 - mean), w * v)
+                (mean + w * (c.k / c.n.max(1.0) - mean), w * v)
             }
         }
     }
@@ -146,8 +146,9 @@ impl<'a> RepMonths<'a> {
         RepMonths { rows: map, reps, stages }
     }
 
-    /// Counts of a lever over some months: mature cohorts only for rates. `None` when a month
-    /// of the window is not mature yet.
+    /// Counts of a lever over some months. Rates count as the month-end estimates are worth
+    /// them (effective counts), so a plan can be checked the month after, while its cohorts are
+    /// still open; volumes count months from the rep's first month with data.
     fn counts(&self, rep: &str, lever: &str, window: &[String]) -> Option<Counts> {
         let mut c = Counts::default();
         for m in window {
@@ -157,11 +158,9 @@ impl<'a> RepMonths<'a> {
                     .get(&(rep, m.as_str(), from))
                     .and_then(|v| v.iter().find(|r| r.to_stage == to));
                 if let Some(r) = row {
-                    if !r.mature {
-                        return None;
-                    }
-                    c.k += r.converted;
-                    c.n += r.entered;
+                    let (k, n) = crate::metrics::funnel::effective_counts(r);
+                    c.k += k;
+                    c.n += n;
                 }
             } else if let Some(stage) = lever.strip_prefix("volume:activity:") {
                 let next = self.next_stage(stage)?;
@@ -170,11 +169,8 @@ impl<'a> RepMonths<'a> {
                     .get(&(rep, m.as_str(), stage))
                     .and_then(|v| v.iter().find(|r| r.to_stage == next))
                 {
-                    if !r.mature {
-                        return None;
-                    }
-                    c.k += r.activities.unwrap_or(0);
-                    c.n += r.entered;
+                    c.k += r.activities.unwrap_or(0) as f64;
+                    c.n += r.entered as f64;
                 }
             } else if let Some(stage) = lever.strip_prefix("volume:") {
                 let next = self.next_stage(stage)?;
@@ -183,8 +179,8 @@ impl<'a> RepMonths<'a> {
                     .get(&(rep, m.as_str(), stage))
                     .and_then(|v| v.iter().find(|r| r.to_stage == next))
                     .map_or(0, |r| r.entered);
-                c.k += entered;
-                c.n += 1;
+                c.k += entered as f64;
+                c.n += 1.0;
             }
         }
         Some(c)
@@ -233,7 +229,7 @@ impl Cohorts {
         let baselines: Vec<(&str, Counts)> = data
             .reps
             .iter()
-            .filter_map(|r| data.counts(r, lever, before).filter(|c| c.n > 0).map(|c| (*r, c)))
+            .filter_map(|r| data.counts(r, lever, before).filter(|c| c.n > 0.0).map(|c| (*r, c)))
             .collect();
         let predictor =
             Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
@@ -247,7 +243,7 @@ impl Cohorts {
                     Peer {
                         rep: r.to_string(),
                         expected: e,
-                        residual: a.k as f64 / a.n as f64 - e,
+                        residual: a.k / a.n - e,
                         variance: a.variance(binomial) + var_e,
                     }
                 })
@@ -325,25 +321,25 @@ fn review_plan(
         return out;
     };
     out.baseline_rate = before.rate();
-    out.baseline_n = before.n;
+    out.baseline_n = before.n.round() as u64;
     out.after_rate = after.rate();
-    out.after_n = after.n;
-    if !data.reps.contains(plan.rep_id.as_str()) || before.n == 0 || after.n == 0 {
+    out.after_n = after.n.round() as u64;
+    if !data.reps.contains(plan.rep_id.as_str()) || before.n <= 0.0 || after.n <= 0.0 {
         notes.push("no deals for this lever in one of the windows".into());
         out.verdict = Some("inconclusive".into());
         out.note = Some(notes.join("; "));
         return out;
     }
-    let (r0, r1) = (before.k as f64 / before.n as f64, after.k as f64 / after.n as f64);
+    let (r0, r1) = (before.k / before.n, after.k / after.n);
     let change = r1 - r0;
     out.change = Some(change);
     let var_rep = before.variance(binomial) + after.variance(binomial);
     out.p_improved = Some(if binomial {
         prob_beta_greater(
-            after.k as f64 + 1.0,
-            (after.n - after.k) as f64 + 1.0,
-            before.k as f64 + 1.0,
-            (before.n - before.k) as f64 + 1.0,
+            after.k + 1.0,
+            (after.n - after.k).max(0.0) + 1.0,
+            before.k + 1.0,
+            (before.n - before.k).max(0.0) + 1.0,
         )
     } else {
         normal_cdf(change / var_rep.sqrt())
@@ -396,7 +392,7 @@ fn review_plan(
     } else {
         // How many more deals would shrink the interval to exclude zero at this effect.
         let factor = (half / effect).powi(2);
-        out.more_deals_needed = Some(((factor - 1.0) * after.n as f64).ceil().max(1.0) as u64);
+        out.more_deals_needed = Some(((factor - 1.0) * after.n).ceil().max(1.0) as u64);
         "inconclusive"
     };
     out.verdict = Some(verdict.into());

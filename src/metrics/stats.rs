@@ -246,11 +246,11 @@ const EM_ROUNDS: usize = 300;
 
 impl GridPrior {
     /// Fits rates (k of n) across groups.
-    pub fn fit_binomial(groups: &[(u64, u64)]) -> GridPrior {
+    pub fn fit_binomial(groups: &[(f64, f64)]) -> GridPrior {
         let grid: Vec<f64> =
             (0..GRID_POINTS).map(|g| (g as f64 + 0.5) / GRID_POINTS as f64).collect();
-        let used: Vec<(u64, u64)> =
-            groups.iter().copied().filter(|g| g.1 > 0 && g.0 <= g.1).collect();
+        let used: Vec<(f64, f64)> =
+            groups.iter().copied().filter(|g| g.1 > 0.0 && g.0 <= g.1 + 1e-9).collect();
         let mut weights = vec![1.0 / GRID_POINTS as f64; GRID_POINTS];
         if used.is_empty() {
             return GridPrior { grid, weights };
@@ -274,13 +274,13 @@ impl GridPrior {
         GridPrior { grid, weights }
     }
 
-    pub fn posterior(&self, k: u64, n: u64) -> GridPosterior {
+    pub fn posterior(&self, k: f64, n: f64) -> GridPosterior {
         let lik = likelihoods(&self.grid, k, n);
         let probs: Vec<f64> = lik.iter().zip(&self.weights).map(|(l, w)| l * w).collect();
         let total: f64 = probs.iter().sum();
         if total <= 0.0 {
-            let p = if n > 0 { k as f64 / n as f64 } else { 0.5 };
-            return GridPosterior { mean: p, variance: p * (1.0 - p) / (n.max(1) as f64) };
+            let p = if n > 0.0 { k / n } else { 0.5 };
+            return GridPosterior { mean: p, variance: p * (1.0 - p) / n.max(1.0) };
         }
         let mean = self.grid.iter().zip(&probs).map(|(g, p)| g * p).sum::<f64>() / total;
         let variance =
@@ -290,9 +290,9 @@ impl GridPrior {
 }
 
 /// Binomial likelihoods of k of n at each grid rate, scaled to a maximum of 1.
-fn likelihoods(grid: &[f64], k: u64, n: u64) -> Vec<f64> {
-    let (k, n) = (k as f64, n as f64);
-    let ll: Vec<f64> = grid.iter().map(|&x| k * x.ln() + (n - k) * (1.0 - x).ln()).collect();
+fn likelihoods(grid: &[f64], k: f64, n: f64) -> Vec<f64> {
+    let ll: Vec<f64> =
+        grid.iter().map(|&x| k * x.ln() + (n - k).max(0.0) * (1.0 - x).ln()).collect();
     let m = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     ll.iter().map(|l| (l - m).exp()).collect()
 }
@@ -374,12 +374,12 @@ mod tests {
     #[test]
     fn grid_prior_keeps_a_real_outlier_and_shrinks_noise() {
         // 90 peers at about 50%, 10 at about 20%, 40 deals each.
-        let mut groups: Vec<(u64, u64)> = (0..90).map(|i| (18 + (i % 5), 40)).collect();
-        groups.extend((0..10).map(|i| (7 + (i % 3), 40)));
+        let mut groups: Vec<(f64, f64)> = (0..90).map(|i| ((18 + (i % 5)) as f64, 40.0)).collect();
+        groups.extend((0..10).map(|i| ((7 + (i % 3)) as f64, 40.0)));
         let prior = GridPrior::fit_binomial(&groups);
-        assert!(prior.posterior(8, 40).mean < 0.3);
-        assert!(prior.posterior(0, 2).mean > 0.2, "two deals say little");
-        assert!(prior.posterior(20, 40).variance < 0.01);
+        assert!(prior.posterior(8.0, 40.0).mean < 0.3);
+        assert!(prior.posterior(0.0, 2.0).mean > 0.2, "two deals say little");
+        assert!(prior.posterior(20.0, 40.0).variance < 0.01);
     }
 
     #[test]

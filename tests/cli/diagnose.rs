@@ -117,7 +117,8 @@ fn funnel_piped_into_diagnose_equals_diagnose_from_events() {
     assert_eq!(piped.stdout, direct.stdout);
     let rows = csv_rows(&direct.stdout);
     assert!(rows.len() >= 20);
-    assert!(rows.iter().all(|r| r["period"] == "2026-03" && r["window_from"] == "2026-01"));
+    // The default period is the month end: the latest month with deals, its cohorts still open.
+    assert!(rows.iter().all(|r| r["period"] == "2026-06" && r["window_from"] == "2026-04"));
     assert!(rows.iter().any(|r| !r["focus"].is_empty()), "some rep has a focus");
     for r in &rows {
         assert!(!r["why"].is_empty());
@@ -128,14 +129,22 @@ fn funnel_piped_into_diagnose_equals_diagnose_from_events() {
 }
 
 #[test]
-fn immature_months_are_left_out_and_said() {
+fn the_month_end_keeps_every_month_of_the_lookback() {
+    // June's cohorts are open at the end of June: they weigh less, but nothing is left out.
     let s = Session::new();
     let events = fixture_str("../../sample-data/events.csv");
     let out = s.run(&["diagnose", "--events", &events, "--period", "2026-06", "-f", "csv"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let rows = csv_rows(&out.stdout);
     assert_eq!(rows.len(), 24, "every rep of the sample is diagnosed: {}", out.stdout);
-    assert!(rows.iter().all(|r| r["immature_left_out"].contains("2026-06")), "{}", out.stdout);
+    assert!(rows.iter().all(|r| r["immature_left_out"].is_empty()), "{}", out.stdout);
+    assert!(rows.iter().all(|r| r["window_from"] == "2026-04" && r["window_to"] == "2026-06"));
+    assert!(rows.iter().filter(|r| !r["focus"].is_empty()).count() >= 12, "{}", out.stdout);
+    let default = s.run(&["diagnose", "--events", &events, "-f", "csv"]);
+    assert!(
+        csv_rows(&default.stdout).iter().all(|r| r["period"] == "2026-06"),
+        "the month end is the default"
+    );
 }
 
 #[test]
