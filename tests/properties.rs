@@ -32,11 +32,26 @@ fn roster() -> Roster {
 }
 
 fn compute(events: &[RawEvent], method: Method, strict: bool) -> Vec<FunnelRow> {
+    compute_as_of(events, method, strict, None)
+}
+
+/// The funnel as an export taken at `as_of_day` (days after 2026-01-01) would show it: events
+/// after it are not in the export. `None`: as of the latest event.
+fn compute_as_of(
+    events: &[RawEvent],
+    method: Method,
+    strict: bool,
+    as_of_day: Option<u16>,
+) -> Vec<FunnelRow> {
     let playbook = Playbook::default_playbook();
     let t0 = parse_iso("2026-01-01T00:00:00Z").unwrap().0;
     let mut deals = Deals::new(playbook.stages.len());
+    let cut = as_of_day.map(|d| t0 + d as i64 * MICROS_PER_DAY);
     for &(d, r, s, day, sec) in events {
         let ts = t0 + day as i64 * MICROS_PER_DAY + sec as i64 * 1_000_000;
+        if cut.is_some_and(|c| ts > c) {
+            continue;
+        }
         deals.add(&format!("D{d}"), &format!("R{r}"), s, ts, Some(10_000 * d as i64));
     }
     let cfg = FunnelConfig {
@@ -45,7 +60,7 @@ fn compute(events: &[RawEvent], method: Method, strict: bool) -> Vec<FunnelRow> 
         tz: playbook.timezone,
         stages: playbook.stages.clone(),
         windows: playbook.windows.clone(),
-        as_of: if deals.is_empty() { 0 } else { deals.max_ts },
+        as_of: cut.unwrap_or(if deals.is_empty() { 0 } else { deals.max_ts }),
         strict,
     };
     let tally = Tally::from_deals(deals, cfg);
@@ -76,6 +91,43 @@ proptest! {
                     prop_assert!((0.0..=1.0).contains(&shrunk));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn estimates_and_intervals_lie_in_zero_one(ev in events(), cut in 0u16..260) {
+        for r in compute_as_of(&ev, Method::Cohort, false, Some(cut)) {
+            if let Some(rate) = r.rate {
+                let (lo, hi) = (r.rate_low.unwrap(), r.rate_high.unwrap());
+                prop_assert!(0.0 <= lo && lo <= rate && rate <= hi && hi <= 1.0, "{lo} {rate} {hi}");
+                let share = r.observed_share.unwrap();
+                prop_assert!((0.0..=1.0).contains(&share), "{share}");
+                prop_assert!((0.0..=1.0).contains(&r.rate_shrunk.unwrap()));
+            }
+        }
+    }
+
+    #[test]
+    fn with_nothing_open_the_estimate_is_converted_over_entered(ev in events()) {
+        // A year after the last event every outcome is decided.
+        for r in compute_as_of(&ev, Method::Cohort, false, Some(200 + 400)) {
+            if r.entered > 0 {
+                prop_assert_eq!(r.rate, Some(r.converted as f64 / r.entered as f64));
+                prop_assert_eq!(r.observed_share, Some(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn a_later_cut_never_changes_a_decided_cohort(ev in events(), early in 0u16..200, later in 0u16..300) {
+        let late = early.saturating_add(later);
+        let before = compute_as_of(&ev, Method::Cohort, false, Some(early));
+        let after = compute_as_of(&ev, Method::Cohort, false, Some(late));
+        let key = |r: &FunnelRow| (r.level.clone(), r.group_id.clone(), r.period.clone(), r.from_stage.clone(), r.to_stage.clone());
+        let after: HashMap<_, &FunnelRow> = after.iter().map(|r| (key(r), r)).collect();
+        for r in before.iter().filter(|r| r.mature && r.entered > 0) {
+            let a = after[&key(r)];
+            prop_assert_eq!((a.entered, a.converted, a.rate), (r.entered, r.converted, r.rate));
         }
     }
 

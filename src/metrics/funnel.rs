@@ -655,9 +655,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                     lost,
                     open,
                     skipped: c.skipped,
-                    rate: est.map(|e| round6(e.rate)),
+                    rate: est.map(|e| e.rate),
                     rate_observed: ratio(converted, c.entered),
-                    observed_share: est.map(|e| round6(e.effective_n / c.entered as f64)),
+                    observed_share: est.map(|e| e.effective_n / c.entered as f64),
                     rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
                     rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                     rate_shrunk: None,
@@ -733,9 +733,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 lost,
                 open,
                 skipped: 0,
-                rate: est.map(|e| round6(e.rate)),
+                rate: est.map(|e| e.rate),
                 rate_observed: ratio(converted, entered),
-                observed_share: est.map(|e| round6(e.effective_n / entered as f64)),
+                observed_share: est.map(|e| e.effective_n / entered as f64),
                 rate_low: est.map(|e| e.low).filter(|v| v.is_finite()),
                 rate_high: est.map(|e| e.high).filter(|v| v.is_finite()),
                 rate_shrunk: None,
@@ -784,7 +784,19 @@ fn cohort_estimate(
     let open: Vec<(u32, u32)> = ages.iter().map(|(&a, &n)| (a, n)).collect();
     let n_open: u64 = open.iter().map(|o| o.1 as u64).sum();
     let decided_no = entered.saturating_sub(converted + n_open);
-    estimate(model, converted, decided_no, &open)
+    let e = estimate(model, converted, decided_no, &open)?;
+    if n_open == 0 {
+        return Some(e);
+    }
+    // Open cohorts are kept at the precision tables are written with, so that rows read back
+    // from a funnel table give the same effective counts as rows computed here.
+    let n = entered as f64;
+    Some(Estimate {
+        rate: round6(e.rate),
+        low: round6(e.low),
+        high: round6(e.high),
+        effective_n: round6(e.effective_n / n) * n,
+    })
 }
 
 /// A flow rate: entries into s+1 over entries into s (can exceed 1; no interval then).
@@ -808,7 +820,7 @@ fn scaled(v: i128) -> Decimal {
 /// effective n (entered when nothing is open).
 pub fn effective_counts(r: &FunnelRow) -> (f64, f64) {
     match (r.rate, r.observed_share, r.method) {
-        (Some(rate), Some(share), Method::Cohort) => {
+        (Some(rate), Some(share), Method::Cohort) if share < 1.0 => {
             let n = share * r.entered as f64;
             (rate * n, n)
         }

@@ -14,7 +14,8 @@ pub fn wilson(k: f64, n: f64) -> Option<(f64, f64)> {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+    // Clamped to contain k/n exactly: at k = 0 rounding would put the bound a hair above 0.
+    Some(((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0)))
 }
 
 /// A Beta(alpha, beta) prior.
