@@ -216,16 +216,18 @@ pub struct FunnelArgs {
     /// Period length: month, week (ISO) or quarter [default: month, or the kind of --period].
     #[arg(long, value_enum)]
     pub grain: Option<PeriodKind>,
-    /// Only this period (2026-04, 2026-W14, 2026-Q2); a period without events exits 1.
+    /// Only this period (2026-04, 2026-W14, 2026-Q2), or `all` for one period over the whole
+    /// data; a period without events exits 1.
     /// (`--period month|week|quarter` is the old spelling of --grain, accepted for one release.)
     #[arg(long, value_name = "LABEL")]
     pub period: Option<String>,
     /// Cohort (share of a period's entrants that stepped up) or flow (entries s+1 / entries s).
     #[arg(long, value_enum, default_value_t = Method::Cohort)]
     pub method: Method,
-    /// Conversion window in days for every transition (default: the playbook's).
-    #[arg(long, value_name = "DAYS")]
-    pub window: Option<u32>,
+    /// Conversion window in days for every transition, or `none` for ever (default: the
+    /// playbook's).
+    #[arg(long, value_name = "DAYS|none")]
+    pub window: Option<String>,
     /// Date of the data's extract; cohorts are mature when as-of ≥ period end + window.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,

@@ -62,6 +62,7 @@ fn compute_as_of(
         windows: playbook.windows.clone(),
         as_of: cut.unwrap_or(if deals.is_empty() { 0 } else { deals.max_ts }),
         strict,
+        whole: false,
     };
     let tally = Tally::from_deals(deals, cfg);
     let roster = roster();

@@ -12,13 +12,28 @@ use crate::model::time::{Micros, Period, PeriodKind};
 use anyhow::{Result, bail};
 use std::io::Write;
 
+/// `--window none`: ever, as far as ten years.
+const WINDOW_EVER: u32 = 3650;
+
 pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let tz = playbook.timezone;
     let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
     let from = super::parse_instant("--from", args.from.as_deref(), &playbook)?;
     let to = super::parse_instant("--to", args.to.as_deref(), &playbook)?;
-    let (grain, period) = grain_and_period(&args, global.quiet)?;
+    let whole = args.period.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("all"));
+    let (grain, period) = if whole {
+        (args.grain.unwrap_or(PeriodKind::Month), None)
+    } else {
+        grain_and_period(&args, global.quiet)?
+    };
+    let window = match args.window.as_deref() {
+        None => None,
+        Some(w) if w.eq_ignore_ascii_case("none") => Some(WINDOW_EVER),
+        Some(w) => Some(w.parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+            anyhow::anyhow!("--window {w}: give a number of days, or `none` for ever")
+        })?),
+    };
     let output = super::output(global)?;
     let inputs = FunnelInputs {
         events: Source::parse(&args.events),
@@ -31,11 +46,11 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
             period: grain,
             tz,
             stages: playbook.stages.clone(),
-            windows: args
-                .window
+            windows: window
                 .map_or_else(|| playbook.windows.clone(), |w| vec![w; playbook.stages.len() - 1]),
             as_of: as_of.unwrap_or(i64::MIN),
             strict: args.strict_stages,
+            whole,
         },
     };
     let sources: Vec<Source> =

@@ -34,6 +34,8 @@ pub struct FunnelConfig {
     pub windows: Vec<u32>,
     pub as_of: Micros,
     pub strict: bool,
+    /// One period over the whole data (`--period all`) instead of months, weeks or quarters.
+    pub whole: bool,
 }
 
 impl FunnelConfig {
@@ -51,6 +53,7 @@ impl FunnelConfig {
             windows: playbook.windows.clone(),
             as_of: as_of.unwrap_or(i64::MIN),
             strict: false,
+            whole: false,
         }
     }
 }
@@ -174,7 +177,8 @@ impl Tally {
             (deals.min_ts, deals.max_ts.max(cfg.as_of))
         };
         let cal = Calendar::new(cfg.period, cfg.tz, lo, hi);
-        let (first, periods) = period_span(&cal, lo, hi);
+        let (first, periods) =
+            if cfg.whole { (cal.period_of(lo), 1) } else { period_span(&cal, lo, hi) };
         let n_reps = deals.reps.len();
         deals.resolve(cfg.strict);
         let mut t = Tally {
@@ -209,6 +213,9 @@ impl Tally {
     }
 
     fn p_idx(&self, ts: Micros) -> usize {
+        if self.cfg.whole {
+            return 0;
+        }
         (self.cal.period_of(ts).index - self.first.index) as usize
     }
 
@@ -612,8 +619,11 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 continue;
             }
             let period = Period { index: t.first.index + p as i32, ..t.first };
-            let end = t.cal.end_of(period);
-            let label = period.label();
+            let (end, label) = if cfg.whole {
+                (cfg.as_of, "all".to_string())
+            } else {
+                (t.cal.end_of(period), period.label())
+            };
             for s in 0..transitions {
                 let c = &cells[s];
                 let (converted, lost, open) = match cfg.method {

@@ -224,7 +224,7 @@ pub fn estimate(
     let (c, no) = (converted as f64, decided_no as f64);
     let level = em(model.p, c, &terms, n as f64);
     let rate = (c + expected_conversions(level, &terms)) / n as f64;
-    let (low, high, effective_n) = credible(c, no, &terms, n as f64);
+    let (low, high, effective_n) = credible(level, c, no, &terms, n as f64);
     Some(Estimate { rate, low: low.min(rate), high: high.max(rate), effective_n })
 }
 
@@ -256,8 +256,15 @@ fn em(pooled: f64, c: f64, open: &[(f64, f64, f64)], n: f64) -> f64 {
 
 /// The 95% equal-tailed credible interval under a Jeffreys prior, and the effective number of
 /// observations whose Beta posterior has the same variance.
-fn credible(c: f64, no: f64, open: &[(f64, f64, f64)], n: f64) -> (f64, f64, f64) {
-    let xs: Vec<f64> = (0..GRID).map(|i| (i as f64 + 0.5) / GRID as f64).collect();
+fn credible(centre: f64, c: f64, no: f64, open: &[(f64, f64, f64)], n: f64) -> (f64, f64, f64) {
+    // The grid spans ±12 standard deviations of what the decided deals alone would allow (open
+    // deals only narrow it), so that a large cohort's posterior is resolved, not lost inside
+    // one cell of a fixed grid.
+    let decided = (c + no).max(1.0);
+    let sd = (centre * (1.0 - centre)).max(0.01).sqrt() / decided.sqrt();
+    let (lo, hi) = ((centre - 12.0 * sd).max(0.0), (centre + 12.0 * sd).min(1.0));
+    let width = (hi - lo) / GRID as f64;
+    let xs: Vec<f64> = (0..GRID).map(|i| lo + (i as f64 + 0.5) * width).collect();
     let log_post: Vec<f64> = xs
         .iter()
         .map(|&p| {
@@ -280,19 +287,19 @@ fn credible(c: f64, no: f64, open: &[(f64, f64, f64)], n: f64) -> (f64, f64, f64
             let next = acc + w / total;
             if next >= q {
                 let within = if *w > 0.0 { (q - acc) / (w / total) } else { 0.5 };
-                return (i as f64 + within) / GRID as f64;
+                return lo + (i as f64 + within) * width;
             }
             acc = next;
         }
-        1.0
+        hi
     };
     let effective = if var > 0.0 { (mean * (1.0 - mean) / var - 2.0).clamp(0.0, n) } else { n };
     // As with the Jeffreys interval for 0 of n (Brown, Cai & DasGupta 2001), a likelihood that
     // is largest at a boundary gives that boundary as the bound, not a point just inside it.
     let likelihood = |i: usize| log_post[i] + 0.5 * (xs[i].ln() + (1.0 - xs[i]).ln());
     let best = (0..GRID).max_by(|&a, &b| likelihood(a).total_cmp(&likelihood(b))).unwrap_or(0);
-    let low = if best == 0 { 0.0 } else { quantile(0.025) };
-    let high = if best == GRID - 1 { 1.0 } else { quantile(0.975) };
+    let low = if best == 0 && lo == 0.0 { 0.0 } else { quantile(0.025) };
+    let high = if best == GRID - 1 && hi == 1.0 { 1.0 } else { quantile(0.975) };
     (low, high, effective)
 }
 
@@ -369,6 +376,21 @@ mod tests {
         assert!((e.rate - 0.3).abs() < 1e-9, "{}", e.rate);
         assert!(e.effective_n < 0.5, "{}", e.effective_n);
         assert!(e.low < 0.1 && e.high > 0.9, "{e:?}");
+    }
+
+    #[test]
+    fn a_large_cohort_keeps_a_narrow_interval_and_its_open_share() {
+        let mut c = LagCounts::new(30);
+        for d in 0..300 {
+            c.converted((d % 10) as f64);
+        }
+        for d in 0..9700 {
+            c.lost((d % 30) as f64);
+        }
+        let m = model_of(&c);
+        let e = estimate(&m, 150, 4850, &[(5, 1000)]).unwrap();
+        assert!(e.effective_n < 6000.0 && e.effective_n > 5000.0, "{}", e.effective_n);
+        assert!(e.high - e.low < 0.02 && e.low < e.rate && e.rate < e.high, "{e:?}");
     }
 
     #[test]
