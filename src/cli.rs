@@ -348,6 +348,10 @@ pub struct PlanArgs {
     /// Months of data per diagnosis (with --events).
     #[arg(long, value_name = "N")]
     pub lookback: Option<u32>,
+    /// The moment the export was taken [default: the latest timestamp]: deals still open then
+    /// count by what their age says; rows dated after it are counted, warned about and left out.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Which worksheets: rep, manager, director or all.
     #[arg(long, value_enum, default_value_t = SheetLevel::All)]
     pub level: SheetLevel,
@@ -428,6 +432,10 @@ pub struct ReviewArgs {
     /// Months per window [default: the playbook's lookback].
     #[arg(long, value_name = "N")]
     pub lookback: Option<u32>,
+    /// The moment the export was taken [default: the latest timestamp]: deals still open then
+    /// count by what their age says; rows dated after it are counted, warned about and left out.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Write the outcomes into the ledger (atomically; a second run changes nothing).
     #[arg(long)]
     pub update_ledger: bool,
@@ -518,6 +526,10 @@ pub struct ReportArgs {
     /// --force; nothing the report did not write is ever deleted or overwritten.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The moment the export was taken [default: the latest timestamp]: deals still open then
+    /// count by what their age says; rows dated after it are counted, warned about and left out.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Go on when the inputs fail validation.
     #[arg(long)]
     pub allow_invalid: bool,

@@ -68,6 +68,12 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
                     summary.events.rejected
                 );
             }
+            if summary.after_as_of > 0 && !job.quiet {
+                crate::note!(
+                    "warning: {} events dated after --as-of are not counted",
+                    summary.after_as_of
+                );
+            }
             if let Some(w) = summary.unassigned_warning().filter(|_| !job.quiet) {
                 crate::note!("{w}");
             }

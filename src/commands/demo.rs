@@ -11,6 +11,13 @@ use anyhow::{Context, Result, bail};
 /// The demo's two months: plans made in the first are reviewed in the second.
 const DEMO_MONTHS: [&str; 2] = ["2026-02", "2026-03"];
 
+/// The last second of a month, in UTC.
+fn month_end_instant(month: &str) -> Result<crate::model::time::Micros> {
+    use crate::model::time::{MICROS_PER_DAY, MICROS_PER_SECOND};
+    let next = super::parse_month("month", month)?.next();
+    Ok(next.start_day() * MICROS_PER_DAY - MICROS_PER_SECOND)
+}
+
 pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let output = if global.output.is_some() || global.format.is_some() {
@@ -52,6 +59,8 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
             out: &out.join(month),
             allow_invalid: false,
             force: false,
+            // Each month end sees only what an export taken at its last second holds.
+            as_of: Some(month_end_instant(month)?),
             input_format: None,
             quiet: global.quiet,
         };

@@ -36,14 +36,15 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
             if lookback == 0 {
                 bail!("--lookback must be at least 1");
             }
+            let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
             let job = DiagnoseJob {
                 funnel: FunnelSource::Events(FunnelInputs {
                     events: Source::parse(events),
                     activities: args.activities.as_deref().map(Source::parse),
                     roster: args.roster.as_deref().map(Source::parse),
                     input_format: global.input_format,
-                    as_of: None,
-                    config: FunnelConfig::monthly_cohort(&playbook, None),
+                    as_of,
+                    config: FunnelConfig::monthly_cohort(&playbook, as_of),
                 }),
                 roster: roster.clone(),
                 input_format: global.input_format,

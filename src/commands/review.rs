@@ -30,13 +30,14 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
     super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
     crate::io::ensure_distinct_files(&[&output.dest], &sources)?;
     let mut plans = read_ledger(&args.ledger, None)?;
+    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
     let inputs = FunnelInputs {
         events: Source::parse(&args.events),
         activities: args.activities.as_deref().map(Source::parse),
         roster: None,
         input_format: global.input_format,
-        as_of: None,
-        config: FunnelConfig::monthly_cohort(&playbook, None),
+        as_of,
+        config: FunnelConfig::monthly_cohort(&playbook, as_of),
     };
     let (rows, _) = compute(&inputs, &playbook)?;
     let roster = super::load_roster(args.roster.as_deref(), global.input_format, &playbook)?;

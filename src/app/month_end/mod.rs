@@ -34,6 +34,8 @@ pub struct MonthEnd<'a> {
     pub allow_invalid: bool,
     /// Write into a non-empty folder that is not an earlier report (only report files replaced).
     pub force: bool,
+    /// The moment the export was taken; `None` is the latest timestamp.
+    pub as_of: Option<crate::model::time::Micros>,
     pub input_format: Option<Format>,
     pub quiet: bool,
 }
@@ -70,21 +72,30 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
         activities: job.activities.map(Source::parse),
         roster: Some(Source::parse(job.roster)),
         input_format: job.input_format,
-        as_of: None,
-        config: FunnelConfig::monthly_cohort(playbook, None),
+        as_of: job.as_of,
+        config: FunnelConfig::monthly_cohort(playbook, job.as_of),
     };
     // Validation and the funnel read the same files independently: they run side by side, and
     // the funnel is thrown away when validation fails.
     let (validation, rows) = std::thread::scope(|scope| {
         let checking = scope.spawn(|| check(tables, job.input_format, playbook, None, false));
-        let rows = compute(&inputs, playbook).map(|(rows, _)| rows);
+        let rows = compute(&inputs, playbook);
         (checking.join().expect("the validation thread does not panic"), rows)
     });
     let validation = validation?;
     if !validation.valid && !job.allow_invalid {
         return Ok(Err(validation));
     }
-    let rows = rows?;
+    let (rows, read) = rows?;
+    if read.after_as_of > 0 && !job.quiet {
+        crate::note!(
+            "warning: {} events dated after --as-of are not counted (the export was taken then)",
+            read.after_as_of
+        );
+    }
+    if let Some(w) = read.unassigned_warning().filter(|_| !job.quiet) {
+        crate::note!("{w}");
+    }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
     let staging = Staging::new(job.out)?;
     let (summary, ledger) = build(playbook, job, &validation, &rows, staging.path())?;

@@ -67,8 +67,8 @@ pub fn write_worksheets(
     let mut rep_files = BTreeMap::new();
     for d in diagnoses {
         let stem = names.stem(&d.rep_id);
-        rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         let Some(plan) = proposed_plan(d, &stem) else { continue };
+        rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
             let (text, svg) = sheets.rep_sheet(&env, d, &plan, ledger, job.templates)?;
             let chart =

@@ -374,7 +374,12 @@ impl Sheets<'_> {
                     ("why", Value::from(why)),
                     (
                         "file",
-                        Value::from_safe_string(link_target(&format!("../{}", files[&d.rep_id]))),
+                        Value::from_safe_string(
+                            files
+                                .get(&d.rep_id)
+                                .map(|f| link_target(&format!("../{f}")))
+                                .unwrap_or_default(),
+                        ),
                     ),
                 ])
             })
