@@ -48,7 +48,9 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
     let mut last = None;
     for month in DEMO_MONTHS {
         if !global.quiet {
-            crate::note!("demo: the month end of {month}");
+            crate::note!(
+                "demo: the month end of {month}, with the data as an export at its last second holds it"
+            );
         }
         let job = MonthEnd {
             events: events.to_str().context("a UTF-8 path")?,
@@ -61,6 +63,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
             force: false,
             // Each month end sees only what an export taken at its last second holds.
             as_of: Some(month_end_instant(month)?),
+            warn_after_as_of: false,
             input_format: None,
             quiet: global.quiet,
         };
