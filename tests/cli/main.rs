@@ -7,6 +7,7 @@ mod funnel;
 mod generate;
 mod hostile;
 mod ingest;
+mod month_end;
 mod plan;
 mod regressions;
 mod report;
