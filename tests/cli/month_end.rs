@@ -64,7 +64,7 @@ fn month_end_rates_are_honest_about_open_deals() {
             month_end.iter().filter(|((_, f, t), _)| f == stage && (t != "won" || f == "quote"))
         {
             let Ok(rate) = r["rate"].parse::<f64>() else { continue };
-            let hind: f64 = hindsight[&key]["rate"].parse().unwrap();
+            let hind: f64 = hindsight[key]["rate"].parse().unwrap();
             let n: f64 = r["entered"].parse().unwrap();
             estimate += n * (rate - hind);
             observed += n * (r["rate_observed"].parse::<f64>().unwrap() - hind);
