@@ -177,8 +177,12 @@ pub struct GenerateArgs {
 /// Cohort (default): of the deals that entered stage s during the period, credited to the rep
 /// who owned the deal on that entry, `converted` entered s+1 within the window (default 90 days,
 /// inclusive), `lost` reached a terminal outcome without converting, `open` neither; entered =
-/// converted + lost + open. A cohort is mature when as-of ≥ end of period + window; as-of
-/// defaults to the latest timestamp in the data.
+/// converted + lost + open; rate_observed = converted / entered. `rate` is the month-end
+/// estimate: the probability of stepping up within the window from what is known at as-of
+/// (decided deals count fully, an open deal by what its age says, with the time steps take to
+/// be won and lost learned from the data); equal to rate_observed once every deal is decided.
+/// observed_share says how much of the outcome is known. A cohort is mature when as-of ≥ end of
+/// period + window; as-of defaults to the latest timestamp in the data.
 ///
 /// Flow: rate = deals entering s+1 during the period / deals entering s during the period, each
 /// credited to the owner on that entry. A flow rate can exceed 1.
@@ -228,7 +232,8 @@ pub struct FunnelArgs {
     /// playbook's).
     #[arg(long, value_name = "DAYS|none")]
     pub window: Option<String>,
-    /// Date of the data's extract; cohorts are mature when as-of ≥ period end + window.
+    /// The moment the export was taken [default: the latest timestamp]; events after it are
+    /// counted, warned about and left out.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// First day to report (periods starting before it are left out).
@@ -244,8 +249,7 @@ pub struct FunnelArgs {
 
 /// Which skill each rep should work on this month, why in numbers, and the hypotheses.
 ///
-/// For each rep, over the period and the months before it (--lookback, default 3; immature
-/// cohorts are left out and listed): every lever (each step-up rate, new leads a month,
+/// For each rep, over the period and the months before it (--lookback, default 3): every lever (each step-up rate, new leads a month,
 /// activities per deal at each stage) against its benchmark (the playbook's policy: median of
 /// the peers' shrunk rates by default); the impact, in won deals a month, of reaching the
 /// benchmark with everything else unchanged; and the confidence, the posterior probability that
@@ -254,8 +258,8 @@ pub struct FunnelArgs {
 /// and names the largest gap as a suggestion. The playbook's rules then check their hypotheses
 /// for the focus against the activity indicators.
 ///
-/// The default period is the latest month whose cohorts are mature (a 90-day window needs
-/// 90 days of data after the month).
+/// The default period is the month end: the latest month with deals. Months whose deals are
+/// still open count with the month-end estimates, as much as their outcome is known.
 ///
 /// Examples:
 ///
@@ -286,7 +290,7 @@ pub struct DiagnoseArgs {
     /// A funnel table written by `salescoach funnel` (monthly, cohort); `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub funnel: Option<String>,
-    /// Month to diagnose (YYYY-MM) [default: the latest month with mature cohorts].
+    /// Month to diagnose (YYYY-MM) [default: the month end, the latest month with deals].
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
     /// Months of data per diagnosis [default: the playbook's, 3].
@@ -393,7 +397,8 @@ pub struct PlanImportArgs {
 /// Takes the ledger's plans whose review month is --period or earlier and that have no outcome
 /// yet. A plan's *before* is its baseline window (the plan's month and the lookback months
 /// before it); its *after* runs from the month after the plan through --period (at most as many
-/// months as the lookback), on mature cohorts only. Plans made in 2026-03 and reviewed with
+/// months as the lookback), with the month-end estimates for cohorts still open, so that a plan
+/// can be checked the month after. Plans made in 2026-03 and reviewed with
 /// --period 2026-05 compare Jan–Mar with Apr–May.
 ///
 /// For each plan: the indicator after coaching, its change, the probability that it improved
@@ -426,7 +431,7 @@ pub struct ReviewArgs {
     /// Roster: the manager, director and higher roll-ups, and reps who left.
     #[arg(long, value_name = "FILE")]
     pub roster: Option<String>,
-    /// The month of the review (YYYY-MM) [default: the latest month with mature cohorts].
+    /// The month of the review (YYYY-MM) [default: the month end, the latest month with deals].
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
     /// Months per window [default: the playbook's lookback].
