@@ -172,28 +172,32 @@ def score(binary, seed, args, tmp):
     funnel_path = os.path.join(out, "funnel.csv")
     with open(funnel_path, "w") as f:
         f.write(funnel)
+    period = ["--period", args.period] if args.period else []
     diag = json.loads(run([binary, "diagnose", "--funnel", funnel_path, "--lookback", str(args.lookback),
-                           "-f", "json", "-q"]))
+                           "-f", "json", "-q"] + period))
     truth = {r["rep_id"]: r for r in csv.DictReader(open(truth_path))}
     window = {diag[0]["window_from"], diag[0]["window_to"]} if diag else set()
     lo, hi = diag[0]["window_from"], diag[0]["window_to"]
     rows = [r for r in csv.DictReader(io.StringIO(funnel)) if lo <= r["period"] <= hi]
-    # Per rep: mature counts per transition, and leads per active month.
+    # Per rep: counts per transition, and leads per active month. A cohort still open at the
+    # month end counts as much as its outcome is known (its effective counts: rate x observed
+    # share x entered), which is how the ceiling treats open deals as censored.
     k, n, leads, mature = {}, {}, {}, {}
     for r in rows:
         rep = r["group_id"]
         k.setdefault(rep, [0] * 4)
         n.setdefault(rep, [0] * 4)
-        if r["mature"] == "true":
+        if int(r["entered"]) > 0:
             mature.setdefault(rep, set()).add(r["period"])
         if r["from_stage"] == "lead" and r["to_stage"] == "case" and int(r["entered"]) > 0:
             leads.setdefault(rep, []).append(int(r["entered"]))
         if r["to_stage"] == "won" and r["from_stage"] == "lead":
             continue
         t = STAGES.index(r["from_stage"])
-        if r["mature"] == "true":
-            k[rep][t] += int(r["converted"])
-            n[rep][t] += int(r["entered"])
+        if r["rate"] and r.get("observed_share"):
+            eff = float(r["observed_share"]) * int(r["entered"])
+            k[rep][t] += float(r["rate"]) * eff
+            n[rep][t] += eff
     raw = {rep: [k[rep][t] / n[rep][t] if n[rep][t] else None for t in range(4)] for rep in k}
     medians = [median([raw[rep][t] for rep in raw if raw[rep][t] is not None]) for t in range(4)]
     lead_rate = {rep: sum(v) / len(v) for rep, v in leads.items()}
@@ -240,9 +244,10 @@ def main():
     ap.add_argument("--leads", type=float, default=60)
     ap.add_argument("--late-share", type=float, default=0.25)
     ap.add_argument("--lookback", type=int, default=3)
+    ap.add_argument("--period", help="the month to diagnose [default: the month end, the last month]")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "salescoach"))
     args = ap.parse_args()
-    if args.bin.endswith(os.path.join("release", "salescoach")):
+    if args.bin.endswith(os.path.join("release", "salescoach")) and not os.environ.get("NO_BUILD"):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     total = {}
     with tempfile.TemporaryDirectory() as tmp:
