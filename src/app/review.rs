@@ -6,6 +6,7 @@ use crate::metrics::review::{PlanReview, RepMonths, RollUp, review, roll_up};
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::tables::{Column, Kind, col};
+use crate::model::values::PlanStatus;
 use anyhow::Result;
 use std::collections::BTreeSet;
 
@@ -84,7 +85,7 @@ pub fn apply_to_ledger(
             p.verdict = r.verdict.clone();
             p.target_reached = r.target_reached;
             p.reviewed_in = Some(period.to_string());
-            p.status = "reviewed".into();
+            p.status = PlanStatus::Reviewed;
             changed += (*p != before) as usize;
         }
     }
@@ -136,7 +137,7 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
             r.effect.into(),
             r.effect_low.into(),
             r.effect_high.into(),
-            r.verdict.as_deref().into(),
+            r.verdict.map(|v| v.as_str()).into(),
             r.target_reached.map_or(Cell::Null, Cell::Bool),
             r.more_deals_needed.map(|v| v as i64).into(),
             r.note.as_deref().into(),

@@ -8,6 +8,7 @@ use crate::io::Source;
 use crate::io::ledger::{read_ledger, write_ledger};
 use crate::metrics::funnel::FunnelConfig;
 use crate::model::playbook::Playbook;
+use crate::model::values::Verdict;
 use anyhow::{Result, bail};
 
 pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
@@ -55,7 +56,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         review_all(&plans, &rows, roster.as_ref(), &playbook, lookback, &period);
     if !global.quiet {
         let decided = reviews.iter().filter(|r| r.verdict.is_some()).count();
-        let improved = reviews.iter().filter(|r| r.verdict.as_deref() == Some("improved")).count();
+        let improved = reviews.iter().filter(|r| r.verdict == Some(Verdict::Improved)).count();
         crate::note!(
             "review {period}: {} plans due, {decided} reviewed ({improved} improved), {} waiting or not reviewable",
             reviews.len(),

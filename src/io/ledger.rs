@@ -31,7 +31,7 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 benchmark: row.float(c("benchmark"))?,
                 target_rate: row.float(c("target_rate"))?,
                 review_period: row.required_str(c("review_period"))?.to_string(),
-                status: row.required_str(c("status"))?.to_string(),
+                status: parse_value(row.required_str(c("status"))?, c("status"))?,
                 window_from: text("window_from")?,
                 agreed_focus: text("agreed_focus")?,
                 agreed_target_rate: row.float(c("agreed_target_rate"))?,
@@ -44,7 +44,7 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 effect: row.float(c("effect"))?,
                 effect_low: row.float(c("effect_low"))?,
                 effect_high: row.float(c("effect_high"))?,
-                verdict: text("verdict")?,
+                verdict: text("verdict")?.map(|v| parse_value(&v, c("verdict"))).transpose()?,
                 target_reached: row.bool(c("target_reached"))?,
                 reviewed_in: text("reviewed_in")?,
             })
@@ -87,7 +87,7 @@ pub fn write_ledger(
             p.benchmark.into(),
             p.target_rate.into(),
             Cell::Str(&p.review_period),
-            Cell::Str(&p.status),
+            Cell::Str(p.status.as_str()),
             p.window_from.as_deref().into(),
             p.agreed_focus.as_deref().into(),
             p.agreed_target_rate.into(),
@@ -100,10 +100,23 @@ pub fn write_ledger(
             p.effect.into(),
             p.effect_low.into(),
             p.effect_high.into(),
-            p.verdict.as_deref().into(),
+            p.verdict.map(|v| v.as_str()).into(),
             p.target_reached.map_or(Cell::Null, Cell::Bool),
             p.reviewed_in.as_deref().into(),
         ])?;
     }
     w.finish()
+}
+
+/// A ledger value of a typed column, or a problem naming the column and the value.
+fn parse_value<T: std::str::FromStr<Err = String>>(
+    text: &str,
+    column: usize,
+) -> Result<T, Problem> {
+    text.parse().map_err(|message| Problem {
+        column: Some(column),
+        code: "constraint-error",
+        message,
+        value: Some(text.to_string()),
+    })
 }

@@ -68,6 +68,8 @@ pub struct StageCounts {
     pub converted: u64,
     pub lost: u64,
     pub open: u64,
+    /// Open deals still inside the window at as-of (their ages are kept for the estimate).
+    pub open_young: u64,
     pub skipped: u64,
     pub activities: u64,
     pub touched: u64,
@@ -81,6 +83,7 @@ impl StageCounts {
         self.converted += o.converted;
         self.lost += o.lost;
         self.open += o.open;
+        self.open_young += o.open_young;
         self.skipped += o.skipped;
         self.activities += o.activities;
         self.touched += o.touched;
@@ -96,6 +99,8 @@ pub struct Outcome {
     pub reached: u64,
     pub lost: u64,
     pub open: u64,
+    /// Open leads still inside the whole funnel's window at as-of.
+    pub open_young: u64,
     /// Deals entering the last stage in the period (credited to the owner then).
     pub won: u64,
     pub won_amount: i128,
@@ -112,6 +117,7 @@ impl Outcome {
         self.reached += o.reached;
         self.lost += o.lost;
         self.open += o.open;
+        self.open_young += o.open_young;
         self.won += o.won;
         self.won_amount += o.won_amount;
         self.won_with_amount += o.won_with_amount;
@@ -257,6 +263,7 @@ impl Tally {
                         let age = days(entry.ts, as_of);
                         self.lags[s].open(age);
                         if age < self.cfg.windows[s] as f64 {
+                            c.open_young += 1;
                             self.open_ages.entry(idx as u32).or_default().push(age.max(0.0) as u32);
                         }
                     }
@@ -284,6 +291,7 @@ impl Tally {
                 let age = days(first.ts, as_of);
                 self.lags[whole].open(age);
                 if age < overall as f64 {
+                    self.outcomes[outcome_idx].open_young += 1;
                     let key = (self.cells.len() + outcome_idx) as u32;
                     self.open_ages.entry(key).or_default().push(age.max(0.0) as u32);
                 }
@@ -645,6 +653,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 let acts = t.activity_columns;
                 let keys = g.members.iter().map(|&r| t.cell_idx(r, p, s) as u32);
                 let est = match cfg.method {
+                    Method::Cohort if c.open_young == 0 => {
+                        estimate(&models[s], converted, c.entered - converted, &[])
+                    }
                     Method::Cohort => {
                         cohort_estimate(t, &models[s], keys, converted, c.entered, &mut ages)
                     }
@@ -719,6 +730,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
             };
             let won_amount = (outcome.won_with_amount > 0).then(|| scaled(outcome.won_amount));
             let est = match cfg.method {
+                Method::Cohort if outcome.open_young == 0 => {
+                    estimate(&models[transitions], converted, entered - converted.min(entered), &[])
+                }
                 Method::Cohort => {
                     let keys = g
                         .members

@@ -6,6 +6,7 @@ use crate::metrics::funnel::FunnelRow;
 use crate::metrics::stats::{GridPrior, normal_cdf, prob_beta_greater, wilson};
 use crate::model::plans::Plan;
 use crate::model::time::{Period, PeriodKind};
+use crate::model::values::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many uncoached peers, nearest by baseline, a plan is compared with.
@@ -38,8 +39,8 @@ pub struct PlanReview {
     pub effect: Option<f64>,
     pub effect_low: Option<f64>,
     pub effect_high: Option<f64>,
-    /// `improved`, `not_improved`, `inconclusive`, or empty when it cannot be reviewed yet.
-    pub verdict: Option<String>,
+    /// Empty when the plan cannot be reviewed yet.
+    pub verdict: Option<Verdict>,
     pub target_reached: Option<bool>,
     pub more_deals_needed: Option<u64>,
     pub note: Option<String>,
@@ -326,7 +327,7 @@ fn review_plan(
     out.after_n = after.n.round() as u64;
     if !data.reps.contains(plan.rep_id.as_str()) || before.n <= 0.0 || after.n <= 0.0 {
         notes.push("no deals for this lever in one of the windows".into());
-        out.verdict = Some("inconclusive".into());
+        out.verdict = Some(Verdict::Inconclusive);
         out.note = Some(notes.join("; "));
         return out;
     }
@@ -368,7 +369,7 @@ fn review_plan(
     out.target_reached = target.map(|t| r1 >= t - 1e-12);
     if peers.is_empty() {
         notes.push("no uncoached peer with a similar baseline to compare with".into());
-        out.verdict = Some("inconclusive".into());
+        out.verdict = Some(Verdict::Inconclusive);
         out.note = (!notes.is_empty()).then(|| notes.join("; "));
         return out;
     }
@@ -386,16 +387,16 @@ fn review_plan(
     out.effect_low = Some(effect - half);
     out.effect_high = Some(effect + half);
     let verdict = if effect - half > 0.0 {
-        "improved"
+        Verdict::Improved
     } else if effect <= 0.0 || effect + half < MEANINGFUL {
-        "not_improved"
+        Verdict::NotImproved
     } else {
         // How many more deals would shrink the interval to exclude zero at this effect.
         let factor = (half / effect).powi(2);
         out.more_deals_needed = Some(((factor - 1.0) * after.n).ceil().max(1.0) as u64);
-        "inconclusive"
+        Verdict::Inconclusive
     };
-    out.verdict = Some(verdict.into());
+    out.verdict = Some(verdict);
     out.note = (!notes.is_empty()).then(|| notes.join("; "));
     out
 }
@@ -436,7 +437,7 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
         for (level, id, name) in ancestors(m) {
             let t = acc.entry((level, id)).or_insert_with(|| Tally { name, ..Tally::default() });
             t.plans += 1;
-            t.improved += (r.verdict.as_deref() == Some("improved")) as u64;
+            t.improved += (r.verdict == Some(Verdict::Improved)) as u64;
             if let Some(x) = r.effect {
                 t.effect_sum += x;
                 t.effects += 1;
@@ -470,7 +471,7 @@ mod tests {
         let review = |id: &str, m: &str, verdict: &str, effect: f64| PlanReview {
             plan_id: id.into(),
             manager_id: Some(m.into()),
-            verdict: Some(verdict.into()),
+            verdict: Some(verdict.parse().unwrap()),
             effect: Some(effect),
             ..PlanReview::default()
         };

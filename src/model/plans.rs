@@ -1,6 +1,7 @@
 //! The plan ledger: one row per coaching plan, from proposal through agreement to review.
 
 use crate::model::tables::{Column, Kind, col};
+use crate::model::values::{PlanStatus, Verdict};
 
 /// The ledger's columns (see schemas/plans.schema.json).
 pub const PLAN_COLUMNS: &[Column] = &[
@@ -47,8 +48,7 @@ pub struct Plan {
     pub benchmark: Option<f64>,
     pub target_rate: Option<f64>,
     pub review_period: String,
-    /// `proposed`, `agreed` or `reviewed`.
-    pub status: String,
+    pub status: PlanStatus,
     pub window_from: Option<String>,
     pub agreed_focus: Option<String>,
     pub agreed_target_rate: Option<f64>,
@@ -62,8 +62,7 @@ pub struct Plan {
     pub effect: Option<f64>,
     pub effect_low: Option<f64>,
     pub effect_high: Option<f64>,
-    /// `improved`, `not_improved` or `inconclusive`.
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub target_reached: Option<bool>,
     pub reviewed_in: Option<String>,
 }

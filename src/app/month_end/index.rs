@@ -108,7 +108,10 @@ pub(super) fn index_md(
         );
         for r in reviews {
             let effect = r.effect.map_or("—".into(), |e| format!("{:+.0} pt", e * 100.0));
-            let verdict = r.verdict.clone().unwrap_or_else(|| r.note.clone().unwrap_or_default());
+            let verdict = r
+                .verdict
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| r.note.clone().unwrap_or_default());
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",

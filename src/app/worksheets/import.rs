@@ -4,6 +4,7 @@ use crate::io::ledger::{read_ledger, write_ledger};
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::time::{Period, PeriodKind};
+use crate::model::values::{LeverId, PlanStatus};
 use crate::render::{self};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -185,7 +186,7 @@ pub fn import_worksheets(
             }
         };
         if let Some(f) = &agreed.focus
-            && !levers.contains(f)
+            && let Err(why) = LeverId::parse(f, &playbook.stages)
         {
             let line = text
                 .lines()
@@ -194,11 +195,7 @@ pub fn import_worksheets(
                         || FOCUS_LABELS.iter().any(|p| l.starts_with(p))
                 })
                 .map_or(0, |i| i + 1);
-            problems.push(format!(
-                "{}:{line}: agreed focus {f:?} is not a lever id ({})",
-                path.display(),
-                levers.join(", ")
-            ));
+            problems.push(format!("{}:{line}: the agreed focus {why}", path.display()));
             continue;
         }
         let plan = match ledger.iter_mut().find(|p| p.plan_id == agreed.plan_id) {
@@ -215,13 +212,13 @@ pub fn import_worksheets(
                     baseline_n: f.get("baseline_n").and_then(|v| v.parse().ok()),
                     target_rate: f.get("target_rate").and_then(|v| v.parse().ok()),
                     review_period: f.get("review_period").cloned().unwrap_or_default(),
-                    status: "proposed".into(),
+                    status: PlanStatus::Proposed,
                     ..Plan::default()
                 });
                 ledger.last_mut().expect("just pushed")
             }
         };
-        if plan.status == "reviewed" {
+        if plan.status == PlanStatus::Reviewed {
             continue;
         }
         let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
@@ -247,7 +244,7 @@ pub fn import_worksheets(
             plan.actions = Some(agreed.actions.join("\n"));
         }
         plan.worksheet = Some(path.display().to_string());
-        plan.status = "agreed".into();
+        plan.status = PlanStatus::Agreed;
         agreed_count += 1;
     }
     write_ledger(ledger_path, &mut ledger, None)?;

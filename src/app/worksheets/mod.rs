@@ -9,7 +9,7 @@ use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::time::{Period, PeriodKind};
-use crate::model::values::{Lang, SheetLevel};
+use crate::model::values::{Lang, PlanStatus, SheetLevel};
 use crate::render::{self, FileNames};
 use anyhow::{Context, Result, bail};
 pub use import::{ImportSummary, import_worksheets, parse_worksheet};
@@ -133,7 +133,7 @@ pub fn merge_proposed(ledger: &mut Vec<Plan>, proposed: Vec<Plan>) -> usize {
     let mut added = 0;
     for p in proposed {
         match ledger.iter_mut().find(|l| l.plan_id == p.plan_id) {
-            Some(existing) if existing.status != "proposed" => {}
+            Some(existing) if existing.status != PlanStatus::Proposed => {}
             Some(existing) => *existing = p,
             None => {
                 ledger.push(p);
@@ -173,7 +173,7 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         benchmark: lever.benchmark,
         target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),
         review_period: next_month(&d.period),
-        status: "proposed".into(),
+        status: PlanStatus::Proposed,
         window_from: Some(d.window_from.clone()),
         worksheet: Some(format!("reps/{stem}.md")),
         ..Plan::default()

@@ -6,6 +6,7 @@ use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::values::Lang;
+use crate::model::values::{PlanStatus, Verdict};
 use crate::render::{self, ChartBar, link_target};
 use anyhow::Result;
 use minijinja::Value;
@@ -133,7 +134,7 @@ impl Sheets<'_> {
 
     pub(super) fn outcome_text(&self, p: &Plan) -> String {
         let ja = self.lang == Lang::Ja;
-        match p.verdict.as_deref() {
+        match p.verdict.map(|v| v.as_str()) {
             Some(v) => format!(
                 "{} ({} → {}{})",
                 match (v, ja) {
@@ -415,7 +416,7 @@ impl Sheets<'_> {
 
     pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
         let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
-        let improved = reviewed.iter().filter(|p| p.verdict.as_deref() == Some("improved")).count();
+        let improved = reviewed.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count();
         match (reviewed.len(), self.lang) {
             (0, Lang::En) => "No reviewed plans yet.".into(),
             (0, Lang::Ja) => "振り返り済みのプランはまだありません。".into(),
@@ -455,7 +456,7 @@ impl Sheets<'_> {
                     .filter(|p| {
                         p.period == period
                             && ids.contains(p.rep_id.as_str())
-                            && p.status != "proposed"
+                            && p.status != PlanStatus::Proposed
                     })
                     .count();
                 let plans = reps.iter().filter(|d| d.lever().is_some()).count();
@@ -468,7 +469,7 @@ impl Sheets<'_> {
                     })
                     .collect();
                 let improved =
-                    reviewed.iter().filter(|p| p.verdict.as_deref() == Some("improved")).count();
+                    reviewed.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count();
                 obj([
                     ("name", Value::from(self.name_of(m))),
                     ("file", Value::from_safe_string(link_target(&format!("../{}", files[m])))),
