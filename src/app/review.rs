@@ -82,7 +82,7 @@ pub fn apply_to_ledger(
             p.effect = r.effect;
             p.effect_low = r.effect_low;
             p.effect_high = r.effect_high;
-            p.verdict = r.verdict.clone();
+            p.verdict = r.verdict;
             p.target_reached = r.target_reached;
             p.reviewed_in = Some(period.to_string());
             p.status = PlanStatus::Reviewed;
