@@ -3,6 +3,7 @@
 pub mod ledger;
 pub mod output;
 pub mod read;
+mod read_json;
 pub mod records;
 pub mod roster;
 pub mod write;

@@ -2,6 +2,8 @@
 
 pub mod deals;
 pub mod funnel;
+pub mod groups;
 pub mod open_cohorts;
 pub mod review;
 pub mod stats;
+pub mod tally;
