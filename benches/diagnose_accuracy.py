@@ -173,6 +173,7 @@ def score(binary, seed, args, tmp):
     with open(funnel_path, "w") as f:
         f.write(funnel)
     period = ["--period", args.period] if args.period else []
+    period += ["--config", args.config] if args.config else []
     diag = json.loads(run([binary, "diagnose", "--funnel", funnel_path, "--lookback", str(args.lookback),
                            "-f", "json", "-q"] + period))
     truth = {r["rep_id"]: r for r in csv.DictReader(open(truth_path))}
@@ -210,6 +211,11 @@ def score(binary, seed, args, tmp):
     for d in diag:
         rep = d["rep_id"]
         planted = truth[rep]["planted_lever"]
+        if d["focus"]:
+            # Calibration: every named focus, on planted reps or not, against its confidence.
+            counts["focus_named"] = counts.get("focus_named", 0) + 1
+            counts["focus_right"] = counts.get("focus_right", 0) + (d["focus"] == planted)
+            counts["focus_conf"] = counts.get("focus_conf", 0.0) + (d["confidence"] or 0.0)
         if not planted or rep not in k:
             continue
         counts["planted"] += 1
@@ -245,6 +251,7 @@ def main():
     ap.add_argument("--late-share", type=float, default=0.25)
     ap.add_argument("--lookback", type=int, default=3)
     ap.add_argument("--period", help="the month to diagnose [default: the month end, the last month]")
+    ap.add_argument("--config", help="a playbook (e.g. with another diagnosis.confidence)")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "salescoach"))
     args = ap.parse_args()
     if args.bin.endswith(os.path.join("release", "salescoach")) and not os.environ.get("NO_BUILD"):
@@ -270,6 +277,10 @@ def main():
           f"({total['rule'] / ceil / p:.2f} of the ceiling: the rule's own limit)")
     print(f"no focus (no lever confident enough): {total['no_focus']} reps; "
           f"{total['no_focus_ceiling']} of the ceiling's {total['ceiling']} hits are among them")
+    if total.get("focus_named"):
+        named_n = total["focus_named"]
+        print(f"calibration: {named_n} focuses named, right {total['focus_right'] / named_n:.1%}, "
+              f"mean stated confidence {total['focus_conf'] / named_n:.1%}")
     if total["cause"]:
         print(f"planted case->proposal cause ranked first: {total['cause_first']}/{total['cause']} "
               f"= {total['cause_first'] / total['cause']:.1%}")

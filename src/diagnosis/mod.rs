@@ -5,14 +5,17 @@
 //! same way from events or from a funnel file.
 
 pub mod rules;
+mod two_groups;
 mod types;
+
+use two_groups::{Counts, TwoGroups};
 mod why;
 
 pub use types::*;
 use why::*;
 
 use crate::metrics::funnel::{FunnelRow, Method};
-use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, gamma_cdf, median, quantile};
+use crate::metrics::stats::{BetaPrior, fit_beta, median, quantile};
 use crate::model::playbook::Playbook;
 use crate::model::rules::BenchmarkPolicy;
 use std::collections::{BTreeMap, BTreeSet};
@@ -265,13 +268,9 @@ type BenchmarkCache = std::collections::HashMap<(String, Option<String>), Option
 struct Context<'a> {
     reps: &'a [RepWindow],
     playbook: &'a Playbook,
-    priors: Vec<BetaPrior>,
     /// Shrunk rate per rep per transition.
     shrunk: Vec<Vec<f64>>,
-    /// Gamma prior (shape, rate) of leads per month.
-    lead_prior: (f64, f64),
     shrunk_leads: Vec<f64>,
-    activity_priors: Vec<(f64, f64)>,
     avg_won_amount: Option<f64>,
     indicators: Vec<Indicators>,
     peer_indicators: Indicators,
@@ -279,6 +278,11 @@ struct Context<'a> {
     teams: std::collections::HashMap<Option<String>, Vec<usize>>,
     /// Benchmarks already computed, by (lever key, team).
     benchmarks: std::cell::RefCell<BenchmarkCache>,
+    /// The two-groups model of each transition, of lead volume and of activities per deal at
+    /// each stage: what confidence means.
+    groups: Vec<TwoGroups>,
+    lead_groups: TwoGroups,
+    activity_groups: Vec<TwoGroups>,
 }
 
 /// Fits a Gamma prior (shape, rate) to counts over exposures by the method of moments.
@@ -320,21 +324,31 @@ impl<'a> Context<'a> {
             .iter()
             .map(|r| (lead_prior.0 + r.leads as f64) / (lead_prior.1 + r.lead_months as f64))
             .collect();
-        let activity_priors = (0..t)
-            .map(|j| {
-                fit_gamma(&reps.iter().map(|r| (r.activities[j], r.deals[j])).collect::<Vec<_>>())
-            })
-            .collect();
         let (amount, wins) =
             reps.iter().fold((0.0, 0u64), |(a, w), r| (a + r.won_amount, w + r.won_with_amount));
+        let groups = (0..t)
+            .map(|j| {
+                let obs: Vec<(f64, f64)> = reps.iter().map(|r| (r.k[j], r.n[j])).collect();
+                TwoGroups::fit(&obs, Counts::Binomial)
+            })
+            .collect();
+        let lead_obs: Vec<(f64, f64)> =
+            reps.iter().map(|r| (r.leads as f64, r.lead_months as f64)).collect();
+        let activity_groups = (0..t)
+            .map(|j| {
+                let obs: Vec<(f64, f64)> =
+                    reps.iter().map(|r| (r.activities[j] as f64, r.deals[j] as f64)).collect();
+                TwoGroups::fit(&obs, Counts::Poisson)
+            })
+            .collect();
         let mut ctx = Context {
+            groups,
+            lead_groups: TwoGroups::fit(&lead_obs, Counts::Poisson),
+            activity_groups,
             reps,
             playbook,
-            priors,
             shrunk,
-            lead_prior,
             shrunk_leads,
-            activity_priors,
             avg_won_amount: (wins > 0).then(|| amount / wins as f64),
             indicators: Vec::new(),
             peer_indicators: Indicators::default(),
@@ -434,6 +448,15 @@ impl<'a> Context<'a> {
         b
     }
 
+    /// The level a lever is measured against: the typical group's level under the default
+    /// policy (the median of all reps mixes in the deficient ones), else the policy's.
+    fn target(&self, policy_value: Option<f64>, typical: f64) -> Option<f64> {
+        match self.playbook.diagnosis.benchmark {
+            BenchmarkPolicy::PeerMedian => Some(typical),
+            _ => policy_value,
+        }
+    }
+
     fn downstream(&self, i: usize, from: usize) -> f64 {
         self.shrunk[i][from..].iter().product()
     }
@@ -457,19 +480,22 @@ impl<'a> Context<'a> {
                 |x| (self.reps[x].n[j] > 0.0).then(|| self.shrunk[x][j]),
                 true,
             );
+            let bench = self.target(bench, self.groups[j].typical_level());
             let value = self.shrunk[i][j];
-            let prior = self.priors[j];
-            let (a, b) = (r.k[j] + prior.alpha, (r.n[j] - r.k[j]).max(0.0) + prior.beta);
-            let confidence = bench.filter(|_| r.n[j] > 0.0).map(|bm| beta_cdf(bm, a, b));
-            let impact = match bench {
-                Some(bm) if r.n[j] > 0.0 => {
-                    self.entered_per_month(i, j) * (bm - value).max(0.0) * self.downstream(i, j + 1)
+            let model = &self.groups[j];
+            let confidence = (r.n[j] > 0.0).then(|| model.deficient_probability(r.k[j], r.n[j]));
+            // The expected gain: how likely the deficit is, times what closing it is worth.
+            let impact = match (bench, confidence) {
+                (Some(bm), Some(c)) => {
+                    c * self.entered_per_month(i, j)
+                        * (bm - value).max(0.0)
+                        * self.downstream(i, j + 1)
                 }
                 _ => 0.0,
             };
             let more = match (bench, confidence) {
-                (Some(bm), Some(c)) if c < threshold && value < bm && r.n[j] > 0.0 => {
-                    more_deals(r.k[j], r.n[j], prior, bm, threshold)
+                (Some(bm), Some(c)) if c < threshold && value < bm => {
+                    more_deals(model, r.k[j], r.n[j], threshold)
                 }
                 _ => None,
             };
@@ -494,9 +520,10 @@ impl<'a> Context<'a> {
             |x| Some(self.shrunk_leads[x]),
             true,
         );
-        let (shape, rate) =
-            (self.lead_prior.0 + r.leads as f64, self.lead_prior.1 + r.lead_months as f64);
+        let bench = self.target(bench, self.lead_groups.typical_level());
         let value = self.shrunk_leads[i];
+        let confidence = (r.lead_months > 0)
+            .then(|| self.lead_groups.deficient_probability(r.leads as f64, r.lead_months as f64));
         out.push(Lever {
             id: format!("volume:{}", stages[0]),
             kind: LeverKind::LeadVolume,
@@ -505,8 +532,11 @@ impl<'a> Context<'a> {
             k: r.leads,
             n: r.lead_months,
             benchmark: bench,
-            confidence: bench.map(|bm| gamma_cdf(shape, rate * bm)),
-            impact_won: bench.map_or(0.0, |bm| (bm - value).max(0.0) * self.downstream(i, 0)),
+            confidence,
+            impact_won: match (bench, confidence) {
+                (Some(bm), Some(c)) => c * (bm - value).max(0.0) * self.downstream(i, 0),
+                _ => 0.0,
+            },
             impact_amount: None,
             more_deals_needed: None,
         });
@@ -525,19 +555,26 @@ impl<'a> Context<'a> {
             };
             let id = format!("volume:activity:{}", stages[j]);
             let bench = self.benchmark(i, &id, per_deal, true);
-            let (pa, pb) = self.activity_priors[j];
-            let (shape, rate) = (pa + r.activities[j] as f64, pb + r.deals[j] as f64);
+            let bench = self.target(bench, self.activity_groups[j].typical_level());
             let value = per_deal(i);
+            let activity_confidence = (r.deals[j] > 0).then(|| {
+                self.activity_groups[j]
+                    .deficient_probability(r.activities[j] as f64, r.deals[j] as f64)
+            });
             let rate_bench = self.benchmark(
                 i,
                 &format!("rate-of:{j}"),
                 |x| (self.reps[x].n[j] > 0.0).then(|| self.shrunk[x][j]),
                 true,
             );
-            let impact = match (bench, value, rate_bench) {
-                (Some(bm), Some(v), Some(rb)) if bm > 0.0 => {
+            let rate_bench = self.target(rate_bench, self.groups[j].typical_level());
+            // An activity lever is never surer than its transition.
+            let confidence =
+                activity_confidence.map(|c| c.min(transition_confidence[j].unwrap_or(0.0)));
+            let impact = match (bench, value, rate_bench, confidence) {
+                (Some(bm), Some(v), Some(rb), Some(c)) if bm > 0.0 => {
                     let shortfall = ((bm - v) / bm).clamp(0.0, 1.0);
-                    self.entered_per_month(i, j)
+                    c * self.entered_per_month(i, j)
                         * shortfall
                         * (rb - self.shrunk[i][j]).max(0.0)
                         * self.downstream(i, j + 1)
@@ -552,9 +589,7 @@ impl<'a> Context<'a> {
                 k: r.activities[j],
                 n: r.deals[j],
                 benchmark: bench,
-                confidence: bench
-                    .map(|bm| gamma_cdf(shape, rate * bm))
-                    .map(|c| c.min(transition_confidence[j].unwrap_or(0.0))),
+                confidence,
                 impact_won: impact,
                 impact_amount: None,
                 more_deals_needed: None,

@@ -1,21 +1,14 @@
 //! The diagnosis in words: lever labels and the one-sentence why.
 
+use super::two_groups::TwoGroups;
 use super::*;
-use crate::metrics::stats::BetaPrior;
 use crate::model::playbook::Playbook;
 
-/// How many more deals, at the same rate, would make P(rate < benchmark) reach the threshold.
-pub(super) fn more_deals(
-    k: f64,
-    n: f64,
-    prior: BetaPrior,
-    bench: f64,
-    threshold: f64,
-) -> Option<u64> {
-    let p = k / n;
-    let conf = |m: f64| beta_cdf(bench, m * k + prior.alpha, m * (n - k).max(0.0) + prior.beta);
-    // Beyond four times the deals seen so far, "more data" is not a useful answer.
-    if p >= bench || conf(5.0) < threshold {
+/// How many more deals, at the same rate, would make the confidence of a deficit reach the
+/// threshold; none beyond four times the deals seen so far, where "more data" is no answer.
+pub(super) fn more_deals(model: &TwoGroups, k: f64, n: f64, threshold: f64) -> Option<u64> {
+    let conf = |m: f64| model.deficient_probability(m * k, m * n);
+    if n <= 0.0 || conf(5.0) < threshold {
         return None;
     }
     let (mut lo, mut hi) = (1.0f64, 5.0f64);

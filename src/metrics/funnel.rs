@@ -260,13 +260,7 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 Method::Cohort if outcome.open_young == 0 => {
                     estimate(&models[transitions], converted, entered - converted.min(entered), &[])
                 }
-                Method::Cohort => {
-                    let keys = g
-                        .members
-                        .iter()
-                        .map(|&r| (t.cells.len() + r as usize * t.periods + p) as u32);
-                    cohort_estimate(t, &models[transitions], keys, converted, entered, &mut ages)
-                }
+                Method::Cohort => whole_funnel_estimate(&models[..transitions], &outcome, entered),
                 Method::Flow => flow_estimate(converted, entered),
             };
             out.push(FunnelRow {
@@ -350,6 +344,29 @@ fn cohort_estimate(
     })
 }
 
+/// The whole funnel's rate while leads are still open: each open lead is completed by the
+/// company's step-up rates from the stage it has reached to the last (a lead at quote counts
+/// the quote → won rate, one still a lead the product of every step), and the interval is as
+/// wide as the decided leads alone allow. Timing from lead to won is too long to learn within a
+/// young org's history; the steps' rates are not.
+fn whole_funnel_estimate(steps: &[LagModel], o: &Outcome, entered: u64) -> Option<Estimate> {
+    if entered == 0 {
+        return None;
+    }
+    let to_won = |s: usize| steps[s.min(steps.len())..].iter().map(|m| m.p).product::<f64>();
+    let completion: f64 =
+        o.open_at_stage.iter().enumerate().map(|(s, &n)| n as f64 * to_won(s)).sum();
+    let rate = ((o.reached as f64 + completion) / entered as f64).clamp(0.0, 1.0);
+    let decided = entered.saturating_sub(o.open_young) as f64;
+    let (low, high) = wilson(rate * decided, decided).unwrap_or((0.0, 1.0));
+    Some(Estimate {
+        rate: round6(rate),
+        low: round6(low.min(rate)),
+        high: round6(high.max(rate)),
+        effective_n: round6(decided / entered as f64) * entered as f64,
+    })
+}
+
 /// A flow rate: entries into s+1 over entries into s (can exceed 1; no interval then).
 fn flow_estimate(converted: u64, entered: u64) -> Option<Estimate> {
     let rate = ratio(converted, entered)?;
@@ -398,7 +415,9 @@ fn shrink(rows: &mut [FunnelRow]) {
             let r = &mut rows[i];
             r.level_median = level_median;
             let (k, n) = effective_counts(r);
-            if n > 0.0 && k <= n {
+            // A cohort whose outcome is not known at all (every deal brand new) reads as its
+            // peers: the posterior with no observations is the prior.
+            if r.entered > 0 && k <= n + 1e-9 && r.method == Method::Cohort || n > 0.0 && k <= n {
                 r.rate_shrunk = Some(prior.posterior_mean(k, n));
                 r.prior_alpha = Some(prior.alpha);
                 r.prior_beta = Some(prior.beta);

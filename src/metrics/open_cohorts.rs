@@ -124,12 +124,25 @@ impl LagModel {
         let mut surv = 1.0;
         let (mut cif_c, mut cif_l) = (vec![0.0; w + 1], vec![0.0; w + 1]);
         let (mut acc_c, mut acc_l) = (0.0, 0.0);
+        // Daily hazards over the days observed, for a tail the data does not reach.
+        let (mut exposure, mut events_c, mut events_l) = (0.0, 0.0, 0.0);
         for d in 0..=w {
             let (dc, dl) = (c.converted[d] as f64, c.lost[d] as f64);
             if at_risk > 0.0 {
                 acc_c += surv * dc / at_risk;
                 acc_l += surv * dl / at_risk;
                 surv *= 1.0 - (dc + dl) / at_risk;
+                exposure += at_risk;
+                events_c += dc;
+                events_l += dl;
+            } else if exposure > 0.0 && surv > 0.0 {
+                // The data does not reach this far (a young org, or a window longer than the
+                // history): the last days' risks carry on at the average daily hazards seen
+                // so far, rather than stopping, which would read every open deal as decided.
+                let (hc, hl) = (events_c / exposure, events_l / exposure);
+                acc_c += surv * hc;
+                acc_l += surv * hl;
+                surv *= (1.0 - hc - hl).max(0.0);
             }
             cif_c[d] = acc_c;
             cif_l[d] = acc_l;
@@ -349,6 +362,20 @@ mod tests {
         assert!((m.p - (0.25 + 0.375)).abs() < 1e-12, "{}", m.p);
         // At day 1 a converter has converted with probability (1/4)/(5/8) = 0.4.
         assert!((m.u[1] - 0.6).abs() < 1e-12, "{:?}", m.u);
+    }
+
+    #[test]
+    fn a_window_longer_than_the_history_carries_the_hazards_on() {
+        // Every deal is censored by day 20 of a 60-day window: half step up by then.
+        let mut c = LagCounts::new(60);
+        for d in 0..20 {
+            c.converted(d as f64);
+            c.open(20.0);
+        }
+        let m = model_of(&c);
+        assert!(m.p > 0.6, "steps keep coming after day 20: {}", m.p);
+        // A deal open at day 19 still has a real chance.
+        assert!(m.u[19] > 0.2, "{:?}", &m.u[15..25]);
     }
 
     #[test]

@@ -267,6 +267,8 @@ pub fn review(
 ) -> Vec<PlanReview> {
     let due: Vec<&Plan> = plans
         .iter()
+        // A suggestion is not a plan until the manager agrees it.
+        .filter(|p| p.status != crate::model::values::PlanStatus::Suggested)
         .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(review_month))
         .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= review_month)
         .collect();

@@ -56,6 +56,8 @@ pub struct Outcome {
     pub open: u64,
     /// Open leads still inside the whole funnel's window at as-of.
     pub open_young: u64,
+    /// Those open leads by the stage they have reached.
+    pub open_at_stage: Vec<u64>,
     /// Deals entering the last stage in the period (credited to the owner then).
     pub won: u64,
     pub won_amount: i128,
@@ -73,6 +75,12 @@ impl Outcome {
         self.lost += o.lost;
         self.open += o.open;
         self.open_young += o.open_young;
+        if self.open_at_stage.len() < o.open_at_stage.len() {
+            self.open_at_stage.resize(o.open_at_stage.len(), 0);
+        }
+        for (a, b) in self.open_at_stage.iter_mut().zip(&o.open_at_stage) {
+            *a += b;
+        }
         self.won += o.won;
         self.won_amount += o.won_amount;
         self.won_with_amount += o.won_with_amount;
@@ -246,9 +254,13 @@ impl Tally {
                 let age = days(first.ts, as_of);
                 self.lags[whole].open(age);
                 if age < overall as f64 {
-                    self.outcomes[outcome_idx].open_young += 1;
-                    let key = (self.cells.len() + outcome_idx) as u32;
-                    self.open_ages.entry(key).or_default().push(age.max(0.0) as u32);
+                    let reached = (0..stages).rev().find(|&s| e(s).is_some()).unwrap_or(0);
+                    let o = &mut self.outcomes[outcome_idx];
+                    o.open_young += 1;
+                    if o.open_at_stage.len() < stages {
+                        o.open_at_stage.resize(stages, 0);
+                    }
+                    o.open_at_stage[reached] += 1;
                 }
             }
         }

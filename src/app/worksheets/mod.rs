@@ -173,7 +173,9 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         benchmark: lever.benchmark,
         target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),
         review_period: next_month(&d.period),
-        status: PlanStatus::Proposed,
+        // A low-confidence candidate is written as a suggestion: it becomes a plan only if the
+        // manager agrees it in the meeting (plan import).
+        status: if d.focus.is_some() { PlanStatus::Proposed } else { PlanStatus::Suggested },
         window_from: Some(d.window_from.clone()),
         worksheet: Some(format!("reps/{stem}.md")),
         ..Plan::default()

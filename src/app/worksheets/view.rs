@@ -456,7 +456,7 @@ impl Sheets<'_> {
                     .filter(|p| {
                         p.period == period
                             && ids.contains(p.rep_id.as_str())
-                            && p.status != PlanStatus::Proposed
+                            && matches!(p.status, PlanStatus::Agreed | PlanStatus::Reviewed)
                     })
                     .count();
                 let plans = reps.iter().filter(|d| d.lever().is_some()).count();
