@@ -256,22 +256,40 @@ fn render_table(rows: &[FunnelRow], width: Option<u16>) -> String {
         if let Some(w) = r.won.filter(|w| *w > 0) {
             note.push(format!("won {w}"));
         }
-        if !r.mature {
-            note.push("immature".to_string());
+        if let Some(open) = r.open.filter(|o| *o > 0 && !r.mature) {
+            note.push(format!("{open} open"));
         }
+        let known = match r.observed_share {
+            Some(s) if s < 0.995 => format!("{:.0}%", s * 100.0),
+            Some(_) => "all".to_string(),
+            None => String::new(),
+        };
         lines.push(vec![
             group,
             format!("{} → {}", r.from_stage, r.to_stage),
             format!("{}/{}", r.converted, r.entered),
             pct(r.rate),
             bar(r.rate.unwrap_or(0.0), 12),
-            pct(r.level_median),
             interval,
+            known,
+            pct(r.level_median),
             note.join(", "),
         ]);
     }
+    // The rate is the estimate; conv/entered what is counted so far; "known" how much of the
+    // cohort's outcome is already observed.
     crate::io::output::render_table(
-        &["group · period", "step", "conv/entered", "rate", "", "median", "95%", "note"],
+        &[
+            "group · period",
+            "step",
+            "conv/entered",
+            "rate",
+            "",
+            "95%",
+            "known",
+            "peer median",
+            "note",
+        ],
         &lines,
         width,
     )

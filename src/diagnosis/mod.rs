@@ -171,7 +171,10 @@ fn trend(index: &RowIndex, d: &Diagnosis, stages: &[String], period: &str) -> Ve
                 None => (None, 0, false),
                 Some(r) if activity => (r.activities_per_deal, r.entered, r.mature),
                 Some(r) if !lever.contains("->") => (Some(r.entered as f64), r.entered, true),
-                Some(r) => (r.rate, r.entered, r.mature),
+                // A month whose outcome is nearly all known reads as settled.
+                Some(r) => {
+                    (r.rate, r.entered, r.mature || r.observed_share.is_some_and(|s| s >= 0.95))
+                }
             };
             TrendPoint { period: m.clone(), value, n, mature }
         })

@@ -58,18 +58,19 @@ pub(super) fn index_md(
     );
     let _ = writeln!(
         s,
-        "## Company funnel\n\n| Step | Entered | Converted | Rate | Mature |\n|---|---|---|---|---|"
+        "## Company funnel\n\n| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |\n|---|---|---|---|---|---|"
     );
     for r in company {
         let _ = writeln!(
             s,
-            "| {} → {} | {} | {} | {} | {} |",
+            "| {} → {} | {} | {} | {} | {} | {} |",
             r.from_stage,
             r.to_stage,
             r.entered,
             r.converted,
+            r.open.map_or("—".into(), |o| o.to_string()),
             pct(r.rate),
-            if r.mature { "yes" } else { "not yet" }
+            r.observed_share.map_or("—".into(), |s| format!("{:.0}%", s * 100.0))
         );
     }
     let _ = writeln!(s, "\n![Company funnel]({})\n", link_target("funnel.svg"));
