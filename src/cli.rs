@@ -249,14 +249,16 @@ pub struct FunnelArgs {
 
 /// Which skill each rep should work on this month, why in numbers, and the hypotheses.
 ///
-/// For each rep, over the period and the months before it (--lookback, default 3): every lever (each step-up rate, new leads a month,
-/// activities per deal at each stage) against its benchmark (the playbook's policy: median of
-/// the peers' shrunk rates by default); the impact, in won deals a month, of reaching the
-/// benchmark with everything else unchanged; and the confidence, the posterior probability that
-/// the rep is really below it. The focus is the largest impact among the levers at least as
-/// sure as the playbook's threshold (0.8); when none is, the output says "no lever stands out"
-/// and names the largest gap as a suggestion. The playbook's rules then check their hypotheses
-/// for the focus against the activity indicators.
+/// For each rep, over the period and the months before it (--lookback, default 3): every lever
+/// (each step-up rate, new leads a month, activities per deal at each stage) and the confidence
+/// that the rep has a deficit there: each lever's peers are modelled as a typical and a
+/// deficient group, and the confidence is the posterior probability of the deficient group given
+/// the rep's counts (of reps called 90% sure, about 9 in 10 really have the weakness; being below
+/// the median is not a deficit). The impact is the expected gain: confidence × the won deals a
+/// month of reaching the typical level with everything else unchanged. The focus is the largest
+/// impact among the levers at least as sure as the playbook's threshold (0.8); when none is, the
+/// output says "no lever stands out" and names the strongest candidate as a suggestion. The
+/// playbook's rules then check their hypotheses for the focus against the activity indicators.
 ///
 /// The default period is the month end: the latest month with deals. Months whose deals are
 /// still open count with the month-end estimates, as much as their outcome is known.
