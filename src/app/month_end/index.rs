@@ -118,8 +118,8 @@ pub(super) fn index_md(
                 "| {} | {} | {} | {} | {} | {} |",
                 escape_markdown(&name(&r.rep_id)),
                 escape_markdown(&r.focus.replace("->", " → ")),
-                pct(r.baseline_rate),
-                pct(r.after_rate),
+                lever_value(&r.focus, r.baseline_rate),
+                lever_value(&r.focus, r.after_rate),
                 effect,
                 escape_markdown(&verdict)
             );
@@ -147,4 +147,14 @@ pub(super) fn index_md(
     );
     let _ = writeln!(s, "\nPlaybook funnel: {}.", playbook.stages.join(" → "));
     s
+}
+
+/// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).
+fn lever_value(lever: &str, v: Option<f64>) -> String {
+    match (lever.starts_with("volume:"), v) {
+        (_, None) => "—".into(),
+        (true, Some(v)) if lever.starts_with("volume:activity:") => format!("{v:.1} per deal"),
+        (true, Some(v)) => format!("{v:.1} a month"),
+        (false, v) => pct(v),
+    }
 }
