@@ -188,6 +188,25 @@ pub fn ensure_distinct(dest: &Dest, inputs: &[&Source]) -> Result<()> {
     Ok(())
 }
 
+/// Every file under a folder, recursively, in no particular order.
+pub fn files_under(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Refuses outputs that would overwrite an input or each other (`-o` and `--rejects` on the
 /// same file, or either on the export being read), by canonical path.
 pub fn ensure_distinct_files(outputs: &[&Dest], inputs: &[Source]) -> Result<()> {

@@ -124,6 +124,18 @@ pub struct ScanStats {
 
 pub(crate) const KEEP_PROBLEMS: usize = 1000;
 
+impl ScanStats {
+    /// Counts a record rejected by the reader itself (its shape, not its values), keeping the
+    /// first problems only.
+    pub(crate) fn reject_record(&mut self, problem: impl FnOnce() -> RowProblem) {
+        self.read += 1;
+        self.rejected += 1;
+        if self.problems.len() < KEEP_PROBLEMS {
+            self.problems.push(problem());
+        }
+    }
+}
+
 /// Per-file reading context shared by the rows.
 pub struct Ctx {
     pub file: String,
@@ -445,19 +457,15 @@ fn scan_csv(
             None
         };
         if let Some((code, message)) = structural {
-            stats.read += 1;
-            stats.rejected += 1;
-            if stats.problems.len() < KEEP_PROBLEMS {
-                stats.problems.push(RowProblem {
-                    file: ctx.file.clone(),
-                    line,
-                    row: row_no,
-                    column: None,
-                    code,
-                    message,
-                    value: Some(preview(&cells_joined(&rec))),
-                });
-            }
+            stats.reject_record(|| RowProblem {
+                file: ctx.file.clone(),
+                line,
+                row: row_no,
+                column: None,
+                code,
+                message,
+                value: Some(preview(&cells_joined(&rec))),
+            });
             continue;
         }
         let row = Row {

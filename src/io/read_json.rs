@@ -1,9 +1,7 @@
 //! Reading JSON tables: an array of records element by element, NDJSON line by line.
 
 use crate::io::Source;
-use crate::io::read::{
-    Cells, Ctx, KEEP_PROBLEMS, Row, RowProblem, ScanStats, bind_header, preview,
-};
+use crate::io::read::{Cells, Ctx, Row, RowProblem, ScanStats, bind_header, preview};
 use anyhow::{Context, Result};
 
 fn json_text(v: &serde_json::Value) -> Option<String> {
@@ -95,19 +93,15 @@ fn json_record(
     on_row: &mut dyn FnMut(&Row, &mut ScanStats),
 ) {
     let reject = |stats: &mut ScanStats, code: &'static str, message: String, value| {
-        stats.read += 1;
-        stats.rejected += 1;
-        if stats.problems.len() < KEEP_PROBLEMS {
-            stats.problems.push(RowProblem {
-                file: ctx.file.clone(),
-                line,
-                row: row_no,
-                column: None,
-                code,
-                message,
-                value,
-            });
-        }
+        stats.reject_record(|| RowProblem {
+            file: ctx.file.clone(),
+            line,
+            row: row_no,
+            column: None,
+            code,
+            message,
+            value,
+        });
     };
     let serde_json::Value::Object(obj) = v else {
         reject(stats, "type-error", "expected a JSON object".into(), Some(preview(&v.to_string())));

@@ -196,19 +196,8 @@ impl Drop for Staging {
 
 /// Every file under a folder, as paths relative to it.
 fn files_under(root: &Path) -> Result<BTreeSet<PathBuf>> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
-        {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.insert(path.strip_prefix(root).expect("under the root").to_path_buf());
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::io::files_under(root)?
+        .into_iter()
+        .map(|p| p.strip_prefix(root).expect("under the root").to_path_buf())
+        .collect())
 }

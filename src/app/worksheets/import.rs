@@ -131,19 +131,8 @@ pub(super) fn worksheet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(dir) = stack.pop() {
-                for entry in
-                    std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
-                {
-                    let path = entry?.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path.extension().is_some_and(|e| e == "md") {
-                        out.push(path);
-                    }
-                }
-            }
+            let md = crate::io::files_under(p)?;
+            out.extend(md.into_iter().filter(|f| f.extension().is_some_and(|e| e == "md")));
         } else {
             out.push(p.clone());
         }
