@@ -238,15 +238,37 @@ impl Sheets<'_> {
                 ])
             })
             .collect();
+        // The data's verdict on each hypothesis decides what is asked: the strongest supported
+        // first, then those the data cannot check (marked so); a ruled-out one is shown with its
+        // numbers and not asked about. Three questions at most: the seed asks the manager to
+        // ask and the salesperson to analyse, and a list of six is a script.
+        let unchecked_note = match self.lang {
+            Lang::En => " (the data cannot check this one)",
+            Lang::Ja => "（データでは確認できない仮説）",
+        };
         let mut questions: Vec<String> = Vec::new();
-        for h in hyps("supported").iter().chain(hyps("not_supported").iter()) {
+        for (h, note) in hyps("supported")
+            .iter()
+            .map(|h| (h, ""))
+            .chain(hyps("not_checkable").iter().map(|h| (h, unchecked_note)))
+        {
             for q in &h.questions {
-                if !questions.contains(q) {
-                    questions.push(q.clone());
+                let q = format!("{q}{note}");
+                if !questions.contains(&q) {
+                    questions.push(q);
                 }
             }
         }
-        questions.truncate(6);
+        questions.truncate(3);
+        let ruled_out: Vec<Value> = hyps("not_supported")
+            .iter()
+            .map(|h| {
+                obj([
+                    ("title", Value::from(h.title.clone())),
+                    ("evidence", Value::from(h.evidence.clone().unwrap_or_default())),
+                ])
+            })
+            .collect();
         let previous = ledger
             .iter()
             .find(|p| p.rep_id == d.rep_id && p.period == prev_month(&d.period))
@@ -281,6 +303,7 @@ impl Sheets<'_> {
             trend => trend,
             hypotheses => supported,
             not_checkable => not_checkable,
+            ruled_out => ruled_out,
             questions => questions,
             target => obj([
                 ("suggested", Value::from(self.value(lever, plan.target_rate))),
