@@ -628,7 +628,7 @@ impl<'a> Context<'a> {
             }
             None => Vec::new(),
         };
-        let why = why(chosen, focus.is_some(), self.playbook, threshold);
+        let why = why(chosen, &levers, focus.is_some(), self.playbook, threshold);
         Ok(Diagnosis {
             rep_id: r.rep_id.clone(),
             rep_name: r.rep_name.clone(),

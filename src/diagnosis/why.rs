@@ -48,12 +48,23 @@ pub(super) fn show(l: &Lever, v: f64) -> String {
 /// One sentence with the numbers: what, against what, how sure, worth how much.
 pub(super) fn why(
     lever: Option<&Lever>,
+    levers: &[Lever],
     stands_out: bool,
     playbook: &Playbook,
     threshold: f64,
 ) -> String {
     let Some(l) = lever else {
-        return "no lever stands out: every indicator is at or above its benchmark".into();
+        // Said only when it is true: with nothing measured, there is nothing to be above.
+        let deals: u64 =
+            levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_))).map(|l| l.n).sum();
+        let measured = levers.iter().any(|l| l.value.is_some() && l.n > 0);
+        return if measured && deals >= 10 {
+            "no gap: every indicator is at or above its typical level; keep doing what works".into()
+        } else {
+            format!(
+                "not enough data yet: {deals} decided deals in the window; a month or two more will tell"
+            )
+        };
     };
     let (Some(v), Some(b)) = (l.value, l.benchmark) else {
         return format!(
@@ -61,8 +72,9 @@ pub(super) fn why(
             lever_label(&l.id, playbook)
         );
     };
-    let sure =
-        l.confidence.map_or(String::new(), |c| format!(", {:.0}% sure it is below", c * 100.0));
+    let sure = l
+        .confidence
+        .map_or(String::new(), |c| format!(", {:.0}% sure it is a weakness", c * 100.0));
     let core = format!(
         "{} {} vs {} for peers{sure}",
         lever_label(&l.id, playbook),

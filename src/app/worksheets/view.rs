@@ -103,10 +103,10 @@ impl Sheets<'_> {
     pub(super) fn confidence_words(&self, c: Option<f64>) -> String {
         let c = c.unwrap_or(0.0);
         let (en, ja) = match c {
-            c if c >= 0.95 => ("very likely below peers", "同僚を下回っている可能性が非常に高い"),
-            c if c >= 0.8 => ("likely below peers", "同僚を下回っている可能性が高い"),
-            c if c >= 0.6 => ("possibly below peers", "同僚を下回っている可能性がある"),
-            _ => ("not clearly below peers", "同僚を下回っているとは言い切れない"),
+            c if c >= 0.95 => ("very likely a real weakness", "弱点である可能性が非常に高い"),
+            c if c >= 0.8 => ("likely a real weakness", "弱点である可能性が高い"),
+            c if c >= 0.6 => ("possibly a weakness", "弱点の可能性がある"),
+            _ => ("not clearly a weakness", "弱点とは言い切れない"),
         };
         format!("{} ({:.0}%)", if self.lang == Lang::Ja { ja } else { en }, c * 100.0)
     }
@@ -117,7 +117,7 @@ impl Sheets<'_> {
         }
         let label = self.lever_label(&lever.id);
         let core = format!(
-            "{label} は {}、同僚は {}（下回っている確度 {:.0}%）",
+            "{label} は {}、同僚の標準は {}（弱点である確度 {:.0}%）",
             self.value(lever, lever.value),
             self.value(lever, lever.benchmark),
             lever.confidence.unwrap_or(0.0) * 100.0
