@@ -114,7 +114,7 @@ pub fn diagnose(
     let ctx = Context::new(&reps, playbook);
     let index: RowIndex = rows
         .iter()
-        .filter(|r| r.level == "rep")
+        .filter(|r| r.level == "rep" && r.won.is_none())
         .map(|r| {
             (
                 (
@@ -208,7 +208,9 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
         if r.entered > 0 || r.won.unwrap_or(0) > 0 {
             active.entry(&r.group_id).or_default().insert(&r.period);
         }
-        if from == 0 && to == t {
+        // The whole-funnel row carries the outcome figures (only it has `won`). With a
+        // two-stage playbook it has the same stages as the one transition, which follows.
+        if from == 0 && to == t && r.won.is_some() {
             w.won += r.won.unwrap_or(0);
             if let Some(a) = r.won_amount {
                 w.won_amount += a.to_string().parse::<f64>().unwrap_or(0.0);

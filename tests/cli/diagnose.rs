@@ -193,3 +193,22 @@ fn a_bad_rule_is_refused_before_any_data_is_read() {
     );
     assert!(!out.stderr.contains("does-not-exist"), "the playbook fails first: {}", out.stderr);
 }
+
+#[test]
+fn a_two_stage_playbook_diagnoses_its_one_transition() {
+    // MQL → won: the one transition has the same stages as the whole-funnel row (issue #14).
+    let s = Session::new();
+    let playbook = fixture_str("diagnose/two_stage.toml");
+    let events = fixture_str("diagnose/two_stage.events.csv");
+    let out = s.run(&["--config", &playbook, "diagnose", "--events", &events, "-f", "csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = csv_rows(&out.stdout);
+    assert_eq!(rows.len(), 8);
+    let named = rows.iter().filter(|r| r["focus"] == "mql->won" || r["suggestion"] == "mql->won");
+    assert!(named.count() >= 6, "{}", out.stdout);
+    assert!(
+        rows.iter().all(|r| !r["why"].contains("not enough data")),
+        "every rep has deals: {}",
+        out.stdout
+    );
+}
