@@ -53,8 +53,14 @@ fn worksheets_at_every_level_and_in_japanese() {
     let ja = s.path_str("ja");
     assert_eq!(plan(&s, &ja, &["--lang", "ja"]).code, 0);
     insta::assert_snapshot!("rep_worksheet_ja", read(s.path("ja/reps/R00012.md")));
+    // Every rep gets a worksheet, a rep with no gap too (issue #14).
+    let sheets = std::fs::read_dir(s.path("ws/reps"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "md"))
+        .count();
+    assert_eq!(sheets, 24);
     let ledger = csv_rows(&read(s.path("plans.csv")));
-    assert_eq!(ledger.len(), 24);
+    assert_eq!(ledger.len(), 24, "a plan or a suggestion for each rep with a lever");
     // A focus the diagnosis is sure of is proposed; a low-confidence candidate is suggested.
     assert!(ledger.iter().all(|p| p["review_period"] == "2026-04"));
     assert!(ledger.iter().all(|p| p["status"] == "proposed" || p["status"] == "suggested"));

@@ -4,7 +4,7 @@
 mod import;
 mod view;
 
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, LeverKind};
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
@@ -67,17 +67,31 @@ pub fn write_worksheets(
     let mut rep_files = BTreeMap::new();
     for d in diagnoses {
         let stem = names.stem(&d.rep_id);
-        let Some(plan) = proposed_plan(d, &stem) else { continue };
+        // Every rep gets a sheet. One with no gap gets it around their nearest stretch (what to
+        // keep doing, where to grow next), and no plan goes to the ledger.
+        let stretch;
+        let (sheet_d, plan, is_plan) = match proposed_plan(d, &stem) {
+            Some(plan) => (d, plan, true),
+            None => {
+                stretch = with_stretch(d);
+                match proposed_plan(&stretch, &stem) {
+                    Some(plan) => (&stretch, plan, false),
+                    None => continue,
+                }
+            }
+        };
         rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
-            let (text, svg) = sheets.rep_sheet(&env, d, &plan, ledger, job.templates)?;
+            let (text, svg) = sheets.rep_sheet(&env, sheet_d, &plan, ledger, job.templates)?;
             let chart =
                 if job.mode == WriteMode::Staged { WriteMode::Staged } else { WriteMode::Force };
             write_sheet(out, &format!("reps/{stem}.svg"), &svg, chart, report)?;
             write_sheet(out, &format!("reps/{stem}.md"), &text, job.mode, report)?;
             written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         }
-        written.proposed.push(plan);
+        if is_plan {
+            written.proposed.push(plan);
+        }
     }
     if !matches!(job.level, SheetLevel::Manager | SheetLevel::Director | SheetLevel::All) {
         return Ok(written);
@@ -154,6 +168,22 @@ fn prev_month(period: &str) -> String {
 
 /// The plan a diagnosis proposes: the focus (or suggestion), its baseline, and a target halfway
 /// to the benchmark, reviewed next month.
+/// A diagnosis with no lever to work on, given its nearest stretch as the suggestion: the step
+/// closest to its typical level (or below it by the least), else lead volume.
+fn with_stretch(d: &Diagnosis) -> Diagnosis {
+    let stretch = d
+        .levers
+        .iter()
+        .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
+        .filter_map(|l| Some((l, l.value? - l.benchmark?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l.id.clone())
+        .or_else(|| {
+            d.levers.iter().find(|l| l.kind == LeverKind::LeadVolume).map(|l| l.id.clone())
+        });
+    Diagnosis { suggestion: stretch, ..d.clone() }
+}
+
 fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
     let lever = d.lever()?;
     let target = match (lever.value, lever.benchmark) {
