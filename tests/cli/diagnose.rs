@@ -80,6 +80,16 @@ fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
         causes >= 3 && cause_first as f64 >= 0.8 * causes as f64,
         "cause first {cause_first}/{causes}"
     );
+    // Calibration (issue #14): a named focus is right about as often as its confidence says.
+    let focused: Vec<&serde_json::Value> = diag.iter().filter(|d| d["focus"].is_string()).collect();
+    let right = focused
+        .iter()
+        .filter(|d| d["focus"] == truth[d["rep_id"].as_str().unwrap()]["planted_lever"].as_str())
+        .count() as f64;
+    let stated: f64 = focused.iter().map(|d| d["confidence"].as_f64().unwrap()).sum();
+    let n = focused.len() as f64;
+    assert!(n >= 10.0, "{n} focuses");
+    assert!(right / n >= stated / n - 0.15, "right {right}/{n}, stated {:.2}", stated / n);
 }
 
 #[test]
