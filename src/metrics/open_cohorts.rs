@@ -202,7 +202,7 @@ pub struct Estimate {
 /// Open deals of a cohort as (age in days, count).
 pub type OpenAges = [(u32, u32)];
 
-const GRID: usize = 96;
+const GRID: usize = 64;
 
 /// The weight, in deals, of the pooled rate when a cohort's own level is estimated for its
 /// open deals.
