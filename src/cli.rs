@@ -408,9 +408,9 @@ pub struct PlanImportArgs {
 /// the 5 uncoached reps whose baseline on the same lever was nearest (no plan on that lever in
 /// that month), with a 95% interval. This difference-in-differences keeps a worst step that
 /// bounces back on its own (regression to the mean) from being credited to coaching. Verdict:
-/// improved when the effect's interval is above zero; not_improved when the effect is at most
-/// zero or its interval stays under +5 points; inconclusive otherwise, with how many more deals
-/// would decide it. Then the coaching record per manager and up the roster: plans reviewed,
+/// improved when the effect's 95% interval is above zero, worse when it is below zero,
+/// inconclusive when it straddles zero, with about how many more deals would decide it (no
+/// evidence is never a negative verdict). Then the coaching record per manager and up the roster: plans reviewed,
 /// share improved (Wilson 95% interval), mean effect.
 ///
 /// Examples:

@@ -13,8 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const MATCHED_PEERS: usize = 5;
 /// Deals (or months) a peer needs in each window to count.
 pub const MIN_PEER_N: f64 = 5.0;
-/// Below this gain (in rate points, or units for volumes) an improvement is not meaningful.
-pub const MEANINGFUL: f64 = 0.05;
+
+/// What a peer needs in each window: deals for a rate, a month for a volume.
+fn min_n(binomial: bool) -> f64 {
+    if binomial { MIN_PEER_N } else { 1.0 }
+}
 
 /// One plan's outcome.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -132,19 +135,29 @@ pub struct RepMonths<'a> {
     rows: BTreeMap<(&'a str, &'a str, &'a str), Vec<&'a FunnelRow>>,
     reps: BTreeSet<&'a str>,
     stages: &'a [String],
+    /// Each rep's first month with deals: a volume's months count from it, not from before the
+    /// rep's data began.
+    first_month: BTreeMap<&'a str, &'a str>,
 }
 
 impl<'a> RepMonths<'a> {
     pub fn new(rows: &'a [FunnelRow], stages: &'a [String]) -> RepMonths<'a> {
         let mut map: BTreeMap<(&str, &str, &str), Vec<&FunnelRow>> = BTreeMap::new();
         let mut reps = BTreeSet::new();
+        let mut first_month: BTreeMap<&str, &str> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.level == "rep") {
             map.entry((r.group_id.as_str(), r.period.as_str(), r.from_stage.as_str()))
                 .or_default()
                 .push(r);
             reps.insert(r.group_id.as_str());
+            if r.entered > 0 {
+                let first = first_month.entry(r.group_id.as_str()).or_insert(r.period.as_str());
+                if r.period.as_str() < *first {
+                    *first = r.period.as_str();
+                }
+            }
         }
-        RepMonths { rows: map, reps, stages }
+        RepMonths { rows: map, reps, stages, first_month }
     }
 
     /// Counts of a lever over some months. Rates count as the month-end estimates are worth
@@ -174,6 +187,9 @@ impl<'a> RepMonths<'a> {
                     c.n += r.entered as f64;
                 }
             } else if let Some(stage) = lever.strip_prefix("volume:") {
+                if self.first_month.get(rep).is_none_or(|f| m.as_str() < *f) {
+                    continue;
+                }
                 let next = self.next_stage(stage)?;
                 let entered = self
                     .rows
@@ -236,10 +252,10 @@ impl Cohorts {
             Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
         let peers = baselines
             .iter()
-            .filter(|(_, b)| b.n >= MIN_PEER_N)
+            .filter(|(_, b)| b.n >= min_n(binomial))
             .filter_map(|(r, b)| {
                 let a = data.counts(r, lever, after)?;
-                (a.n >= MIN_PEER_N).then(|| {
+                (a.n >= min_n(binomial)).then(|| {
                     let (e, var_e) = predictor.predict(*b);
                     Peer {
                         rep: r.to_string(),
@@ -388,19 +404,27 @@ fn review_plan(
     out.effect = Some(effect);
     out.effect_low = Some(effect - half);
     out.effect_high = Some(effect + half);
-    let verdict = if effect - half > 0.0 {
-        Verdict::Improved
-    } else if effect <= 0.0 || effect + half < MEANINGFUL {
-        Verdict::NotImproved
-    } else {
+    let verdict = verdict_of(effect - half, effect + half);
+    if verdict == Verdict::Inconclusive && effect != 0.0 {
         // How many more deals would shrink the interval to exclude zero at this effect.
         let factor = (half / effect).powi(2);
         out.more_deals_needed = Some(((factor - 1.0) * after.n).ceil().max(1.0) as u64);
-        Verdict::Inconclusive
-    };
+    }
     out.verdict = Some(verdict);
     out.note = (!notes.is_empty()).then(|| notes.join("; "));
     out
+}
+
+/// The verdict of an effect's 95% interval: improved when it lies above 0, worse when below,
+/// inconclusive when it straddles 0. No evidence is never a negative verdict.
+pub fn verdict_of(low: f64, high: f64) -> Verdict {
+    if low > 0.0 {
+        Verdict::Improved
+    } else if high < 0.0 {
+        Verdict::Worse
+    } else {
+        Verdict::Inconclusive
+    }
 }
 
 /// The coaching record of one roster node: its plans reviewed and how many improved.
@@ -469,6 +493,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_verdict_comes_from_the_effects_interval() {
+        assert_eq!(verdict_of(0.01, 0.30), Verdict::Improved);
+        assert_eq!(verdict_of(-0.30, -0.01), Verdict::Worse);
+        // One deal before and one after: an interval straddling 0 is no verdict, not a bad one.
+        assert_eq!(verdict_of(-1.17, 0.90), Verdict::Inconclusive);
+        assert_eq!(verdict_of(-0.02, 0.01), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_volume_baseline_ignores_months_before_the_reps_data() {
+        let row = |period: &str, entered: u64| FunnelRow {
+            level: "rep".into(),
+            group_id: "R1".into(),
+            group_name: "R1".into(),
+            parent_id: None,
+            period: period.into(),
+            from_stage: "lead".into(),
+            to_stage: "case".into(),
+            method: crate::metrics::funnel::Method::Cohort,
+            window_days: 90,
+            entered,
+            converted: 0,
+            lost: Some(0),
+            open: Some(entered),
+            skipped: 0,
+            rate: None,
+            rate_observed: None,
+            observed_share: None,
+            rate_low: None,
+            rate_high: None,
+            rate_shrunk: None,
+            prior_alpha: None,
+            prior_beta: None,
+            level_median: None,
+            mature: false,
+            step_days_median: None,
+            lost_days_median: None,
+            activities: None,
+            activities_per_deal: None,
+            touched_share: None,
+            personalized_share: None,
+            activity_mix: None,
+            first_activity_hours_median: None,
+            first_call_connected_share: None,
+            first_call_duration_median_s: None,
+            won: None,
+            won_amount: None,
+            avg_deal_size: None,
+            cycle_days_median: None,
+        };
+        // R1 joined in February: January is not a month of zero leads.
+        let rows = vec![row("2026-02", 30), row("2026-03", 42)];
+        let stages: Vec<String> = ["lead", "case", "won"].iter().map(|s| s.to_string()).collect();
+        let data = RepMonths::new(&rows, &stages);
+        let window: Vec<String> =
+            ["2026-01", "2026-02", "2026-03"].iter().map(|s| s.to_string()).collect();
+        let c = data.counts("R1", "volume:lead", &window).unwrap();
+        assert_eq!((c.k, c.n), (72.0, 2.0));
+    }
+
+    #[test]
     fn roll_ups_sum_by_manager_and_up_the_tree() {
         let review = |id: &str, m: &str, verdict: &str, effect: f64| PlanReview {
             plan_id: id.into(),
@@ -479,7 +564,7 @@ mod tests {
         };
         let reviews = vec![
             review("a", "M1", "improved", 0.20),
-            review("b", "M1", "not_improved", -0.05),
+            review("b", "M1", "worse", -0.05),
             review("c", "M1", "improved", 0.10),
             review("d", "M2", "inconclusive", 0.05),
         ];

@@ -72,7 +72,7 @@ impl std::str::FromStr for PlanStatus {
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Improved,
-    NotImproved,
+    Worse,
     Inconclusive,
 }
 
@@ -80,7 +80,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Improved => "improved",
-            Verdict::NotImproved => "not_improved",
+            Verdict::Worse => "worse",
             Verdict::Inconclusive => "inconclusive",
         }
     }
@@ -97,11 +97,10 @@ impl std::str::FromStr for Verdict {
     fn from_str(s: &str) -> Result<Verdict, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "improved" => Ok(Verdict::Improved),
-            "not_improved" => Ok(Verdict::NotImproved),
-            "inconclusive" => Ok(Verdict::Inconclusive),
-            other => {
-                Err(format!("verdict `{other}` is not one of improved, not_improved, inconclusive"))
-            }
+            "worse" => Ok(Verdict::Worse),
+            // Earlier versions gave `not_improved` on no evidence: it reads as no verdict yet.
+            "inconclusive" | "not_improved" => Ok(Verdict::Inconclusive),
+            other => Err(format!("verdict `{other}` is not one of improved, worse, inconclusive")),
         }
     }
 }
@@ -142,7 +141,8 @@ mod tests {
     fn values_parse_once_and_print_as_their_ids() {
         assert_eq!("Agreed".parse::<PlanStatus>(), Ok(PlanStatus::Agreed));
         assert!("done".parse::<PlanStatus>().is_err());
-        assert_eq!("not_improved".parse::<Verdict>().map(|v| v.as_str()), Ok("not_improved"));
+        assert_eq!("worse".parse::<Verdict>().map(|v| v.as_str()), Ok("worse"));
+        assert_eq!("not_improved".parse::<Verdict>(), Ok(Verdict::Inconclusive));
         let stages: Vec<String> = ["lead", "case", "won"].iter().map(|s| s.to_string()).collect();
         assert_eq!(LeverId::parse("lead->case", &stages).unwrap().as_str(), "lead->case");
         assert!(LeverId::parse("case->lead", &stages).unwrap_err().contains("volume:lead"));

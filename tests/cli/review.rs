@@ -128,7 +128,7 @@ fn coaching_that_fixed_a_weakness_is_credited_and_regression_to_the_mean_is_not(
         } else if t["fixed"] == "true" {
             fixed += 1;
             fixed_improved += (verdict == "improved") as u32;
-            assert_ne!(verdict, "not_improved", "a fixed rep: {r:?}");
+            assert_ne!(verdict, "worse", "a fixed rep: {r:?}");
         } else {
             unchanged += 1;
             assert_ne!(verdict, "improved", "an unchanged rep: {r:?}");
