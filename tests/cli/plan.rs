@@ -308,3 +308,27 @@ fn hostile_names_stay_inside_out_and_cannot_break_the_markdown() {
         assert!(!text.contains('\u{202e}'), "{}", f.display());
     }
 }
+
+#[test]
+fn import_accepts_the_focus_as_printed_in_either_language() {
+    let s = Session::new();
+    for (lang, out, printed, label) in [
+        ("en", "ws", "Case → Proposal", "- Agreed focus: ________"),
+        ("ja", "ja", "商談 → 提案", "- 合意したフォーカス: ________"),
+    ] {
+        let ledger = s.path_str(&format!("{lang}.plans.csv"));
+        let dir = s.path_str(out);
+        assert_eq!(plan(&s, &dir, &["--lang", lang, "--ledger", &ledger]).code, 0);
+        let sheet = s.path(&format!("{out}/reps/R00001.md"));
+        let text = read(&sheet);
+        assert!(text.contains(label), "{text}");
+        std::fs::write(&sheet, text.replacen(label, &label.replace("________", printed), 1))
+            .unwrap();
+        let r = s.run(&["plan", "import", &dir, "--ledger", &ledger]);
+        assert_eq!(r.code, 0, "{lang}: {}", r.stderr);
+        let rows = csv_rows(&read(&ledger));
+        let p = rows.iter().find(|p| p["rep_id"] == "R00001").unwrap();
+        assert_eq!(p["agreed_focus"], "case->proposal", "{lang}");
+        assert_eq!(p["status"], "agreed");
+    }
+}

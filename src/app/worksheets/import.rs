@@ -167,16 +167,23 @@ pub fn import_worksheets(
             skipped += 1; // manager and director worksheets hold no plan
             continue;
         }
-        let agreed = match parse_worksheet(&text) {
+        let mut agreed = match parse_worksheet(&text) {
             Ok(a) => a,
             Err((line, msg)) => {
                 problems.push(format!("{}:{line}: {msg}", path.display()));
                 continue;
             }
         };
-        if let Some(f) = &agreed.focus
-            && let Err(why) = LeverId::parse(f, &playbook.stages)
-        {
+        // The focus as the sheet printed it ("Case → Proposal", "商談 → 提案") or its id.
+        let bad_focus = match agreed.focus.as_deref().map(|f| LeverId::parse_printed(f, playbook)) {
+            Some(Ok(id)) => {
+                agreed.focus = Some(id.to_string());
+                None
+            }
+            Some(Err(why)) => Some(why),
+            None => None,
+        };
+        if let Some(why) = bad_focus {
             let line = text
                 .lines()
                 .position(|l| {
