@@ -108,7 +108,11 @@ pub(super) fn index_md(
             "| Rep | Focus | Before | After | Effect | Verdict |\n|---|---|---|---|---|---|"
         );
         for r in reviews {
-            let effect = r.effect.map_or("—".into(), |e| format!("{:+.0} pt", e * 100.0));
+            let effect = match (r.effect, r.focus.starts_with("volume:")) {
+                (None, _) => "—".into(),
+                (Some(e), true) => format!("{e:+.1} a month"),
+                (Some(e), false) => format!("{:+.0} pt", e * 100.0),
+            };
             let verdict = r
                 .verdict
                 .map(|v| v.to_string())

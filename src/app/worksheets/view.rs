@@ -145,8 +145,8 @@ impl Sheets<'_> {
                     (_, false) => "no clear change yet",
                     (_, true) => "まだ明確な変化なし",
                 },
-                pct(p.baseline_rate),
-                pct(p.after_rate),
+                plan_value(p.lever(), p.baseline_rate),
+                plan_value(p.lever(), p.after_rate),
                 match (p.target_reached, ja) {
                     (Some(true), false) => ", target reached",
                     (Some(true), true) => "、目標達成",
@@ -259,6 +259,9 @@ impl Sheets<'_> {
                 }
             }
         }
+        if questions.is_empty() {
+            questions = self.open_questions(lever);
+        }
         questions.truncate(3);
         let ruled_out: Vec<Value> = hyps("not_supported")
             .iter()
@@ -271,12 +274,16 @@ impl Sheets<'_> {
             .collect();
         let previous = ledger
             .iter()
-            .find(|p| p.rep_id == d.rep_id && p.period == prev_month(&d.period))
+            .find(|p| {
+                p.rep_id == d.rep_id
+                    && p.period == prev_month(&d.period)
+                    && p.status != PlanStatus::Suggested
+            })
             .map(|p| {
                 obj([
                     ("period", Value::from(p.period.clone())),
                     ("focus", Value::from(self.lever_label(p.lever()))),
-                    ("baseline", Value::from(pct(p.baseline_rate))),
+                    ("baseline", Value::from(plan_value(p.lever(), p.baseline_rate))),
                     ("outcome", Value::from(self.outcome_text(p))),
                 ])
             });
@@ -323,7 +330,7 @@ impl Sheets<'_> {
             ("baseline_n", plan.baseline_n.unwrap_or(0).into()),
             ("target_rate", json_num(plan.target_rate)),
             ("review_period", plan.review_period.clone().into()),
-            ("status", "proposed".into()),
+            ("status", plan.status.as_str().into()),
             ("checksum", render::checksum(&body).into()),
         ]);
         Ok((format!("{fm}{body}"), svg))
@@ -411,7 +418,11 @@ impl Sheets<'_> {
         let period = reps.first().map(|d| d.period.clone()).unwrap_or_default();
         let previous: Vec<Value> = ledger
             .iter()
-            .filter(|p| p.manager_id.as_deref() == Some(manager) && p.period == prev_month(&period))
+            .filter(|p| {
+                p.manager_id.as_deref() == Some(manager)
+                    && p.period == prev_month(&period)
+                    && p.status != PlanStatus::Suggested
+            })
             .map(|p| {
                 obj([
                     ("rep", Value::from(p.rep_name.clone().unwrap_or_else(|| p.rep_id.clone()))),
@@ -435,6 +446,26 @@ impl Sheets<'_> {
             record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && reviewed_by(p, &period))),
         };
         render::render(env, self.lang.code(), "manager.md.j2", ctx, dir)
+    }
+
+    /// Open questions on a lever when no hypothesis of the playbook is supported or left to
+    /// check: the salesperson analyses the result from the deals themselves.
+    pub(super) fn open_questions(&self, lever: &Lever) -> Vec<String> {
+        let label = self.lever_label(&lever.id);
+        match self.lang {
+            Lang::En => vec![
+                format!(
+                    "Looking at your recent deals at {label}: which stepped up, which did not, and what was different?"
+                ),
+                format!("What is one thing you would try differently at {label} this month?"),
+            ],
+            Lang::Ja => vec![
+                format!(
+                    "最近の案件で {label} に進んだものと進まなかったものは、何が違いましたか？"
+                ),
+                format!("今月 {label} で一つ変えてみるとしたら、何を試しますか？"),
+            ],
+        }
     }
 
     pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
@@ -482,7 +513,7 @@ impl Sheets<'_> {
                             && matches!(p.status, PlanStatus::Agreed | PlanStatus::Reviewed)
                     })
                     .count();
-                let plans = reps.iter().filter(|d| d.lever().is_some()).count();
+                let plans = reps.iter().filter(|d| d.focus.is_some()).count();
                 let reviewed: Vec<&Plan> = ledger
                     .iter()
                     .filter(|p| {
@@ -551,6 +582,15 @@ pub(super) fn group_thousands(v: i64) -> String {
         out.push(c);
     }
     if v < 0 { format!("-{out}") } else { out }
+}
+
+/// A plan's value in its lever's unit: a rate as %, a volume as a count.
+pub(super) fn plan_value(lever: &str, v: Option<f64>) -> String {
+    if lever.starts_with("volume:") {
+        v.map_or("—".into(), |v| format!("{v:.1}"))
+    } else {
+        pct(v)
+    }
 }
 
 #[cfg(test)]
