@@ -72,9 +72,11 @@ pub(super) fn why(
             lever_label(&l.id, playbook)
         );
     };
-    let sure = l
-        .confidence
-        .map_or(String::new(), |c| format!(", {:.0}% sure it is a weakness", c * 100.0));
+    let sure = l.confidence.map_or(String::new(), |c| {
+        // Rounding never claims certainty: a posterior of 0.998 is ">99%", not "100%".
+        let c = if c >= 0.995 { ">99".to_string() } else { format!("{:.0}", c * 100.0) };
+        format!(", {c}% sure it is a weakness")
+    });
     let core = format!(
         "{} {} vs {} for peers{sure}",
         lever_label(&l.id, playbook),

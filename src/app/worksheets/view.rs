@@ -126,7 +126,8 @@ impl Sheets<'_> {
             format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
         } else {
             format!(
-                "明確な課題はまだありません。最も差が大きいのは {core} です（月 +{:.1} 件相当）。",
+                "明確な課題はまだありません。候補として最も大きいのは {label} で、{}（月 +{:.1} 件相当）。",
+                core.trim_start_matches(&format!("{label} は ")),
                 lever.impact_won
             )
         }
