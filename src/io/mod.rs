@@ -170,24 +170,6 @@ impl Dest {
     }
 }
 
-/// Refuses to write an output over one of the inputs.
-pub fn ensure_distinct(dest: &Dest, inputs: &[&Source]) -> Result<()> {
-    let Dest::File(out) = dest else { return Ok(()) };
-    let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
-    for s in inputs {
-        if let Source::File(p) = s {
-            let same = match (std::fs::canonicalize(p), std::fs::canonicalize(out)) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => std::path::absolute(p).map(|a| a == out_abs).unwrap_or(false),
-            };
-            if same {
-                bail!("refusing to write the output over the input {}", p.display());
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Every file under a folder, recursively, in no particular order.
 pub fn files_under(root: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
