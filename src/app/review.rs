@@ -43,7 +43,10 @@ pub const REVIEW_COLUMNS: &[Column] = &[
     col("improved_share", Kind::Number, false),
     col("improved_low", Kind::Number, false),
     col("improved_high", Kind::Number, false),
+    col("improved_shrunk", Kind::Number, false),
     col("mean_effect", Kind::Number, false),
+    col("mean_effect_low", Kind::Number, false),
+    col("mean_effect_high", Kind::Number, false),
 ];
 
 /// Reviews the due plans against the rep-level monthly funnel and rolls them up the roster.
@@ -115,7 +118,7 @@ fn ancestors(
 pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) -> Result<()> {
     let mut w = output.table(REVIEW_COLUMNS)?;
     for r in reviews {
-        w.write_row(&[
+        let mut cells = vec![
             Cell::Str("plan"),
             Cell::Str(&r.rep_id),
             Cell::Null,
@@ -141,13 +144,10 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
             r.target_reached.map_or(Cell::Null, Cell::Bool),
             r.more_deals_needed.map(|v| v as i64).into(),
             r.note.as_deref().into(),
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
-        ])?;
+        ];
+        // The roll-up columns are empty on a plan's row.
+        cells.extend(std::iter::repeat_n(Cell::Null, REVIEW_COLUMNS.len() - cells.len()));
+        w.write_row(&cells)?;
     }
     for g in rolled {
         let mut cells = vec![Cell::Str(&g.level), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
@@ -158,7 +158,10 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
             g.improved_share.into(),
             g.improved_low.into(),
             g.improved_high.into(),
+            g.improved_shrunk.into(),
             g.mean_effect.into(),
+            g.mean_effect_low.into(),
+            g.mean_effect_high.into(),
         ]);
         w.write_row(&cells)?;
     }

@@ -438,7 +438,11 @@ pub struct RollUp {
     pub improved_share: Option<f64>,
     pub improved_low: Option<f64>,
     pub improved_high: Option<f64>,
+    /// The share improved, shrunk toward the level's (empirical-Bayes Beta posterior mean).
+    pub improved_shrunk: Option<f64>,
     pub mean_effect: Option<f64>,
+    pub mean_effect_low: Option<f64>,
+    pub mean_effect_high: Option<f64>,
 }
 
 /// A roster node as roll-ups name it: (level, id, name).
@@ -451,6 +455,7 @@ struct Tally {
     plans: u64,
     improved: u64,
     effect_sum: f64,
+    effect_squares: f64,
     effects: u64,
 }
 
@@ -466,13 +471,35 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
             t.improved += (r.verdict == Some(Verdict::Improved)) as u64;
             if let Some(x) = r.effect {
                 t.effect_sum += x;
+                t.effect_squares += x * x;
                 t.effects += 1;
             }
         }
     }
+    // The share improved is shrunk across the nodes of the same level, so that a manager with
+    // two plans is not ranked first or last on luck.
+    let mut priors: BTreeMap<String, crate::metrics::stats::BetaPrior> = BTreeMap::new();
+    for level in acc.keys().map(|(l, _)| l.clone()).collect::<BTreeSet<_>>() {
+        let counts: Vec<(f64, f64)> = acc
+            .iter()
+            .filter(|((l, _), _)| *l == level)
+            .map(|(_, t)| (t.improved as f64, t.plans as f64))
+            .collect();
+        priors.insert(level, crate::metrics::stats::fit_beta(&counts));
+    }
     acc.into_iter()
         .map(|((level, group_id), t)| {
             let w = wilson(t.improved as f64, t.plans as f64);
+            let n = t.effects as f64;
+            let mean = (t.effects > 0).then(|| t.effect_sum / n);
+            // The mean effect's 95% interval from the plans' spread (two plans at least).
+            let half = (t.effects > 1).then(|| {
+                let var =
+                    ((t.effect_squares - t.effect_sum * t.effect_sum / n) / (n - 1.0)).max(0.0);
+                1.96 * (var / n).sqrt()
+            });
+            let shrunk =
+                priors.get(&level).map(|p| p.posterior_mean(t.improved as f64, t.plans as f64));
             RollUp {
                 level,
                 group_id,
@@ -482,7 +509,10 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
                 improved_share: (t.plans > 0).then(|| t.improved as f64 / t.plans as f64),
                 improved_low: w.map(|w| w.0),
                 improved_high: w.map(|w| w.1),
-                mean_effect: (t.effects > 0).then(|| t.effect_sum / t.effects as f64),
+                improved_shrunk: shrunk.filter(|_| t.plans > 0),
+                mean_effect: mean,
+                mean_effect_low: mean.zip(half).map(|(m, h)| m - h),
+                mean_effect_high: mean.zip(half).map(|(m, h)| m + h),
             }
         })
         .collect()
@@ -580,6 +610,13 @@ mod tests {
         assert_eq!((m1.plans, m1.improved), (3, 2));
         assert!((m1.improved_share.unwrap() - 2.0 / 3.0).abs() < 1e-12);
         assert!((m1.mean_effect.unwrap() - 0.25 / 3.0).abs() < 1e-12);
+        // Mean effect interval by hand: sd² = (0.0525 − 0.25²/3) / 2, half = 1.96 √(sd²/3).
+        let half = 1.96 * (((0.0525 - 0.0625 / 3.0) / 2.0) / 3.0f64).sqrt();
+        assert!((m1.mean_effect_low.unwrap() - (0.25 / 3.0 - half)).abs() < 1e-12);
+        assert!((m1.mean_effect_high.unwrap() - (0.25 / 3.0 + half)).abs() < 1e-12);
+        // Shrunk toward the managers' pooled share (2 of 4), never past it.
+        let shrunk = m1.improved_shrunk.unwrap();
+        assert!(shrunk < 2.0 / 3.0 && shrunk > 0.5, "{shrunk}");
         let d = rolled.iter().find(|r| r.group_id == "D").unwrap();
         assert_eq!((d.plans, d.improved), (4, 2));
         assert!((d.mean_effect.unwrap() - 0.30 / 4.0).abs() < 1e-12);
