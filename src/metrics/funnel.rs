@@ -322,7 +322,7 @@ fn cohort_estimate(
 ) -> Option<Estimate> {
     ages.clear();
     for k in keys {
-        for &a in t.open_ages.get(&k).map_or(&[][..], |v| v.as_slice()) {
+        for &(_, a) in t.open_ages_of(k) {
             *ages.entry(a).or_default() += 1;
         }
     }

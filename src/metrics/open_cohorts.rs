@@ -256,9 +256,9 @@ fn expected_conversions(p: f64, open: &[(f64, f64, f64)]) -> f64 {
 fn em(pooled: f64, c: f64, open: &[(f64, f64, f64)], n: f64) -> f64 {
     let prior = pooled.clamp(1e-6, 1.0 - 1e-6);
     let mut p = prior;
-    for _ in 0..500 {
+    for _ in 0..200 {
         let next = (c + expected_conversions(p, open) + PRIOR_DEALS * prior) / (n + PRIOR_DEALS);
-        let done = (next - p).abs() < 1e-12;
+        let done = (next - p).abs() < 1e-9;
         p = next;
         if done {
             break;

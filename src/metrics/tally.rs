@@ -127,7 +127,10 @@ pub struct Tally {
     pub(crate) lags: Vec<LagCounts>,
     /// Ages in days of the deals still open at as-of, per cell (whole funnel: per outcome
     /// index, offset by the number of cells).
-    pub(crate) open_ages: FxHashMap<u32, Vec<u32>>,
+    /// (cell, age in days) of every deal still open inside its window, sorted by cell once
+    /// counting is done, with each cell's range: one allocation, not one per cell.
+    pub(crate) open_ages: Vec<(u32, u32)>,
+    pub(crate) open_index: FxHashMap<u32, (u32, u32)>,
 }
 
 fn period_span(cal: &Calendar, lo: Micros, hi: Micros) -> (Period, usize) {
@@ -167,7 +170,8 @@ impl Tally {
             first_call: Vec::new(),
             activities_unmatched: 0,
             lags: Vec::new(),
-            open_ages: FxHashMap::default(),
+            open_ages: Vec::new(),
+            open_index: FxHashMap::default(),
             cfg,
         };
         t.lags = (0..stages.saturating_sub(1))
@@ -177,8 +181,29 @@ impl Tally {
         for d in 0..deals.len() {
             t.count_deal(d, &deals);
         }
+        t.index_open_ages();
         t.deals = deals;
         t
+    }
+
+    fn index_open_ages(&mut self) {
+        self.open_ages.sort_unstable();
+        let mut index = FxHashMap::default();
+        let mut start = 0;
+        while start < self.open_ages.len() {
+            let cell = self.open_ages[start].0;
+            let end = start + self.open_ages[start..].iter().take_while(|o| o.0 == cell).count();
+            index.insert(cell, (start as u32, end as u32));
+            start = end;
+        }
+        self.open_index = index;
+    }
+
+    /// The ages of the open deals of a cell.
+    pub(crate) fn open_ages_of(&self, cell: u32) -> &[(u32, u32)] {
+        self.open_index
+            .get(&cell)
+            .map_or(&[][..], |&(a, b)| &self.open_ages[a as usize..b as usize])
     }
 
     pub(crate) fn p_idx(&self, ts: Micros) -> usize {
@@ -227,7 +252,7 @@ impl Tally {
                         self.lags[s].open(age);
                         if age < self.cfg.windows[s] as f64 {
                             c.open_young += 1;
-                            self.open_ages.entry(idx as u32).or_default().push(age.max(0.0) as u32);
+                            self.open_ages.push((idx as u32, age.max(0.0) as u32));
                         }
                     }
                     // In strict mode the entries are the direct events.
