@@ -15,18 +15,22 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let output = super::output(global)?;
     let job = resolve(global, &args, &playbook)?;
-    let inputs: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.funnel]
-        .into_iter()
-        .flatten()
-        .map(|s| Source::parse(s))
-        .collect();
-    crate::io::ensure_distinct_files(&[&output.dest], &inputs)?;
+    crate::io::ensure_distinct_files(&[&output.dest], &input_sources(&args))?;
     let diagnoses = diagnose::run(&job, &playbook)?;
     if !global.quiet {
         summarize(&diagnoses);
     }
     print(&diagnoses, &output)?;
     Ok(ExitStatus::Success)
+}
+
+/// Every table the diagnosis reads.
+fn input_sources(args: &DiagnoseArgs) -> Vec<Source> {
+    [&args.events, &args.activities, &args.roster, &args.funnel]
+        .into_iter()
+        .flatten()
+        .map(|s| Source::parse(s))
+        .collect()
 }
 
 /// Resolves the arguments of a diagnosis.
@@ -49,11 +53,7 @@ fn resolve(global: &Global, args: &DiagnoseArgs, playbook: &Playbook) -> Result<
         }),
         (None, None) => bail!("give --events or --funnel"),
     };
-    let sources: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.funnel]
-        .into_iter()
-        .flatten()
-        .map(|s| Source::parse(s))
-        .collect();
+    let sources = input_sources(args);
     super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
     if args.roster.as_deref() == Some("-") {
         bail!("--roster cannot be standard input here: it is read twice");
