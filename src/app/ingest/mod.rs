@@ -68,7 +68,6 @@ pub struct IngestOutcome {
 
 /// Runs an ingest: every record is written or rejected; over the limit nothing is written.
 pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
-    let args = job;
     let columns = job.table.columns();
     // Standard output is written only once ingest knows it is within --max-rejects.
     let staged = tempfile::NamedTempFile::new().context("creating a temporary file")?;
@@ -99,12 +98,11 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         progress: progress.clone(),
         bytes_done: 0,
     };
-    let (mapping, opts, enc) = (&job.mapping, &job.values, job.encoding);
     if job.salesforce {
-        ingest_salesforce(&job.sources, args, mapping, playbook, opts, enc, &mut sink)?;
+        ingest_salesforce(&job.sources, job, playbook, &mut sink)?;
     } else {
         for source in &job.sources {
-            ingest_one(source, args, mapping, playbook, opts, enc, &mut sink)?;
+            ingest_one(source, job, playbook, &mut sink)?;
         }
     }
     if let Some(bar) = progress {
@@ -135,21 +133,18 @@ struct Counts {
     rejected: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn ingest_one(
     source: &Source,
     args: &IngestJob,
-    mapping: &Mapping,
     playbook: &Playbook,
-    opts: &ValueOptions,
-    enc: Option<&'static encoding_rs::Encoding>,
     sink: &mut Sink,
 ) -> Result<()> {
+    let (mapping, opts) = (&args.mapping, &args.values);
     let file = source.to_string();
     let no_header =
         || crate::DataError::new(format!("{file}: no header line (is the file empty?)"));
     if mapping.layout == "levels" {
-        let (mut rdr, headers) = open_export(source, args, enc)?;
+        let (mut rdr, headers) = open_export(source, args)?;
         if headers.iter().all(|h| h.trim().is_empty()) {
             return Err(no_header().into());
         }
@@ -157,7 +152,7 @@ fn ingest_one(
     }
     // Streamed: the decoder transcodes to UTF-8 as the parser asks for bytes, and the parser
     // runs ahead on its own thread, so memory does not grow with the file.
-    let (input, delimiter) = open_input(source, args, enc)?;
+    let (input, delimiter) = open_input(source, args)?;
     // A record may hold several fields at the limit, but not without end.
     let max_record = opts.max_field_bytes.saturating_mul(8);
     let mut stream = RecordStream::start(input, delimiter, max_record);
@@ -311,14 +306,10 @@ type ExportReader = csv::Reader<Box<dyn std::io::Read + Send>>;
 
 /// Opens an export as UTF-8 bytes (decoded as it streams) and finds its delimiter (sniffed from
 /// the header, or given). The reader still starts at the header.
-fn open_input(
-    source: &Source,
-    args: &IngestJob,
-    enc: Option<&'static encoding_rs::Encoding>,
-) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
+fn open_input(source: &Source, args: &IngestJob) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
     let file = source.to_string();
     let (mut input, decoding) =
-        decoded(source.open()?, enc).with_context(|| format!("reading {file}"))?;
+        decoded(source.open()?, args.encoding).with_context(|| format!("reading {file}"))?;
     args.values.decoding.set(decoding);
     let mut header_line = Vec::new();
     std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
@@ -336,12 +327,8 @@ fn open_input(
 }
 
 /// Opens an export as a CSV reader, its header read.
-fn open_export(
-    source: &Source,
-    args: &IngestJob,
-    enc: Option<&'static encoding_rs::Encoding>,
-) -> Result<(ExportReader, Vec<String>)> {
-    let (input, delimiter) = open_input(source, args, enc)?;
+fn open_export(source: &Source, args: &IngestJob) -> Result<(ExportReader, Vec<String>)> {
+    let (input, delimiter) = open_input(source, args)?;
     let mut rdr = csv::ReaderBuilder::new()
         .buffer_capacity(1 << 20)
         .delimiter(delimiter)

@@ -14,16 +14,13 @@ const SF_NULL_ID: &str = "000000000000000AAA";
 
 /// A Salesforce Data Export (a folder, or its files): OpportunityHistory for the stage changes
 /// with the owner joined from Opportunity, Lead for the lead stage, User for the roster.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn ingest_salesforce(
     sources: &[Source],
     args: &IngestJob,
-    mapping: &Mapping,
     playbook: &Playbook,
-    opts: &ValueOptions,
-    enc: Option<&'static encoding_rs::Encoding>,
     sink: &mut Sink,
 ) -> Result<()> {
+    let (mapping, opts) = (&args.mapping, &args.values);
     let mut files: BTreeMap<String, Source> = BTreeMap::new();
     for s in sources {
         let path = s
@@ -95,7 +92,7 @@ pub(super) fn ingest_salesforce(
     match args.table {
         TableKind::Events => {
             let opp = need("opportunity.csv")?;
-            let (mut rdr, headers) = open_export(&opp, args, enc)?;
+            let (mut rdr, headers) = open_export(&opp, args)?;
             let c = columns(&headers, &opp.to_string(), &["Id", "OwnerId"])?;
             let mut owners: BTreeMap<String, String> = BTreeMap::new();
             for r in rdr.records() {
@@ -103,7 +100,7 @@ pub(super) fn ingest_salesforce(
                 owners.insert(id(&field(&r, c[0])), id(&field(&r, c[1])));
             }
             let hist = need("opportunityhistory.csv")?;
-            let (mut rdr, headers) = open_export(&hist, args, enc)?;
+            let (mut rdr, headers) = open_export(&hist, args)?;
             let c = columns(
                 &headers,
                 &hist.to_string(),
@@ -146,7 +143,7 @@ pub(super) fn ingest_salesforce(
                 )?;
             }
             if let Some(lead) = files.get("lead.csv").cloned() {
-                let (mut rdr, headers) = open_export(&lead, args, enc)?;
+                let (mut rdr, headers) = open_export(&lead, args)?;
                 let c = columns(
                     &headers,
                     &lead.to_string(),
@@ -181,7 +178,7 @@ pub(super) fn ingest_salesforce(
         }
         TableKind::Roster => {
             let user = need("user.csv")?;
-            let (mut rdr, headers) = open_export(&user, args, enc)?;
+            let (mut rdr, headers) = open_export(&user, args)?;
             let c = columns(
                 &headers,
                 &user.to_string(),
