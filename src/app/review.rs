@@ -37,6 +37,9 @@ pub const REVIEW_COLUMNS: &[Column] = &[
     col("verdict", Kind::String, false),
     col("target_reached", Kind::Boolean, false),
     col("more_deals_needed", Kind::Integer, false),
+    col("leading_indicator", Kind::String, false),
+    col("leading_before", Kind::Number, false),
+    col("leading_after", Kind::Number, false),
     col("note", Kind::String, false),
     col("plans", Kind::Integer, false),
     col("improved", Kind::Integer, false),
@@ -62,7 +65,14 @@ pub fn review_all(
     let levers = crate::model::rules::lever_ids(&playbook.stages);
     let known: Option<BTreeSet<String>> =
         roster.map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
-    let reviews = review(plans, &data, &levers, lookback, period, known.as_ref());
+    let setup = crate::metrics::review::ReviewSetup {
+        levers: &levers,
+        rules: &playbook.rules,
+        lookback,
+        review_month: period,
+        known_reps: known.as_ref(),
+    };
+    let reviews = review(plans, &data, &setup);
     let chain = |m: &str| ancestors(roster, playbook, m);
     let rolled = roll_up(&reviews, &chain);
     (reviews, rolled)
@@ -88,6 +98,9 @@ pub fn apply_to_ledger(
             p.verdict = r.verdict;
             p.target_reached = r.target_reached;
             p.reviewed_in = Some(period.to_string());
+            p.leading_indicator = r.leading_indicator.clone();
+            p.leading_before = r.leading_before;
+            p.leading_after = r.leading_after;
             p.status = PlanStatus::Reviewed;
             changed += (*p != before) as usize;
         }
@@ -143,6 +156,9 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
             r.verdict.map(|v| v.as_str()).into(),
             r.target_reached.map_or(Cell::Null, Cell::Bool),
             r.more_deals_needed.map(|v| v as i64).into(),
+            r.leading_indicator.as_deref().into(),
+            r.leading_before.into(),
+            r.leading_after.into(),
             r.note.as_deref().into(),
         ];
         // The roll-up columns are empty on a plan's row.
@@ -151,7 +167,8 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
     }
     for g in rolled {
         let mut cells = vec![Cell::Str(&g.level), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
-        cells.extend(std::iter::repeat_n(Cell::Null, 22));
+        // The plan columns are empty on a roll-up's row.
+        cells.extend(std::iter::repeat_n(Cell::Null, 25));
         cells.extend([
             Cell::Int(g.plans as i64),
             Cell::Int(g.improved as i64),

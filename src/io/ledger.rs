@@ -47,6 +47,10 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 verdict: text("verdict")?.map(|v| parse_value(&v, c("verdict"))).transpose()?,
                 target_reached: row.bool(c("target_reached"))?,
                 reviewed_in: text("reviewed_in")?,
+                hypothesis: text("hypothesis")?,
+                leading_indicator: text("leading_indicator")?,
+                leading_before: row.float(c("leading_before"))?,
+                leading_after: row.float(c("leading_after"))?,
             })
         })();
         match parsed {
@@ -103,6 +107,10 @@ pub fn write_ledger(
             p.verdict.map(|v| v.as_str()).into(),
             p.target_reached.map_or(Cell::Null, Cell::Bool),
             p.reviewed_in.as_deref().into(),
+            p.hypothesis.as_deref().into(),
+            p.leading_indicator.as_deref().into(),
+            p.leading_before.into(),
+            p.leading_after.into(),
         ])?;
     }
     w.finish()

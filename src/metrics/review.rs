@@ -5,6 +5,7 @@
 use crate::metrics::funnel::FunnelRow;
 use crate::metrics::stats::{GridPrior, normal_cdf, prob_beta_greater, wilson};
 use crate::model::plans::Plan;
+use crate::model::rules::Rule;
 use crate::model::time::{Period, PeriodKind};
 use crate::model::values::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +47,11 @@ pub struct PlanReview {
     pub verdict: Option<Verdict>,
     pub target_reached: Option<bool>,
     pub more_deals_needed: Option<u64>,
+    /// An activity indicator the plan's hypothesis reads, before and after: a leading signal
+    /// labelled as such, never the verdict.
+    pub leading_indicator: Option<String>,
+    pub leading_before: Option<f64>,
+    pub leading_after: Option<f64>,
     pub note: Option<String>,
 }
 
@@ -203,6 +209,62 @@ impl<'a> RepMonths<'a> {
         Some(c)
     }
 
+    /// An activity indicator over some months, as diagnose computes it: contacts per deal
+    /// (`contacts_per_deal.case`), shares weighted by deals (`touched_share.proposal`,
+    /// `personalized_share.all`), the first-stage timings (`first_contact_hours`, …) and
+    /// `leads_per_month`. None when the rep has no such data in the window.
+    pub fn indicator(&self, rep: &str, name: &str, window: &[String]) -> Option<f64> {
+        let (what, stage) = name.split_once('.').unwrap_or((name, ""));
+        if what == "leads_per_month" {
+            return self.counts(rep, &format!("volume:{}", self.stages.first()?), window)?.rate();
+        }
+        let stages: Vec<&str> = match stage {
+            "" => vec![self.stages.first()?.as_str()],
+            "all" => self.stages[..self.stages.len().saturating_sub(1)]
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            s => vec![s],
+        };
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for m in window {
+            for s in &stages {
+                let Some(next) = self.next_stage(s) else { continue };
+                let Some(r) = self
+                    .rows
+                    .get(&(rep, m.as_str(), *s))
+                    .and_then(|v| v.iter().find(|r| r.to_stage == next))
+                else {
+                    continue;
+                };
+                let deals = r.entered as f64;
+                let (value, w) = match what {
+                    "contacts_per_deal" => (r.activities.map(|a| a as f64), deals),
+                    "touched_share" => (r.touched_share.map(|x| x * deals), deals),
+                    "personalized_share" => {
+                        let a = r.activities.unwrap_or(0) as f64;
+                        (r.personalized_share.map(|x| x * a), a)
+                    }
+                    "first_contact_hours" => {
+                        (r.first_activity_hours_median.map(|x| x * deals), deals)
+                    }
+                    "first_call_connected_share" => {
+                        (r.first_call_connected_share.map(|x| x * deals), deals)
+                    }
+                    "first_call_duration_s" => {
+                        (r.first_call_duration_median_s.map(|x| x * deals), deals)
+                    }
+                    _ => return None,
+                };
+                if let Some(v) = value {
+                    sum += v;
+                    weight += w;
+                }
+            }
+        }
+        (weight > 0.0).then(|| sum / weight)
+    }
+
     fn next_stage(&self, stage: &str) -> Option<&str> {
         let i = self.stages.iter().position(|s| s == stage)?;
         self.stages.get(i + 1).map(String::as_str)
@@ -216,6 +278,8 @@ struct Peer {
     expected: f64,
     residual: f64,
     variance: f64,
+    /// Enough deals (or months) in both windows to be preferred as a control.
+    sized: bool,
 }
 
 /// The predictor and the candidate peers of one (lever, before window, after window): built
@@ -252,16 +316,16 @@ impl Cohorts {
             Predictor::fit(&baselines.iter().map(|(_, c)| *c).collect::<Vec<_>>(), binomial);
         let peers = baselines
             .iter()
-            .filter(|(_, b)| b.n >= min_n(binomial))
             .filter_map(|(r, b)| {
                 let a = data.counts(r, lever, after)?;
-                (a.n >= min_n(binomial)).then(|| {
+                (a.n > 0.0).then(|| {
                     let (e, var_e) = predictor.predict(*b);
                     Peer {
                         rep: r.to_string(),
                         expected: e,
                         residual: a.k / a.n - e,
                         variance: a.variance(binomial) + var_e,
+                        sized: b.n >= min_n(binomial) && a.n >= min_n(binomial),
                     }
                 })
             })
@@ -272,41 +336,40 @@ impl Cohorts {
     }
 }
 
+/// What a review run needs besides the plans and the data.
+pub struct ReviewSetup<'a> {
+    /// The playbook's lever ids: a plan on any other lever cannot be reviewed.
+    pub levers: &'a [String],
+    /// The playbook's rules, whose hypotheses name the leading indicators.
+    pub rules: &'a [Rule],
+    pub lookback: u32,
+    pub review_month: &'a str,
+    /// The roster's people, when a roster was given.
+    pub known_reps: Option<&'a BTreeSet<String>>,
+}
+
 /// Reviews the plans due by `review_month` that have no outcome yet.
-pub fn review(
-    plans: &[Plan],
-    data: &RepMonths,
-    levers: &[String],
-    lookback: u32,
-    review_month: &str,
-    known_reps: Option<&BTreeSet<String>>,
-) -> Vec<PlanReview> {
+pub fn review(plans: &[Plan], data: &RepMonths, setup: &ReviewSetup) -> Vec<PlanReview> {
+    let month = setup.review_month;
     let due: Vec<&Plan> = plans
         .iter()
         // A suggestion is not a plan until the manager agrees it.
         .filter(|p| p.status != crate::model::values::PlanStatus::Suggested)
-        .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(review_month))
-        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= review_month)
+        .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(month))
+        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= month)
         .collect();
     let mut cohorts = Cohorts::default();
-    due.iter()
-        .map(|p| {
-            review_plan(&mut cohorts, p, plans, data, levers, lookback, review_month, known_reps)
-        })
-        .collect()
+    due.iter().map(|p| review_plan(&mut cohorts, p, plans, data, setup)).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn review_plan(
     cohorts: &mut Cohorts,
     plan: &Plan,
     all: &[Plan],
     data: &RepMonths,
-    levers: &[String],
-    lookback: u32,
-    review_month: &str,
-    known_reps: Option<&BTreeSet<String>>,
+    setup: &ReviewSetup,
 ) -> PlanReview {
+    let (levers, lookback, review_month) = (setup.levers, setup.lookback, setup.review_month);
     let lever = plan.lever().to_string();
     let mut out = PlanReview {
         plan_id: plan.plan_id.clone(),
@@ -318,7 +381,7 @@ fn review_plan(
         ..PlanReview::default()
     };
     let mut notes = Vec::new();
-    if known_reps.is_some_and(|r| !r.contains(&plan.rep_id)) {
+    if setup.known_reps.is_some_and(|r| !r.contains(&plan.rep_id)) {
         notes.push("the rep is no longer in the roster".to_string());
     }
     if !levers.contains(&lever) {
@@ -331,6 +394,13 @@ fn review_plan(
     let after_end = std::cmp::min(review_month.to_string(), shift(&plan.period, lookback as i32));
     let after_months = months(&shift(&plan.period, 1), &after_end);
     let binomial = lever.contains("->");
+    if let Some((name, b, a)) =
+        leading_signal(plan, &lever, setup.rules, data, &before_months, &after_months)
+    {
+        out.leading_indicator = Some(name);
+        out.leading_before = Some(b);
+        out.leading_after = Some(a);
+    }
     let (Some(before), Some(after)) = (
         data.counts(&plan.rep_id, &lever, &before_months),
         data.counts(&plan.rep_id, &lever, &after_months),
@@ -374,19 +444,31 @@ fn review_plan(
         .filter(|p| p.period == plan.period && p.lever() == lever)
         .map(|p| p.rep_id.as_str())
         .collect();
-    let mut peers: Vec<(f64, f64, f64)> = table
-        .peers
-        .iter()
-        .filter(|p| !coached.contains(p.rep.as_str()))
-        .map(|p| ((p.expected - expected0).abs(), p.residual, p.variance))
-        .collect();
+    // Controls with enough deals in both windows are preferred; thinner ones are used only
+    // when there are none (their noise widens the interval).
+    let uncoached: Vec<&Peer> =
+        table.peers.iter().filter(|p| !coached.contains(p.rep.as_str())).collect();
+    let pool: Vec<&Peer> = if uncoached.iter().any(|p| p.sized) {
+        uncoached.into_iter().filter(|p| p.sized).collect()
+    } else {
+        uncoached
+    };
+    let mut peers: Vec<(f64, f64, f64)> =
+        pool.iter().map(|p| ((p.expected - expected0).abs(), p.residual, p.variance)).collect();
     peers.sort_by(|a, b| a.0.total_cmp(&b.0));
     peers.truncate(MATCHED_PEERS);
     out.peers = peers.len() as u64;
     let target = plan.agreed_target_rate.or(plan.target_rate);
     out.target_reached = target.map(|t| r1 >= t - 1e-12);
     if peers.is_empty() {
-        notes.push("no uncoached peer with a similar baseline to compare with".into());
+        notes.push(if data.reps.iter().all(|r| coached.contains(r)) {
+            format!(
+                "every rep had a plan on {lever} in {}: there is no uncoached rep to compare with",
+                plan.period
+            )
+        } else {
+            format!("no uncoached rep has deals on {lever} in both windows to compare with")
+        });
         out.verdict = Some(Verdict::Inconclusive);
         out.note = (!notes.is_empty()).then(|| notes.join("; "));
         return out;
@@ -413,6 +495,35 @@ fn review_plan(
     out.verdict = Some(verdict);
     out.note = (!notes.is_empty()).then(|| notes.join("; "));
     out
+}
+
+/// The activity indicator a plan's hypothesis reads (else the first its lever's rules read)
+/// that the rep has in both windows: (name, before, after). The lever's own value is not a
+/// leading signal of itself.
+fn leading_signal(
+    plan: &Plan,
+    lever: &str,
+    rules: &[Rule],
+    data: &RepMonths,
+    before: &[String],
+    after: &[String],
+) -> Option<(String, f64, f64)> {
+    let hypotheses: Vec<&crate::model::rules::Hypothesis> =
+        rules.iter().filter(|r| r.lever == lever).flat_map(|r| &r.hypotheses).collect();
+    let chosen = plan.hypothesis.as_deref();
+    let names = hypotheses
+        .iter()
+        .filter(|h| Some(h.id.as_str()) == chosen)
+        .chain(hypotheses.iter())
+        .flat_map(|h| &h.needs)
+        .filter(|n| {
+            !n.starts_with("rate.") && !(lever.starts_with("volume:") && *n == "leads_per_month")
+        });
+    names.into_iter().find_map(|n| {
+        let b = data.indicator(&plan.rep_id, n, before)?;
+        let a = data.indicator(&plan.rep_id, n, after)?;
+        Some((n.clone(), b, a))
+    })
 }
 
 /// The verdict of an effect's 95% interval: improved when it lies above 0, worse when below,
@@ -469,7 +580,8 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
             let t = acc.entry((level, id)).or_insert_with(|| Tally { name, ..Tally::default() });
             t.plans += 1;
             t.improved += (r.verdict == Some(Verdict::Improved)) as u64;
-            if let Some(x) = r.effect {
+            // Effects on rates share a unit (rate points); a volume's is in its own unit.
+            if let Some(x) = r.effect.filter(|_| r.focus.contains("->")) {
                 t.effect_sum += x;
                 t.effect_squares += x * x;
                 t.effects += 1;
@@ -588,6 +700,7 @@ mod tests {
         let review = |id: &str, m: &str, verdict: &str, effect: f64| PlanReview {
             plan_id: id.into(),
             manager_id: Some(m.into()),
+            focus: "case->proposal".into(),
             verdict: Some(verdict.parse().unwrap()),
             effect: Some(effect),
             ..PlanReview::default()

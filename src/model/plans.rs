@@ -32,6 +32,10 @@ pub const PLAN_COLUMNS: &[Column] = &[
     col("verdict", Kind::String, false),
     col("target_reached", Kind::Boolean, false),
     col("reviewed_in", Kind::String, false),
+    col("hypothesis", Kind::String, false),
+    col("leading_indicator", Kind::String, false),
+    col("leading_before", Kind::Number, false),
+    col("leading_after", Kind::Number, false),
 ];
 
 /// One plan.
@@ -65,6 +69,13 @@ pub struct Plan {
     pub verdict: Option<Verdict>,
     pub target_reached: Option<bool>,
     pub reviewed_in: Option<String>,
+    /// The first supported hypothesis when the plan was proposed (its id in the playbook).
+    pub hypothesis: Option<String>,
+    /// An activity indicator the hypothesis reads, before and after: a leading signal shown
+    /// beside the verdict, never as the verdict.
+    pub leading_indicator: Option<String>,
+    pub leading_before: Option<f64>,
+    pub leading_after: Option<f64>,
 }
 
 impl Plan {

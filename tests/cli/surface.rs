@@ -90,6 +90,8 @@ fn every_command_on_the_sample_data() {
                 "plans.csv",
                 "--events",
                 &events,
+                "--activities",
+                &activities,
                 "--roster",
                 &roster,
                 "--period",

@@ -2,6 +2,7 @@
 //! they propose to the ledger.
 
 mod import;
+mod outcome;
 mod view;
 
 use crate::diagnosis::{Diagnosis, LeverKind};
@@ -208,6 +209,7 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         status: if d.focus.is_some() { PlanStatus::Proposed } else { PlanStatus::Suggested },
         window_from: Some(d.window_from.clone()),
         worksheet: Some(format!("reps/{stem}.md")),
+        hypothesis: d.supported_hypotheses().first().map(|h| h.to_string()),
         ..Plan::default()
     })
 }

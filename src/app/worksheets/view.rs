@@ -133,32 +133,6 @@ impl Sheets<'_> {
         }
     }
 
-    pub(super) fn outcome_text(&self, p: &Plan) -> String {
-        let ja = self.lang == Lang::Ja;
-        match p.verdict.map(|v| v.as_str()) {
-            Some(v) => format!(
-                "{} ({} → {}{})",
-                match (v, ja) {
-                    ("improved", false) => "improved",
-                    ("improved", true) => "改善",
-                    ("worse", false) => "worse",
-                    ("worse", true) => "悪化",
-                    (_, false) => "no clear change yet",
-                    (_, true) => "まだ明確な変化なし",
-                },
-                plan_value(p.lever(), p.baseline_rate),
-                plan_value(p.lever(), p.after_rate),
-                match (p.target_reached, ja) {
-                    (Some(true), false) => ", target reached",
-                    (Some(true), true) => "、目標達成",
-                    _ => "",
-                }
-            ),
-            None if ja => "未評価".into(),
-            None => "not reviewed yet".into(),
-        }
-    }
-
     pub(super) fn rep_sheet(
         &self,
         env: &minijinja::Environment,
@@ -286,6 +260,8 @@ impl Sheets<'_> {
                     ("focus", Value::from(self.lever_label(p.lever()))),
                     ("baseline", Value::from(plan_value(p.lever(), p.baseline_rate))),
                     ("outcome", Value::from(self.outcome_text(p))),
+                    ("effect", Value::from(self.effect_text(p))),
+                    ("leading", Value::from(self.leading_text(p))),
                 ])
             });
         let money = lever.impact_amount.map(|a| group_thousands(a.round() as i64));
@@ -429,6 +405,8 @@ impl Sheets<'_> {
                     ("rep", Value::from(p.rep_name.clone().unwrap_or_else(|| p.rep_id.clone()))),
                     ("focus", Value::from(self.lever_label(p.lever()))),
                     ("outcome", Value::from(self.outcome_text(p))),
+                    ("effect", Value::from(self.effect_text(p))),
+                    ("leading", Value::from(self.leading_text(p))),
                 ])
             })
             .collect();
@@ -466,23 +444,6 @@ impl Sheets<'_> {
                 ),
                 format!("今月 {label} で一つ変えてみるとしたら、何を試しますか？"),
             ],
-        }
-    }
-
-    pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
-        let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
-        let improved = reviewed.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count();
-        match (reviewed.len(), self.lang) {
-            (0, Lang::En) => "No reviewed plans yet.".into(),
-            (0, Lang::Ja) => "振り返り済みのプランはまだありません。".into(),
-            (n, Lang::En) => format!(
-                "{improved} of {n} reviewed plans improved their indicator ({:.0}%).",
-                improved as f64 * 100.0 / n as f64
-            ),
-            (n, Lang::Ja) => format!(
-                "振り返り済み {n} 件中 {improved} 件で指標が改善（{:.0}%）。",
-                improved as f64 * 100.0 / n as f64
-            ),
         }
     }
 

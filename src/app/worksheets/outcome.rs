@@ -1,0 +1,163 @@
+//! How a reviewed plan reads on a worksheet: the verdict in words, the effect with its interval,
+//! the leading indicator (labelled as an early signal, never as the verdict), and a coaching
+//! record with intervals.
+
+use super::view::{Sheets, pct, plan_value};
+use crate::metrics::stats::wilson;
+use crate::model::plans::Plan;
+use crate::model::values::{Lang, Verdict};
+
+impl Sheets<'_> {
+    fn ja(&self) -> bool {
+        self.lang == Lang::Ja
+    }
+
+    /// "improved (30% → 45%, target reached)": the verdict in words, before and after.
+    pub(super) fn outcome_text(&self, p: &Plan) -> String {
+        let ja = self.ja();
+        let Some(v) = p.verdict else {
+            return if ja { "未評価".into() } else { "not reviewed yet".into() };
+        };
+        let words = match (v, ja) {
+            (Verdict::Improved, false) => "improved",
+            (Verdict::Improved, true) => "改善",
+            (Verdict::Worse, false) => "worse",
+            (Verdict::Worse, true) => "悪化",
+            (_, false) => "no clear change yet",
+            (_, true) => "まだ明確な変化なし",
+        };
+        let target = match (p.target_reached, ja) {
+            (Some(true), false) => ", target reached",
+            (Some(true), true) => "、目標達成",
+            _ => "",
+        };
+        format!(
+            "{words} ({} → {}{target})",
+            plan_value(p.lever(), p.baseline_rate),
+            plan_value(p.lever(), p.after_rate)
+        )
+    }
+
+    /// The coaching effect against similar uncoached reps with its 95% interval:
+    /// "+12 pt (95%: +3 to +21 pt)", or for a volume "+5.2 leads a month (…)". Empty when the
+    /// plan has no effect yet.
+    pub(super) fn effect_text(&self, p: &Plan) -> String {
+        let Some(e) = p.effect else { return String::new() };
+        let volume = p.lever().starts_with("volume:");
+        let unit = match (volume, self.ja()) {
+            (false, _) => " pt".to_string(),
+            (true, false) => format!(" {}", self.lever_label(p.lever())),
+            (true, true) => " 件/月".to_string(),
+        };
+        let num = |x: f64| {
+            if volume { format!("{x:+.1}") } else { format!("{:+.0}", x * 100.0) }
+        };
+        match (p.effect_low, p.effect_high) {
+            (Some(lo), Some(hi)) => {
+                format!("{}{unit} (95%: {} to {}{unit})", num(e), num(lo), num(hi))
+                    .replace(" to ", if self.ja() { " 〜 " } else { " to " })
+            }
+            _ => format!("{}{unit}", num(e)),
+        }
+    }
+
+    /// The leading indicator before and after: "contacts per case deal 1.8 → 2.6". Empty when
+    /// the review found none.
+    pub(super) fn leading_text(&self, p: &Plan) -> String {
+        let (Some(name), Some(b), Some(a)) =
+            (p.leading_indicator.as_deref(), p.leading_before, p.leading_after)
+        else {
+            return String::new();
+        };
+        let (what, stage) = name.split_once('.').unwrap_or((name, ""));
+        let stage_label = self.stage(stage).to_lowercase();
+        let (label, share) = match (what, self.ja()) {
+            ("contacts_per_deal", false) => (format!("contacts per {stage_label} deal"), false),
+            ("contacts_per_deal", true) => {
+                (format!("{}1件あたりの接触数", self.stage(stage)), false)
+            }
+            ("touched_share", false) => (format!("{stage_label} deals contacted"), true),
+            ("touched_share", true) => (format!("接触した{}の割合", self.stage(stage)), true),
+            ("personalized_share", false) => ("personalised emails".to_string(), true),
+            ("personalized_share", true) => ("個別化したメールの割合".to_string(), true),
+            ("first_contact_hours", false) => ("hours to first contact".to_string(), false),
+            ("first_contact_hours", true) => ("初回接触までの時間".to_string(), false),
+            ("first_call_connected_share", false) => ("first calls connected".to_string(), true),
+            ("first_call_connected_share", true) => ("初回電話の接続率".to_string(), true),
+            ("first_call_duration_s", false) => ("first call length in seconds".to_string(), false),
+            ("first_call_duration_s", true) => ("初回電話の長さ（秒）".to_string(), false),
+            (other, _) => (other.to_string(), false),
+        };
+        let value = |x: f64| if share { pct(Some(x)) } else { format!("{x:.1}") };
+        format!("{label} {} → {}", value(b), value(a))
+    }
+
+    /// A coaching record: plans reviewed, the share improved with its 95% interval, and the
+    /// mean effect on the rates with its interval when there are two effects or more.
+    pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
+        let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
+        let n = reviewed.len();
+        let improved = reviewed.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count();
+        if n == 0 {
+            return if self.ja() {
+                "振り返り済みのプランはまだありません。".into()
+            } else {
+                "No reviewed plans yet.".into()
+            };
+        }
+        let (lo, hi) = wilson(improved as f64, n as f64).unwrap_or((0.0, 1.0));
+        let share = format!(
+            "{} ({}–{})",
+            pct(Some(improved as f64 / n as f64)),
+            pct(Some(lo)),
+            pct(Some(hi))
+        );
+        let effects: Vec<f64> = reviewed
+            .iter()
+            .filter(|p| !p.lever().starts_with("volume:"))
+            .filter_map(|p| p.effect)
+            .collect();
+        let mean = mean_with_interval(&effects).map(|(m, lo, hi)| {
+            format!("{:+.0} pt ({:+.0} to {:+.0} pt)", m * 100.0, lo * 100.0, hi * 100.0)
+        });
+        match (self.ja(), mean) {
+            (false, None) => format!("{improved} of {n} reviewed plans improved: {share}."),
+            (false, Some(m)) => format!(
+                "{improved} of {n} reviewed plans improved: {share}. Mean effect on the rates: {m}. \
+                 Ranges are 95% intervals."
+            ),
+            (true, None) => format!("振り返り済み {n} 件中 {improved} 件が改善：{share}。"),
+            (true, Some(m)) => format!(
+                "振り返り済み {n} 件中 {improved} 件が改善：{share}。率への平均効果：{}。範囲は95%区間。",
+                m.replace(" to ", " 〜 ")
+            ),
+        }
+    }
+}
+
+/// The mean and its 95% interval from the spread (two values at least).
+fn mean_with_interval(xs: &[f64]) -> Option<(f64, f64, f64)> {
+    if xs.len() < 2 {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let half = 1.96 * (var / n).sqrt();
+    Some((mean, mean - half, mean + half))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mean_with_interval;
+
+    #[test]
+    fn a_mean_effects_interval_by_hand() {
+        // 0.1, 0.2, 0.3: mean 0.2, sd 0.1, half 1.96 × 0.1 / √3.
+        let (m, lo, hi) = mean_with_interval(&[0.1, 0.2, 0.3]).unwrap();
+        let half = 1.96 * 0.1 / 3f64.sqrt();
+        assert!((m - 0.2).abs() < 1e-12);
+        assert!((lo - (0.2 - half)).abs() < 1e-12 && (hi - (0.2 + half)).abs() < 1e-12);
+        assert!(mean_with_interval(&[0.1]).is_none());
+    }
+}
