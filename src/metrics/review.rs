@@ -516,14 +516,18 @@ fn leading_signal(
         .filter(|h| Some(h.id.as_str()) == chosen)
         .chain(hypotheses.iter())
         .flat_map(|h| &h.needs)
-        .filter(|n| {
-            !n.starts_with("rate.") && !(lever.starts_with("volume:") && *n == "leads_per_month")
-        });
+        .filter(|n| !is_the_lever_itself(n, lever));
     names.into_iter().find_map(|n| {
         let b = data.indicator(&plan.rep_id, n, before)?;
         let a = data.indicator(&plan.rep_id, n, after)?;
         Some((n.clone(), b, a))
     })
+}
+
+/// A rate, or lead volume for a volume plan: the outcome itself, not a signal leading it.
+fn is_the_lever_itself(indicator: &str, lever: &str) -> bool {
+    indicator.starts_with("rate.")
+        || (lever.starts_with("volume:") && indicator == "leads_per_month")
 }
 
 /// The verdict of an effect's 95% interval: improved when it lies above 0, worse when below,
