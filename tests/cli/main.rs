@@ -12,6 +12,7 @@ mod plan;
 mod regressions;
 mod report;
 mod review;
+mod review_cases;
 mod support;
 mod surface;
 mod validate;

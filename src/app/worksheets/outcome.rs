@@ -46,16 +46,14 @@ impl Sheets<'_> {
         let volume = p.lever().starts_with("volume:");
         let unit = match (volume, self.ja()) {
             (false, _) => " pt".to_string(),
-            (true, false) => format!(" {}", self.lever_label(p.lever())),
+            (true, false) => format!(" {}", self.lever_label(p.lever()).trim_start_matches("new ")),
             (true, true) => " 件/月".to_string(),
         };
-        let num = |x: f64| {
-            if volume { format!("{x:+.1}") } else { format!("{:+.0}", x * 100.0) }
-        };
+        let num = |x: f64| if volume { format!("{x:+.1}") } else { points(x) };
         match (p.effect_low, p.effect_high) {
             (Some(lo), Some(hi)) => {
-                format!("{}{unit} (95%: {} to {}{unit})", num(e), num(lo), num(hi))
-                    .replace(" to ", if self.ja() { " 〜 " } else { " to " })
+                let to = if self.ja() { "〜" } else { "to" };
+                format!("{}{unit} (95%: {} {to} {})", num(e), num(lo), num(hi))
             }
             _ => format!("{}{unit}", num(e)),
         }
@@ -107,7 +105,7 @@ impl Sheets<'_> {
         }
         let (lo, hi) = wilson(improved as f64, n as f64).unwrap_or((0.0, 1.0));
         let share = format!(
-            "{} ({}–{})",
+            "{} (95% interval {}–{})",
             pct(Some(improved as f64 / n as f64)),
             pct(Some(lo)),
             pct(Some(hi))
@@ -118,21 +116,30 @@ impl Sheets<'_> {
             .filter_map(|p| p.effect)
             .collect();
         let mean = mean_with_interval(&effects).map(|(m, lo, hi)| {
-            format!("{:+.0} pt ({:+.0} to {:+.0} pt)", m * 100.0, lo * 100.0, hi * 100.0)
+            format!("{} pt (95% interval {} to {})", points(m), points(lo), points(hi))
         });
         match (self.ja(), mean) {
             (false, None) => format!("{improved} of {n} reviewed plans improved: {share}."),
             (false, Some(m)) => format!(
-                "{improved} of {n} reviewed plans improved: {share}. Mean effect on the rates: {m}. \
-                 Ranges are 95% intervals."
+                "{improved} of {n} reviewed plans improved: {share}. Mean effect on the rates: {m}."
             ),
-            (true, None) => format!("振り返り済み {n} 件中 {improved} 件が改善：{share}。"),
+            (true, None) => format!(
+                "振り返り済み {n} 件中 {improved} 件が改善：{}。",
+                share.replace("95% interval", "95%区間")
+            ),
             (true, Some(m)) => format!(
-                "振り返り済み {n} 件中 {improved} 件が改善：{share}。率への平均効果：{}。範囲は95%区間。",
-                m.replace(" to ", " 〜 ")
+                "振り返り済み {n} 件中 {improved} 件が改善：{share}。率への平均効果：{}。",
+                m.replace(" to ", " 〜 ").replace("95% interval", "95%区間")
             ),
         }
     }
+}
+
+/// A difference of rates in points, signed; a small one keeps a decimal so that an interval
+/// just above zero does not read "+0".
+fn points(x: f64) -> String {
+    let p = x * 100.0;
+    if p.abs() < 0.95 && p != 0.0 { format!("{p:+.1}") } else { format!("{p:+.0}") }
 }
 
 /// The mean and its 95% interval from the spread (two values at least).
