@@ -115,9 +115,45 @@ impl Source {
     /// A missing file says so in words a user expects, before anything else is tried on it.
     pub fn ensure_exists(&self) -> Result<()> {
         match self {
+            Source::File(p) if is_pattern(p) => self.parts().map(|_| ()),
             Source::File(p) if !p.exists() => bail!("no such file: {}", p.display()),
             _ => Ok(()),
         }
+    }
+
+    /// The files a folder (searched recursively, as Hive-style `month=2026-05/` partitions are)
+    /// or a glob pattern (`exports/*/events.parquet`) stands for, in path order: read one after
+    /// the other as one table. None for a plain file or standard input.
+    pub fn parts(&self) -> Result<Option<Vec<PathBuf>>> {
+        let Source::File(p) = self else { return Ok(None) };
+        let mut files: Vec<PathBuf> = if p.is_dir() {
+            files_under(p)?.into_iter().filter(|f| is_table_file(f)).collect()
+        } else if is_pattern(p) {
+            let pattern = p.to_string_lossy();
+            glob::glob(&pattern)
+                .with_context(|| format!("the pattern {pattern}"))?
+                .filter_map(Result::ok)
+                .filter(|f| f.is_file())
+                .collect()
+        } else {
+            return Ok(None);
+        };
+        if files.is_empty() && p.is_dir() {
+            bail!("no table file (.csv, .tsv, .parquet, .json, .ndjson) in {}", p.display());
+        }
+        if files.is_empty() {
+            bail!("no file matches {}", p.display());
+        }
+        files.sort();
+        Ok(Some(files))
+    }
+
+    /// This source, or the files it stands for when it is a folder or a pattern.
+    pub fn expand(self) -> Result<Vec<Source>> {
+        Ok(match self.parts()? {
+            Some(files) => files.into_iter().map(Source::File).collect(),
+            None => vec![self],
+        })
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -168,6 +204,17 @@ impl Dest {
         }
         Ok(f)
     }
+}
+
+/// A path that is a glob pattern rather than a file: it does not exist and holds `*`, `?` or `[`.
+fn is_pattern(p: &Path) -> bool {
+    !p.exists() && p.to_string_lossy().contains(['*', '?', '['])
+}
+
+/// A file whose extension names a table format (hidden files such as `.crc` are not tables).
+fn is_table_file(p: &Path) -> bool {
+    let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']));
+    !hidden && matches!(Format::from_path(p), Some(f) if f != Format::Table)
 }
 
 /// Every file under a folder, recursively, in no particular order.

@@ -125,6 +125,15 @@ pub struct ScanStats {
 pub(crate) const KEEP_PROBLEMS: usize = 1000;
 
 impl ScanStats {
+    /// Adds the counts of another file of the same table.
+    pub(crate) fn add(&mut self, other: ScanStats) {
+        self.read += other.read;
+        self.rejected += other.rejected;
+        self.naive_timestamps += other.naive_timestamps;
+        let room = KEEP_PROBLEMS.saturating_sub(self.problems.len());
+        self.problems.extend(other.problems.into_iter().take(room));
+    }
+
     /// Counts a record rejected by the reader itself (its shape, not its values), keeping the
     /// first problems only.
     pub(crate) fn reject_record(&mut self, problem: impl FnOnce() -> RowProblem) {
@@ -333,6 +342,13 @@ pub fn scan(
     tz: Tz,
     visit: &mut dyn FnMut(&Row) -> Verdict,
 ) -> Result<ScanStats> {
+    if let Some(files) = source.parts()? {
+        let mut stats = ScanStats::default();
+        for f in files {
+            stats.add(scan(&Source::File(f), format, table, tz, visit)?);
+        }
+        return Ok(stats);
+    }
     let ctx = Ctx { file: source.to_string(), columns: table.columns(), tz };
     let mut stats = ScanStats::default();
     let mut on_row = |row: &Row, stats: &mut ScanStats| {

@@ -8,6 +8,7 @@ mod generate;
 mod hostile;
 mod ingest;
 mod month_end;
+mod parquet_inputs;
 mod plan;
 mod regressions;
 mod report;

@@ -101,8 +101,11 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
     if job.salesforce {
         ingest_salesforce(&job.sources, job, playbook, &mut sink)?;
     } else {
+        // A folder or a pattern of monthly exports is read as one table.
         for source in &job.sources {
-            ingest_one(source, job, playbook, &mut sink)?;
+            for part in source.clone().expand()? {
+                ingest_one(&part, job, playbook, &mut sink)?;
+            }
         }
     }
     if let Some(bar) = progress {
