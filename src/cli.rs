@@ -404,14 +404,19 @@ pub struct PlanImportArgs {
 /// --period 2026-05 compare Jan–Mar with Apr–May.
 ///
 /// For each plan: the indicator after coaching, its change, the probability that it improved
-/// (two Beta posteriors), and the coaching effect: the rep's change minus the mean change of
-/// the 5 uncoached reps whose baseline on the same lever was nearest (no plan on that lever in
-/// that month), with a 95% interval. This difference-in-differences keeps a worst step that
-/// bounces back on its own (regression to the mean) from being credited to coaching. Verdict:
-/// improved when the effect's 95% interval is above zero, worse when it is below zero,
-/// inconclusive when it straddles zero, with about how many more deals would decide it (no
-/// evidence is never a negative verdict). Then the coaching record per manager and up the roster: plans reviewed,
-/// share improved (Wilson 95% interval), mean effect.
+/// (two Beta posteriors), and the coaching effect with a 95% interval. What the baseline alone
+/// predicts without coaching (expected_after: a worst step tends to bounce back on its own) is
+/// subtracted from the rep's after value, and so is the same residual of the 5 uncoached reps
+/// whose predictions were nearest (uncoached: no agreed plan on that lever that month; a
+/// suggestion is not a plan). So regression to the mean and common trends are not credited to
+/// coaching. Verdict: improved when the effect's 95% interval is above zero, worse when it is
+/// below zero, inconclusive when it straddles zero, with about how many more deals would decide
+/// it (no evidence is never a negative verdict). A plan with too little data after it, or no
+/// uncoached rep to compare with, is not reviewable yet and says why. Beside the verdict, a
+/// leading indicator: the activity the plan's hypothesis reads, before and after.
+///
+/// Then the coaching record per manager and up the roster: plans reviewed, share improved
+/// (Wilson 95% interval, and shrunk across the level), mean effect on rates (95% interval).
 ///
 /// Examples:
 ///

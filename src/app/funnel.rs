@@ -27,6 +27,8 @@ pub struct FunnelInputs {
 pub struct ReadSummary {
     pub events: ScanStats,
     pub after_as_of: u64,
+    /// The moment the counts describe: --as-of, else the latest timestamp read.
+    pub as_of: crate::model::time::Micros,
     pub activities: Option<ScanStats>,
     pub activities_unmatched: u64,
     pub roster: Option<ScanStats>,
@@ -59,6 +61,7 @@ pub fn compute(
     if inputs.as_of.is_none() {
         cfg.as_of = if deals.is_empty() { 0 } else { deals.max_ts };
     }
+    summary.as_of = cfg.as_of;
     let mut tally = Tally::from_deals(deals, cfg);
     if let Some(src) = &inputs.activities {
         let stats = read_activities(src, inputs, playbook, &mut tally)?;

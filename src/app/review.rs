@@ -60,8 +60,13 @@ pub fn review_all(
     playbook: &Playbook,
     lookback: u32,
     period: &str,
+    as_of: crate::model::time::Micros,
 ) -> (Vec<PlanReview>, Vec<RollUp>) {
-    let data = RepMonths::new(rows, &playbook.stages);
+    let data = RepMonths::new(rows, &playbook.stages).with_coverage(month_coverage(
+        rows,
+        as_of,
+        playbook.timezone,
+    ));
     let levers = crate::model::rules::lever_ids(&playbook.stages);
     let known: Option<BTreeSet<String>> =
         roster.map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
@@ -72,10 +77,38 @@ pub fn review_all(
         review_month: period,
         known_reps: known.as_ref(),
     };
-    let reviews = review(plans, &data, &setup);
+    let mut reviews = review(plans, &data, &setup);
+    if let Some(r) = roster {
+        for review in &mut reviews {
+            if let Some(&i) = r.index.get(&review.rep_id) {
+                review.rep_name = Some(r.people[i].name.clone()).filter(|n| !n.is_empty());
+            }
+        }
+    }
     let chain = |m: &str| ancestors(roster, playbook, m);
     let rolled = roll_up(&reviews, &chain);
     (reviews, rolled)
+}
+
+/// The months the data ends inside, with the share of each covered by `as_of`.
+fn month_coverage(
+    rows: &[crate::metrics::funnel::FunnelRow],
+    as_of: crate::model::time::Micros,
+    tz: chrono_tz::Tz,
+) -> std::collections::BTreeMap<String, f64> {
+    use crate::model::time::{Period, PeriodKind, local_midnight};
+    let months: BTreeSet<&str> = rows.iter().map(|r| r.period.as_str()).collect();
+    months
+        .into_iter()
+        .filter_map(|m| {
+            let p = Period::parse(PeriodKind::Month, m).ok()?;
+            let (start, end) =
+                (local_midnight(p.start_day(), tz), local_midnight(p.next().start_day(), tz));
+            let share = ((as_of + 1 - start) as f64 / (end - start) as f64).clamp(0.0, 1.0);
+            // An export taken in the last minutes of a month covers it.
+            (share < 0.999).then(|| (m.to_string(), share))
+        })
+        .collect()
 }
 
 /// Writes the outcomes with a verdict into the plans; returns how many changed.
@@ -129,12 +162,15 @@ fn ancestors(
 }
 
 pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) -> Result<()> {
+    if output.format == crate::io::Format::Table {
+        return output.text(|w| Ok(write!(w, "{}", human_tables(reviews, rolled, output.width))?));
+    }
     let mut w = output.table(REVIEW_COLUMNS)?;
     for r in reviews {
         let mut cells = vec![
             Cell::Str("plan"),
             Cell::Str(&r.rep_id),
-            Cell::Null,
+            r.rep_name.as_deref().into(),
             Cell::Str(&r.plan_id),
             Cell::Str(&r.rep_id),
             r.manager_id.as_deref().into(),
@@ -183,6 +219,88 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
         w.write_row(&cells)?;
     }
     w.finish()
+}
+
+/// What a person reads on a terminal: per plan the verdict, the effect with its interval and
+/// the leading indicator; per roster node the record with its intervals. `-f csv` has it all.
+fn human_tables(reviews: &[PlanReview], rolled: &[RollUp], width: Option<u16>) -> String {
+    use crate::io::output::render_table;
+    let pct = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.0}%", v * 100.0));
+    let pts = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:+.1}", v * 100.0));
+    let plans: Vec<Vec<String>> = reviews
+        .iter()
+        .map(|r| {
+            let volume = !r.focus.contains("->");
+            let value = |v: Option<f64>| {
+                if volume { v.map_or("—".into(), |v| format!("{v:.1}")) } else { pct(v) }
+            };
+            let num = |v: Option<f64>| {
+                if volume { v.map_or("—".into(), |v| format!("{v:+.1}")) } else { pts(v) }
+            };
+            vec![
+                r.rep_name.clone().unwrap_or_else(|| r.rep_id.clone()),
+                r.focus.clone(),
+                format!("{} → {}", value(r.baseline_rate), value(r.after_rate)),
+                match (r.effect_low, r.effect_high) {
+                    (Some(lo), Some(hi)) => {
+                        format!("{} ({} to {})", num(r.effect), num(Some(lo)), num(Some(hi)))
+                    }
+                    _ => num(r.effect),
+                },
+                r.verdict.map_or("not reviewable yet".into(), |v| v.as_str().to_string()),
+                match (&r.leading_indicator, r.leading_before, r.leading_after) {
+                    (Some(n), Some(b), Some(a)) => format!("{n} {b:.2} → {a:.2}"),
+                    _ => String::new(),
+                },
+                r.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let records: Vec<Vec<String>> = rolled
+        .iter()
+        .map(|g| {
+            vec![
+                g.level.clone(),
+                if g.group_name.is_empty() { g.group_id.clone() } else { g.group_name.clone() },
+                g.plans.to_string(),
+                g.improved.to_string(),
+                format!(
+                    "{} ({}–{})",
+                    pct(g.improved_share),
+                    pct(g.improved_low),
+                    pct(g.improved_high)
+                ),
+                pct(g.improved_shrunk),
+                match (g.mean_effect_low, g.mean_effect_high) {
+                    (Some(lo), Some(hi)) => {
+                        format!("{} ({} to {})", pts(g.mean_effect), pts(Some(lo)), pts(Some(hi)))
+                    }
+                    _ => pts(g.mean_effect),
+                },
+            ]
+        })
+        .collect();
+    let mut text = render_table(
+        &["rep", "focus", "before → after", "effect (95%)", "verdict", "leading indicator", "note"],
+        &plans,
+        width,
+    );
+    text.push_str("\nEffects on rates are in points, on volumes in their unit a month; ranges are 95% intervals.\n\n");
+    text.push_str(&render_table(
+        &[
+            "level",
+            "name",
+            "plans",
+            "improved",
+            "share (95%)",
+            "shrunk",
+            "mean effect on rates (95%)",
+        ],
+        &records,
+        width,
+    ));
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]

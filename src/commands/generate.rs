@@ -114,7 +114,11 @@ fn config(args: &GenerateArgs, playbook: &Playbook, cut: Option<Micros>) -> Resu
     }
     let mut coaching = Vec::new();
     if let Some(path) = &args.ledger {
-        for plan in crate::io::ledger::read_ledger(path, None)? {
+        // A suggestion nobody agreed is not coached.
+        let agreed = crate::io::ledger::read_ledger(path, None)?
+            .into_iter()
+            .filter(|p| p.status != crate::model::values::PlanStatus::Suggested);
+        for plan in agreed {
             let p = Period::parse(PeriodKind::Month, &plan.period)
                 .with_context(|| format!("{}: plan {}", path.display(), plan.plan_id))?;
             let from = p.next().index - start.index;

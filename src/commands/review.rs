@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         as_of,
         config: FunnelConfig::monthly_cohort(&playbook, as_of),
     };
-    let (rows, _) = compute(&inputs, &playbook)?;
+    let (rows, read) = compute(&inputs, &playbook)?;
     let roster = super::load_roster(args.roster.as_deref(), global.input_format, &playbook)?;
     let period = match period {
         Some(p) => {
@@ -53,7 +53,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         },
     };
     let (reviews, rolled) =
-        review_all(&plans, &rows, roster.as_ref(), &playbook, lookback, &period);
+        review_all(&plans, &rows, roster.as_ref(), &playbook, lookback, &period, read.as_of);
     if !global.quiet {
         let decided = reviews.iter().filter(|r| r.verdict.is_some()).count();
         let improved = reviews.iter().filter(|r| r.verdict == Some(Verdict::Improved)).count();

@@ -25,6 +25,8 @@ fn min_n(binomial: bool) -> f64 {
 pub struct PlanReview {
     pub plan_id: String,
     pub rep_id: String,
+    /// The rep's name: the roster's, else the ledger's.
+    pub rep_name: Option<String>,
     pub manager_id: Option<String>,
     pub focus: String,
     pub period: String,
@@ -96,43 +98,25 @@ fn shift(period: &str, by: i32) -> String {
         .unwrap_or_default()
 }
 
-/// The prediction of a rep's later value from their baseline, without coaching: for rates the
-/// posterior mean under a nonparametric prior fitted across all reps' baselines on the lever
-/// (so that a rep who is really weak is predicted to stay weak, and one who was only unlucky to
-/// bounce back); for volumes a normal–normal shrinkage. Returns (prediction, its variance).
-enum Predictor {
-    Rate(GridPrior),
-    Volume { mean: f64, between: f64 },
-}
+/// The prediction of a rep's later value from their baseline, without coaching: the posterior
+/// mean under a nonparametric prior fitted across all reps' baselines on the lever (binomial
+/// for rates, Poisson for volumes), so that a rep who is really weak is predicted to stay weak,
+/// and one who was only unlucky to bounce back. Returns (prediction, its variance).
+struct Predictor(GridPrior);
 
 impl Predictor {
     fn fit(groups: &[Counts], binomial: bool) -> Predictor {
-        if binomial {
-            return Predictor::Rate(GridPrior::fit_binomial(
-                &groups.iter().map(|c| (c.k, c.n)).collect::<Vec<_>>(),
-            ));
-        }
-        let used: Vec<Counts> = groups.iter().copied().filter(|c| c.n > 0.0).collect();
-        let n = used.len().max(1) as f64;
-        let rates: Vec<f64> = used.iter().map(|c| c.k / c.n).collect();
-        let mean = rates.iter().sum::<f64>() / n;
-        let observed = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        let noise = used.iter().map(|c| c.variance(false)).sum::<f64>() / n;
-        Predictor::Volume { mean, between: (observed - noise).max(observed * 0.05) }
+        let obs: Vec<(f64, f64)> = groups.iter().map(|c| (c.k, c.n)).collect();
+        Predictor(if binomial {
+            GridPrior::fit_binomial(&obs)
+        } else {
+            GridPrior::fit_poisson(&obs)
+        })
     }
 
     fn predict(&self, c: Counts) -> (f64, f64) {
-        match self {
-            Predictor::Rate(prior) => {
-                let p = prior.posterior(c.k, c.n);
-                (p.mean, p.variance)
-            }
-            Predictor::Volume { mean, between } => {
-                let v = c.variance(false);
-                let w = between / (between + v);
-                (mean + w * (c.k / c.n.max(1.0) - mean), w * v)
-            }
-        }
+        let p = self.0.posterior(c.k, c.n);
+        (p.mean, p.variance)
     }
 }
 
@@ -144,6 +128,9 @@ pub struct RepMonths<'a> {
     /// Each rep's first month with deals: a volume's months count from it, not from before the
     /// rep's data began.
     first_month: BTreeMap<&'a str, &'a str>,
+    /// The share of a month the data covers, for months the export ends inside (a month end
+    /// run covers its month whole): a volume counts them as that much of a month.
+    coverage: BTreeMap<String, f64>,
 }
 
 impl<'a> RepMonths<'a> {
@@ -163,7 +150,13 @@ impl<'a> RepMonths<'a> {
                 }
             }
         }
-        RepMonths { rows: map, reps, stages, first_month }
+        RepMonths { rows: map, reps, stages, first_month, coverage: BTreeMap::new() }
+    }
+
+    /// Months the data covers only in part, with the share covered.
+    pub fn with_coverage(mut self, coverage: BTreeMap<String, f64>) -> Self {
+        self.coverage = coverage;
+        self
     }
 
     /// Counts of a lever over some months. Rates count as the month-end estimates are worth
@@ -203,7 +196,7 @@ impl<'a> RepMonths<'a> {
                     .and_then(|v| v.iter().find(|r| r.to_stage == next))
                     .map_or(0, |r| r.entered);
                 c.k += entered as f64;
-                c.n += 1.0;
+                c.n += self.coverage.get(m.as_str()).copied().unwrap_or(1.0);
             }
         }
         Some(c)
@@ -374,6 +367,7 @@ fn review_plan(
     let mut out = PlanReview {
         plan_id: plan.plan_id.clone(),
         rep_id: plan.rep_id.clone(),
+        rep_name: plan.rep_name.clone().filter(|n| !n.is_empty()),
         manager_id: plan.manager_id.clone(),
         focus: lever.clone(),
         period: plan.period.clone(),
@@ -382,7 +376,7 @@ fn review_plan(
     };
     let mut notes = Vec::new();
     if setup.known_reps.is_some_and(|r| !r.contains(&plan.rep_id)) {
-        notes.push("the rep is no longer in the roster".to_string());
+        notes.push("the rep is not in the roster".to_string());
     }
     if !levers.contains(&lever) {
         notes.push(format!("the lever {lever} is no longer in the playbook"));
@@ -413,9 +407,19 @@ fn review_plan(
     out.baseline_n = before.n.round() as u64;
     out.after_rate = after.rate();
     out.after_n = after.n.round() as u64;
-    if !data.reps.contains(plan.rep_id.as_str()) || before.n <= 0.0 || after.n <= 0.0 {
-        notes.push("no deals for this lever in one of the windows".into());
-        out.verdict = Some(Verdict::Inconclusive);
+    if !data.reps.contains(plan.rep_id.as_str()) || before.n <= 0.0 {
+        notes.push("no deals for this lever before the plan".into());
+        out.note = Some(notes.join("; "));
+        return out;
+    }
+    // Less than one decided deal (or half a month) after the plan is not yet evidence.
+    if after.n < if binomial { 1.0 } else { 0.5 } {
+        notes.push(if binomial {
+            "too few deals decided since the plan yet: review it later".to_string()
+        } else {
+            "too little of a month since the plan yet: review it later".to_string()
+        });
+        out.after_rate = None;
         out.note = Some(notes.join("; "));
         return out;
     }
@@ -441,6 +445,8 @@ fn review_plan(
     let (expected0, var_expected0) = table.predictor.predict(before);
     let coached: BTreeSet<&str> = all
         .iter()
+        // A suggestion nobody agreed is not coaching: its rep is a control.
+        .filter(|p| p.status != crate::model::values::PlanStatus::Suggested)
         .filter(|p| p.period == plan.period && p.lever() == lever)
         .map(|p| p.rep_id.as_str())
         .collect();
@@ -461,6 +467,7 @@ fn review_plan(
     let target = plan.agreed_target_rate.or(plan.target_rate);
     out.target_reached = target.map(|t| r1 >= t - 1e-12);
     if peers.is_empty() {
+        // Not reviewable: with no control, no change can be told from a common trend.
         notes.push(if data.reps.iter().all(|r| coached.contains(r)) {
             format!(
                 "every rep had a plan on {lever} in {}: there is no uncoached rep to compare with",
@@ -469,7 +476,6 @@ fn review_plan(
         } else {
             format!("no uncoached rep has deals on {lever} in both windows to compare with")
         });
-        out.verdict = Some(Verdict::Inconclusive);
         out.note = (!notes.is_empty()).then(|| notes.join("; "));
         return out;
     }
@@ -487,10 +493,12 @@ fn review_plan(
     out.effect_low = Some(effect - half);
     out.effect_high = Some(effect + half);
     let verdict = verdict_of(effect - half, effect + half);
-    if verdict == Verdict::Inconclusive && effect != 0.0 {
-        // How many more deals would shrink the interval to exclude zero at this effect.
+    if verdict == Verdict::Inconclusive && binomial && effect != 0.0 {
+        // How many more deals would shrink the interval to exclude zero at this effect; not
+        // said when it is beyond any month's reach (an effect near zero).
         let factor = (half / effect).powi(2);
-        out.more_deals_needed = Some(((factor - 1.0) * after.n).ceil().max(1.0) as u64);
+        let more = ((factor - 1.0) * after.n).ceil().max(1.0);
+        out.more_deals_needed = (factor <= 20.0).then_some(more as u64);
     }
     out.verdict = Some(verdict);
     out.note = (!notes.is_empty()).then(|| notes.join("; "));

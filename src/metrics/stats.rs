@@ -233,6 +233,7 @@ pub fn normal_cdf(z: f64) -> f64 {
 pub struct GridPrior {
     grid: Vec<f64>,
     weights: Vec<f64>,
+    poisson: bool,
 }
 
 /// A posterior over the grid: its mean and variance.
@@ -252,11 +253,28 @@ impl GridPrior {
             (0..GRID_POINTS).map(|g| (g as f64 + 0.5) / GRID_POINTS as f64).collect();
         let used: Vec<(f64, f64)> =
             groups.iter().copied().filter(|g| g.1 > 0.0 && g.0 <= g.1 + 1e-9).collect();
+        GridPrior::fit(grid, &used, false)
+    }
+
+    /// Fits volumes (k events over n months, Poisson) across groups: the nonparametric
+    /// counterpart of diagnose's Gamma–Poisson, so that a rep with a real volume weakness is
+    /// not predicted to bounce back to the middle.
+    pub fn fit_poisson(groups: &[(f64, f64)]) -> GridPrior {
+        let used: Vec<(f64, f64)> =
+            groups.iter().copied().filter(|g| g.1 > 0.0 && g.0 >= 0.0).collect();
+        let top = used.iter().map(|(k, n)| k / n).fold(1.0, f64::max) * 1.5 + 1.0;
+        let grid: Vec<f64> =
+            (0..GRID_POINTS).map(|g| top * (g as f64 + 0.5) / GRID_POINTS as f64).collect();
+        GridPrior::fit(grid, &used, true)
+    }
+
+    fn fit(grid: Vec<f64>, used: &[(f64, f64)], poisson: bool) -> GridPrior {
         let mut weights = vec![1.0 / GRID_POINTS as f64; GRID_POINTS];
         if used.is_empty() {
-            return GridPrior { grid, weights };
+            return GridPrior { grid, weights, poisson };
         }
-        let lik: Vec<Vec<f64>> = used.iter().map(|&(k, n)| likelihoods(&grid, k, n)).collect();
+        let lik: Vec<Vec<f64>> =
+            used.iter().map(|&(k, n)| likelihoods(&grid, k, n, poisson)).collect();
         let mut next = vec![0.0; GRID_POINTS];
         for _ in 0..EM_ROUNDS {
             next.iter_mut().for_each(|x| *x = 0.0);
@@ -272,16 +290,17 @@ impl GridPrior {
                 *w = x / used.len() as f64;
             }
         }
-        GridPrior { grid, weights }
+        GridPrior { grid, weights, poisson }
     }
 
     pub fn posterior(&self, k: f64, n: f64) -> GridPosterior {
-        let lik = likelihoods(&self.grid, k, n);
+        let lik = likelihoods(&self.grid, k, n, self.poisson);
         let probs: Vec<f64> = lik.iter().zip(&self.weights).map(|(l, w)| l * w).collect();
         let total: f64 = probs.iter().sum();
         if total <= 0.0 {
             let p = if n > 0.0 { k / n } else { 0.5 };
-            return GridPosterior { mean: p, variance: p * (1.0 - p) / n.max(1.0) };
+            let variance = if self.poisson { p / n.max(1.0) } else { p * (1.0 - p) / n.max(1.0) };
+            return GridPosterior { mean: p, variance };
         }
         let mean = self.grid.iter().zip(&probs).map(|(g, p)| g * p).sum::<f64>() / total;
         let variance =
@@ -290,10 +309,19 @@ impl GridPrior {
     }
 }
 
-/// Binomial likelihoods of k of n at each grid rate, scaled to a maximum of 1.
-fn likelihoods(grid: &[f64], k: f64, n: f64) -> Vec<f64> {
-    let ll: Vec<f64> =
-        grid.iter().map(|&x| k * x.ln() + (n - k).max(0.0) * (1.0 - x).ln()).collect();
+/// Likelihoods of k of n (binomial) or k over n months (Poisson) at each grid value, scaled
+/// to a maximum of 1.
+fn likelihoods(grid: &[f64], k: f64, n: f64, poisson: bool) -> Vec<f64> {
+    let ll: Vec<f64> = grid
+        .iter()
+        .map(|&x| {
+            if poisson {
+                k * x.ln() - n * x
+            } else {
+                k * x.ln() + (n - k).max(0.0) * (1.0 - x).ln()
+            }
+        })
+        .collect();
     let m = ll.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     ll.iter().map(|l| (l - m).exp()).collect()
 }

@@ -170,7 +170,7 @@ fn update_ledger_is_idempotent_and_reports_what_it_cannot_review() {
     let first = s.run(&args);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
-        first.stderr.contains("GONE") && first.stderr.contains("no longer in the roster"),
+        first.stderr.contains("GONE") && first.stderr.contains("not in the roster"),
         "{}",
         first.stderr
     );

@@ -130,7 +130,7 @@ fn every_rep_with_a_plan_on_some_lever_still_has_controls() {
         every.iter().map(|(r, m, _)| (*r, *m, "case->proposal")).collect();
     let plans = ledger(&s, "same.csv", &same);
     for r in review(&s, &plans, "data", "2026-05") {
-        assert_eq!(r["verdict"], "inconclusive", "{r:?}");
+        assert_eq!(r["verdict"], "", "not reviewable: {r:?}");
         assert!(
             r["note"].contains("every rep had a plan on case->proposal in 2026-03"),
             "{}",
@@ -234,7 +234,7 @@ fn the_tools_own_plans_are_verified_on_a_coaching_simulation() {
             others = (others.0 + improved, others.1 + 1);
         }
     }
-    // Measured on this seed: 7 of 13 cured plans improved, 1 of 21 others.
+    // Measured on this seed: 8 of 13 cured plans improved, 1 of 21 others.
     assert!(cured.1 >= 10 && others.1 >= 10, "{cured:?} {others:?}");
     assert!(cured.0 * 5 >= cured.1 * 2, "cured improved: {cured:?}");
     assert!(others.0 * 10 <= others.1, "uncured or healthy improved: {others:?}");

@@ -101,7 +101,7 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
     let staging = Staging::new(job.out)?;
-    let (summary, ledger) = build(playbook, job, &validation, &rows, staging.path())?;
+    let (summary, ledger) = build(playbook, job, &validation, (&rows, read.as_of), staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
         .into_iter()
         .flatten()
@@ -126,7 +126,7 @@ fn build(
     playbook: &Playbook,
     job: &MonthEnd,
     validation: &Validation,
-    rows: &[FunnelRow],
+    (rows, as_of): (&[FunnelRow], crate::model::time::Micros),
     dir: &Path,
 ) -> Result<(Summary, Option<Vec<Plan>>)> {
     step(job, 2, "writing the data tables");
@@ -150,6 +150,7 @@ fn build(
         playbook,
         lookback,
         job.period,
+        as_of,
     );
     crate::app::review::apply_to_ledger(&mut ledger, &reviews, job.period);
     for ext in ["csv", "parquet"] {

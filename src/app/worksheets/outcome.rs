@@ -26,13 +26,14 @@ impl Sheets<'_> {
             (_, false) => "no clear change yet",
             (_, true) => "まだ明確な変化なし",
         };
+        // Whether the target value was reached is a fact apart from the verdict.
         let target = match (p.target_reached, ja) {
-            (Some(true), false) => ", target reached",
-            (Some(true), true) => "、目標達成",
+            (Some(true), false) => "; target value reached",
+            (Some(true), true) => "。目標値は達成",
             _ => "",
         };
         format!(
-            "{words} ({} → {}{target})",
+            "{words} ({} → {}){target}",
             plan_value(p.lever(), p.baseline_rate),
             plan_value(p.lever(), p.after_rate)
         )
@@ -96,6 +97,7 @@ impl Sheets<'_> {
         let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
         let n = reviewed.len();
         let improved = reviewed.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count();
+        let worse = reviewed.iter().filter(|p| p.verdict == Some(Verdict::Worse)).count();
         if n == 0 {
             return if self.ja() {
                 "振り返り済みのプランはまだありません。".into()
@@ -118,17 +120,22 @@ impl Sheets<'_> {
         let mean = mean_with_interval(&effects).map(|(m, lo, hi)| {
             format!("{} pt (95% interval {} to {})", points(m), points(lo), points(hi))
         });
-        match (self.ja(), mean) {
-            (false, None) => format!("{improved} of {n} reviewed plans improved: {share}."),
-            (false, Some(m)) => format!(
-                "{improved} of {n} reviewed plans improved: {share}. Mean effect on the rates: {m}."
+        let worse_en = if worse > 0 { format!(", {worse} worse") } else { String::new() };
+        let worse_ja = if worse > 0 { format!("、悪化 {worse} 件") } else { String::new() };
+        let text = match &mean {
+            None => format!("{improved} of {n} reviewed plans improved{worse_en}: {share}."),
+            Some(m) => format!(
+                "{improved} of {n} reviewed plans improved{worse_en}: {share}. Mean effect on the rates: {m}."
             ),
-            (true, None) => format!(
-                "振り返り済み {n} 件中 {improved} 件が改善：{}。",
-                share.replace("95% interval", "95%区間")
-            ),
-            (true, Some(m)) => format!(
-                "振り返り済み {n} 件中 {improved} 件が改善：{share}。率への平均効果：{}。",
+        };
+        if !self.ja() {
+            return text;
+        }
+        let share = share.replace("95% interval", "95%区間");
+        match mean {
+            None => format!("振り返り済み {n} 件中 {improved} 件が改善{worse_ja}：{share}。"),
+            Some(m) => format!(
+                "振り返り済み {n} 件中 {improved} 件が改善{worse_ja}：{share}。率への平均効果：{}。",
                 m.replace(" to ", " 〜 ").replace("95% interval", "95%区間")
             ),
         }
