@@ -135,10 +135,33 @@ pub fn apply_to_ledger(
             p.leading_before = r.leading_before;
             p.leading_after = r.leading_after;
             p.status = PlanStatus::Reviewed;
-            changed += (*p != before) as usize;
+            changed += !same_as_written(p, &before) as usize;
         }
     }
     changed
+}
+
+/// Whether a plan reads the same once written: the ledger keeps six decimals.
+fn same_as_written(a: &crate::model::plans::Plan, b: &crate::model::plans::Plan) -> bool {
+    let round = |p: &crate::model::plans::Plan| {
+        let r = |v: Option<f64>| v.map(|x| (x * 1e6).round() as i64);
+        (
+            [r(p.after_rate), r(p.change), r(p.p_improved), r(p.effect)],
+            [r(p.effect_low), r(p.effect_high), r(p.leading_before), r(p.leading_after)],
+        )
+    };
+    let strip = |p: &crate::model::plans::Plan| crate::model::plans::Plan {
+        after_rate: None,
+        change: None,
+        p_improved: None,
+        effect: None,
+        effect_low: None,
+        effect_high: None,
+        leading_before: None,
+        leading_after: None,
+        ..p.clone()
+    };
+    round(a) == round(b) && strip(a) == strip(b)
 }
 
 /// A manager and the nodes above: (level, id, name), the manager first.
