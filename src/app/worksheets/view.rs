@@ -498,7 +498,15 @@ impl Sheets<'_> {
                         Value::from(if reviewed.is_empty() {
                             "—".into()
                         } else {
-                            pct(Some(improved as f64 / reviewed.len() as f64))
+                            let n = reviewed.len() as f64;
+                            let (lo, hi) = crate::metrics::stats::wilson(improved as f64, n)
+                                .unwrap_or((0.0, 1.0));
+                            format!(
+                                "{} ({}–{})",
+                                pct(Some(improved as f64 / n)),
+                                pct(Some(lo)),
+                                pct(Some(hi))
+                            )
                         }),
                     ),
                 ])
