@@ -121,6 +121,10 @@ proptest! {
 
     #[test]
     fn a_later_cut_never_changes_a_decided_cohort(ev in events(), early in 0u16..200, later in 0u16..300) {
+        // A deal both won and lost counts by its latest outcome, so a later re-close may
+        // rightly change a decided cohort: those deals are the one exception.
+        let closes = |deal: u8, stage: u8| ev.iter().any(|e| e.0 == deal && e.2 == stage);
+        prop_assume!(!ev.iter().any(|e| closes(e.0, 4) && closes(e.0, 5)));
         let late = early.saturating_add(later);
         let before = compute_as_of(&ev, Method::Cohort, false, Some(early));
         let after = compute_as_of(&ev, Method::Cohort, false, Some(late));

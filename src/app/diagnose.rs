@@ -77,6 +77,9 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
             if let Some(w) = summary.unassigned_warning().filter(|_| !job.quiet) {
                 crate::note!("{w}");
             }
+            if let Some(w) = summary.reclosed_warning().filter(|_| !job.quiet) {
+                crate::note!("{w}");
+            }
             rows.retain(|r| r.level == "rep");
             rows
         }

@@ -27,6 +27,8 @@ pub struct FunnelInputs {
 pub struct ReadSummary {
     pub events: ScanStats,
     pub after_as_of: u64,
+    /// Deals closed both ways (won and lost), counted by their latest outcome.
+    pub reclosed: u64,
     /// The moment the counts describe: --as-of, else the latest timestamp read.
     pub as_of: crate::model::time::Micros,
     pub activities: Option<ScanStats>,
@@ -38,6 +40,16 @@ pub struct ReadSummary {
 
 impl ReadSummary {
     /// The warning about reps whose manager is not in the roster, once, with the count.
+    /// The warning for deals closed both ways, if any.
+    pub fn reclosed_warning(&self) -> Option<String> {
+        (self.reclosed > 0).then(|| {
+            format!(
+                "warning: {} deals were both won and lost (re-closed, or reopened and closed again): each counts by its latest outcome; `salescoach validate` lists them",
+                self.reclosed
+            )
+        })
+    }
+
     pub fn unassigned_warning(&self) -> Option<String> {
         (self.unassigned_reps > 0).then(|| {
             format!(
@@ -63,6 +75,7 @@ pub fn compute(
     }
     summary.as_of = cfg.as_of;
     let mut tally = Tally::from_deals(deals, cfg);
+    summary.reclosed = tally.reclosed;
     if let Some(src) = &inputs.activities {
         let stats = read_activities(src, inputs, playbook, &mut tally)?;
         summary.activities_unmatched = tally.activities_unmatched;

@@ -529,6 +529,16 @@ impl<'a> TableCheck<'a> {
                 .enumerate()
                 .filter(|(_, t)| **t != Micros::MAX)
                 .max_by_key(|(_, t)| **t);
+            let won = first[stages - 1];
+            if won != Micros::MAX && self.terminal[d] != Micros::MIN {
+                let latest = if self.terminal[d] > won { "lost" } else { "won" };
+                let msg = format!(
+                    "deal {deal} was both won ({}) and lost ({}): it counts as {latest}, its latest outcome",
+                    to_rfc3339(won),
+                    to_rfc3339(self.terminal[d])
+                );
+                out.warning(warn("reclosed", "stage", deal, msg));
+            }
             if let Some((s, &ts)) = last
                 && self.terminal[d] != Micros::MIN
                 && ts > self.terminal[d]

@@ -157,6 +157,9 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     if let Some(w) = s.unassigned_warning() {
         let _ = writeln!(err, "{w}");
     }
+    if let Some(w) = s.reclosed_warning() {
+        let _ = writeln!(err, "{w}");
+    }
     let e = &s.events;
     let _ = writeln!(
         err,

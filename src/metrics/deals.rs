@@ -137,6 +137,10 @@ pub struct Deals {
     rep: Vec<u32>,
     /// Latest terminal outcome per deal (`i64::MIN` when none).
     pub terminal: Vec<Micros>,
+    /// Latest event at the last stage (the win) per deal (`i64::MIN` when none).
+    won_latest: Vec<Micros>,
+    /// Deals closed both ways (won and lost): counted by their latest outcome.
+    pub reclosed: u64,
     /// Latest recorded amount per deal: (time, amount × 10^4); time `i64::MIN` when none.
     pub amount: Vec<(Micros, i64)>,
     pub min_ts: Micros,
@@ -158,6 +162,8 @@ impl Deals {
             ts: Vec::with_capacity(deals * stages),
             rep: Vec::with_capacity(deals * stages),
             terminal: Vec::with_capacity(deals),
+            won_latest: Vec::with_capacity(deals),
+            reclosed: 0,
             amount: Vec::with_capacity(deals),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
@@ -204,6 +210,7 @@ impl Deals {
             self.ts.extend(std::iter::repeat_n(NONE_TS, self.stages));
             self.rep.extend(std::iter::repeat_n(u32::MAX, self.stages));
             self.terminal.push(i64::MIN);
+            self.won_latest.push(i64::MIN);
             self.amount.push((i64::MIN, 0));
         }
         self.min_ts = self.min_ts.min(ts);
@@ -216,6 +223,9 @@ impl Deals {
             if replace {
                 self.ts[k] = ts;
                 self.rep[k] = rep;
+            }
+            if s + 1 == self.stages {
+                self.won_latest[d] = self.won_latest[d].max(ts);
             }
         } else {
             self.terminal[d] = self.terminal[d].max(ts);
@@ -234,11 +244,36 @@ impl Deals {
         Entry { ts: self.ts[k], rep: self.rep[k] }
     }
 
+    /// A deal closed both ways (Won → Lost, or Lost → reopened → Won) counts by its latest
+    /// outcome: a later loss undoes the win, a later win the loss.
+    /// The undone win still says the deal reached the stage before it (unless `strict`).
+    fn settle_outcomes(&mut self, strict: bool) {
+        let last = self.stages - 1;
+        for d in 0..self.len() {
+            let k = d * self.stages + last;
+            if self.terminal[d] == i64::MIN || self.ts[k] == NONE_TS {
+                continue;
+            }
+            self.reclosed += 1;
+            if self.terminal[d] > self.won_latest[d] {
+                if !strict && last > 0 && self.ts[k] < self.ts[k - 1] {
+                    self.ts[k - 1] = self.ts[k];
+                    self.rep[k - 1] = self.rep[k];
+                }
+                self.ts[k] = NONE_TS;
+                self.rep[k] = u32::MAX;
+            } else {
+                self.terminal[d] = i64::MIN;
+            }
+        }
+    }
+
     /// Turns direct events into stage entries, in place. With skip filling, stage s is
     /// entered at the earliest event of any stage ≥ s (ties go to the lower stage, so the owner
     /// is that event's); in strict mode only direct events count and nothing changes.
     pub fn resolve(&mut self, strict: bool) {
         self.resolved = true;
+        self.settle_outcomes(strict);
         if strict {
             return;
         }
@@ -274,6 +309,23 @@ mod tests {
         assert_eq!(d.entry(0, 2), Entry { ts: 300, rep: 1 });
         assert!(!d.entry(0, 3).is_some());
         assert_eq!(d.amount[0], (400, 7));
+    }
+
+    #[test]
+    fn a_deal_closed_both_ways_counts_by_its_latest_outcome() {
+        let mut d = Deals::new(3);
+        // D1: won, then lost (a re-close); D2: lost, then reopened and won.
+        d.add("D1", "R1", 0, 100, None);
+        d.add("D1", "R1", 2, 200, None);
+        d.add("D1", "R1", 3, 300, None);
+        d.add("D2", "R1", 0, 100, None);
+        d.add("D2", "R1", 3, 200, None);
+        d.add("D2", "R1", 2, 300, None);
+        d.resolve(false);
+        assert_eq!(d.reclosed, 2);
+        assert!(!d.entry(0, 2).is_some() && d.terminal[0] == 300, "D1 is lost");
+        assert_eq!(d.entry(0, 1).ts, 200, "after reaching the stage before the win");
+        assert!(d.entry(1, 2).is_some() && d.terminal[1] == i64::MIN, "D2 is won");
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct ActivityColumns {
 
 /// Counts per rep, period and stage, before roll-up.
 pub struct Tally {
+    /// Deals closed both ways, counted by their latest outcome.
+    pub reclosed: u64,
     pub cfg: FunnelConfig,
     pub cal: Calendar,
     pub first: Period,
@@ -153,7 +155,9 @@ impl Tally {
             if cfg.whole { (cal.period_of(lo), 1) } else { period_span(&cal, lo, hi) };
         let n_reps = deals.reps.len();
         deals.resolve(cfg.strict);
+        let reclosed = deals.reclosed;
         let mut t = Tally {
+            reclosed,
             cal,
             first,
             periods,

@@ -10,6 +10,7 @@ mod ingest;
 mod month_end;
 mod parquet_inputs;
 mod plan;
+mod real_exports;
 mod regressions;
 mod report;
 mod review;

@@ -48,18 +48,79 @@ pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
     }
 }
 
-/// One stage-dates row (a deal with a date column per stage) as one event per dated stage.
+/// How a deal ended, from its status column (`won`, `lost`, `open`, or a stage value) or else
+/// its current stage: `Some(None)` open, `Some(Some(code))` won or a terminal outcome, `None`
+/// when the row does not say.
+fn outcome(
+    stage: Option<&str>,
+    status: Option<&str>,
+    mapping: &Mapping,
+    playbook: &Playbook,
+) -> Option<Option<crate::model::playbook::StageCode>> {
+    let closing = |code| playbook.is_terminal(code) || code + 1 == playbook.stages.len() as u8;
+    if let Some(s) = status.map(str::trim).filter(|s| !s.is_empty()) {
+        let lower = s.to_ascii_lowercase();
+        if lower == "open" || lower == "active" {
+            return Some(None);
+        }
+        let named = mapping.stages.get(s).map(String::as_str).unwrap_or(&lower);
+        let code = playbook.resolve_stage(named).or_else(|| {
+            let word = if lower.contains("won") {
+                "won"
+            } else if lower.contains("lost") {
+                "lost"
+            } else {
+                ""
+            };
+            playbook.resolve_stage(word)
+        });
+        // A status that names no outcome ("Engaging", "in progress") is an open deal.
+        return Some(code.filter(|&c| closing(c)));
+    }
+    let code = playbook.resolve_stage(stage?)?;
+    Some(closing(code).then_some(code))
+}
+
+/// One stage-dates row (a deal with a date column per stage) as one event per dated stage. The
+/// outcome (won or lost) is the one the status column or the current stage names; a row that
+/// dates both with no status to tell them apart is rejected rather than counted twice.
 pub(super) fn expand_stage_dates<'a>(
     row: Vec<Cell<'a>>,
     stages: &[crate::model::playbook::StageCode],
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
-    playbook: &'a Playbook,
+    status: Option<&str>,
+    (mapping, playbook): (&Mapping, &'a Playbook),
     opts: &ValueOptions,
 ) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
+    let current = match &row[ev::STAGE] {
+        Cell::Str(s) => Some(*s),
+        _ => None,
+    };
+    let ended = outcome(current, status, mapping, playbook);
+    let closing = |code: u8| playbook.is_terminal(code) || code + 1 == playbook.stages.len() as u8;
+    let dated = |code: u8| dates(code).filter(|d| !d.trim().is_empty());
+    if ended.is_none() {
+        let closes: Vec<u8> =
+            stages.iter().copied().filter(|&c| closing(c) && dated(c).is_some()).collect();
+        if closes.len() > 1 {
+            let names: Vec<&str> = closes.iter().map(|&c| playbook.stage_name(c)).collect();
+            return Err((
+                Some("status".into()),
+                "constraint-error",
+                format!(
+                    "both {} are dated and nothing says which outcome the deal had: map its status column (`status = \"...\"` in the mapping) or its current stage",
+                    names.join(" and ")
+                ),
+            ));
+        }
+    }
     let mut out = Vec::new();
     for &code in stages {
-        let Some(d) = dates(code).filter(|d| !d.trim().is_empty()) else { continue };
+        if closing(code) && ended.is_some_and(|e| e != Some(code)) {
+            continue;
+        }
+        let Some(d) = dated(code) else { continue };
         let ts = parse_ts(d, opts).ok_or((
             Some("date".to_string()),
             "type-error",
@@ -79,7 +140,7 @@ pub(super) fn expand_stage_dates<'a>(
 
 /// One snapshot row (a deal at its current stage) as the events it implies: every earlier stage
 /// counts as reached; a stage without its own date takes the nearest known one and is marked
-/// inferred. A terminal outcome implies only the first stage before it.
+/// inferred. A lost deal reached the stages up to its furthest dated one.
 pub(super) fn expand_snapshot<'a>(
     row: Vec<Cell<'a>>,
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
@@ -98,8 +159,16 @@ pub(super) fn expand_snapshot<'a>(
     {
         current = code;
     }
-    let reached: Vec<crate::model::playbook::StageCode> =
-        if playbook.is_terminal(current) { vec![0, current] } else { (0..=current).collect() };
+    // A lost deal reached every stage up to its furthest dated one (not the win, whose date
+    // column a CRM often shares with the loss: "Close Date").
+    let won = playbook.stages.len() as u8 - 1;
+    let reached: Vec<crate::model::playbook::StageCode> = if playbook.is_terminal(current) {
+        let furthest =
+            (0..won).filter(|&c| dates(c).is_some_and(|d| !d.trim().is_empty())).max().unwrap_or(0);
+        (0..=furthest).chain([current]).collect()
+    } else {
+        (0..=current).collect()
+    };
     let known: Vec<(usize, i64)> = reached
         .iter()
         .enumerate()

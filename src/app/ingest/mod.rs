@@ -278,7 +278,7 @@ fn ingest_one(
                     };
                     let status = status_column.and_then(|i| record.get(i));
                     if mapping.layout == "stage-dates" {
-                        expand_stage_dates(row, &stages, &dates, playbook, opts)
+                        expand_stage_dates(row, &stages, &dates, status, (mapping, playbook), opts)
                     } else {
                         expand_snapshot(row, &dates, status, playbook, opts)
                     }

@@ -99,6 +99,9 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     if let Some(w) = read.unassigned_warning().filter(|_| !job.quiet) {
         crate::note!("{w}");
     }
+    if let Some(w) = read.reclosed_warning().filter(|_| !job.quiet) {
+        crate::note!("{w}");
+    }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
     let staging = Staging::new(job.out)?;
     let (summary, ledger) = build(playbook, job, &validation, (&rows, read.as_of), staging.path())?;
