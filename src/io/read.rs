@@ -422,6 +422,44 @@ pub fn bind_header(header: &[String], ctx: &Ctx) -> Result<Vec<Option<usize>>> {
     Ok(bind)
 }
 
+/// Line numbers of a file with `\r` line ends (CRLF, or a lone CR), where the csv crate's
+/// count of `\n` is wrong: a second handle on the file, advanced to each record's byte offset.
+struct LineIndex {
+    reader: std::io::BufReader<std::fs::File>,
+    offset: u64,
+    breaks: crate::io::records::Breaks,
+}
+
+impl LineIndex {
+    /// Only for a file whose first 64 KiB hold a `\r`; `None` otherwise (and for stdin).
+    fn for_file(source: &Source) -> Option<LineIndex> {
+        let path = source.path()?;
+        let mut head = vec![0u8; 64 * 1024];
+        let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+        if !head[..n].contains(&b'\r') {
+            return None;
+        }
+        let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).ok()?);
+        Some(LineIndex { reader, offset: 0, breaks: Default::default() })
+    }
+
+    /// The line holding byte `at` (1-based); offsets only move forward.
+    fn line_at(&mut self, at: u64) -> u64 {
+        use std::io::BufRead;
+        while self.offset < at {
+            let Ok(buf) = self.reader.fill_buf() else { break };
+            if buf.is_empty() {
+                break;
+            }
+            let take = buf.len().min((at - self.offset) as usize);
+            self.breaks.feed(&buf[..take]);
+            self.reader.consume(take);
+            self.offset += take as u64;
+        }
+        self.breaks.count + 1
+    }
+}
+
 fn scan_csv(
     source: &Source,
     delimiter: u8,
@@ -452,6 +490,7 @@ fn scan_csv(
     let bind = bind_header(&header, ctx)?;
     let width = header.len();
     let mut row_no = 1u64;
+    let mut carriage_returns = LineIndex::for_file(source);
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
@@ -462,7 +501,12 @@ fn scan_csv(
             }
         }
         row_no += 1;
-        let line = rec.position().map_or(0, |p| p.line());
+        let position = rec.position();
+        let line = match (&mut carriage_returns, position) {
+            (Some(index), Some(p)) => index.line_at(p.byte()),
+            (None, Some(p)) => p.line(),
+            (_, None) => 0,
+        };
         let structural = if rec.len() > width {
             Some(("extra-cell", format!("{} cells, the header has {width}", rec.len())))
         } else if rec.len() < width && !(rec.len() == 1 && rec[0].is_empty()) {

@@ -64,6 +64,39 @@ const CASES: &[Case] = &[
         says: &["read 2, written 2, rejected 0"],
         writes: &["D2,R1,lead,2026-01-06T10:00:00Z"],
     },
+    // Line numbers with Windows (CRLF) and old Mac (CR) line ends, after a quoted field that
+    // holds a line break: the bad record starts on line 5.
+    Case {
+        file: "crlf_bad_row.events.csv",
+        args: EVENTS,
+        code: 0,
+        says: &["crlf_bad_row.events.csv:5: record 3, column ts", "read 4, written 3, rejected 1"],
+        writes: &["D4,R1,lead,2026-01-07T10:00:00Z"],
+    },
+    Case {
+        file: "crlf_bad_row.events.csv",
+        args: VALIDATE,
+        code: 1,
+        says: &["crlf_bad_row.events.csv:5: row 4, column ts"],
+        writes: &[],
+    },
+    Case {
+        file: "lone_cr_bad_row.events.csv",
+        args: EVENTS,
+        code: 0,
+        says: &[
+            "lone_cr_bad_row.events.csv:5: record 3, column ts",
+            "read 4, written 3, rejected 1",
+        ],
+        writes: &["D4,R1,lead,2026-01-07T10:00:00Z"],
+    },
+    Case {
+        file: "lone_cr_bad_row.events.csv",
+        args: VALIDATE,
+        code: 1,
+        says: &["lone_cr_bad_row.events.csv:5: row 4, column ts"],
+        writes: &[],
+    },
     Case {
         file: "utf16le.events.csv",
         args: EVENTS,
