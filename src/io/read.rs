@@ -456,6 +456,17 @@ impl LineIndex {
             self.reader.consume(take);
             self.offset += take as u64;
         }
+        // Blank lines before the record's first byte are before its line.
+        while let Ok(buf) = self.reader.fill_buf() {
+            match buf.first() {
+                Some(&b) if b == b'\r' || b == b'\n' => {
+                    self.breaks.feed(&[b]);
+                    self.reader.consume(1);
+                    self.offset += 1;
+                }
+                _ => break,
+            }
+        }
         self.breaks.count + 1
     }
 }

@@ -185,19 +185,33 @@ impl OwnedTextRecord {
 pub(crate) struct Breaks {
     pub(crate) count: u64,
     last: u8,
+    /// Set at a record's start: the next byte that is not a line end is its first.
+    seeking: bool,
+    /// The count before the current record's first byte.
+    at_start: u64,
 }
 
 impl Breaks {
     pub(crate) fn feed(&mut self, bytes: &[u8]) {
         for &b in bytes {
+            let is_break = b == b'\r' || b == b'\n';
+            if self.seeking && !is_break {
+                self.seeking = false;
+                self.at_start = self.count;
+            }
             self.count += u64::from(b == b'\r' || (b == b'\n' && self.last != b'\r'));
             self.last = b;
         }
     }
 
-    /// Whether the last byte fed ended a line.
-    fn ended_line(&self) -> bool {
-        self.last == b'\r' || self.last == b'\n'
+    /// Marks the start of a record (blank lines before it are skipped).
+    fn begin_record(&mut self) {
+        self.seeking = true;
+    }
+
+    /// The line the current record starts on (1-based).
+    fn record_line(&self) -> u64 {
+        if self.seeking { self.count + 1 } else { self.at_start + 1 }
     }
 }
 
@@ -277,6 +291,7 @@ fn parse(
         let mut done = false;
         while batch.spans.len() < RECORDS_PER_BATCH && out < BYTES_PER_BATCH && !done {
             let (start, ends_from, byte) = (out, nends, consumed);
+            breaks.begin_record();
             // Bytes of this record dropped for being over the limit.
             let mut dropped = 0u64;
             loop {
@@ -311,13 +326,7 @@ fn parse(
                 match res {
                     InputEmpty | OutputFull | OutputEndsFull => {}
                     Record => {
-                        // The line the record starts on: where it ends, less the line breaks
-                        // inside its quoted fields (counted before an oversized record is
-                        // dropped; a dropped part's breaks are not known, so it starts late).
-                        let mut inside = Breaks::default();
-                        inside.feed(&bytes[start..out]);
-                        let end = breaks.count + u64::from(!breaks.ended_line());
-                        let line = end.saturating_sub(inside.count).max(1);
+                        let line = breaks.record_line();
                         let oversized = (dropped > 0).then(|| dropped + (out - start) as u64);
                         if oversized.is_some() {
                             (out, nends) = (start, ends_from);
