@@ -124,3 +124,73 @@ fn a_deal_won_then_lost_counts_as_lost_and_is_warned_about() {
     let strict = s.run(&["validate", "--strict", &events]);
     assert_eq!(strict.code, 1, "a re-close fails --strict: {}", strict.stderr);
 }
+
+#[test]
+fn a_join_brings_in_the_owner_a_deals_export_lacks() {
+    let s = Session::new();
+    let args = [
+        "ingest",
+        "--table",
+        "events",
+        &fx("pipedrive_deals_no_owner.csv"),
+        "--mapping",
+        &fx("pipedrive_join_owners.toml"),
+        "--max-rejects",
+        "5",
+    ];
+    let r = s.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 104 has no row in deal_owners.csv: rejected, counted, named.
+    assert!(r.stderr.contains("read 4, written 3, rejected 1"), "{}", r.stderr);
+    assert!(r.stderr.contains("\"104\" is not a Deal ID of"), "{}", r.stderr);
+    let events = s.write("events.csv", &r.stdout);
+    let m = steps(&s, &events);
+    // By hand: 101 won (Aiko Sato), 102 lost at Proposal Made (Ben Kim), 103 open at Contact
+    // Made (Aiko Sato).
+    assert_eq!(step(&m, "lead", "case"), (3, 3, 0, 0));
+    assert_eq!(step(&m, "case", "proposal"), (3, 2, 0, 1));
+    assert_eq!(step(&m, "proposal", "quote"), (2, 1, 1, 0));
+    assert_eq!(step(&m, "quote", "won"), (1, 1, 0, 0));
+    let rows = csv_rows(&r.stdout);
+    assert!(rows.iter().filter(|r| r["deal_id"] == "102").all(|r| r["rep_id"] == "Ben Kim"));
+
+    // Kept instead, with a default owner: the lead counts, under "(no owner)".
+    let mapping = std::fs::read_to_string(fx("pipedrive_join_owners.toml")).unwrap();
+    let keep = mapping
+        .replace(
+            "columns = { rep_id = \"Owner\" }",
+            "columns = { rep_id = \"Owner\" }\nunmatched = \"keep\"",
+        )
+        .replace("[join]", "[defaults]\nrep_id = \"(no owner)\"\n[join]");
+    let keep =
+        s.write("keep/mapping.toml", &keep.replace("deal_owners.csv", &fx("deal_owners.csv")));
+    let mut args = args.to_vec();
+    args[5] = &keep;
+    let r = s.run(&args);
+    assert!(r.stderr.contains("read 4, written 4, rejected 0"), "{}", r.stderr);
+    assert!(r.stdout.contains("104,(no owner),lead,"), "{}", r.stdout);
+}
+
+#[test]
+fn constants_and_defaults_fill_what_an_export_lacks() {
+    let s = Session::new();
+    // One rep's own spreadsheet: no rep column, and a row not yet dated.
+    let export =
+        s.write("mine.csv", "deal,step,date\nD1,lead,2026-01-05\nD1,case,2026-01-09\nD2,lead,\n");
+    let mapping = s.write(
+        "mine.toml",
+        "[columns]\ndeal_id = \"deal\"\nstage = \"step\"\nts = \"date\"\n\
+         [constants]\nrep_id = \"R7\"\n[defaults]\nts = \"2026-01-31\"\n",
+    );
+    let r = s.run(&["ingest", "--table", "events", &export, "--mapping", &mapping]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_rows(&r.stdout);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["rep_id"] == "R7"));
+    assert_eq!(rows[2]["ts"], "2026-01-31T00:00:00Z");
+    // A constant or default for a column the table does not have is refused.
+    let bad = s.write("bad.toml", "[constants]\nowner = \"R7\"\n");
+    let r = s.run(&["ingest", "--table", "events", &export, "--mapping", &bad]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("`owner`, which is not a column"), "{}", r.stderr);
+}

@@ -52,6 +52,14 @@ impl ValueOptions {
 
 pub(super) type Rejection = (Option<String>, &'static str, String);
 
+/// Values from outside the record, per canonical column: `given` (a constant, or a joined
+/// file's cell) replaces the record's cell; `defaults` fills an empty one.
+#[derive(Clone, Copy)]
+pub(super) struct Fill<'f, 'a> {
+    pub(super) given: &'f [Option<&'a str>],
+    pub(super) defaults: &'f [Option<&'a str>],
+}
+
 /// `str::trim`, with a shortcut for the usual cell that starts and ends in a visible ASCII
 /// character.
 pub(super) fn trim(s: &str) -> &str {
@@ -73,6 +81,7 @@ pub(super) fn convert<'a>(
     playbook: &'a Playbook,
     opts: &ValueOptions,
     snapshot: bool,
+    fill: Fill<'_, 'a>,
     mut out: Vec<Cell<'a>>,
 ) -> Result<Vec<Cell<'a>>, Rejection> {
     out.clear();
@@ -100,8 +109,10 @@ pub(super) fn convert<'a>(
         }
         opts.replaced.set(opts.replaced.get() + 1);
     }
-    for (c, b) in columns.iter().zip(bind) {
+    for (k, (c, b)) in columns.iter().zip(bind).enumerate() {
+        let given = fill.given.get(k).copied().flatten();
         let raw = match b {
+            _ if given.is_some() => given.unwrap_or(""),
             Some(i) if *i >= record.len() => {
                 return Err((
                     Some(c.name.into()),
@@ -138,6 +149,10 @@ pub(super) fn convert<'a>(
         if v.len() != raw.len() {
             opts.trimmed.set(opts.trimmed.get() + 1);
         }
+        let v = match fill.defaults.get(k).copied().flatten() {
+            Some(d) if v.is_empty() => d,
+            _ => v,
+        };
         if v.is_empty() {
             if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
                 return Err(reject("constraint-error", format!("{} is required", c.name)));

@@ -153,18 +153,23 @@ pub(super) fn expand_snapshot<'a>(
         return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
     };
     let mut current = playbook.resolve_stage(stage_name).expect("converted stages resolve");
+    // Pipedrive keeps a lost deal's last stage beside its status: it reached that stage.
+    let stage_reached = current;
     let status = status.map(|s| s.trim().to_ascii_lowercase());
     if let Some(s) = status.filter(|s| s == "won" || s == "lost")
         && let Some(code) = playbook.resolve_stage(&s)
     {
         current = code;
     }
-    // A lost deal reached every stage up to its furthest dated one (not the win, whose date
-    // column a CRM often shares with the loss: "Close Date").
+    // A lost deal reached every stage up to its furthest dated one, or the stage the export
+    // shows it lost at (not the win, whose date column a CRM often shares with the loss).
     let won = playbook.stages.len() as u8 - 1;
     let reached: Vec<crate::model::playbook::StageCode> = if playbook.is_terminal(current) {
-        let furthest =
-            (0..won).filter(|&c| dates(c).is_some_and(|d| !d.trim().is_empty())).max().unwrap_or(0);
+        let furthest = (0..won)
+            .filter(|&c| dates(c).is_some_and(|d| !d.trim().is_empty()))
+            .chain((stage_reached < won).then_some(stage_reached))
+            .max()
+            .unwrap_or(0);
         (0..=furthest).chain([current]).collect()
     } else {
         (0..=current).collect()

@@ -27,6 +27,66 @@ pub struct Mapping {
     /// `["region", "manager", "rep"]`; each value becomes a person reporting to the one before.
     #[serde(default)]
     pub levels: Vec<String>,
+    /// Canonical column → a value for every row (a rep for a file that has none).
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    /// Canonical column → the value of a row whose cell is empty or whose column is absent.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+    /// A second file joined by key, for columns the export lacks (deals + owners, MQLs +
+    /// closed deals).
+    #[serde(default)]
+    pub join: Option<Join>,
+    /// The mapping file's folder: a joined file's path is relative to it.
+    #[serde(skip)]
+    pub base: Option<std::path::PathBuf>,
+}
+
+/// A left join of a second file: each export row takes columns from the row of the joined file
+/// whose `key` equals its `on`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    /// The file (CSV), relative to the mapping file.
+    pub file: String,
+    /// The export's column holding the key.
+    pub on: String,
+    /// The joined file's key column.
+    pub key: String,
+    /// Canonical column → the joined file's column.
+    pub columns: BTreeMap<String, String>,
+    /// An export row whose key is not in the file: `reject` it (the default) or `keep` it with
+    /// the joined columns empty (a default or constant may fill them).
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unmatched {
+    #[default]
+    Reject,
+    Keep,
+}
+
+impl Mapping {
+    /// Whether a canonical column gets values some way: bound to a header, a constant, a
+    /// default or a joined column.
+    pub fn fills(&self, column: &str) -> bool {
+        self.constants.contains_key(column)
+            || self.defaults.contains_key(column)
+            || self.join.as_ref().is_some_and(|j| j.columns.contains_key(column))
+    }
+
+    /// The joined file's path.
+    pub fn join_path(&self) -> Option<std::path::PathBuf> {
+        let j = self.join.as_ref()?;
+        let file = std::path::Path::new(&j.file);
+        Some(match &self.base {
+            Some(base) if file.is_relative() => base.join(file),
+            _ => file.to_path_buf(),
+        })
+    }
 }
 
 /// Built-in mappings for CRM exports (see export-formats in the README).
@@ -127,8 +187,10 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
             let text = std::fs::read_to_string(path).with_context(|| {
                 format!("reading mapping {path} (presets: canonical, {})", names.join(", "))
             })?;
-            toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{path} is not a valid mapping: {e}"))?
+            let mut m: Mapping = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{path} is not a valid mapping: {e}"))?;
+            m.base = std::path::Path::new(path).parent().map(std::path::Path::to_path_buf);
+            m
         }
     };
     match (mapping.layout.as_str(), table) {
@@ -152,7 +214,10 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
             bail!("layout {other:?} is not supported; use history, snapshot or stage-dates")
         }
     }
-    for c in mapping.columns.keys() {
+    let joined = mapping.join.iter().flat_map(|j| j.columns.keys());
+    let named =
+        mapping.columns.keys().chain(mapping.constants.keys()).chain(mapping.defaults.keys());
+    for c in named.chain(joined) {
         if !table.columns().iter().any(|k| k.name == c) {
             bail!("the mapping names `{c}`, which is not a column of the {} table", table.name());
         }

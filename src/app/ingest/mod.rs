@@ -13,6 +13,7 @@ use crate::model::tables::{Column, Kind, TableKind, col};
 use anyhow::{Context, Result, bail};
 mod cells;
 mod dialect;
+mod joined;
 mod layouts;
 mod levels;
 mod mapping;
@@ -197,6 +198,7 @@ fn ingest_one(
         .filter(|(c, b)| {
             c.required
                 && b.is_none()
+                && !mapping.fills(c.name)
                 && !(mapping.layout != "history" && c.name == "ts")
                 && !(mapping.layout == "stage-dates" && c.name == "stage")
         })
@@ -223,6 +225,12 @@ fn ingest_one(
     date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
     let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+    let defaults: Vec<Option<&str>> =
+        columns.iter().map(|c| mapping.defaults.get(c.name).map(String::as_str)).collect();
+    let constants: Vec<Option<&str>> =
+        columns.iter().map(|c| mapping.constants.get(c.name).map(String::as_str)).collect();
+    let join = joined::JoinTable::load(mapping, args, columns, &headers, &file)?;
+    let mut given = constants.clone();
     // The row's buffer is reused from one record to the next.
     let mut spare: Vec<Cell<'static>> = Vec::with_capacity(columns.len());
     let mut number = 0u64;
@@ -257,35 +265,51 @@ fn ingest_one(
                 }
             };
             let row = recycle(std::mem::take(&mut spare));
-            let outcome = convert(
-                record,
-                &bind,
-                columns,
-                headers.len(),
-                mapping,
-                playbook,
-                opts,
-                snapshot,
-                row,
-            )
-            .and_then(|row| {
-                if snapshot {
-                    let dates = |code| {
-                        date_columns
-                            .iter()
-                            .find(|(c, _)| *c == code)
-                            .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
-                    };
-                    let status = status_column.and_then(|i| record.get(i));
-                    if mapping.layout == "stage-dates" {
-                        expand_stage_dates(row, &stages, &dates, status, (mapping, playbook), opts)
+            let matched = match &join {
+                Some(j) => j.fill(record, &constants, &mut given),
+                None => Ok(()),
+            };
+            let fill = Fill { given: &given, defaults: &defaults };
+            let outcome = matched
+                .and_then(|()| {
+                    convert(
+                        record,
+                        &bind,
+                        columns,
+                        headers.len(),
+                        mapping,
+                        playbook,
+                        opts,
+                        snapshot,
+                        fill,
+                        row,
+                    )
+                })
+                .and_then(|row| {
+                    if snapshot {
+                        let dates = |code| {
+                            date_columns
+                                .iter()
+                                .find(|(c, _)| *c == code)
+                                .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                        };
+                        let status = status_column.and_then(|i| record.get(i));
+                        if mapping.layout == "stage-dates" {
+                            expand_stage_dates(
+                                row,
+                                &stages,
+                                &dates,
+                                status,
+                                (mapping, playbook),
+                                opts,
+                            )
+                        } else {
+                            expand_snapshot(row, &dates, status, playbook, opts)
+                        }
                     } else {
-                        expand_snapshot(row, &dates, status, playbook, opts)
+                        Ok(Rows::One(row))
                     }
-                } else {
-                    Ok(Rows::One(row))
-                }
-            });
+                });
             sink.settle(&outcome, &file, line, number, &|| {
                 record.iter().collect::<Vec<_>>().join(",")
             })?;

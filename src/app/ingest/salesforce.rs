@@ -83,6 +83,7 @@ pub(super) fn ingest_salesforce(
                 playbook,
                 opts,
                 false,
+                Fill { given: &[], defaults: &[] },
                 Vec::new(),
             )
             .map(Rows::One);
