@@ -616,19 +616,25 @@ pub struct DemoArgs {
 ///       --rejects rejects.csv --max-rejects 100
 ///
 ///   $ salescoach ingest people.csv --table roster --encoding cp932 -o roster.csv
+///
+///   $ salescoach ingest --preset hubspot-deals --show > my-hubspot.toml
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct IngestArgs {
-    /// Export files (CSV or TSV; `-` for standard input).
-    #[arg(required = true, value_name = "INPUT")]
+    /// Export files (CSV or TSV; a folder or a quoted glob reads every file in it; `-` for
+    /// standard input).
+    #[arg(required_unless_present = "show", value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// The canonical table to write.
-    #[arg(long, value_enum)]
-    pub table: crate::model::tables::TableKind,
+    #[arg(long, value_enum, required_unless_present = "show")]
+    pub table: Option<crate::model::tables::TableKind>,
     /// A mapping file, or a preset: canonical (the default), salesforce (a Data Export folder),
     /// salesforce-history, hubspot-deals, pipedrive-deals.
-    #[arg(long, value_name = "PRESET|FILE")]
+    #[arg(long, visible_alias = "preset", value_name = "PRESET|FILE")]
     pub mapping: Option<String>,
+    /// Print the mapping (a preset as a mapping file to start from) and exit.
+    #[arg(long)]
+    pub show: bool,
     /// Write one row per rejected record here (CSV).
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,

@@ -8,6 +8,12 @@ use crate::model::playbook::Playbook;
 use anyhow::{Result, bail};
 
 pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
+    if args.show {
+        let table = args.table.unwrap_or(crate::model::tables::TableKind::Events);
+        let text = ingest::show_mapping(args.mapping.as_deref(), table)?;
+        super::output(global)?.text(|w| Ok(w.write_all(text.as_bytes())?))?;
+        return Ok(ExitStatus::Success);
+    }
     let playbook = Playbook::load(global.config.as_deref())?;
     let job = resolve(global, &args, &playbook)?;
     let outcome = ingest::run(&job, &playbook)?;
@@ -55,7 +61,8 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
 }
 
 fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<IngestJob> {
-    let mapping = ingest::load_mapping(args.mapping.as_deref(), args.table)?;
+    let table = args.table.expect("clap requires --table without --show");
+    let mapping = ingest::load_mapping(args.mapping.as_deref(), table)?;
     let tz: chrono_tz::Tz = match &args.tz {
         Some(t) => t.parse().map_err(|_| anyhow::anyhow!("--tz {t}: not an IANA time zone"))?,
         None => playbook.timezone,
@@ -90,7 +97,7 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
     let outputs: Vec<&Dest> = std::iter::once(&output.dest).chain(rejects.iter()).collect();
     crate::io::ensure_distinct_files(&outputs, &sources)?;
     Ok(IngestJob {
-        table: args.table,
+        table,
         mapping,
         salesforce: args.mapping.as_deref() == Some("salesforce"),
         sources,

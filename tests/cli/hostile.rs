@@ -158,7 +158,11 @@ const CASES: &[Case] = &[
         file: "no_stage_column.events.csv",
         args: EVENTS,
         code: 1,
-        says: &["no column for stage, ts", "header has: deal_id, rep_id, when"],
+        says: &[
+            "no column for stage (looked for \"stage\"",
+            "ts (looked for \"ts\"",
+            "header has: deal_id, rep_id, when",
+        ],
         writes: &[],
     },
     Case {

@@ -194,3 +194,54 @@ fn constants_and_defaults_fill_what_an_export_lacks() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("`owner`, which is not a column"), "{}", r.stderr);
 }
+
+#[test]
+fn a_preset_can_be_shown_and_its_errors_point_at_the_key_to_set() {
+    let s = Session::new();
+    // --show prints the preset as a mapping file that ingest reads back.
+    let shown = s.run(&["ingest", "--preset", "hubspot-deals", "--show"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(shown.stdout.contains("rep_id = \"Deal owner\""), "{}", shown.stdout);
+    let mapping = s.write("hubspot.toml", &shown.stdout);
+    // HubSpot's "All deals" view: BOM, CRLF; a custom stage and no owner column.
+    let export = s.write(
+        "deals.csv",
+        "\u{feff}Record ID,Deal Name,Deal Stage,Close Date,Amount,Create Date\r\n\
+         1,A,Closed: abandoned,2026-02-01,,2026-01-05\r\n",
+    );
+    let r = s.run(&["ingest", "--table", "events", &export, "--preset", "hubspot-deals"]);
+    assert_eq!(r.code, 1, "the export failed a check");
+    assert!(
+        r.stderr.contains("no column for rep_id (looked for \"Deal owner\": set [columns] rep_id)")
+            && r.stderr.contains("--preset hubspot-deals --show"),
+        "{}",
+        r.stderr
+    );
+    let owned = s.write(
+        "owned.csv",
+        "Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Create Date\r\n\
+         1,A,Closed: lost to rival,2026-02-01,Aiko Sato,,2026-01-05\r\n",
+    );
+    let r = s.run(&[
+        "ingest",
+        "--table",
+        "events",
+        &owned,
+        "--mapping",
+        &mapping,
+        "--max-rejects",
+        "1",
+    ]);
+    assert!(
+        r.stderr.contains("owned.csv:2:")
+            && r.stderr
+                .contains("map it in the mapping's [stages] (\"Closed: lost to rival\" = \"lost\""),
+        "{}",
+        r.stderr
+    );
+    let fixed =
+        s.write("fixed.toml", &format!("{}\"Closed: lost to rival\" = \"lost\"\n", shown.stdout));
+    let r = s.run(&["ingest", "--table", "events", &owned, "--mapping", &fixed]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1,Aiko Sato,lost,2026-02-01"), "{}", r.stdout);
+}

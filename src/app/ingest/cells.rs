@@ -166,8 +166,19 @@ pub(super) fn convert<'a>(
                 match playbook.resolve_stage(stage) {
                     Some(code) => Cell::Str(playbook.stage_name(code)),
                     None => {
-                        let p = crate::app::funnel::unknown_stage(v, playbook);
-                        return Err(reject(p.code, format!("{:?}: {}", preview(v), p.message)));
+                        // In an export the fix is usually the mapping's [stages]: say so first.
+                        let suggestion = crate::model::playbook::closest(v, playbook.known_spellings())
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                        return Err(reject(
+                            "constraint-error",
+                            format!(
+                                "{:?}: unknown stage; {suggestion}map it in the mapping's [stages] (\"{}\" = \"lost\", say; {}), or add it to the playbook's [aliases]",
+                                preview(v),
+                                v.replace('"', "\\\""),
+                                mapping.show_hint()
+                            ),
+                        ));
                     }
                 }
             }

@@ -40,6 +40,9 @@ pub struct Mapping {
     /// The mapping file's folder: a joined file's path is relative to it.
     #[serde(skip)]
     pub base: Option<std::path::PathBuf>,
+    /// The preset's name or the file's path, for messages.
+    #[serde(skip)]
+    pub name: String,
 }
 
 /// A left join of a second file: each export row takes columns from the row of the joined file
@@ -70,6 +73,19 @@ pub enum Unmatched {
 }
 
 impl Mapping {
+    /// How to see this mapping as a file, for messages that point at a key to set.
+    pub fn show_hint(&self) -> String {
+        let is_preset = self.name == "canonical" || PRESETS.iter().any(|p| p.0 == self.name);
+        if is_preset {
+            format!(
+                "`salescoach ingest --preset {} --show` prints it as a mapping file to edit",
+                self.name
+            )
+        } else {
+            format!("in {}", self.name)
+        }
+    }
+
     /// Whether a canonical column gets values some way: bound to a header, a constant, a
     /// default or a joined column.
     pub fn fills(&self, column: &str) -> bool {
@@ -163,11 +179,51 @@ pub(super) fn history() -> String {
     "history".into()
 }
 
+/// A mapping as a file to start from: a preset's text, a mapping file's own, or the canonical
+/// identity mapping of `table`.
+pub fn show_mapping(spec: Option<&str>, table: TableKind) -> Result<String> {
+    let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
+    let how = "# Save this as a file, edit it, and pass it with --mapping FILE.\n";
+    Ok(match spec {
+        None | Some("canonical") => {
+            let mut text = format!(
+                "# The canonical {} table: each column under its own name.\n{how}layout = \"history\"\n[columns]\n",
+                table.name()
+            );
+            for c in table.columns() {
+                text += &format!("{} = \"{}\"\n", c.name, c.name);
+            }
+            text
+        }
+        Some("salesforce") => format!(
+            "# The salesforce preset reads a Data Export folder (or its files) whole:\n\
+             #   OpportunityHistory.csv  StageName at CreatedDate, one event per stage change;\n\
+             #   Opportunity.csv         OwnerId joined by OpportunityId = Id (the rep);\n\
+             #   Lead.csv                CreatedDate as the lead stage, ConvertedOpportunityId;\n\
+             #   User.csv                the roster (--table roster): ManagerId.\n\
+             # An export without these files or columns (an Excel round trip of Opportunity\n\
+             # without OwnerId) needs a mapping of its own: start from this one, and add a\n\
+             # [join] of a file that has the owner.\n{how}{}",
+            preset("salesforce-history").expect("built in")
+        ),
+        Some(name) if preset(name).is_some() => {
+            format!("# The {name} preset.\n{how}{}", preset(name).expect("checked"))
+        }
+        Some(path) => std::fs::read_to_string(path).with_context(|| {
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+            format!("reading mapping {path} (presets: canonical, salesforce, {})", names.join(", "))
+        })?,
+    })
+}
+
 pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
     let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
     if spec == Some("salesforce") {
         // The Data Export preset reads several objects itself; only its stage map is shared.
-        return Ok(toml::from_str(preset("salesforce-history").expect("built in")).expect("valid"));
+        let mut m: Mapping =
+            toml::from_str(preset("salesforce-history").expect("built in")).expect("valid");
+        m.name = "salesforce".into();
+        return Ok(m);
     }
     let mapping: Mapping = match spec {
         None | Some("canonical") => Mapping {
@@ -193,6 +249,8 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
             m
         }
     };
+    let mut mapping = mapping;
+    mapping.name = spec.unwrap_or("canonical").to_string();
     match (mapping.layout.as_str(), table) {
         ("history", _) => {}
         ("snapshot" | "stage-dates", TableKind::Events) if !mapping.dates.is_empty() => {}

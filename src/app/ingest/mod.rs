@@ -25,7 +25,7 @@ pub use dialect::encoding;
 use dialect::*;
 use layouts::*;
 use levels::*;
-pub use mapping::{Mapping, load_mapping};
+pub use mapping::{Mapping, load_mapping, show_mapping};
 use salesforce::*;
 
 /// The rejects report's columns.
@@ -205,11 +205,20 @@ fn ingest_one(
         .map(|(c, _)| c.name)
         .collect();
     if !missing.is_empty() {
+        let looked_for: Vec<String> = missing
+            .iter()
+            .map(|c| match mapping.columns.get(*c) {
+                Some(h) => format!("{c} (looked for {h:?}: set [columns] {c})"),
+                None => format!("{c} (no [columns] {c} in the mapping)"),
+            })
+            .collect();
         return Err(crate::DataError::new(format!(
-            "{file}: no column for {} (header has: {}){}",
-            missing.join(", "),
+            "{file}: no column for {}; the header has: {}{}; the mapping is {}, {}",
+            looked_for.join(", "),
             headers.iter().take(12).map(|h| preview(h)).collect::<Vec<_>>().join(", "),
-            if headers.len() == 1 { "; is the delimiter right? (--delimiter)" } else { "" }
+            if headers.len() == 1 { " (is the delimiter right? --delimiter)" } else { "" },
+            mapping.name,
+            mapping.show_hint()
         ))
         .into());
     }

@@ -40,7 +40,7 @@ pub(super) fn ingest_salesforce(
     let need = |name: &str| {
         files.get(name).cloned().with_context(|| {
             format!(
-                "the salesforce preset needs {name} (found: {})",
+                "the salesforce preset needs {name} (found: {}); for other exports write a mapping: `salescoach ingest --preset salesforce --show` prints one to start from",
                 files.keys().cloned().collect::<Vec<_>>().join(", ")
             )
         })
@@ -52,7 +52,14 @@ pub(super) fn ingest_salesforce(
                 headers
                     .iter()
                     .position(|h| h == w)
-                    .ok_or_else(|| crate::DataError::new(format!("{file}: no column {w}")).into())
+                    .ok_or_else(|| {
+                        crate::DataError::new(format!(
+                            "{file}: no column {w}, which the salesforce preset reads (it looks for {}); the header has: {}. For an export without it (an Excel round trip drops OwnerId) write a mapping with a [join]: `salescoach ingest --preset salesforce --show` prints one to start from",
+                            wanted.join(", "),
+                            headers.iter().take(12).cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                        .into()
+                    })
             })
             .collect()
     };
