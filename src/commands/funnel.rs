@@ -67,7 +67,31 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
         crate::app::funnel::ensure_period_has_data(&rows, &p.label())?;
         rows.retain(|r| r.period == p.label());
     }
-    rows.retain(|r| level_selected(&args.by, &r.level));
+    if args.by == "rep" || args.by == "all" {
+        let roster = super::load_roster(args.roster.as_deref(), global.input_format, &playbook)?;
+        if let Some(r) = roster {
+            add_idle_reps(&mut rows, &r, &playbook);
+            let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
+            rows.sort_by(|a, b| {
+                (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
+            });
+        }
+    }
+    let by_role = if rows.iter().any(|r| level_selected(&args.by, &r.level)) {
+        None
+    } else {
+        people_with_role(args.roster.as_deref(), &args.by, global, &playbook)?
+    };
+    match &by_role {
+        // A level named after its roster column (`regional_office` from a levels mapping).
+        Some(people) => {
+            rows.retain(|r| r.level != "rep" && people.contains(&r.group_id));
+            for r in &mut rows {
+                r.level = args.by.clone();
+            }
+        }
+        None => rows.retain(|r| level_selected(&args.by, &r.level)),
+    }
     if rows.is_empty() && args.by != "all" && !["rep", "company"].contains(&args.by.as_str()) {
         bail!(
             "no group at level `{}`; levels come from the roster (rep, manager, director, …) plus company",
@@ -126,6 +150,66 @@ fn print(rows: &[FunnelRow], output: &Output) -> Result<()> {
     } else {
         write_rows(rows, output)
     }
+}
+
+/// The roster's reps with no deals at all, as rows of zeros beside the others (one per period
+/// and step the company has), so that nobody vanishes from a rep table for having no deals.
+fn add_idle_reps(
+    rows: &mut Vec<FunnelRow>,
+    roster: &crate::model::roster::Roster,
+    playbook: &Playbook,
+) {
+    let active: std::collections::HashSet<&str> =
+        rows.iter().filter(|r| r.level == "rep").map(|r| r.group_id.as_str()).collect();
+    let owns: Vec<bool> =
+        roster.people.iter().map(|p| active.contains(p.person_id.as_str())).collect();
+    let levels = roster.levels(playbook, &owns);
+    let heights = roster.heights();
+    let idle: Vec<usize> = (0..roster.people.len())
+        .filter(|&i| heights[i] == 0 && levels[i] == "rep" && !owns[i])
+        .collect();
+    let company: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "company").cloned().collect();
+    for i in idle {
+        let p = &roster.people[i];
+        for c in &company {
+            rows.push(FunnelRow {
+                level: "rep".into(),
+                group_id: p.person_id.clone(),
+                group_name: p.name.clone(),
+                parent_id: roster.parent[i].map(|x| roster.people[x].person_id.clone()),
+                entered: 0,
+                converted: 0,
+                lost: Some(0),
+                open: Some(0),
+                skipped: 0,
+                won: c.won.map(|_| 0),
+                won_amount: None,
+                activities: c.activities.map(|_| 0),
+                ..FunnelRow::empty_like(c)
+            });
+        }
+    }
+}
+
+/// The people whose roster role is `role` (as a levels mapping writes its column's name), if
+/// any: `--by` may name a level that way.
+fn people_with_role(
+    roster: Option<&str>,
+    role: &str,
+    global: &Global,
+    playbook: &Playbook,
+) -> Result<Option<std::collections::HashSet<String>>> {
+    let Some(roster) = super::load_roster(roster, global.input_format, playbook)? else {
+        return Ok(None);
+    };
+    let norm = |s: &str| s.trim().to_lowercase().replace([' ', '-'], "_");
+    let people: std::collections::HashSet<String> = roster
+        .people
+        .iter()
+        .filter(|p| norm(&p.role) == norm(role))
+        .map(|p| p.person_id.clone())
+        .collect();
+    Ok((!people.is_empty()).then_some(people))
 }
 
 fn level_selected(by: &str, level: &str) -> bool {

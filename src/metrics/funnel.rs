@@ -122,6 +122,52 @@ fn med(v: &[f32]) -> Option<f64> {
 }
 
 /// Rolls the tally up to the groups and computes every rate, interval and shrunk value.
+impl FunnelRow {
+    /// A row of the same period, step and window with nothing counted: no rate, no indicator.
+    pub fn empty_like(r: &FunnelRow) -> FunnelRow {
+        FunnelRow {
+            level: r.level.clone(),
+            group_id: r.group_id.clone(),
+            group_name: r.group_name.clone(),
+            parent_id: r.parent_id.clone(),
+            period: r.period.clone(),
+            from_stage: r.from_stage.clone(),
+            to_stage: r.to_stage.clone(),
+            method: r.method,
+            window_days: r.window_days,
+            entered: 0,
+            converted: 0,
+            lost: None,
+            open: None,
+            skipped: 0,
+            rate: None,
+            rate_observed: None,
+            observed_share: None,
+            rate_low: None,
+            rate_high: None,
+            rate_shrunk: None,
+            prior_alpha: None,
+            prior_beta: None,
+            level_median: None,
+            mature: r.mature,
+            step_days_median: None,
+            lost_days_median: None,
+            activities: None,
+            activities_per_deal: None,
+            touched_share: None,
+            personalized_share: None,
+            activity_mix: None,
+            first_activity_hours_median: None,
+            first_call_connected_share: None,
+            first_call_duration_median_s: None,
+            won: None,
+            won_amount: None,
+            avg_deal_size: None,
+            cycle_days_median: None,
+        }
+    }
+}
+
 pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
     let stages = t.stages;
     let cfg = &t.cfg;

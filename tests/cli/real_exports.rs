@@ -245,3 +245,87 @@ fn a_preset_can_be_shown_and_its_errors_point_at_the_key_to_set() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("1,Aiko Sato,lost,2026-02-01"), "{}", r.stdout);
 }
+
+#[test]
+fn a_level_named_after_its_column_works_with_by_and_idle_agents_show_zeros() {
+    let s = Session::new();
+    let roster = s.path_str("roster.csv");
+    let r = s.run(&[
+        "ingest",
+        &fx("agents_levels.csv"),
+        "--table",
+        "roster",
+        "--mapping",
+        &fx("agents_levels.toml"),
+        "--max-rejects",
+        "1",
+        "-o",
+        &roster,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events = ingest(&s, &[&fx("sales_pipeline.csv"), "--mapping", &fx("sales_pipeline.toml")]);
+    let by = |level: &str| {
+        let out = s.run(&[
+            "funnel", "--events", &events, "--roster", &roster, "--by", level, "--period", "all",
+            "--window", "none", "-f", "csv",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        csv_rows(&out.stdout)
+    };
+    // The office level is named after its column, as the levels mapping wrote it.
+    let offices = by("regional_office");
+    let central = offices
+        .iter()
+        .find(|r| {
+            r["group_id"] == "Central" && r["from_stage"] == "case" && r["to_stage"] == "proposal"
+        })
+        .unwrap();
+    // By hand: Moses Frase (one won, one lost) and Darcel Schlecht (two won) are in Central.
+    assert_eq!(
+        (central["level"].as_str(), central["entered"].as_str(), central["converted"].as_str()),
+        ("regional_office", "4", "3")
+    );
+    // Versie Hillebrand has no deals: shown with zeros, not left out.
+    let reps = by("rep");
+    let versie: Vec<_> = reps.iter().filter(|r| r["group_id"] == "Versie Hillebrand").collect();
+    assert!(!versie.is_empty(), "the idle agent is listed");
+    assert!(versie.iter().all(|r| r["entered"] == "0" && r["rate"].is_empty()), "{versie:?}");
+}
+
+#[test]
+fn a_roster_names_managers_by_name_and_a_title_row_is_rejected_alone() {
+    let s = Session::new();
+    let by_name = s.write(
+        "people.csv",
+        "person_id,name,role,reports_to\nM1,Dustin Brinkmann,manager,\n\
+         R1,Moses Frase,rep,Dustin Brinkmann\nR2,Zane Levy,rep,M1\n",
+    );
+    let r = s.run(&["ingest", &by_name, "--table", "roster"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("R1,Moses Frase,rep,M1"), "{}", r.stdout);
+    assert!(r.stderr.contains("1 reports_to values named a person"), "{}", r.stderr);
+    // A sheet with a title line above the table: the title is rejected, the agents are not.
+    let titled = s.write(
+        "agents.csv",
+        "sales_agent,manager,regional_office\nSales team as of 2017,,\n\
+         Moses Frase,Dustin Brinkmann,Central\nDarcel Schlecht,Melvin Marxen,Central\n\
+         Versie Hillebrand,Dustin Brinkmann,Central\n",
+    );
+    let r = s.run(&[
+        "ingest",
+        &titled,
+        "--table",
+        "roster",
+        "--mapping",
+        &fx("agents_levels.toml"),
+        "--max-rejects",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("read 4, written 3, rejected 1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("agents.csv:2: record 1: no regional_office, manager"),
+        "{}",
+        r.stderr
+    );
+}

@@ -38,7 +38,21 @@ pub(super) fn ingest_levels<R: std::io::Read>(
         let mut parent: Option<String> = None;
         let mut new_people = Vec::new();
         let mut problem = None;
-        for (role, i) in &bind {
+        // A row that leaves a level empty (a title or total line above the table) would add a
+        // stray person whom later rows then contradict: it is rejected on its own.
+        let empty: Vec<&str> = bind
+            .iter()
+            .filter(|(_, i)| record.get(*i).unwrap_or("").trim().is_empty())
+            .map(|(role, _)| role.as_str())
+            .collect();
+        if !empty.is_empty() && empty.len() < bind.len() {
+            problem = Some(format!(
+                "no {} on this row: every row names each level ({})",
+                empty.join(", "),
+                mapping.levels.join(" → ")
+            ));
+        }
+        for (role, i) in bind.iter().filter(|_| problem.is_none()) {
             let v = record.get(*i).unwrap_or("").trim();
             if v.is_empty() {
                 continue;

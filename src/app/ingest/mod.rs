@@ -98,6 +98,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         first_problems: &mut first_problems,
         progress: progress.clone(),
         bytes_done: 0,
+        held: (job.table == TableKind::Roster && job.mapping.layout != "levels").then(Vec::new),
     };
     if job.salesforce {
         ingest_salesforce(&job.sources, job, playbook, &mut sink)?;
@@ -108,6 +109,9 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
                 ingest_one(&part, job, playbook, &mut sink)?;
             }
         }
+    }
+    if let Some(mut held) = sink.held.take() {
+        managers_by_name(&mut held, sink.out, job.quiet)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -129,6 +133,47 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         over,
         first_problems,
     })
+}
+
+/// Writes a held roster, with each `reports_to` that names a person (and is no one's id)
+/// turned into that person's id; returns how many were.
+fn managers_by_name(
+    rows: &mut [Vec<Option<String>>],
+    out: &mut TableWriter,
+    quiet: bool,
+) -> Result<usize> {
+    // A roster's cells are all text.
+    use crate::model::tables::ros as r;
+    let ids: std::collections::HashSet<String> =
+        rows.iter().filter_map(|p| p[r::PERSON_ID].clone()).collect();
+    let mut by_name: std::collections::HashMap<String, Option<String>> = Default::default();
+    for p in rows.iter() {
+        if let (Some(name), Some(id)) = (&p[r::NAME], &p[r::PERSON_ID]) {
+            by_name
+                .entry(name.clone())
+                .and_modify(|v| *v = None) // two people of one name: ambiguous
+                .or_insert(Some(id.clone()));
+        }
+    }
+    let mut named = 0;
+    for p in rows.iter_mut() {
+        if let Some(boss) = p[r::REPORTS_TO].clone()
+            && !ids.contains(&boss)
+            && let Some(Some(id)) = by_name.get(&boss)
+        {
+            p[r::REPORTS_TO] = Some(id.clone());
+            named += 1;
+        }
+    }
+    for p in rows.iter() {
+        out.write_row(&p.iter().map(|c| c.as_deref().into()).collect::<Vec<Cell>>())?;
+    }
+    if named > 0 && !quiet {
+        crate::note!(
+            "roster: {named} reports_to values named a person; written as their person_id"
+        );
+    }
+    Ok(named)
 }
 
 struct Counts {
@@ -432,6 +477,9 @@ struct Sink<'a> {
     progress: Option<indicatif::ProgressBar>,
     /// Bytes of the inputs already read through, for the bar.
     bytes_done: u64,
+    /// A roster's rows, held until every person is known: `reports_to` may name a manager by
+    /// name rather than id.
+    held: Option<Vec<Vec<Option<String>>>>,
 }
 
 impl Sink<'_> {
@@ -453,7 +501,17 @@ impl Sink<'_> {
         match outcome {
             Ok(rows) => {
                 for row in rows.each() {
-                    self.out.write_cells(row.iter().copied())?;
+                    match self.held.as_mut() {
+                        Some(held) => held.push(
+                            row.iter()
+                                .map(|c| match c {
+                                    Cell::Str(v) => Some(v.to_string()),
+                                    _ => None,
+                                })
+                                .collect(),
+                        ),
+                        None => self.out.write_cells(row.iter().copied())?,
+                    }
                 }
                 self.counts.written += 1;
             }
