@@ -4,6 +4,7 @@
 //! Input is the rep level of the funnel table (monthly cohorts), so that `diagnose` runs the
 //! same way from events or from a funnel file.
 
+pub mod coaching;
 pub mod rules;
 mod two_groups;
 mod types;

@@ -51,6 +51,8 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 leading_indicator: text("leading_indicator")?,
                 leading_before: row.float(c("leading_before"))?,
                 leading_after: row.float(c("leading_after"))?,
+                level: text("level")?,
+                agreed: row.bool(c("agreed"))?,
             })
         })();
         match parsed {
@@ -111,6 +113,8 @@ pub fn write_ledger(
             p.leading_indicator.as_deref().into(),
             p.leading_before.into(),
             p.leading_after.into(),
+            p.level.as_deref().into(),
+            p.agreed.map_or(Cell::Null, Cell::Bool),
         ])?;
     }
     w.finish()

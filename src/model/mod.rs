@@ -1,6 +1,7 @@
 //! The canonical tables, the playbook and time, as typed Rust.
 
 pub mod cell;
+pub mod coaching;
 pub mod plans;
 pub mod playbook;
 pub mod roster;

@@ -36,6 +36,8 @@ pub const PLAN_COLUMNS: &[Column] = &[
     col("leading_indicator", Kind::String, false),
     col("leading_before", Kind::Number, false),
     col("leading_after", Kind::Number, false),
+    col("level", Kind::String, false),
+    col("agreed", Kind::Boolean, false),
 ];
 
 /// One plan.
@@ -76,12 +78,23 @@ pub struct Plan {
     pub leading_indicator: Option<String>,
     pub leading_before: Option<f64>,
     pub leading_after: Option<f64>,
+    /// Whose plan: empty for a rep's; `manager` or `director` for a coaching plan, whose person
+    /// is in `rep_id` and whose focus is a coaching lever.
+    pub level: Option<String>,
+    /// Agreed in the meeting: read back from the worksheet by `plan import` (the status moves
+    /// on to reviewed; this stays).
+    pub agreed: Option<bool>,
 }
 
 impl Plan {
     /// Plan ids are derived from the period and the rep, so that a second run finds the same plan.
     pub fn id_for(period: &str, rep_id: &str) -> String {
         format!("{period}:{rep_id}")
+    }
+
+    /// A manager's or director's coaching plan rather than a rep's.
+    pub fn is_coaching(&self) -> bool {
+        self.level.as_deref().is_some_and(|l| !l.is_empty() && l != "rep")
     }
 
     /// The lever the plan works on: the agreed one when the meeting changed it.

@@ -24,6 +24,8 @@ struct RawPlaybook {
     diagnosis: DiagnosisSettings,
     #[serde(default)]
     rules: Vec<Rule>,
+    #[serde(default)]
+    coaching: Vec<crate::model::coaching::CoachingRule>,
 }
 
 fn default_tz() -> String {
@@ -64,6 +66,8 @@ pub struct Playbook {
     pub levels: HashMap<String, String>,
     pub diagnosis: DiagnosisSettings,
     pub rules: Vec<Rule>,
+    /// The coaching levers' rules (the built-in ones when the playbook has none).
+    pub coaching: Vec<crate::model::coaching::CoachingRule>,
     /// Lower-cased, trimmed spelling to stage code.
     aliases: HashMap<String, StageCode>,
 }
@@ -180,9 +184,16 @@ impl Playbook {
             }
         }
         crate::model::rules::validate(&raw.rules, &f.stages, origin, text)?;
+        crate::model::coaching::validate(&raw.coaching, origin)?;
+        let coaching = if raw.coaching.is_empty() && text != DEFAULT_PLAYBOOK {
+            Playbook::default_playbook().coaching
+        } else {
+            raw.coaching
+        };
         Ok(Playbook {
             diagnosis: raw.diagnosis,
             rules: raw.rules,
+            coaching,
             timezone,
             stages: f.stages,
             terminal: f.terminal,

@@ -241,6 +241,7 @@ pub fn import_worksheets(
         }
         plan.worksheet = Some(path.display().to_string());
         plan.status = PlanStatus::Agreed;
+        plan.agreed = Some(true);
         agreed_count += 1;
     }
     write_ledger(ledger_path, &mut ledger, None)?;

@@ -1,0 +1,205 @@
+//! The coaching levers of managers and directors, diagnosed like a rep's levers: each person's
+//! share (k of n) from the plan ledger against the others at their level, shrunk toward them by
+//! a Beta prior fitted across them, the confidence that it is below their median, and the
+//! expected gain in plans that improve a rep.
+
+use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, median, wilson};
+use crate::model::coaching::COACHING_LEVERS;
+use crate::model::plans::Plan;
+use crate::model::values::{PlanStatus, Verdict};
+
+/// One coaching lever of one person.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CoachLever {
+    pub id: &'static str,
+    pub k: u64,
+    pub n: u64,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// Shrunk toward the level's people (the Beta posterior mean).
+    pub shrunk: Option<f64>,
+    /// The median of the level's shrunk values.
+    pub benchmark: Option<f64>,
+    /// The posterior probability that this person's share is below the benchmark.
+    pub confidence: Option<f64>,
+    /// Plans a month that would improve a rep if the share reached the benchmark.
+    pub gain: f64,
+}
+
+/// A manager's (or director's) coaching diagnosis.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CoachDiagnosis {
+    pub person_id: String,
+    pub level: String,
+    pub levers: Vec<CoachLever>,
+    /// The lever to work on: confident and with the largest gain.
+    pub focus: Option<&'static str>,
+    /// The largest gain when none is confident.
+    pub suggestion: Option<&'static str>,
+}
+
+impl CoachDiagnosis {
+    pub fn lever(&self) -> Option<&CoachLever> {
+        let id = self.focus.or(self.suggestion)?;
+        self.levers.iter().find(|l| l.id == id)
+    }
+}
+
+/// A person's counts (k, n) per coaching lever over the rep plans made in one month: agreed of
+/// made, reviewed of made, improved of reviewed, with actions of agreed. Suggestions are not
+/// plans and do not count.
+pub fn counts(plans: &[&Plan]) -> [(u64, u64); 4] {
+    let made: Vec<&&Plan> =
+        plans.iter().filter(|p| !p.is_coaching() && p.status != PlanStatus::Suggested).collect();
+    let agreed: Vec<&&Plan> = made
+        .iter()
+        .copied()
+        .filter(|p| p.status == PlanStatus::Agreed || p.agreed == Some(true))
+        .collect();
+    let reviewed = made.iter().filter(|p| p.verdict.is_some()).count() as u64;
+    let improved = made.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count() as u64;
+    let with_actions = agreed
+        .iter()
+        .filter(|p| p.actions.as_deref().is_some_and(|a| !a.trim().is_empty()))
+        .count() as u64;
+    let n = made.len() as u64;
+    [
+        (agreed.len() as u64, n),
+        (reviewed, n),
+        (improved, reviewed),
+        (with_actions, agreed.len() as u64),
+    ]
+}
+
+/// Diagnoses each person's coaching from the plans of their reps made in one month; `gate` is
+/// the confidence a focus needs (the playbook's).
+pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<CoachDiagnosis> {
+    let all: Vec<[(u64, u64); 4]> = people.iter().map(|(_, plans)| counts(plans)).collect();
+    // One improved plan is what every coaching lever is worth in the end: a plan agreed,
+    // reviewed or acted on improves a rep at the level's rate.
+    let (imp, rev) = all.iter().fold((0, 0), |a, c| (a.0 + c[2].0, a.1 + c[2].1));
+    let improve_rate = if rev > 0 { imp as f64 / rev as f64 } else { 0.5 };
+    let priors: Vec<BetaPrior> = (0..COACHING_LEVERS.len())
+        .map(|j| {
+            let obs: Vec<(f64, f64)> = all.iter().map(|c| (c[j].0 as f64, c[j].1 as f64)).collect();
+            fit_beta(&obs)
+        })
+        .collect();
+    let benchmarks: Vec<Option<f64>> = (0..COACHING_LEVERS.len())
+        .map(|j| {
+            let mut shrunk: Vec<f64> = all
+                .iter()
+                .filter(|c| c[j].1 > 0)
+                .map(|c| priors[j].posterior_mean(c[j].0 as f64, c[j].1 as f64))
+                .collect();
+            median(&mut shrunk)
+        })
+        .collect();
+    people
+        .iter()
+        .zip(&all)
+        .map(|((person, _), c)| {
+            let levers: Vec<CoachLever> = COACHING_LEVERS
+                .iter()
+                .enumerate()
+                .map(|(j, id)| {
+                    let (k, n) = c[j];
+                    let (kf, nf) = (k as f64, n as f64);
+                    let p = priors[j];
+                    let shrunk = (n > 0).then(|| p.posterior_mean(kf, nf));
+                    let bench = benchmarks[j];
+                    let confidence = shrunk.and(bench).map(|b| {
+                        beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
+                    });
+                    let worth = if *id == "coaching:improved" { 1.0 } else { improve_rate };
+                    let gain = match (shrunk, bench) {
+                        (Some(s), Some(b)) if b > s => (b - s) * nf * worth,
+                        _ => 0.0,
+                    };
+                    let interval = wilson(kf, nf);
+                    CoachLever {
+                        id,
+                        k,
+                        n,
+                        value: (n > 0).then(|| kf / nf),
+                        low: interval.map(|i| i.0),
+                        high: interval.map(|i| i.1),
+                        shrunk,
+                        benchmark: bench,
+                        confidence,
+                        gain,
+                    }
+                })
+                .collect();
+            let best = |confident: bool| {
+                levers
+                    .iter()
+                    .filter(|l| l.gain > 0.0)
+                    .filter(|l| !confident || l.confidence.is_some_and(|c| c >= gate))
+                    // On a tie, the earlier step of coaching (agree, then review, …) first.
+                    .fold(None, |best: Option<&CoachLever>, l| match best {
+                        Some(b) if b.gain >= l.gain => Some(b),
+                        _ => Some(l),
+                    })
+                    .map(|l| l.id)
+            };
+            let focus = best(true);
+            CoachDiagnosis {
+                person_id: person.clone(),
+                level: level.to_string(),
+                suggestion: if focus.is_none() { best(false) } else { None },
+                focus,
+                levers,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(status: &str, verdict: Option<&str>, actions: bool) -> Plan {
+        Plan {
+            agreed: Some(status == "reviewed"),
+            status: status.parse().unwrap(),
+            verdict: verdict.map(|v| v.parse().unwrap()),
+            actions: actions.then(|| "call twice".to_string()),
+            worksheet: Some("reps/R.md".into()),
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn counts_by_hand() {
+        let plans = [
+            plan("reviewed", Some("improved"), true),
+            plan("reviewed", Some("inconclusive"), false),
+            plan("proposed", Some("worse"), false),
+            plan("proposed", None, false),
+            plan("suggested", None, false),
+        ];
+        let refs: Vec<&Plan> = plans.iter().collect();
+        // 4 plans made (the suggestion is not one): 2 agreed, 3 reviewed, 1 of 3 improved,
+        // 1 of the 2 agreed with actions.
+        assert_eq!(counts(&refs), [(2, 4), (3, 4), (1, 3), (1, 2)]);
+    }
+
+    #[test]
+    fn the_manager_furthest_below_with_enough_plans_gets_the_focus() {
+        let good: Vec<Plan> = (0..10).map(|_| plan("reviewed", Some("improved"), true)).collect();
+        let poor: Vec<Plan> = (0..10).map(|_| plan("proposed", None, false)).collect();
+        let people: Vec<(String, Vec<&Plan>)> = vec![
+            ("M1".into(), good.iter().collect()),
+            ("M2".into(), good.iter().collect()),
+            ("M3".into(), poor.iter().collect()),
+        ];
+        let d = diagnose(&people, "manager", 0.8);
+        assert_eq!(d[2].focus, Some("coaching:agreed"), "{:?}", d[2]);
+        assert!(d[0].focus.is_none());
+        for l in d.iter().flat_map(|d| &d.levers) {
+            assert!(l.confidence.is_none_or(|c| (0.0..=1.0).contains(&c)));
+        }
+    }
+}
