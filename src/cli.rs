@@ -654,9 +654,10 @@ pub struct IngestArgs {
     /// Time zone of timestamps without an offset [default: the playbook's].
     #[arg(long, value_name = "TZ")]
     pub tz: Option<String>,
-    /// strftime format of timestamps that are not ISO 8601 (e.g. %m/%d/%Y %H:%M).
+    /// strftime format of timestamps that are not ISO 8601 (e.g. %m/%d/%Y %H:%M); repeat it
+    /// for an export with several forms (an Excel round trip: %m/%d/%y and %m/%d/%y %I:%M %p).
     #[arg(long, value_name = "FORMAT")]
-    pub date_format: Option<String>,
+    pub date_format: Vec<String>,
     /// Amounts may carry a currency symbol ($, €, £, ¥), which is dropped.
     #[arg(long)]
     pub currency_symbols: bool,

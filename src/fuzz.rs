@@ -47,7 +47,7 @@ fn ingest_bytes(bytes: &[u8], playbook: &Playbook) -> anyhow::Result<()> {
         encoding: None,
         values: ValueOptions {
             tz: chrono_tz::America::New_York,
-            date_format: None,
+            date_format: Vec::new(),
             currency: true,
             group_separator: Some(','),
             decimal_comma: false,

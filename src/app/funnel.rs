@@ -36,10 +36,11 @@ pub struct ReadSummary {
     pub roster: Option<ScanStats>,
     /// Reps whose chain up the roster misses a level, counted under `(unassigned)`.
     pub unassigned_reps: usize,
+    /// With a roster: the events' reps not in it, of all of them, and one of them.
+    pub reps_not_in_roster: Option<(usize, usize, String)>,
 }
 
 impl ReadSummary {
-    /// The warning about reps whose manager is not in the roster, once, with the count.
     /// The warning for deals closed both ways, if any.
     pub fn reclosed_warning(&self) -> Option<String> {
         (self.reclosed > 0).then(|| {
@@ -50,7 +51,16 @@ impl ReadSummary {
         })
     }
 
+    /// The warning about reps whose manager is not in the roster, once, with the count; or,
+    /// when no rep of the events is in the roster at all, about the ids not matching.
     pub fn unassigned_warning(&self) -> Option<String> {
+        if let Some((missing, total, example)) = &self.reps_not_in_roster
+            && missing == total
+        {
+            return Some(format!(
+                "warning: none of the {total} reps in the events is in the roster (e.g. {example:?}): do the events name reps the way the roster's person_id does? Their deals count for the company only"
+            ));
+        }
         (self.unassigned_reps > 0).then(|| {
             format!(
                 "warning: {} reps have no manager in the roster at some level (unknown reports_to, or not in the roster); they are counted under {} so that every level adds up to the company",
@@ -89,6 +99,12 @@ pub fn compute(
         }
         None => None,
     };
+    if let Some(r) = &roster {
+        let missing: Vec<&str> =
+            tally.reps.iter().map(|x| &**x).filter(|x| !r.index.contains_key(*x)).collect();
+        summary.reps_not_in_roster =
+            missing.first().map(|m| (missing.len(), tally.reps.len(), m.to_string()));
+    }
     let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
     summary.unassigned_reps = funnel::unassigned_reps(&groups);
     Ok((funnel::rows(&tally, &groups), summary))

@@ -142,7 +142,7 @@ fn a_join_brings_in_the_owner_a_deals_export_lacks() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     // 104 has no row in deal_owners.csv: rejected, counted, named.
     assert!(r.stderr.contains("read 4, written 3, rejected 1"), "{}", r.stderr);
-    assert!(r.stderr.contains("\"104\" is not a Deal ID of"), "{}", r.stderr);
+    assert!(r.stderr.contains("deal_owners.csv has Deal ID \"104\""), "{}", r.stderr);
     let events = s.write("events.csv", &r.stdout);
     let m = steps(&s, &events);
     // By hand: 101 won (Aiko Sato), 102 lost at Proposal Made (Ben Kim), 103 open at Contact
@@ -235,7 +235,7 @@ fn a_preset_can_be_shown_and_its_errors_point_at_the_key_to_set() {
     assert!(
         r.stderr.contains("owned.csv:2:")
             && r.stderr
-                .contains("map it in the mapping's [stages] (\"Closed: lost to rival\" = \"lost\""),
+                .contains("map it in the mapping's [stages] (\"Closed: lost to rival\" = \""),
         "{}",
         r.stderr
     );
@@ -325,6 +325,56 @@ fn a_roster_names_managers_by_name_and_a_title_row_is_rejected_alone() {
     assert!(r.stderr.contains("read 4, written 3, rejected 1"), "{}", r.stderr);
     assert!(
         r.stderr.contains("agents.csv:2: record 1: no regional_office, manager"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn deleted_deals_are_not_counted_and_a_win_without_its_time_takes_the_close_date() {
+    let s = Session::new();
+    let export = s.write(
+        "pipedrive.csv",
+        "Deal - ID,Deal - Title,Deal - Stage,Deal - Status,Deal - Owner,Deal - Deal created,Deal - Won time,Deal - Lost time,Deal - Deal closed on,Deal - Value\n\
+         301,A,Negotiations Started,Won,Aiko Sato,2026-01-08 10:00:00,,,2026-02-01 15:00:00,900\n\
+         302,B,Contact Made,Deleted,Aiko Sato,2026-01-09 10:00:00,,,,\n\
+         303,C,Proposal Made,Lost,Ben Kim,2026-01-10 10:00:00,,2026-02-03 09:00:00,2026-02-03 09:00:00,\n",
+    );
+    let r = s.run(&[
+        "ingest",
+        "--table",
+        "events",
+        &export,
+        "--preset",
+        "pipedrive-deals",
+        "--max-rejects",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("read 3, written 2, rejected 1"), "{}", r.stderr);
+    assert!(r.stderr.contains("deleted in the CRM"), "{}", r.stderr);
+    // 301's win has no Won time: it is dated by Deal closed on, not by its creation.
+    assert!(r.stdout.contains("301,Aiko Sato,won,2026-02-01T15:00:00Z"), "{}", r.stdout);
+    // 303 was lost at Proposal Made: it reached the proposal.
+    assert!(r.stdout.contains("303,Ben Kim,proposal,"), "{}", r.stdout);
+}
+
+#[test]
+fn events_whose_reps_are_not_in_the_roster_are_warned_about() {
+    let s = Session::new();
+    let events = s.write(
+        "events.csv",
+        "deal_id,rep_id,stage,ts\nD1,Ren Ito,lead,2026-01-05T00:00:00Z\nD1,Ren Ito,case,2026-01-09T00:00:00Z\n",
+    );
+    let roster = s.write(
+        "roster.csv",
+        "person_id,name,role,reports_to\nu1,Mia Chief,Sales Director,\nu2,Dana Ito,Sales Manager,u1\nu3,Ren Ito,Account Executive,u2\n",
+    );
+    let r = s
+        .run(&["funnel", "--events", &events, "--roster", &roster, "--by", "company", "-f", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("none of the 1 reps in the events is in the roster (e.g. \"Ren Ito\")"),
         "{}",
         r.stderr
     );

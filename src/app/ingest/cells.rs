@@ -13,7 +13,8 @@ use anyhow::Result;
 /// carry besides digits (each only when asked for, so that nothing is guessed).
 pub struct ValueOptions {
     pub tz: chrono_tz::Tz,
-    pub date_format: Option<String>,
+    /// strftime forms tried in order after ISO 8601.
+    pub date_format: Vec<String>,
     pub currency: bool,
     pub group_separator: Option<char>,
     pub decimal_comma: bool,
@@ -167,13 +168,14 @@ pub(super) fn convert<'a>(
                     Some(code) => Cell::Str(playbook.stage_name(code)),
                     None => {
                         // In an export the fix is usually the mapping's [stages]: say so first.
-                        let suggestion = crate::model::playbook::closest(v, playbook.known_spellings())
-                            .map(|s| format!("did you mean `{s}`? "))
-                            .unwrap_or_default();
+                        let closest = crate::model::playbook::closest(v, playbook.known_spellings());
+                        let suggestion =
+                            closest.as_ref().map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+                        let stage = closest.map_or_else(|| "<stage>".to_string(), |s| s.to_string());
                         return Err(reject(
                             "constraint-error",
                             format!(
-                                "{:?}: unknown stage; {suggestion}map it in the mapping's [stages] (\"{}\" = \"lost\", say; {}), or add it to the playbook's [aliases]",
+                                "{:?}: unknown stage; {suggestion}map it in the mapping's [stages] (\"{}\" = \"{stage}\"; {}), or add it to the playbook's [aliases]",
                                 preview(v),
                                 v.replace('"', "\\\""),
                                 mapping.show_hint()
@@ -189,11 +191,13 @@ pub(super) fn convert<'a>(
                     Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
                 },
                 None => {
-                    let message = match &opts.date_format {
-                        Some(f) => format!("{v:?} does not match --date-format {f}"),
-                        None => {
-                            format!("{v:?} is not ISO 8601; give --date-format for other forms")
-                        }
+                    let message = if opts.date_format.is_empty() {
+                        format!("{v:?} is not ISO 8601; give --date-format for other forms")
+                    } else {
+                        format!(
+                            "{v:?} is neither ISO 8601 nor --date-format {}",
+                            opts.date_format.join(", ")
+                        )
                     };
                     return Err(reject("type-error", message));
                 }

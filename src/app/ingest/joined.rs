@@ -62,7 +62,8 @@ impl JoinTable {
                 wanted.push(at);
             }
         }
-        let mut rows = HashMap::new();
+        let mut rows: HashMap<String, Vec<String>> = HashMap::new();
+        let mut conflicts = 0u64;
         for record in rdr.records() {
             let record = record.with_context(|| format!("reading {file}"))?;
             let k = record.get(key).unwrap_or("").trim();
@@ -71,8 +72,21 @@ impl JoinTable {
             }
             let values =
                 wanted.iter().map(|&i| record.get(i).unwrap_or("").trim().to_string()).collect();
-            // The first row of a key wins, as a lookup in a spreadsheet would.
-            rows.entry(k.to_string()).or_insert(values);
+            // The first row of a key wins, as a lookup in a spreadsheet would; another with
+            // different values is counted and warned about.
+            match rows.get(k) {
+                Some(first) if *first != values => conflicts += 1,
+                Some(_) => {}
+                None => {
+                    rows.insert(k.to_string(), values);
+                }
+            }
+        }
+        if conflicts > 0 && !args.quiet {
+            crate::note!(
+                "warning: {file}: {conflicts} rows repeat a {} with other values; the first row of each is used",
+                join.key
+            );
         }
         Ok(Some(JoinTable {
             on,
@@ -108,8 +122,8 @@ impl JoinTable {
                 Some(self.on_name.clone()),
                 "foreign-key",
                 format!(
-                    "{key:?} is not a {} of {} (keep such rows with unmatched = \"keep\" in [join])",
-                    self.key_name, self.file
+                    "no row of {} has {} {key:?} (keep such rows with unmatched = \"keep\" in [join])",
+                    self.file, self.key_name
                 ),
             )),
         }

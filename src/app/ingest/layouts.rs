@@ -37,14 +37,50 @@ pub(super) fn recycle<'b>(mut row: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
 }
 
 pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
-    let (tz, date_format) = (opts.tz, opts.date_format.as_deref());
+    let tz = opts.tz;
     match parse_iso(v.trim()) {
         Some((t, Offset::Explicit)) => Some(t),
         Some((t, Offset::Missing)) => {
             opts.without_offset.set(true);
             Some(localize(t, tz))
         }
-        None => date_format.and_then(|f| parse_with_format(v.trim(), f)).map(|t| localize(t, tz)),
+        None => opts
+            .date_format
+            .iter()
+            .find_map(|f| parse_with_format(v.trim(), f))
+            .map(|t| localize(t, tz)),
+    }
+}
+
+/// A date that does not read, named by the export column it came from.
+fn bad_date(
+    d: &str,
+    code: u8,
+    mapping: &Mapping,
+    playbook: &Playbook,
+    opts: &ValueOptions,
+) -> Rejection {
+    let how = if opts.date_format.is_empty() {
+        "is not ISO 8601; give --date-format for other forms".to_string()
+    } else {
+        format!("is neither ISO 8601 nor --date-format {}", opts.date_format.join(", "))
+    };
+    (
+        Some(mapping.date_column(playbook.stage_name(code))),
+        "type-error",
+        format!("the {} date {d:?} {how}", playbook.stage_name(code)),
+    )
+}
+
+/// A deal the CRM marks deleted (Pipedrive's status `deleted`) is not counted.
+fn deleted(status: Option<&str>, mapping: &Mapping) -> Result<(), Rejection> {
+    match status.map(str::trim) {
+        Some(s) if s.eq_ignore_ascii_case("deleted") => Err((
+            mapping.status.clone(),
+            "constraint-error",
+            format!("the deal is deleted in the CRM (status {s:?}): not counted"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -97,6 +133,7 @@ pub(super) fn expand_stage_dates<'a>(
         Cell::Str(s) => Some(*s),
         _ => None,
     };
+    deleted(status, mapping)?;
     let ended = outcome(current, status, mapping, playbook);
     let closing = |code: u8| playbook.is_terminal(code) || code + 1 == playbook.stages.len() as u8;
     let dated = |code: u8| dates(code).filter(|d| !d.trim().is_empty());
@@ -121,11 +158,7 @@ pub(super) fn expand_stage_dates<'a>(
             continue;
         }
         let Some(d) = dated(code) else { continue };
-        let ts = parse_ts(d, opts).ok_or((
-            Some("date".to_string()),
-            "type-error",
-            format!("{d:?} is not a date (give --date-format)"),
-        ))?;
+        let ts = parse_ts(d, opts).ok_or_else(|| bad_date(d, code, mapping, playbook, opts))?;
         let mut r = row.clone();
         r[ev::STAGE] = Cell::Str(playbook.stage_name(code));
         r[ev::TS] = Cell::Ts(ts);
@@ -145,10 +178,11 @@ pub(super) fn expand_snapshot<'a>(
     row: Vec<Cell<'a>>,
     dates: &dyn Fn(crate::model::playbook::StageCode) -> Option<&'a str>,
     status: Option<&str>,
-    playbook: &'a Playbook,
+    (mapping, playbook): (&Mapping, &'a Playbook),
     opts: &ValueOptions,
 ) -> Result<Rows<'a>, Rejection> {
     use crate::model::tables::ev;
+    deleted(status, mapping)?;
     let Cell::Str(stage_name) = &row[ev::STAGE] else {
         return Err((Some("stage".into()), "constraint-error", "stage is required".into()));
     };
@@ -177,13 +211,13 @@ pub(super) fn expand_snapshot<'a>(
     let known: Vec<(usize, i64)> = reached
         .iter()
         .enumerate()
-        .filter_map(|(i, code)| dates(*code).filter(|d| !d.trim().is_empty()).map(|d| (i, d)))
-        .map(|(i, d)| {
-            parse_ts(d, opts).map(|t| (i, t)).ok_or((
-                Some("date".to_string()),
-                "type-error",
-                format!("{d:?} is not a date (give --date-format)"),
-            ))
+        .filter_map(|(i, code)| {
+            dates(*code).filter(|d| !d.trim().is_empty()).map(|d| (i, *code, d))
+        })
+        .map(|(i, code, d)| {
+            parse_ts(d, opts)
+                .map(|t| (i, t))
+                .ok_or_else(|| bad_date(d, code, mapping, playbook, opts))
         })
         .collect::<Result<_, _>>()?;
     if known.is_empty() {

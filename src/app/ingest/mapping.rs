@@ -19,7 +19,7 @@ pub struct Mapping {
     pub stages: BTreeMap<String, String>,
     /// Snapshot layout: canonical stage → the export column holding the date it was reached.
     #[serde(default)]
-    pub dates: BTreeMap<String, String>,
+    pub dates: BTreeMap<String, DateColumns>,
     /// Snapshot layout: a status column whose `won` or `lost` overrides the current stage.
     #[serde(default)]
     pub status: Option<String>,
@@ -43,6 +43,24 @@ pub struct Mapping {
     /// The preset's name or the file's path, for messages.
     #[serde(skip)]
     pub name: String,
+}
+
+/// The export column of a stage's date, or several tried in order (the first with a value):
+/// `won = ["Deal - Won time", "Deal - Deal closed on"]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum DateColumns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl DateColumns {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            DateColumns::One(c) => vec![c.as_str()],
+            DateColumns::Many(cs) => cs.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// A left join of a second file: each export row takes columns from the row of the joined file
@@ -73,6 +91,14 @@ pub enum Unmatched {
 }
 
 impl Mapping {
+    /// The export column a stage's date is read from first, for messages.
+    pub fn date_column(&self, stage: &str) -> String {
+        self.dates
+            .get(stage)
+            .and_then(|d| d.names().first().map(|s| s.to_string()))
+            .unwrap_or_else(|| "date".into())
+    }
+
     /// How to see this mapping as a file, for messages that point at a key to set.
     pub fn show_hint(&self) -> String {
         let is_preset = self.name == "canonical" || PRESETS.iter().any(|p| p.0 == self.name);
@@ -141,8 +167,8 @@ stage = "Deal - Stage"
 amount = "Deal - Value"
 [dates]
 lead = "Deal - Deal created"
-won = "Deal - Won time"
-lost = "Deal - Lost time"
+won = ["Deal - Won time", "Deal - Deal closed on"]
+lost = ["Deal - Lost time", "Deal - Deal closed on"]
 [stages]
 "Qualified" = "lead"
 "Contact Made" = "case"
@@ -201,9 +227,13 @@ pub fn show_mapping(spec: Option<&str>, table: TableKind) -> Result<String> {
              #   Opportunity.csv         OwnerId joined by OpportunityId = Id (the rep);\n\
              #   Lead.csv                CreatedDate as the lead stage, ConvertedOpportunityId;\n\
              #   User.csv                the roster (--table roster): ManagerId.\n\
-             # An export without these files or columns (an Excel round trip of Opportunity\n\
-             # without OwnerId) needs a mapping of its own: start from this one, and add a\n\
-             # [join] of a file that has the owner.\n{how}{}",
+             # Rows with IsDeleted = true are rejected, not counted.\n\
+             # An export without these files or columns needs a mapping of its own. For\n\
+             # OpportunityHistory alone, start from the history mapping below. For\n\
+             # Opportunity.csv alone (the current stage of each deal, as after an Excel round\n\
+             # trip), use layout = \"snapshot\" with [dates] lead = \"CreatedDate\",\n\
+             # won = \"CloseDate\", lost = \"CloseDate\", and a [join] of a file that has the\n\
+             # owner when OwnerId was dropped.\n{how}{}",
             preset("salesforce-history").expect("built in")
         ),
         Some(name) if preset(name).is_some() => {

@@ -258,9 +258,14 @@ fn ingest_one(
             })
             .collect();
         return Err(crate::DataError::new(format!(
-            "{file}: no column for {}; the header has: {}{}; the mapping is {}, {}",
+            "{file}: no column for {}; the header has: {}{}{}; the mapping is {}, {}",
             looked_for.join(", "),
-            headers.iter().take(12).map(|h| preview(h)).collect::<Vec<_>>().join(", "),
+            headers.iter().take(20).map(|h| preview(h)).collect::<Vec<_>>().join(", "),
+            if headers.len() > 20 {
+                format!(", … ({} columns)", headers.len())
+            } else {
+                String::new()
+            },
             if headers.len() == 1 { " (is the delimiter right? --delimiter)" } else { "" },
             mapping.name,
             mapping.show_hint()
@@ -269,12 +274,12 @@ fn ingest_one(
     }
     let find = |want: &str| headers.iter().position(|h| normalize(h) == normalize(want));
     let snapshot = mapping.layout != "history";
-    let mut date_columns: Vec<(crate::model::playbook::StageCode, Option<usize>)> = Vec::new();
-    for (stage, column) in &mapping.dates {
+    let mut date_columns: Vec<(crate::model::playbook::StageCode, Vec<usize>)> = Vec::new();
+    for (stage, columns) in &mapping.dates {
         let code = playbook
             .resolve_stage(stage)
             .with_context(|| format!("mapping [dates]: {stage} is not a stage of the playbook"))?;
-        date_columns.push((code, find(column)));
+        date_columns.push((code, columns.names().into_iter().filter_map(&find).collect()));
     }
     date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
@@ -341,11 +346,13 @@ fn ingest_one(
                 })
                 .and_then(|row| {
                     if snapshot {
+                        // The first of a stage's columns with a value.
                         let dates = |code| {
-                            date_columns
-                                .iter()
-                                .find(|(c, _)| *c == code)
-                                .and_then(|(_, i)| i.map(|i| record.get(i).unwrap_or("")))
+                            let (_, found) = date_columns.iter().find(|(c, _)| *c == code)?;
+                            let values = found.iter().map(|&i| record.get(i).unwrap_or(""));
+                            let mut values = values.peekable();
+                            values.peek()?;
+                            Some(values.clone().find(|v| !v.trim().is_empty()).unwrap_or(""))
                         };
                         let status = status_column.and_then(|i| record.get(i));
                         if mapping.layout == "stage-dates" {
@@ -358,7 +365,7 @@ fn ingest_one(
                                 opts,
                             )
                         } else {
-                            expand_snapshot(row, &dates, status, playbook, opts)
+                            expand_snapshot(row, &dates, status, (mapping, playbook), opts)
                         }
                     } else {
                         Ok(Rows::One(row))

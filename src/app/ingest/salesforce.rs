@@ -9,6 +9,11 @@ use crate::model::tables::TableKind;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
+/// The `IsDeleted` column of a Salesforce object, if the export has it.
+fn is_deleted_column(headers: &[String]) -> Option<usize> {
+    headers.iter().position(|h| h.trim() == "IsDeleted")
+}
+
 /// Salesforce's null reference id.
 const SF_NULL_ID: &str = "000000000000000AAA";
 
@@ -103,8 +108,13 @@ pub(super) fn ingest_salesforce(
             let (mut rdr, headers) = open_export(&opp, args)?;
             let c = columns(&headers, &opp.to_string(), &["Id", "OwnerId"])?;
             let mut owners: BTreeMap<String, String> = BTreeMap::new();
+            let mut deleted: std::collections::BTreeSet<String> = Default::default();
+            let opp_deleted = is_deleted_column(&headers);
             for r in rdr.records() {
                 let r = r.with_context(|| format!("reading {opp}"))?;
+                if opp_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
+                    deleted.insert(id(&field(&r, c[0])));
+                }
                 owners.insert(id(&field(&r, c[0])), id(&field(&r, c[1])));
             }
             let hist = need("opportunityhistory.csv")?;
@@ -114,6 +124,7 @@ pub(super) fn ingest_salesforce(
                 &hist.to_string(),
                 &["OpportunityId", "StageName", "CreatedDate", "Amount"],
             )?;
+            let hist_deleted = is_deleted_column(&headers);
             for (n, r) in rdr.records().enumerate() {
                 let r = r.with_context(|| format!("reading {hist}"))?;
                 if short(&r, &headers) {
@@ -122,6 +133,23 @@ pub(super) fn ingest_salesforce(
                 }
                 let line = r.position().map_or(0, |p| p.line());
                 let deal = id(&field(&r, c[0]));
+                let row_deleted =
+                    hist_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true"));
+                if row_deleted || deleted.contains(&deal) {
+                    sink.counts.read += 1;
+                    let message = format!(
+                        "opportunity {deal} is deleted in Salesforce (IsDeleted = true): not counted"
+                    );
+                    let raw = r.iter().collect::<Vec<_>>().join(",");
+                    sink.settle(
+                        &Err((Some("IsDeleted".into()), "constraint-error", message)),
+                        &hist.to_string(),
+                        line,
+                        n as u64 + 1,
+                        &|| raw.clone(),
+                    )?;
+                    continue;
+                }
                 let Some(owner) = owners.get(&deal).cloned().filter(|o| !o.is_empty()) else {
                     sink.counts.read += 1;
                     let message = format!("opportunity {deal} has no owner in Opportunity.csv");
@@ -157,6 +185,7 @@ pub(super) fn ingest_salesforce(
                     &lead.to_string(),
                     &["Id", "OwnerId", "CreatedDate", "ConvertedOpportunityId"],
                 )?;
+                let lead_deleted = is_deleted_column(&headers);
                 for (n, r) in rdr.records().enumerate() {
                     let r = r.with_context(|| format!("reading {lead}"))?;
                     if short(&r, &headers) {
@@ -164,6 +193,20 @@ pub(super) fn ingest_salesforce(
                         continue;
                     }
                     let line = r.position().map_or(0, |p| p.line());
+                    if lead_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
+                        sink.counts.read += 1;
+                        let raw = r.iter().collect::<Vec<_>>().join(",");
+                        let message =
+                            "the lead is deleted in Salesforce (IsDeleted = true): not counted";
+                        sink.settle(
+                            &Err((Some("IsDeleted".into()), "constraint-error", message.into())),
+                            &lead.to_string(),
+                            line,
+                            n as u64 + 1,
+                            &|| raw.clone(),
+                        )?;
+                        continue;
+                    }
                     let converted = id(&field(&r, c[3]));
                     let deal = if converted.is_empty() { id(&field(&r, c[0])) } else { converted };
                     let stage = playbook.stages[0].clone();
