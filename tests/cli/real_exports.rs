@@ -379,3 +379,44 @@ fn events_whose_reps_are_not_in_the_roster_are_warned_about() {
         r.stderr
     );
 }
+
+#[test]
+fn a_flat_roster_of_reps_is_enough_for_the_month_end_report() {
+    let s = Session::new();
+    // One level of reps under the company: a list of agents, no managers.
+    let agents = s.write(
+        "agents.csv",
+        "sales_agent,team\nMoses Frase,A\nDarcel Schlecht,A\nMarkita Hansen,A\nJames Ascencio,B\n\
+         Zane Levy,B\nAnna Snelling,B\nVicki Laflamme,B\nViolet Mclelland,B\n",
+    );
+    let mapping =
+        s.write("flat.toml", "[columns]\nperson_id = \"sales_agent\"\nname = \"sales_agent\"\n");
+    let roster = s.path_str("roster.csv");
+    let r = s.run(&["ingest", &agents, "--table", "roster", "--mapping", &mapping, "-o", &roster]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events = ingest(&s, &[&fx("sales_pipeline.csv"), "--mapping", &fx("sales_pipeline.toml")]);
+    let out = s.path_str("out");
+    let r = s.run(&[
+        "report",
+        "--events",
+        &events,
+        "--roster",
+        &roster,
+        "--out",
+        &out,
+        "--period",
+        "2017-03",
+        "--as-of",
+        "2017-03-31T23:59:59Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::path::Path::new(&out).join("index.md").exists());
+    let reps = s.run(&[
+        "funnel", "--events", &events, "--roster", &roster, "--by", "rep", "--period", "all", "-f",
+        "csv",
+    ]);
+    let ids: std::collections::BTreeSet<String> =
+        csv_rows(&reps.stdout).into_iter().map(|r| r["group_id"].clone()).collect();
+    // Violet Mclelland has no deals: listed with zeros.
+    assert!(ids.contains("Violet Mclelland") && ids.contains("Moses Frase"), "{ids:?}");
+}
