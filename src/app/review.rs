@@ -41,6 +41,7 @@ pub const REVIEW_COLUMNS: &[Column] = &[
     col("leading_before", Kind::Number, false),
     col("leading_after", Kind::Number, false),
     col("note", Kind::String, false),
+    col("plan_level", Kind::String, false),
     col("plans", Kind::Integer, false),
     col("improved", Kind::Integer, false),
     col("improved_share", Kind::Number, false),
@@ -78,6 +79,38 @@ pub fn review_all(
         known_reps: known.as_ref(),
     };
     let mut reviews = review(plans, &data, &setup);
+    // Coaching plans read the verdicts this review has just given their reps' plans.
+    let mut updated = plans.to_vec();
+    apply_to_ledger(&mut updated, &reviews, period);
+    let plans = updated.as_slice();
+    // Coaching plans: the plans of the person's reps made in the plan's month.
+    let managers_of = |director: &str| -> BTreeSet<String> {
+        roster
+            .map(|r| {
+                r.people
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        r.parent[*i].is_some_and(|p| r.people[p].person_id == director)
+                    })
+                    .map(|(_, p)| p.person_id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let members = |plan: &crate::model::plans::Plan| {
+        let person = plan.rep_id.as_str();
+        let managers: BTreeSet<String> = match plan.level.as_deref() {
+            Some("director") => managers_of(person),
+            _ => [person.to_string()].into(),
+        };
+        plans
+            .iter()
+            .filter(|p| !p.is_coaching() && p.period == plan.period)
+            .filter(|p| p.manager_id.as_ref().is_some_and(|m| managers.contains(m)))
+            .collect::<Vec<_>>()
+    };
+    reviews.extend(crate::metrics::review::review_coaching(plans, period, &members));
     if let Some(r) = roster {
         for review in &mut reviews {
             if let Some(&i) = r.index.get(&review.rep_id) {
@@ -219,6 +252,7 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
             r.leading_before.into(),
             r.leading_after.into(),
             r.note.as_deref().into(),
+            r.plan_level.as_deref().into(),
         ];
         // The roll-up columns are empty on a plan's row.
         cells.extend(std::iter::repeat_n(Cell::Null, REVIEW_COLUMNS.len() - cells.len()));
@@ -227,7 +261,7 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
     for g in rolled {
         let mut cells = vec![Cell::Str(&g.level), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
         // The plan columns are empty on a roll-up's row.
-        cells.extend(std::iter::repeat_n(Cell::Null, 25));
+        cells.extend(std::iter::repeat_n(Cell::Null, 26));
         cells.extend([
             Cell::Int(g.plans as i64),
             Cell::Int(g.improved as i64),

@@ -113,8 +113,10 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                         beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
                     });
                     let worth = if *id == "coaching:improved" { 1.0 } else { improve_rate };
+                    // A gap only where the share itself is below the median: shrinking pulls even
+                    // a perfect record a little toward the others.
                     let gain = match (shrunk, bench) {
-                        (Some(s), Some(b)) if b > s => (b - s) * nf * worth,
+                        (Some(s), Some(b)) if b > s && kf / nf < b => (b - s) * nf * worth,
                         _ => 0.0,
                     };
                     let interval = wilson(kf, nf);
@@ -145,10 +147,26 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                     .map(|l| l.id)
             };
             let focus = best(true);
+            // With no gap anywhere, the nearest stretch: the lever furthest below (or least
+            // above) its median; with no plans at all, agreeing plans comes first.
+            let stretch = || {
+                levers
+                    .iter()
+                    .filter_map(|l| Some((l, l.value? - l.benchmark?)))
+                    .fold(None, |best: Option<(&CoachLever, f64)>, x| match best {
+                        Some(b) if b.1 <= x.1 => Some(b),
+                        _ => Some(x),
+                    })
+                    .map_or(COACHING_LEVERS[0], |(l, _)| l.id)
+            };
             CoachDiagnosis {
                 person_id: person.clone(),
                 level: level.to_string(),
-                suggestion: if focus.is_none() { best(false) } else { None },
+                suggestion: if focus.is_none() {
+                    best(false).or_else(|| Some(stretch()))
+                } else {
+                    None
+                },
                 focus,
                 levers,
             }

@@ -55,6 +55,8 @@ pub struct PlanReview {
     pub leading_before: Option<f64>,
     pub leading_after: Option<f64>,
     pub note: Option<String>,
+    /// `manager` or `director` for a coaching plan (whose person is in `rep_id`).
+    pub plan_level: Option<String>,
 }
 
 /// A lever's counts for one rep over a window: successes and trials (converted and entered;
@@ -346,8 +348,9 @@ pub fn review(plans: &[Plan], data: &RepMonths, setup: &ReviewSetup) -> Vec<Plan
     let month = setup.review_month;
     let due: Vec<&Plan> = plans
         .iter()
-        // A suggestion is not a plan until the manager agrees it.
-        .filter(|p| p.status != crate::model::values::PlanStatus::Suggested)
+        // A suggestion is not a plan until the manager agrees it; coaching plans are reviewed
+        // by `review_coaching`.
+        .filter(|p| p.status != crate::model::values::PlanStatus::Suggested && !p.is_coaching())
         .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(month))
         .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= month)
         .collect();
@@ -536,6 +539,67 @@ fn leading_signal(
 fn is_the_lever_itself(indicator: &str, lever: &str) -> bool {
     indicator.starts_with("rate.")
         || (lever.starts_with("volume:") && indicator == "leads_per_month")
+}
+
+/// Reviews the coaching plans (a manager's or director's) due by `month`: the coaching lever's
+/// share over the plans their reps made in the plan's month against its baseline, before and
+/// after (no control group: the note says so). `members` gives those rep plans.
+pub fn review_coaching<'a>(
+    plans: &'a [Plan],
+    month: &str,
+    members: &dyn Fn(&'a Plan) -> Vec<&'a Plan>,
+) -> Vec<PlanReview> {
+    use crate::model::coaching::COACHING_LEVERS;
+    plans
+        .iter()
+        .filter(|p| p.is_coaching() && p.status != crate::model::values::PlanStatus::Suggested)
+        .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(month))
+        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= month)
+        .map(|plan| {
+            let lever = plan.lever().to_string();
+            let mut out = PlanReview {
+                plan_id: plan.plan_id.clone(),
+                rep_id: plan.rep_id.clone(),
+                rep_name: plan.rep_name.clone(),
+                focus: lever.clone(),
+                period: plan.period.clone(),
+                review_period: plan.review_period.clone(),
+                baseline_rate: plan.baseline_rate,
+                baseline_n: plan.baseline_n.unwrap_or(0),
+                plan_level: plan.level.clone(),
+                ..PlanReview::default()
+            };
+            let Some(j) = COACHING_LEVERS.iter().position(|l| *l == lever) else {
+                out.note = Some(format!("{lever} is not a coaching lever"));
+                return out;
+            };
+            let (k, n) = crate::diagnosis::coaching::counts(&members(plan))[j];
+            let (b, bn) = (plan.baseline_rate, plan.baseline_n.unwrap_or(0));
+            let (Some(b), true, true) = (b, bn > 0, n > 0) else {
+                out.note = Some(format!(
+                    "no plans of the {}'s reps in {} to compare with the baseline yet",
+                    plan.level.as_deref().unwrap_or("manager"),
+                    plan.period
+                ));
+                return out;
+            };
+            let a = k as f64 / n as f64;
+            let var = |r: f64, n: f64| (r * (1.0 - r)).max(0.25 / n) / n;
+            let half = 1.96 * (var(a, n as f64) + var(b, bn as f64)).sqrt();
+            let effect = a - b;
+            out.after_rate = Some(a);
+            out.after_n = n;
+            out.change = Some(effect);
+            out.effect = Some(effect);
+            out.effect_low = Some(effect - half);
+            out.effect_high = Some(effect + half);
+            out.verdict = Some(verdict_of(effect - half, effect + half));
+            let target = plan.agreed_target_rate.or(plan.target_rate);
+            out.target_reached = target.map(|t| a >= t - 1e-12);
+            out.note = Some("before and after: no control group for coaching plans".into());
+            out
+        })
+        .collect()
 }
 
 /// The verdict of an effect's 95% interval: improved when it lies above 0, worse when below,

@@ -11,9 +11,11 @@ pub const TEMPLATES: &[(&str, &str, &str)] = &[
     ("en", "rep.md.j2", include_str!("../../templates/en/rep.md.j2")),
     ("en", "manager.md.j2", include_str!("../../templates/en/manager.md.j2")),
     ("en", "director.md.j2", include_str!("../../templates/en/director.md.j2")),
+    ("en", "board.md.j2", include_str!("../../templates/en/board.md.j2")),
     ("ja", "rep.md.j2", include_str!("../../templates/ja/rep.md.j2")),
     ("ja", "manager.md.j2", include_str!("../../templates/ja/manager.md.j2")),
     ("ja", "director.md.j2", include_str!("../../templates/ja/director.md.j2")),
+    ("ja", "board.md.j2", include_str!("../../templates/ja/board.md.j2")),
 ];
 
 /// Escapes a data value for Markdown: table pipes, HTML, link brackets, emphasis, code,

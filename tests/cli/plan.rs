@@ -60,7 +60,11 @@ fn worksheets_at_every_level_and_in_japanese() {
         .count();
     assert_eq!(sheets, 24);
     let ledger = csv_rows(&read(s.path("plans.csv")));
-    assert_eq!(ledger.len(), 24, "a plan or a suggestion for each rep with a lever");
+    // A plan or a suggestion for each rep, and one for each manager (3) and the director.
+    assert_eq!(ledger.len(), 28, "{ledger:?}");
+    let levels: Vec<&str> = ledger.iter().map(|p| p["level"].as_str()).collect();
+    assert_eq!(levels.iter().filter(|l| **l == "manager").count(), 3);
+    assert_eq!(levels.iter().filter(|l| **l == "director").count(), 1);
     // A focus the diagnosis is sure of is proposed; a low-confidence candidate is suggested.
     assert!(ledger.iter().all(|p| p["review_period"] == "2026-04"));
     assert!(ledger.iter().all(|p| p["status"] == "proposed" || p["status"] == "suggested"));
@@ -76,7 +80,7 @@ fn a_second_run_changes_nothing_and_edited_worksheets_are_kept() {
     assert_eq!(plan(&s, &out, &["--ledger", &ledger]).code, 0);
     let before = read(&ledger);
     let again = plan(&s, &out, &["--ledger", &ledger]);
-    assert!(again.stderr.contains("0 worksheets written, 52 unchanged"), "{}", again.stderr);
+    assert!(again.stderr.contains("0 worksheets written, 53 unchanged"), "{}", again.stderr);
     assert_eq!(read(&ledger), before);
     let sheet = s.path("ws/reps/R00001.md");
     std::fs::write(&sheet, read(&sheet).replace("- ________\n", "- I skip follow-ups\n")).unwrap();

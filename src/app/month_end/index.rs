@@ -74,6 +74,9 @@ pub(super) fn index_md(
         );
     }
     let _ = writeln!(s, "\n![Company funnel]({})\n", link_target("funnel.svg"));
+    if let Some(board) = &written.board {
+        let _ = writeln!(s, "## Board\n\n- {}\n", link("The board's coaching review", board));
+    }
     let _ = writeln!(s, "## Directors\n");
     for (id, path) in &written.directors {
         let _ = writeln!(s, "- {}", link(&name(id), path));

@@ -150,6 +150,26 @@ pub struct ImportSummary {
     pub problems: Vec<String>,
 }
 
+/// A coaching skill as a manager's or director's sheet prints it (its title in any language
+/// of the playbook) or its id.
+fn coaching_lever(text: &str, playbook: &Playbook) -> Result<String, String> {
+    let t = text.trim();
+    playbook
+        .coaching
+        .iter()
+        .find(|r| {
+            r.lever == t
+                || r.text.title.eq_ignore_ascii_case(t)
+                || r.ja.as_ref().is_some_and(|j| j.title == t)
+        })
+        .map(|r| r.lever.clone())
+        .ok_or_else(|| {
+            let titles: Vec<&str> =
+                playbook.coaching.iter().map(|r| r.text.title.as_str()).collect();
+            format!("`{t}` is not a coaching skill ({})", titles.join(", "))
+        })
+}
+
 /// Reads edited worksheets back into the ledger and marks their plans agreed.
 pub fn import_worksheets(
     paths: &[PathBuf],
@@ -174,10 +194,19 @@ pub fn import_worksheets(
                 continue;
             }
         };
-        // The focus as the sheet printed it ("Case → Proposal", "商談 → 提案") or its id.
-        let bad_focus = match agreed.focus.as_deref().map(|f| LeverId::parse_printed(f, playbook)) {
+        let coaching = agreed.front.get("level").is_some_and(|l| l == "manager" || l == "director");
+        // The focus as the sheet printed it ("Case → Proposal", "商談 → 提案") or its id; on a
+        // manager's or director's sheet, a coaching skill by its title in either language.
+        let parse = |f: &str| {
+            if coaching {
+                coaching_lever(f, playbook)
+            } else {
+                LeverId::parse_printed(f, playbook).map(|l| l.to_string())
+            }
+        };
+        let bad_focus = match agreed.focus.as_deref().map(parse) {
             Some(Ok(id)) => {
-                agreed.focus = Some(id.to_string());
+                agreed.focus = Some(id);
                 None
             }
             Some(Err(why)) => Some(why),
@@ -209,6 +238,7 @@ pub fn import_worksheets(
                     target_rate: f.get("target_rate").and_then(|v| v.parse().ok()),
                     review_period: f.get("review_period").cloned().unwrap_or_default(),
                     status: PlanStatus::Proposed,
+                    level: f.get("level").cloned().filter(|l| !l.is_empty()),
                     ..Plan::default()
                 });
                 ledger.last_mut().expect("just pushed")
@@ -218,8 +248,11 @@ pub fn import_worksheets(
             continue;
         }
         let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
+        let known = |f: &String| {
+            levers.contains(f) || crate::model::coaching::COACHING_LEVERS.contains(&f.as_str())
+        };
         let front_focus =
-            agreed.front.get("focus").filter(|f| **f != plan.focus && levers.contains(f)).cloned();
+            agreed.front.get("focus").filter(|f| **f != plan.focus && known(f)).cloned();
         let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
         let said_agreed = agreed.front.get("status").is_some_and(|s| s == "agreed");
         let filled_in =

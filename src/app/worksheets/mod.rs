@@ -1,6 +1,7 @@
 //! Worksheets: the rep, manager and director sheets written from the diagnoses, and the plans
 //! they propose to the ledger.
 
+mod coaching_view;
 mod import;
 mod outcome;
 mod view;
@@ -38,6 +39,8 @@ pub struct Written {
     pub reps: BTreeMap<String, String>,
     pub managers: BTreeMap<String, String>,
     pub directors: BTreeMap<String, String>,
+    /// The board's page comparing directors, when written.
+    pub board: Option<String>,
 }
 
 /// Writes the worksheets of some diagnoses under `out`.
@@ -62,6 +65,7 @@ pub fn write_worksheets(
         reps: BTreeMap::new(),
         managers: BTreeMap::new(),
         directors: BTreeMap::new(),
+        board: None,
     };
     let report = &mut written.report;
     let mut names = FileNames::default();
@@ -104,39 +108,107 @@ pub fn write_worksheets(
         return Ok(written);
     };
     let managers = group_by_manager(diagnoses);
+    let period = diagnoses.first().map(|d| d.period.clone()).unwrap_or_default();
+    let gate = job.playbook.diagnosis.confidence;
+    let reps_of = |pred: &dyn Fn(&Plan) -> bool| -> Vec<&Plan> {
+        ledger.iter().filter(|p| !p.is_coaching() && pred(p)).collect()
+    };
+    let last = prev_month(&period);
+    let manager_people: Vec<(String, Vec<&Plan>)> = managers
+        .keys()
+        .map(|m| (m.clone(), reps_of(&|p| p.period == last && p.manager_id.as_deref() == Some(m))))
+        .collect();
+    let manager_coach = crate::diagnosis::coaching::diagnose(&manager_people, "manager", gate);
+    let parent_of = |id: &str| {
+        roster
+            .index
+            .get(id)
+            .and_then(|&i| roster.parent[i])
+            .map(|p| roster.people[p].person_id.clone())
+    };
     let mut manager_files = BTreeMap::new();
-    for (manager, reps) in &managers {
+    for ((manager, reps), coach) in managers.iter().zip(&manager_coach) {
         let stem = names.stem(manager);
-        manager_files.insert(manager.clone(), format!("managers/{stem}.md"));
+        let file = format!("managers/{stem}.md");
+        manager_files.insert(manager.clone(), file.clone());
         if job.level != SheetLevel::Director {
-            let text = sheets.manager_sheet(
+            let plan = sheets.coaching_plan(coach, &period, parent_of(manager), &file);
+            let sheet = CoachingSheet {
+                diag: coach,
+                peers: managers.len(),
+                plan: plan.as_ref(),
+                plans: reps_of(&|p| p.manager_id.as_deref() == Some(manager)),
+            };
+            let body = sheets.manager_sheet(
                 &env,
                 manager,
                 reps,
                 diagnoses,
                 &rep_files,
                 ledger,
+                &sheet,
                 job.templates,
             )?;
-            write_sheet(out, &format!("managers/{stem}.md"), &text, job.mode, report)?;
-            written.managers.insert(manager.clone(), format!("managers/{stem}.md"));
+            let text = format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref(), &body));
+            write_sheet(out, &file, &text, job.mode, report)?;
+            written.managers.insert(manager.clone(), file);
+            written.proposed.extend(plan);
         }
     }
     if job.level != SheetLevel::Manager && !job.one_manager {
-        for (director, mans) in group_by_director(&managers, roster) {
-            let stem = names.stem(&director);
-            let text = sheets.director_sheet(
+        let directors = group_by_director(&managers, roster);
+        let director_people: Vec<(String, Vec<&Plan>)> = directors
+            .iter()
+            .map(|(d, mans)| {
+                let plans = reps_of(&|p| {
+                    p.period == last && p.manager_id.as_ref().is_some_and(|m| mans.contains(m))
+                });
+                (d.clone(), plans)
+            })
+            .collect();
+        let director_coach =
+            crate::diagnosis::coaching::diagnose(&director_people, "director", gate);
+        let mut director_files = BTreeMap::new();
+        for ((director, mans), coach) in directors.iter().zip(&director_coach) {
+            let stem = names.stem(director);
+            let file = format!("directors/{stem}.md");
+            let plan = sheets.coaching_plan(coach, &period, parent_of(director), &file);
+            let sheet = CoachingSheet {
+                diag: coach,
+                peers: directors.len(),
+                plan: plan.as_ref(),
+                plans: reps_of(&|p| p.manager_id.as_ref().is_some_and(|m| mans.contains(m))),
+            };
+            let body = sheets.director_sheet(
                 &env,
-                &director,
-                &mans,
+                director,
+                mans,
                 &managers,
                 diagnoses,
                 &manager_files,
                 ledger,
+                &sheet,
                 job.templates,
             )?;
-            write_sheet(out, &format!("directors/{stem}.md"), &text, job.mode, report)?;
-            written.directors.insert(director.clone(), format!("directors/{stem}.md"));
+            let text = format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref(), &body));
+            write_sheet(out, &file, &text, job.mode, report)?;
+            written.directors.insert(director.clone(), file.clone());
+            director_files.insert(director.clone(), file);
+            written.proposed.extend(plan);
+        }
+        if job.level == SheetLevel::All && !directors.is_empty() {
+            let board = sheets.board_sheet(
+                &env,
+                &directors,
+                &director_coach,
+                &managers,
+                diagnoses,
+                &director_files,
+                ledger,
+                job.templates,
+            )?;
+            write_sheet(out, "board.md", &board, job.mode, report)?;
+            written.board = Some("board.md".to_string());
         }
     }
     Ok(written)

@@ -8,7 +8,7 @@ use crate::model::plans::Plan;
 use crate::model::values::{Lang, Verdict};
 
 impl Sheets<'_> {
-    fn ja(&self) -> bool {
+    pub(super) fn ja(&self) -> bool {
         self.lang == Lang::Ja
     }
 

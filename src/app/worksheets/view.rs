@@ -15,6 +15,16 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// What a manager's or director's sheet says of their coaching.
+pub(super) struct CoachingSheet<'c> {
+    pub(super) diag: &'c crate::diagnosis::coaching::CoachDiagnosis,
+    /// How many people of their level the diagnosis compares them with.
+    pub(super) peers: usize,
+    pub(super) plan: Option<&'c Plan>,
+    /// The plans of their reps, every month.
+    pub(super) plans: Vec<&'c Plan>,
+}
+
 pub(super) struct Sheets<'a> {
     pub(super) playbook: &'a Playbook,
     pub(super) lang: Lang,
@@ -355,6 +365,7 @@ impl Sheets<'_> {
         all: &[Diagnosis],
         files: &BTreeMap<String, String>,
         ledger: &[Plan],
+        coach: &CoachingSheet,
         dir: Option<&Path>,
     ) -> Result<String> {
         let parent = self.roster.and_then(|r| {
@@ -381,6 +392,19 @@ impl Sheets<'_> {
                     ("focus", Value::from(focus)),
                     ("why", Value::from(why)),
                     (
+                        "confidence",
+                        Value::from(d.lever().and_then(|l| l.confidence).map_or(
+                            "—".into(),
+                            |c| {
+                                if c > 0.99 {
+                                    ">99%".to_string()
+                                } else {
+                                    format!("{:.0}%", c * 100.0)
+                                }
+                            },
+                        )),
+                    ),
+                    (
                         "file",
                         Value::from_safe_string(
                             files
@@ -397,12 +421,21 @@ impl Sheets<'_> {
             .iter()
             .filter(|p| {
                 p.manager_id.as_deref() == Some(manager)
+                    && !p.is_coaching()
                     && p.period == prev_month(&period)
                     && p.status != PlanStatus::Suggested
             })
             .map(|p| {
+                let agreed = p.status == PlanStatus::Agreed || p.agreed == Some(true);
+                let agreed = match (agreed, self.lang) {
+                    (true, Lang::En) => "yes",
+                    (false, Lang::En) => "no (taken as proposed)",
+                    (true, Lang::Ja) => "はい",
+                    (false, Lang::Ja) => "いいえ（提案どおりとして扱う）",
+                };
                 obj([
                     ("rep", Value::from(p.rep_name.clone().unwrap_or_else(|| p.rep_id.clone()))),
+                    ("agreed", Value::from(agreed)),
                     ("focus", Value::from(self.lever_label(p.lever()))),
                     ("outcome", Value::from(self.outcome_text(p))),
                     ("effect", Value::from(self.effect_text(p))),
@@ -422,7 +455,10 @@ impl Sheets<'_> {
             funnel => Value::from(Serde(&self.team_lines(reps, all))),
             reps => rows,
             previous => previous,
-            record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && reviewed_by(p, &period))),
+            record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && !p.is_coaching() && reviewed_by(p, &period))),
+            coaching => self.coaching_context(coach.diag, coach.peers),
+            plan => self.coaching_plan_context(coach.plan),
+            trend => self.coaching_trend(&coach.plans, &period),
         };
         render::render(env, self.lang.code(), "manager.md.j2", ctx, dir)
     }
@@ -457,6 +493,7 @@ impl Sheets<'_> {
         all: &[Diagnosis],
         files: &BTreeMap<String, String>,
         ledger: &[Plan],
+        coach: &CoachingSheet,
         dir: Option<&Path>,
     ) -> Result<String> {
         let period = all.first().map(|d| d.period.clone()).unwrap_or_default();
@@ -512,6 +549,8 @@ impl Sheets<'_> {
                 ])
             })
             .collect();
+        let trend = self.coaching_trend(&coach.plans, &period);
+        let period2 = period.clone();
         let ctx = minijinja::context! {
             director => obj([("id", Value::from(director.to_string())), ("name", Value::from(self.name_of(director)))]),
             period => period,
@@ -519,6 +558,10 @@ impl Sheets<'_> {
             window_to => all.first().map(|d| d.window_to.clone()).unwrap_or_default(),
             managers => rows,
             funnel => Value::from(Serde(&self.team_lines(&division, all))),
+            coaching => self.coaching_context(coach.diag, coach.peers),
+            plan => self.coaching_plan_context(coach.plan),
+            trend => trend,
+            record => self.record(coach.plans.iter().copied().filter(|p| reviewed_by(p, &period2))),
         };
         let _ = self.out;
         render::render(env, self.lang.code(), "director.md.j2", ctx, dir)
