@@ -57,6 +57,8 @@ def score(reviews, truth):
     """Counts (improved, reviewed) per group, over plans that got a verdict."""
     out = {"cured": [0, 0], "uncured": [0, 0], "healthy": [0, 0]}
     inconclusive = 0
+    worse = {"cured": 0, "uncured": 0, "healthy": 0}
+    effects = {"cured": [], "uncured": [], "healthy": []}
     for r in reviews:
         if r.get("level") != "plan" or not r["verdict"]:
             continue
@@ -70,7 +72,10 @@ def score(reviews, truth):
         out[group][0] += r["verdict"] == "improved"
         out[group][1] += 1
         inconclusive += r["verdict"] == "inconclusive"
-    return out, inconclusive
+        worse[group] += r["verdict"] == "worse"
+        if r["effect"] and "->" in r["focus"]:
+            effects[group].append(float(r["effect"]))
+    return out, inconclusive, worse, effects
 
 
 def share(pair):
@@ -90,6 +95,8 @@ def main():
     a = ap.parse_args()
     totals = {k: {"cured": [0, 0], "uncured": [0, 0], "healthy": [0, 0]} for k in ("may", "april")}
     plans_total = reps_total = 0
+    totals_worse = {k: {"cured": 0, "uncured": 0, "healthy": 0} for k in ("may", "april")}
+    totals_effects = {k: {"cured": [], "uncured": [], "healthy": []} for k in ("may", "april")}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in a.seeds:
             d = os.path.join(tmp, str(seed))
@@ -113,7 +120,10 @@ def main():
                           f"{out}/events.csv", "--activities", f"{out}/activities.csv",
                           "--roster", f"{out}/roster.csv", "--period", period, "-f", "csv"]
                 reviews = rows(run(review + extra))
-                scored, inconclusive = score(reviews, truth)
+                scored, inconclusive, worse, effects = score(reviews, truth)
+                for k in worse:
+                    totals_worse[when][k] += worse[k]
+                    totals_effects[when][k] += effects[k]
                 for k, v in scored.items():
                     totals[when][k][0] += v[0]
                     totals[when][k][1] += v[1]
@@ -129,6 +139,14 @@ def main():
         print(f"{labels[when]:28} " + " ".join(
             f"{f'{v[0]}/{v[1]} {share(v):.0%}':>{w}}"
             for v, w in ((t['cured'], 16), (t['uncured'], 17), (t['healthy'], 17))))
+    print("worse verdicts, and the mean effect on rate plans (points):")
+    for when in ("may", "april"):
+        parts = []
+        for k in ("cured", "uncured", "healthy"):
+            e = totals_effects[when][k]
+            mean = f"{100 * sum(e) / len(e):+.1f}" if e else "—"
+            parts.append(f"{k} worse {totals_worse[when][k]}, mean effect {mean} (n={len(e)})")
+        print(f"  {labels[when]}: " + "; ".join(parts))
     if a.check:
         t = totals["may"]
         ok = share(t["cured"]) >= 0.5 and share(t["uncured"]) <= 0.10 and share(t["healthy"]) <= 0.10
