@@ -549,6 +549,9 @@ pub struct ReportArgs {
     /// files are replaced, anything else there is kept.
     #[arg(long)]
     pub force: bool,
+    /// Language of the worksheets and the board page.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
 }
 
 /// A first run that shows everything: the monthly report on the embedded sample data.
@@ -568,6 +571,9 @@ pub struct DemoArgs {
     /// Folder to write the demo into.
     #[arg(long, value_name = "DIR", default_value = "salescoach-demo")]
     pub out: PathBuf,
+    /// Language of the worksheets and the board page.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
 }
 
 /// Turn exports into a canonical table; every record is either written or rejected.

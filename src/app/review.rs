@@ -287,7 +287,7 @@ fn human_tables(reviews: &[PlanReview], rolled: &[RollUp], width: Option<u16>) -
     let plans: Vec<Vec<String>> = reviews
         .iter()
         .map(|r| {
-            let volume = !r.focus.contains("->");
+            let volume = !r.focus.contains("->") && !r.focus.starts_with("coaching:");
             let value = |v: Option<f64>| {
                 if volume { v.map_or("—".into(), |v| format!("{v:.1}")) } else { pct(v) }
             };

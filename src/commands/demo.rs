@@ -66,6 +66,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
             warn_after_as_of: false,
             input_format: None,
             quiet: global.quiet,
+            lang: args.lang,
         };
         match month_end(&playbook, &job)? {
             Ok(summary) => last = Some(summary),

@@ -24,6 +24,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
         warn_after_as_of: true,
         input_format: global.input_format,
         quiet: global.quiet,
+        lang: args.lang,
     };
     match month_end(&playbook, &job)? {
         Ok(summary) => {

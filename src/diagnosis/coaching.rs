@@ -8,6 +8,9 @@ use crate::model::coaching::COACHING_LEVERS;
 use crate::model::plans::Plan;
 use crate::model::values::{PlanStatus, Verdict};
 
+/// The most a prior across managers is worth, in plans.
+const MAX_PRIOR_PLANS: f64 = 10.0;
+
 /// One coaching lever of one person.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CoachLever {
@@ -80,12 +83,19 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
     // reviewed or acted on improves a rep at the level's rate.
     let (imp, rev) = all.iter().fold((0, 0), |a, c| (a.0 + c[2].0, a.1 + c[2].1));
     let improve_rate = if rev > 0 { imp as f64 / rev as f64 } else { 0.5 };
+    // A few managers say little about how far apart managers are: the prior is kept weak
+    // (at most ten plans' worth), so that a manager's own plans still count.
     let priors: Vec<BetaPrior> = (0..COACHING_LEVERS.len())
         .map(|j| {
             let obs: Vec<(f64, f64)> = all.iter().map(|c| (c[j].0 as f64, c[j].1 as f64)).collect();
-            fit_beta(&obs)
+            let p = fit_beta(&obs);
+            let strength = p.alpha + p.beta;
+            let cap = (MAX_PRIOR_PLANS / strength).min(1.0);
+            BetaPrior { alpha: p.alpha * cap, beta: p.beta * cap }
         })
         .collect();
+    // One person has no one to be compared with.
+    let comparable = people.len() >= 2;
     let benchmarks: Vec<Option<f64>> = (0..COACHING_LEVERS.len())
         .map(|j| {
             let mut shrunk: Vec<f64> = all
@@ -108,8 +118,9 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                     let (kf, nf) = (k as f64, n as f64);
                     let p = priors[j];
                     let shrunk = (n > 0).then(|| p.posterior_mean(kf, nf));
-                    let bench = benchmarks[j];
-                    let confidence = shrunk.and(bench).map(|b| {
+                    let bench = benchmarks[j].filter(|_| comparable);
+                    // How sure it is below, said only of a share that is below.
+                    let confidence = shrunk.and(bench).filter(|b| kf / nf < *b).map(|b| {
                         beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
                     });
                     let worth = if *id == "coaching:improved" { 1.0 } else { improve_rate };

@@ -13,6 +13,18 @@ use two_groups::{Counts, TwoGroups};
 mod why;
 
 pub use types::*;
+
+/// A probability as a sheet says it, never claiming certainty either way: "over 99%" for a
+/// posterior of 0.998, "under 1%" for 0.002 (in Japanese "99%超", "1%未満").
+pub fn sure_pct(c: f64, ja: bool) -> String {
+    match (c, ja) {
+        (c, false) if c >= 0.995 => "over 99%".into(),
+        (c, true) if c >= 0.995 => "99%超".into(),
+        (c, false) if c < 0.005 => "under 1%".into(),
+        (c, true) if c < 0.005 => "1%未満".into(),
+        (c, _) => format!("{:.0}%", c * 100.0),
+    }
+}
 use why::*;
 
 use crate::metrics::funnel::{FunnelRow, Method};

@@ -11,6 +11,19 @@ fn lookup<'a>(ind: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::
     path.split('.').try_fold(ind, |v, key| v.get(key)).filter(|v| !v.is_null())
 }
 
+/// Renders the Japanese evidence sentence beside the English one.
+fn localize_evidence(
+    result: &mut HypothesisResult,
+    h: &crate::model::rules::Hypothesis,
+    env: &minijinja::Environment,
+    ctx: &minijinja::Value,
+) {
+    let template = h.ja.as_ref().and_then(|j| j.evidence.as_deref());
+    if let (Some(ja), Some(t)) = (result.ja.as_mut(), template) {
+        ja.evidence = crate::model::rules::render_evidence(env, t, ctx).ok();
+    }
+}
+
 /// The hypotheses of the rules for `lever`: supported ones first, strongest first, then the
 /// ones the data does not support, then the ones it cannot check.
 pub fn evaluate(
@@ -42,6 +55,10 @@ pub fn evaluate(
                 needs_columns: Vec::new(),
                 checks: h.checks.clone(),
                 questions: h.questions.clone(),
+                ja: h.ja.clone().map(|mut j| {
+                    j.evidence = None;
+                    j
+                }),
             };
             if !missing.is_empty() {
                 let mut cols = missing;
@@ -66,11 +83,13 @@ pub fn evaluate(
                     result.strength = Some(strength.unwrap_or(0.0));
                     result.evidence =
                         crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
+                    localize_evidence(&mut result, h, &env, &ctx);
                 }
                 Ok(false) => {
                     result.status = "not_supported".into();
                     result.evidence =
                         crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
+                    localize_evidence(&mut result, h, &env, &ctx);
                 }
                 Err(_) => result.needs_columns = vec!["indicators that are not zero".into()],
             }

@@ -52,6 +52,9 @@ pub struct HypothesisResult {
     pub needs_columns: Vec<String>,
     pub checks: Vec<String>,
     pub questions: Vec<String>,
+    /// The same in Japanese, when the playbook has it (evidence rendered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja: Option<crate::model::rules::HypothesisText>,
 }
 
 /// The diagnosis of one rep.

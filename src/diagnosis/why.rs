@@ -73,9 +73,8 @@ pub(super) fn why(
         );
     };
     let sure = l.confidence.map_or(String::new(), |c| {
-        // Rounding never claims certainty: a posterior of 0.998 is ">99%", not "100%".
-        let c = if c >= 0.995 { ">99".to_string() } else { format!("{:.0}", c * 100.0) };
-        format!(", {c}% sure it is a weakness")
+        // Rounding never claims certainty: a posterior of 0.998 is "over 99%", not "100%".
+        format!(", {} sure it is a weakness", crate::diagnosis::sure_pct(c, false))
     });
     let core = format!(
         "{} {} vs {} for peers{sure}",

@@ -90,6 +90,23 @@ pub struct Hypothesis {
     /// Questions for the manager to ask, so that the salesperson analyses the result.
     #[serde(default)]
     pub questions: Vec<String>,
+    /// The title, evidence, checks and questions in Japanese (`--lang ja`).
+    #[serde(default)]
+    pub ja: Option<HypothesisText>,
+}
+
+/// A hypothesis's words in another language.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HypothesisText {
+    pub title: String,
+    /// Template of the evidence sentence, over the same indicators.
+    #[serde(default)]
+    pub evidence: Option<String>,
+    #[serde(default)]
+    pub checks: Vec<String>,
+    #[serde(default)]
+    pub questions: Vec<String>,
 }
 
 /// Indicators keyed by stage (`rep.contacts_per_deal.case`).
@@ -224,15 +241,18 @@ pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> 
                 let compiled = env.compile_expression(expr).map_err(fail)?;
                 compiled.eval(&ctx).map_err(fail)?;
             }
-            render_evidence(&env, &h.evidence, &ctx).map_err(|e| {
-                anyhow::anyhow!(
-                    "{origin}{}: rule `{}`, hypothesis `{}`: bad `evidence` template: {}",
-                    line_hint(text, &h.id),
-                    rule.lever,
-                    h.id,
-                    describe(&e)
-                )
-            })?;
+            let ja_evidence = h.ja.as_ref().and_then(|j| j.evidence.as_deref());
+            for template in std::iter::once(h.evidence.as_str()).chain(ja_evidence) {
+                render_evidence(&env, template, &ctx).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{origin}{}: rule `{}`, hypothesis `{}`: bad `evidence` template: {}",
+                        line_hint(text, &h.id),
+                        rule.lever,
+                        h.id,
+                        describe(&e)
+                    )
+                })?;
+            }
             for n in &h.needs {
                 let head = n.split('.').next().unwrap_or("");
                 if !STAGE_INDICATORS.contains(&head) && !REP_INDICATORS.contains(&head) {
@@ -287,6 +307,7 @@ mod tests {
                 needs: vec![],
                 checks: vec![],
                 questions: vec![],
+                ja: None,
             }],
         }]
     }

@@ -16,6 +16,7 @@ mod regressions;
 mod report;
 mod review;
 mod review_cases;
+mod sheets_read;
 mod support;
 mod surface;
 mod validate;

@@ -41,6 +41,8 @@ pub struct MonthEnd<'a> {
     pub warn_after_as_of: bool,
     pub input_format: Option<Format>,
     pub quiet: bool,
+    /// Language of the worksheets and the board page.
+    pub lang: Lang,
 }
 
 /// What a run produced, for the summary.
@@ -182,7 +184,7 @@ fn build(
     step(job, 5, "writing the worksheets");
     let sheet_job = SheetJob {
         playbook,
-        lang: Lang::En,
+        lang: job.lang,
         roster: Some(&roster),
         level: SheetLevel::All,
         templates: None,

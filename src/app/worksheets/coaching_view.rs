@@ -85,6 +85,16 @@ impl Sheets<'_> {
                 };
             }
             let conf = l.confidence.map_or("—".into(), confidence);
+            if peers < 2 {
+                return if self.ja() {
+                    format!("{title}: {}。比べる相手がいないため、推移で判断します。", self.share_text(l))
+                } else {
+                    format!(
+                        "{title}: {} last month; with no one else at this level to compare with, the trend is the guide.",
+                        self.share_text(l)
+                    )
+                };
+            }
             if self.ja() {
                 format!(
                     "{title}: {}。{peers} 人の{who}の中央値は {}、下回っている確度 {conf}。",
@@ -184,6 +194,35 @@ impl Sheets<'_> {
         out
     }
 
+    /// Last month's coaching plan of this person, as reviewed: "Plans agreed in the 1:1:
+    /// improved (0% → 50%)", or nothing when there was none (suggestions are not plans).
+    pub(super) fn own_coaching_outcome(
+        &self,
+        ledger: &[Plan],
+        person: &str,
+        period: &str,
+    ) -> String {
+        let last = prev_month(period);
+        let Some(p) = ledger.iter().find(|p| {
+            p.is_coaching()
+                && p.rep_id == person
+                && p.period == last
+                && p.status != PlanStatus::Suggested
+        }) else {
+            return String::new();
+        };
+        let effect = match (p.effect_low, p.effect_high) {
+            (Some(lo), Some(hi)) => format!(
+                "; {:+.0} pt (95%: {:+.0} to {:+.0})",
+                p.effect.unwrap_or(0.0) * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            ),
+            _ => String::new(),
+        };
+        format!("{}: {}{effect}", self.coaching_title(p.lever()), self.outcome_text(p))
+    }
+
     /// The front matter of a coaching sheet: its plan, as on a rep's sheet, with its level.
     pub(super) fn coaching_front_matter(plan: Option<&Plan>, body: &str) -> String {
         let Some(p) = plan else { return String::new() };
@@ -266,5 +305,5 @@ impl Sheets<'_> {
 }
 
 fn confidence(c: f64) -> String {
-    if c > 0.99 { ">99%".into() } else { format!("{:.0}%", c * 100.0) }
+    crate::diagnosis::sure_pct(c, false)
 }

@@ -223,6 +223,16 @@ pub fn import_worksheets(
             problems.push(format!("{}:{line}: the agreed focus {why}", path.display()));
             continue;
         }
+        // A sheet whose plan is not in the ledger (a rep with no gap, a suggestion left out)
+        // becomes a plan only when the meeting filled it in.
+        let known_plan = ledger.iter().any(|p| p.plan_id == agreed.plan_id);
+        let said_agreed = agreed.front.get("status").is_some_and(|s| s == "agreed");
+        let filled_in =
+            agreed.focus.is_some() || agreed.target.is_some() || !agreed.actions.is_empty();
+        if !(known_plan || filled_in || said_agreed) {
+            unfilled += 1;
+            continue;
+        }
         let plan = match ledger.iter_mut().find(|p| p.plan_id == agreed.plan_id) {
             Some(p) => p,
             None => {
@@ -231,6 +241,7 @@ pub fn import_worksheets(
                     plan_id: agreed.plan_id.clone(),
                     period: f.get("period").cloned().unwrap_or_default(),
                     rep_id: f.get("rep_id").cloned().unwrap_or_default(),
+                    rep_name: f.get("rep_name").cloned().filter(|n| !n.is_empty()),
                     manager_id: f.get("manager_id").cloned().filter(|m| !m.is_empty()),
                     focus: f.get("focus").cloned().unwrap_or_default(),
                     baseline_rate: f.get("baseline_rate").and_then(|v| v.parse().ok()),
@@ -254,9 +265,6 @@ pub fn import_worksheets(
         let front_focus =
             agreed.front.get("focus").filter(|f| **f != plan.focus && known(f)).cloned();
         let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
-        let said_agreed = agreed.front.get("status").is_some_and(|s| s == "agreed");
-        let filled_in =
-            agreed.focus.is_some() || agreed.target.is_some() || !agreed.actions.is_empty();
         if !(filled_in || said_agreed || front_focus.is_some() || front_target.is_some()) {
             unfilled += 1;
             continue;

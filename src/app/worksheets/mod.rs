@@ -271,7 +271,8 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         rep_name: Some(d.rep_name.clone()),
         manager_id: d.manager_id.clone(),
         focus: lever.id.clone(),
-        baseline_rate: lever.raw,
+        // The value the diagnosis used and the sheet's "why" shows, not the raw count.
+        baseline_rate: lever.value,
         baseline_n: Some(lever.n),
         benchmark: lever.benchmark,
         target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),

@@ -32,9 +32,15 @@ impl Sheets<'_> {
             (Some(true), true) => "。目標値は達成",
             _ => "",
         };
+        // Before as the review measured it (after − change, over the same kind of count as
+        // after), not the plan's baseline, which is the diagnosis's adjusted value.
+        let before = match (p.after_rate, p.change) {
+            (Some(a), Some(c)) => Some(a - c),
+            _ => p.baseline_rate,
+        };
         format!(
             "{words} ({} → {}){target}",
-            plan_value(p.lever(), p.baseline_rate),
+            plan_value(p.lever(), before),
             plan_value(p.lever(), p.after_rate)
         )
     }

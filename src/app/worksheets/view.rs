@@ -118,7 +118,8 @@ impl Sheets<'_> {
             c if c >= 0.6 => ("possibly a weakness", "弱点の可能性がある"),
             _ => ("not clearly a weakness", "弱点とは言い切れない"),
         };
-        format!("{} ({:.0}%)", if self.lang == Lang::Ja { ja } else { en }, c * 100.0)
+        let sure = crate::diagnosis::sure_pct(c, self.lang == Lang::Ja);
+        format!("{} ({sure})", if self.lang == Lang::Ja { ja } else { en })
     }
 
     pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
@@ -168,7 +169,9 @@ impl Sheets<'_> {
                     },
                     _ => "—".into(),
                 },
-                confidence: l.confidence.map_or("—".into(), |c| format!("{:.0}%", c * 100.0)),
+                confidence: l
+                    .confidence
+                    .map_or("—".into(), |c| crate::diagnosis::sure_pct(c, self.lang == Lang::Ja)),
                 n: l.n,
             })
             .collect();
@@ -204,13 +207,29 @@ impl Sheets<'_> {
             .collect();
         let hyps =
             |status: &str| d.hypotheses.iter().filter(|h| h.status == status).collect::<Vec<_>>();
+        // The hypothesis's words in the sheet's language, when the playbook has them.
+        let local = |h: &crate::diagnosis::HypothesisResult| match (self.lang, &h.ja) {
+            (Lang::Ja, Some(ja)) => (
+                ja.title.clone(),
+                ja.evidence.clone().or_else(|| h.evidence.clone()).unwrap_or_default(),
+                if ja.checks.is_empty() { h.checks.clone() } else { ja.checks.clone() },
+                if ja.questions.is_empty() { h.questions.clone() } else { ja.questions.clone() },
+            ),
+            _ => (
+                h.title.clone(),
+                h.evidence.clone().unwrap_or_default(),
+                h.checks.clone(),
+                h.questions.clone(),
+            ),
+        };
         let supported: Vec<Value> = hyps("supported")
             .iter()
             .map(|h| {
+                let (title, evidence, checks, _) = local(h);
                 obj([
-                    ("title", Value::from(h.title.clone())),
-                    ("evidence", Value::from(h.evidence.clone().unwrap_or_default())),
-                    ("checks", Value::from(h.checks.clone())),
+                    ("title", Value::from(title)),
+                    ("evidence", Value::from(evidence)),
+                    ("checks", Value::from(checks)),
                 ])
             })
             .collect();
@@ -218,7 +237,7 @@ impl Sheets<'_> {
             .iter()
             .map(|h| {
                 obj([
-                    ("title", Value::from(h.title.clone())),
+                    ("title", Value::from(local(h).0)),
                     ("needs", Value::from(h.needs_columns.join(", "))),
                 ])
             })
@@ -237,7 +256,7 @@ impl Sheets<'_> {
             .map(|h| (h, ""))
             .chain(hyps("not_checkable").iter().map(|h| (h, unchecked_note)))
         {
-            for q in &h.questions {
+            for q in &local(h).3 {
                 let q = format!("{q}{note}");
                 if !questions.contains(&q) {
                     questions.push(q);
@@ -251,10 +270,8 @@ impl Sheets<'_> {
         let ruled_out: Vec<Value> = hyps("not_supported")
             .iter()
             .map(|h| {
-                obj([
-                    ("title", Value::from(h.title.clone())),
-                    ("evidence", Value::from(h.evidence.clone().unwrap_or_default())),
-                ])
+                let (title, evidence, _, _) = local(h);
+                obj([("title", Value::from(title)), ("evidence", Value::from(evidence))])
             })
             .collect();
         let previous = ledger
@@ -301,7 +318,7 @@ impl Sheets<'_> {
             questions => questions,
             target => obj([
                 ("suggested", Value::from(self.value(lever, plan.target_rate))),
-                ("baseline", Value::from(self.value(lever, lever.raw))),
+                ("baseline", Value::from(self.value(lever, lever.value))),
                 ("review_period", Value::from(plan.review_period.clone())),
             ]),
             previous => previous,
@@ -393,16 +410,11 @@ impl Sheets<'_> {
                     ("why", Value::from(why)),
                     (
                         "confidence",
-                        Value::from(d.lever().and_then(|l| l.confidence).map_or(
-                            "—".into(),
-                            |c| {
-                                if c > 0.99 {
-                                    ">99%".to_string()
-                                } else {
-                                    format!("{:.0}%", c * 100.0)
-                                }
-                            },
-                        )),
+                        Value::from(
+                            d.lever().and_then(|l| l.confidence).map_or("—".into(), |c| {
+                                crate::diagnosis::sure_pct(c, self.lang == Lang::Ja)
+                            }),
+                        ),
                     ),
                     (
                         "file",
@@ -459,6 +471,7 @@ impl Sheets<'_> {
             coaching => self.coaching_context(coach.diag, coach.peers),
             plan => self.coaching_plan_context(coach.plan),
             trend => self.coaching_trend(&coach.plans, &period),
+            own => self.own_coaching_outcome(ledger, manager, &period),
         };
         render::render(env, self.lang.code(), "manager.md.j2", ctx, dir)
     }
@@ -516,7 +529,10 @@ impl Sheets<'_> {
                 let reviewed: Vec<&Plan> = ledger
                     .iter()
                     .filter(|p| {
+                        // Last month's plans, as the column says.
                         p.manager_id.as_deref() == Some(m)
+                            && !p.is_coaching()
+                            && p.period == prev_month(&period)
                             && p.verdict.is_some()
                             && reviewed_by(p, &period)
                     })

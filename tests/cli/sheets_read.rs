@@ -1,0 +1,124 @@
+//! Worksheets as a manager reads them: no share above 100%, the plan's baseline is the value
+//! the "why" shows, Japanese sheets carry no English sentence of the default playbook.
+
+use crate::support::Session;
+use std::path::{Path, PathBuf};
+
+fn markdown_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn demo(s: &Session, lang: &str) -> PathBuf {
+    let out = s.path(&format!("demo-{lang}"));
+    let r = s.run(&["demo", "--out", out.to_str().unwrap(), "--lang", lang, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+/// Every "N%" in a text, as a number.
+fn percentages(text: &str) -> Vec<f64> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices('%') {
+        let mut j = i;
+        while j > 0 && (b[j - 1].is_ascii_digit() || b[j - 1] == b'.') {
+            j -= 1;
+        }
+        if j < i
+            && let Ok(v) = text[j..i].parse::<f64>()
+        {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_share_on_any_sheet_is_above_100_percent() {
+    let s = Session::new();
+    for lang in ["en", "ja"] {
+        for f in markdown_files(&demo(&s, lang)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for v in percentages(&text) {
+                assert!(v <= 100.0, "{v}% in {}", f.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_plans_baseline_is_the_value_the_why_shows() {
+    let s = Session::new();
+    let out = demo(&s, "en");
+    let mut checked = 0;
+    for f in markdown_files(&out.join("2026-03/reps")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let front = text.split("---\n").nth(1).unwrap();
+        let baseline = front
+            .lines()
+            .find_map(|l| l.strip_prefix("baseline_rate: "))
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        let focus = front.lines().find_map(|l| l.strip_prefix("focus: ")).unwrap();
+        let Some(b) = baseline else { continue };
+        let shown =
+            if focus.contains("->") { format!("{:.0}%", b * 100.0) } else { format!("{b:.1}") };
+        let why = text.split("## 2.").nth(1).unwrap().split("## 3.").next().unwrap();
+        assert!(why.contains(&shown), "{}: {shown} not in why:\n{why}", f.display());
+        let target = text.lines().find(|l| l.contains("sc:target")).unwrap();
+        assert!(target.contains(&format!("from {shown}")), "{}: {target}", f.display());
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} sheets checked");
+}
+
+#[test]
+fn japanese_sheets_carry_no_english_sentence_of_the_default_playbook() {
+    let s = Session::new();
+    let out = demo(&s, "ja");
+    let playbook: toml::Value =
+        toml::from_str(include_str!("../../templates/playbook.toml")).unwrap();
+    let mut english: Vec<String> = Vec::new();
+    let strings = |v: Option<&toml::Value>| -> Vec<String> {
+        match v {
+            Some(toml::Value::String(s)) => vec![s.clone()],
+            Some(toml::Value::Array(a)) => {
+                a.iter().filter_map(|x| x.as_str().map(String::from)).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    for rule in playbook["rules"].as_array().unwrap() {
+        for h in rule.get("hypotheses").and_then(|h| h.as_array()).into_iter().flatten() {
+            for key in ["title", "checks", "questions"] {
+                english.extend(strings(h.get(key)));
+            }
+        }
+    }
+    for rule in playbook["coaching"].as_array().unwrap() {
+        for key in ["title", "hypotheses", "checks", "questions"] {
+            english.extend(strings(rule.get(key)));
+        }
+    }
+    assert!(english.len() > 50, "{}", english.len());
+    let sheets = markdown_files(&out.join("2026-03"));
+    assert!(sheets.len() > 20);
+    for f in sheets {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for e in &english {
+            assert!(!text.contains(e.as_str()), "{:?} in {}", e, f.display());
+        }
+    }
+}
