@@ -370,6 +370,9 @@ pub struct PlanArgs {
     /// Language of the worksheets.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
     /// The plan ledger (CSV or Parquet) to add the proposed plans to.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
@@ -552,6 +555,9 @@ pub struct ReportArgs {
     /// Language of the worksheets and the board page.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
 }
 
 /// A first run that shows everything: the monthly report on the embedded sample data.
@@ -574,6 +580,9 @@ pub struct DemoArgs {
     /// Language of the worksheets and the board page.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
 }
 
 /// Turn exports into a canonical table; every record is either written or rejected.

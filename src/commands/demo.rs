@@ -19,7 +19,10 @@ fn month_end_instant(month: &str) -> Result<crate::model::time::Micros> {
 }
 
 pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = Playbook::load(global.config.as_deref())?;
+    if let Some(c) = &args.currency {
+        playbook.set_currency(c)?;
+    }
     let output = if global.output.is_some() || global.format.is_some() {
         Some(super::output(global)?)
     } else {

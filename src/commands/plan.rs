@@ -19,7 +19,10 @@ use anyhow::{Context, Result, bail};
 use std::io::Read;
 
 pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = Playbook::load(global.config.as_deref())?;
+    if let Some(c) = &args.currency {
+        playbook.set_currency(c)?;
+    }
     super::refuse_output_options(global, "plan", "it writes worksheets into --out DIR")?;
     if let Some(crate::cli::PlanAction::Import(import)) = &args.action {
         return run_import(global, import, &playbook);
@@ -77,6 +80,17 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         one_manager: args.manager.is_some(),
     };
     let written = write_worksheets(&job, &diagnoses, &ledger, &out)?;
+    if !global.quiet {
+        let sheets = written.reps.len() + written.managers.len() + written.directors.len();
+        let board = if written.board.is_some() { ", the board page" } else { "" };
+        crate::note!(
+            "plan: {sheets} worksheets ({} rep, {} manager, {} director), {} charts{board}",
+            written.reps.len(),
+            written.managers.len(),
+            written.directors.len(),
+            written.reps.len()
+        );
+    }
     finish(global, &args, &mut ledger, written.proposed, &written.report)
 }
 
@@ -94,7 +108,7 @@ fn finish(
     }
     if !global.quiet {
         crate::note!(
-            "plan: {} worksheets written, {} unchanged, {} kept because they were edited (--force overwrites){}",
+            "plan: {} files written, {} unchanged, {} kept because they were edited (--force overwrites){}",
             report.written,
             report.unchanged,
             report.kept.len(),

@@ -8,7 +8,10 @@ use crate::model::playbook::Playbook;
 use anyhow::Result;
 
 pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = Playbook::load(global.config.as_deref())?;
+    if let Some(c) = &args.currency {
+        playbook.set_currency(c)?;
+    }
     let period = super::parse_month("--period", &args.period)?.label();
     let output = explicit_output(global)?;
     let job = MonthEnd {

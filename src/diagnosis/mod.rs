@@ -10,7 +10,7 @@ mod two_groups;
 mod types;
 
 use two_groups::{Counts, TwoGroups};
-mod why;
+pub mod why;
 
 pub use types::*;
 

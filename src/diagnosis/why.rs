@@ -32,7 +32,7 @@ pub(super) fn lever_label(id: &str, playbook: &Playbook) -> String {
     } else if let Some(stage) = id.strip_prefix("volume:activity:") {
         format!("activities per {}", name(stage))
     } else if let Some(stage) = id.strip_prefix("volume:") {
-        format!("new {}s a month", name(stage))
+        volume_label(&name(stage))
     } else {
         id.to_string()
     }
@@ -93,5 +93,16 @@ pub(super) fn why(
             threshold * 100.0,
             l.impact_won
         )
+    }
+}
+
+/// "new leads a month"; a stage whose name is not a countable noun ("prospecting") is counted
+/// as deals entering it: "new prospecting deals a month".
+pub fn volume_label(stage: &str) -> String {
+    let s = stage.to_lowercase();
+    if s.ends_with("ing") || s.ends_with('s') || s.contains(' ') {
+        format!("new {s} deals a month")
+    } else {
+        format!("new {s}s a month")
     }
 }

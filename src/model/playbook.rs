@@ -26,6 +26,9 @@ struct RawPlaybook {
     rules: Vec<Rule>,
     #[serde(default)]
     coaching: Vec<crate::model::coaching::CoachingRule>,
+    /// ISO 4217 code of the amounts (`JPY`, `USD`, …), for money on the sheets.
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 fn default_tz() -> String {
@@ -66,6 +69,8 @@ pub struct Playbook {
     pub levels: HashMap<String, String>,
     pub diagnosis: DiagnosisSettings,
     pub rules: Vec<Rule>,
+    /// ISO 4217 code of the amounts, when the playbook or `--currency` gives it.
+    pub currency: Option<String>,
     /// The coaching levers' rules (the built-in ones when the playbook has none).
     pub coaching: Vec<crate::model::coaching::CoachingRule>,
     /// Lower-cased, trimmed spelling to stage code.
@@ -190,10 +195,19 @@ impl Playbook {
         } else {
             raw.coaching
         };
+        if let Some(c) = &raw.currency
+            && !(c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()))
+        {
+            bail!(
+                "{origin}{}: key `currency`: expected an ISO 4217 code such as \"JPY\", found {c:?}",
+                at("currency")
+            );
+        }
         Ok(Playbook {
             diagnosis: raw.diagnosis,
             rules: raw.rules,
             coaching,
+            currency: raw.currency,
             timezone,
             stages: f.stages,
             terminal: f.terminal,
@@ -202,6 +216,16 @@ impl Playbook {
             levels,
             aliases,
         })
+    }
+
+    /// `--currency CODE` over the playbook's.
+    pub fn set_currency(&mut self, code: &str) -> Result<()> {
+        let c = code.trim().to_ascii_uppercase();
+        if !(c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase())) {
+            bail!("--currency {code}: expected an ISO 4217 code such as JPY or USD");
+        }
+        self.currency = Some(c);
+        Ok(())
     }
 
     /// The stage code of an export's spelling, if it names a stage or outcome.

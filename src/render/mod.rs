@@ -237,7 +237,7 @@ pub struct ChartBar {
 
 /// A plain-SVG horizontal bar chart of a rep's step-up rates, with the peers' benchmark as a
 /// tick on each bar.
-pub fn funnel_svg(title: &str, bars: &[ChartBar]) -> String {
+pub fn funnel_svg(title: &str, bars: &[ChartBar], ja: bool) -> String {
     let (w, row, left, top) = (560.0, 34.0, 170.0, 40.0);
     let h = top + row * bars.len() as f64 + 30.0;
     let scale = w - left - 60.0;
@@ -255,9 +255,16 @@ pub fn funnel_svg(title: &str, bars: &[ChartBar]) -> String {
             rate * scale
         ));
         let text = b.rate.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0));
+        // The label goes past the benchmark tick when the two would touch.
+        let end = match b.benchmark {
+            Some(bm) if (bm.clamp(0.0, 1.0) - rate).abs() * scale < 34.0 => {
+                rate.max(bm.clamp(0.0, 1.0))
+            }
+            _ => rate,
+        };
         s.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.0}\">{text}</text>\n",
-            left + rate * scale + 6.0,
+            left + end * scale + 6.0,
             y + 16.0
         ));
         if let Some(bm) = b.benchmark {
@@ -269,8 +276,16 @@ pub fn funnel_svg(title: &str, bars: &[ChartBar]) -> String {
             ));
         }
     }
+    // The legend names only what is drawn: ticks only where there are benchmarks.
+    let ticks = bars.iter().any(|b| b.benchmark.is_some());
+    let legend = match (ticks, ja) {
+        (true, false) => "bar: this rep · black tick: peers' benchmark",
+        (true, true) => "棒: 本人 · 黒い目盛り: 同僚の基準",
+        (false, false) => "bar: the step-up rate of each step",
+        (false, true) => "棒: 各ステップのステップアップ率",
+    };
     s.push_str(&format!(
-        "<text x=\"{left}\" y=\"{:.0}\" fill=\"#555\">bar: this rep · black tick: peers' benchmark</text>\n</svg>\n",
+        "<text x=\"{left}\" y=\"{:.0}\" fill=\"#555\">{legend}</text>\n</svg>\n",
         h - 8.0
     ));
     s

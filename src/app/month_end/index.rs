@@ -25,7 +25,7 @@ pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook) -> String
             focus: false,
         })
         .collect();
-    funnel_svg("Company funnel", &bars)
+    funnel_svg("Company funnel", &bars, false)
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -95,7 +95,7 @@ impl Sheets<'_> {
             if ja {
                 format!("月間の新規{}数", self.stage(s))
             } else {
-                format!("new {}s a month", self.stage(s).to_lowercase())
+                crate::diagnosis::why::volume_label(&self.stage(s))
             }
         } else {
             id.to_string()
@@ -185,7 +185,7 @@ impl Sheets<'_> {
             })
             .collect();
         let rep_name = if d.rep_name.is_empty() { d.rep_id.clone() } else { d.rep_name.clone() };
-        let svg = render::funnel_svg(&rep_name, &bars);
+        let svg = render::funnel_svg(&rep_name, &bars, self.lang == Lang::Ja);
         let stem = Path::new(plan.worksheet.as_deref().unwrap_or("x.md"))
             .file_stem()
             .unwrap()
@@ -291,7 +291,9 @@ impl Sheets<'_> {
                     ("leading", Value::from(self.leading_text(p))),
                 ])
             });
-        let money = lever.impact_amount.map(|a| group_thousands(a.round() as i64));
+        let money = lever
+            .impact_amount
+            .map(|a| money(a, self.playbook.currency.as_deref(), self.lang == Lang::Ja));
         let ctx = minijinja::context! {
             rep => obj([
                 ("id", Value::from(d.rep_id.clone())),
@@ -614,6 +616,25 @@ pub(super) fn group_thousands(v: i64) -> String {
 }
 
 /// A plan's value in its lever's unit: a rate as %, a volume as a count.
+/// An amount in the playbook's currency, formatted for the sheet's language: "$2,687",
+/// "2,687 CHF", "2,687 円"; without a currency, the number alone.
+pub(super) fn money(amount: f64, currency: Option<&str>, ja: bool) -> String {
+    let n = group_thousands(amount.round() as i64);
+    let symbol = |c: &str| match c {
+        "USD" => Some("$"),
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        "JPY" => Some("¥"),
+        _ => None,
+    };
+    match (currency, ja) {
+        (Some("JPY"), true) => format!("{n} 円"),
+        (Some(c), false) => symbol(c).map_or(format!("{n} {c}"), |s| format!("{s}{n}")),
+        (Some(c), true) => format!("{n} {c}"),
+        (None, _) => n,
+    }
+}
+
 pub(super) fn plan_value(lever: &str, v: Option<f64>) -> String {
     if lever.starts_with("volume:") {
         v.map_or("—".into(), |v| format!("{v:.1}"))
@@ -625,6 +646,14 @@ pub(super) fn plan_value(lever: &str, v: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_carries_its_currency() {
+        assert_eq!(money(2686.6, Some("USD"), false), "$2,687");
+        assert_eq!(money(2686.6, Some("CHF"), false), "2,687 CHF");
+        assert_eq!(money(2686.6, Some("JPY"), true), "2,687 円");
+        assert_eq!(money(2686.6, None, false), "2,687");
+    }
 
     #[test]
     pub(super) fn thousands_are_grouped() {
