@@ -58,7 +58,8 @@ pub(super) fn index_md(
     );
     let _ = writeln!(
         s,
-        "## Company funnel\n\n| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |\n|---|---|---|---|---|---|"
+        "## Company funnel, {} (the deals that entered each step that month)\n\n| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |\n|---|---|---|---|---|---|",
+        job.period
     );
     for r in company {
         let _ = writeln!(

@@ -122,6 +122,34 @@ impl Sheets<'_> {
         format!("{} ({sure})", if self.lang == Lang::Ja { ja } else { en })
     }
 
+    /// The basis of the focus's value, in small print where it differs from the raw count:
+    /// "33% is adjusted for the 38 deals it rests on (shrunk toward the peers); observed: 9 of
+    /// 38 (24%), 2026-01 to 2026-03".
+    pub(super) fn basis(&self, d: &Diagnosis, lever: &Lever) -> String {
+        let (Some(v), Some(raw)) = (lever.value, lever.raw) else { return String::new() };
+        let (shown, observed) = (self.value(lever, Some(v)), self.value(lever, Some(raw)));
+        if shown == observed {
+            return String::new();
+        }
+        let window = format!("{} – {}", d.window_from, d.window_to);
+        match (lever.kind, self.lang) {
+            (LeverKind::Transition(_), Lang::En) => format!(
+                "{shown} is adjusted for the {} deals it rests on (shrunk toward the peers); observed: {} of {} ({observed}), {window}.",
+                lever.n, lever.k, lever.n
+            ),
+            (LeverKind::Transition(_), Lang::Ja) => format!(
+                "{shown} は件数（{} 件）を踏まえて同僚の水準へ縮小推定した値です。実績: {} 件中 {} 件（{observed}）、{window}。",
+                lever.n, lever.n, lever.k
+            ),
+            (_, Lang::En) => format!(
+                "{shown} is adjusted for the months it rests on (shrunk toward the peers); observed: {observed} a month, {window}."
+            ),
+            (_, Lang::Ja) => format!(
+                "{shown} は月数を踏まえて同僚の水準へ縮小推定した値です。実績: 月 {observed}、{window}。"
+            ),
+        }
+    }
+
     pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
         if self.lang == Lang::En {
             return d.why.clone();
@@ -309,6 +337,7 @@ impl Sheets<'_> {
                 ("impact_won", Value::from(format!("{:+.1}", lever.impact_won))),
                 ("impact_amount", Value::from(money)),
                 ("confidence_words", Value::from(self.confidence_words(lever.confidence))),
+                ("basis", Value::from(self.basis(d, lever))),
             ]),
             why => self.why(d, lever),
             funnel => Value::from(Serde(&funnel)),
