@@ -233,6 +233,9 @@ pub struct ChartBar {
     pub rate: Option<f64>,
     pub benchmark: Option<f64>,
     pub focus: bool,
+    /// The value as written beside the bar when it is not a rate (a volume, scaled into the
+    /// bar's length by the caller).
+    pub text: Option<String>,
 }
 
 /// A plain-SVG horizontal bar chart of a rep's step-up rates, with the peers' benchmark as a
@@ -254,7 +257,10 @@ pub fn funnel_svg(title: &str, bars: &[ChartBar], ja: bool) -> String {
             "<rect x=\"{left}\" y=\"{y:.0}\" width=\"{:.1}\" height=\"22\" fill=\"{fill}\"/>\n",
             rate * scale
         ));
-        let text = b.rate.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0));
+        let text = b
+            .text
+            .clone()
+            .unwrap_or_else(|| b.rate.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0)));
         // The label goes past the benchmark tick when the two would touch.
         let end = match b.benchmark {
             Some(bm) if (bm.clamp(0.0, 1.0) - rate).abs() * scale < 34.0 => {

@@ -19,6 +19,7 @@ pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook) -> String
                 || r.to_stage != playbook.stages[playbook.stages.len() - 1]
         })
         .map(|r| ChartBar {
+            text: None,
             label: format!("{} → {}", r.from_stage, r.to_stage),
             rate: r.rate,
             benchmark: None,

@@ -203,15 +203,29 @@ impl Sheets<'_> {
                 n: l.n,
             })
             .collect();
-        let bars: Vec<ChartBar> = transitions
+        let mut bars: Vec<ChartBar> = transitions
             .iter()
             .map(|l| ChartBar {
                 label: self.lever_label(&l.id),
                 rate: l.value,
                 benchmark: l.benchmark,
                 focus: l.id == lever.id,
+                text: None,
             })
             .collect();
+        // A volume focus gets a bar of its own, scaled to the larger of the rep and the peers.
+        if !matches!(lever.kind, LeverKind::Transition(_))
+            && let Some(v) = lever.value
+        {
+            let top = v.max(lever.benchmark.unwrap_or(0.0)).max(1e-9) * 1.25;
+            bars.push(ChartBar {
+                label: self.lever_label(&lever.id),
+                rate: Some(v / top),
+                benchmark: lever.benchmark.map(|b| b / top),
+                focus: true,
+                text: Some(format!("{v:.1}")),
+            });
+        }
         let rep_name = if d.rep_name.is_empty() { d.rep_id.clone() } else { d.rep_name.clone() };
         let svg = render::funnel_svg(&rep_name, &bars, self.lang == Lang::Ja);
         let stem = Path::new(plan.worksheet.as_deref().unwrap_or("x.md"))
@@ -229,7 +243,8 @@ impl Sheets<'_> {
                     ("value", Value::from(self.value(lever, t.value))),
                     ("bar", Value::from(if is_rate { bar(t.value) } else { String::new() })),
                     ("n", Value::from(t.n)),
-                    ("mature", Value::from(t.mature)),
+                    // A month with no deals is not "still maturing": it has nothing to mature.
+                    ("mature", Value::from(t.mature || t.n == 0)),
                 ])
             })
             .collect();
