@@ -113,6 +113,14 @@ fn japanese_sheets_carry_no_english_sentence_of_the_default_playbook() {
         }
     }
     assert!(english.len() > 50, "{}", english.len());
+    let index = std::fs::read_to_string(out.join("2026-03/index.md")).unwrap();
+    assert!(
+        index.starts_with("# コーチングレポート") && !index.contains("Coaching report"),
+        "{index}"
+    );
+    for heading in ["## Directors", "## Managers", "## Review of earlier plans", "## Validation"] {
+        assert!(!index.contains(heading), "{heading} in the Japanese index");
+    }
     let sheets = markdown_files(&out.join("2026-03"));
     assert!(sheets.len() > 20);
     for f in sheets {

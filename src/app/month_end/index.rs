@@ -11,7 +11,7 @@ use crate::model::roster::Roster;
 use crate::render::{ChartBar, escape_markdown, funnel_svg, link_target};
 use std::fmt::Write as _;
 
-pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook) -> String {
+pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook, ja: bool) -> String {
     let bars: Vec<ChartBar> = company
         .iter()
         .filter(|r| {
@@ -20,13 +20,80 @@ pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook) -> String
         })
         .map(|r| ChartBar {
             text: None,
-            label: format!("{} → {}", r.from_stage, r.to_stage),
+            label: lever_label(&format!("{}->{}", r.from_stage, r.to_stage), playbook, ja),
             rate: r.rate,
             benchmark: None,
             focus: false,
         })
         .collect();
-    funnel_svg("Company funnel", &bars, false)
+    funnel_svg(if ja { "全社のファネル" } else { "Company funnel" }, &bars, ja)
+}
+
+/// The index's words in the report's language.
+struct Words {
+    title: &'static str,
+    summary: &'static str,
+    company: &'static str,
+    company_head: &'static str,
+    board: &'static str,
+    board_link: &'static str,
+    directors: &'static str,
+    managers: &'static str,
+    reps: &'static str,
+    review: &'static str,
+    none_due: &'static str,
+    review_head: &'static str,
+    a_month: &'static str,
+    tables: &'static str,
+    validation: &'static str,
+    valid: &'static str,
+    invalid: &'static str,
+    playbook: &'static str,
+}
+
+fn words(lang: crate::model::values::Lang) -> Words {
+    match lang {
+        crate::model::values::Lang::En => Words {
+            title: "Coaching report",
+            summary: "{reps} reps diagnosed, {sheets} worksheets, {reviewed} plans reviewed.",
+            company: "Company funnel, {period} (the deals that entered each step that month)",
+            company_head: "| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |",
+            board: "Board",
+            board_link: "The board's coaching review",
+            directors: "Directors",
+            managers: "Managers",
+            reps: "| Rep | Focus | Why |",
+            review: "Review of earlier plans",
+            none_due: "No plans were due for review in {period}.",
+            review_head: "| Rep | Focus | Before | After | Effect | Verdict |",
+            a_month: "a month",
+            tables: "Data tables",
+            validation: "Validation",
+            valid: "Valid",
+            invalid: "Invalid (run with --allow-invalid)",
+            playbook: "Playbook funnel",
+        },
+        crate::model::values::Lang::Ja => Words {
+            title: "コーチングレポート",
+            summary: "診断した担当者 {reps} 人、ワークシート {sheets} 枚、振り返ったプラン {reviewed} 件。",
+            company: "全社のファネル（{period}、その月に各ステップへ入った案件）",
+            company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 未決 | 率（推定） | 結果が判明した割合 |",
+            board: "取締役会",
+            board_link: "取締役会のコーチングレビュー",
+            directors: "ディレクター",
+            managers: "マネージャー",
+            reps: "| 担当者 | フォーカス | 理由 |",
+            review: "過去のプランの振り返り",
+            none_due: "{period} に振り返り期限を迎えたプランはありません。",
+            review_head: "| 担当者 | フォーカス | 前 | 後 | 効果 | 判定 |",
+            a_month: "/月",
+            tables: "データ",
+            validation: "検証",
+            valid: "有効",
+            invalid: "無効（--allow-invalid で続行）",
+            playbook: "プレイブックのファネル",
+        },
+    }
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -48,26 +115,31 @@ pub(super) fn index_md(
         |id: &str| roster.index.get(id).map_or(id.to_string(), |&i| roster.people[i].name.clone());
     let link =
         |label: &str, path: &str| format!("[{}]({})", escape_markdown(label), link_target(path));
+    let w = words(job.lang);
+    let ja = job.lang == crate::model::values::Lang::Ja;
+    let lever = |id: &str| lever_label(id, playbook, ja);
     let mut s = String::new();
-    let _ = writeln!(s, "# Coaching report · {}\n", job.period);
+    let _ = writeln!(s, "# {} · {}\n", w.title, job.period);
+    let summary = w
+        .summary
+        .replace("{reps}", &diagnoses.len().to_string())
+        .replace(
+            "{sheets}",
+            &(written.reps.len() + written.managers.len() + written.directors.len()).to_string(),
+        )
+        .replace("{reviewed}", &reviews.iter().filter(|r| r.verdict.is_some()).count().to_string());
+    let _ = writeln!(s, "{summary}\n");
     let _ = writeln!(
         s,
-        "{} reps diagnosed, {} worksheets, {} plans reviewed.\n",
-        diagnoses.len(),
-        written.reps.len() + written.managers.len() + written.directors.len(),
-        reviews.iter().filter(|r| r.verdict.is_some()).count()
-    );
-    let _ = writeln!(
-        s,
-        "## Company funnel, {} (the deals that entered each step that month)\n\n| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |\n|---|---|---|---|---|---|",
-        job.period
+        "## {}\n\n{}\n|---|---|---|---|---|---|",
+        w.company.replace("{period}", job.period),
+        w.company_head
     );
     for r in company {
         let _ = writeln!(
             s,
-            "| {} → {} | {} | {} | {} | {} | {} |",
-            r.from_stage,
-            r.to_stage,
+            "| {} | {} | {} | {} | {} | {} |",
+            lever(&format!("{}->{}", r.from_stage, r.to_stage)),
             r.entered,
             r.converted,
             r.open.map_or("—".into(), |o| o.to_string()),
@@ -77,45 +149,55 @@ pub(super) fn index_md(
     }
     let _ = writeln!(s, "\n![Company funnel]({})\n", link_target("funnel.svg"));
     if let Some(board) = &written.board {
-        let _ = writeln!(s, "## Board\n\n- {}\n", link("The board's coaching review", board));
+        let _ = writeln!(s, "## {}\n\n- {}\n", w.board, link(w.board_link, board));
     }
-    let _ = writeln!(s, "## Directors\n");
+    let _ = writeln!(s, "## {}\n", w.directors);
     for (id, path) in &written.directors {
         let _ = writeln!(s, "- {}", link(&name(id), path));
     }
-    let _ = writeln!(s, "\n## Managers\n");
+    let _ = writeln!(s, "\n## {}\n", w.managers);
     for (id, path) in &written.managers {
         let _ = writeln!(s, "- {}", link(&name(id), path));
     }
-    let _ = writeln!(s, "\n## Rep worksheets\n\n| Rep | Focus | Why |\n|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## {}\n\n{}\n|---|---|---|",
+        if ja { "担当者のワークシート" } else { "Rep worksheets" },
+        w.reps
+    );
     for d in diagnoses {
         let Some(path) = written.reps.get(&d.rep_id) else { continue };
         let focus = d
             .focus
-            .clone()
-            .or_else(|| d.suggestion.as_ref().map(|s| format!("({s}?)")))
-            .unwrap_or_else(|| "—".into())
-            .replace("->", " → ");
+            .as_deref()
+            .map(lever)
+            .or_else(|| d.suggestion.as_deref().map(|s| format!("({}?)", lever(s))))
+            .unwrap_or_else(|| "—".into());
+        // The why sentence is the diagnosis's (English); in Japanese, how sure it is.
+        let why = if ja {
+            d.lever()
+                .and_then(|l| l.confidence)
+                .map_or("—".into(), |c| format!("確度 {}", crate::diagnosis::sure_pct(c, true)))
+        } else {
+            d.why.clone()
+        };
         let _ = writeln!(
             s,
             "| {} | {} | {} |",
             link(&name(&d.rep_id), path),
             escape_markdown(&focus),
-            escape_markdown(&d.why)
+            escape_markdown(&why)
         );
     }
-    let _ = writeln!(s, "\n## Review of earlier plans\n");
+    let _ = writeln!(s, "\n## {}\n", w.review);
     if reviews.is_empty() {
-        let _ = writeln!(s, "No plans were due for review in {}.", job.period);
+        let _ = writeln!(s, "{}", w.none_due.replace("{period}", job.period));
     } else {
-        let _ = writeln!(
-            s,
-            "| Rep | Focus | Before | After | Effect | Verdict |\n|---|---|---|---|---|---|"
-        );
+        let _ = writeln!(s, "{}\n|---|---|---|---|---|---|", w.review_head);
         for r in reviews {
             let effect = match (r.effect, r.focus.starts_with("volume:")) {
                 (None, _) => "—".into(),
-                (Some(e), true) => format!("{e:+.1} a month"),
+                (Some(e), true) => format!("{e:+.1} {}", w.a_month),
                 (Some(e), false) => format!("{:+.0} pt", e * 100.0),
             };
             let verdict = r
@@ -126,7 +208,7 @@ pub(super) fn index_md(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
                 escape_markdown(&name(&r.rep_id)),
-                escape_markdown(&r.focus.replace("->", " → ")),
+                escape_markdown(&lever(&r.focus)),
                 lever_value(&r.focus, r.baseline_rate),
                 lever_value(&r.focus, r.after_rate),
                 effect,
@@ -134,7 +216,7 @@ pub(super) fn index_md(
             );
         }
     }
-    let _ = writeln!(s, "\n## Data tables\n");
+    let _ = writeln!(s, "\n## {}\n", w.tables);
     for t in ["funnel", "diagnosis", "review"] {
         let _ = writeln!(
             s,
@@ -143,19 +225,45 @@ pub(super) fn index_md(
             link(&format!("{t}.parquet"), &format!("data/{t}.parquet"))
         );
     }
-    let _ = writeln!(s, "\n## Validation\n");
+    let _ = writeln!(s, "\n## {}\n", w.validation);
     let _ = writeln!(
         s,
         "{}: {} tables, {} rows, {} errors, {} warnings ({}).",
-        if validation.valid { "Valid" } else { "Invalid (run with --allow-invalid)" },
+        if validation.valid { w.valid } else { w.invalid },
         validation.stats.tables,
         validation.stats.rows,
         validation.stats.errors,
         validation.stats.warnings,
         link("validation.json", "data/validation.json")
     );
-    let _ = writeln!(s, "\nPlaybook funnel: {}.", playbook.stages.join(" → "));
+    let _ = writeln!(s, "\n{}: {}.", w.playbook, playbook.stages.join(" → "));
     s
+}
+
+/// A lever as the sheets print it: "Case → Proposal", "new leads a month" (in Japanese from the
+/// playbook's display names).
+fn lever_label(id: &str, playbook: &Playbook, ja: bool) -> String {
+    let lang = if ja { "ja" } else { "en" };
+    let stage = |s: &str| {
+        playbook.display.get(lang).and_then(|d| d.get(s)).cloned().unwrap_or_else(|| s.to_string())
+    };
+    if let Some((a, b)) = id.split_once("->") {
+        format!("{} → {}", stage(a), stage(b))
+    } else if let Some(s) = id.strip_prefix("volume:activity:") {
+        if ja {
+            format!("{}あたりの活動数", stage(s))
+        } else {
+            format!("activities per {}", stage(s).to_lowercase())
+        }
+    } else if let Some(s) = id.strip_prefix("volume:") {
+        if ja {
+            format!("月間の新規{}数", stage(s))
+        } else {
+            crate::diagnosis::why::volume_label(&stage(s))
+        }
+    } else {
+        id.to_string()
+    }
 }
 
 /// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).
