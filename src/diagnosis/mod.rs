@@ -124,7 +124,8 @@ pub fn diagnose(
     let months = window(&period, opts.lookback)?;
     let stages = &playbook.stages;
     let reps = gather(rows, stages, &months);
-    let ctx = Context::new(&reps, playbook);
+    let mut ctx = Context::new(&reps, playbook);
+    ctx.first_month = rows.iter().filter(|r| r.entered > 0).map(|r| r.period.clone()).min();
     let index: RowIndex = rows
         .iter()
         .filter(|r| r.level == "rep" && r.won.is_none())
@@ -301,6 +302,8 @@ struct Context<'a> {
     groups: Vec<TwoGroups>,
     lead_groups: TwoGroups,
     activity_groups: Vec<TwoGroups>,
+    /// The first month of the data, so that a window does not claim months before it.
+    first_month: Option<String>,
 }
 
 /// Fits a Gamma prior (shape, rate) to counts over exposures by the method of moments.
@@ -372,6 +375,7 @@ impl<'a> Context<'a> {
             peer_indicators: Indicators::default(),
             teams: std::collections::HashMap::new(),
             benchmarks: Default::default(),
+            first_month: None,
         };
         for (i, r) in reps.iter().enumerate() {
             ctx.teams.entry(r.manager_id.clone()).or_default().push(i);
@@ -649,7 +653,12 @@ impl<'a> Context<'a> {
             rep_name: r.rep_name.clone(),
             manager_id: r.manager_id.clone(),
             period: period.to_string(),
-            window_from: months[0].clone(),
+            // The window as the data has it: not before its first month.
+            window_from: months
+                .iter()
+                .find(|m| self.first_month.as_deref().is_none_or(|f| m.as_str() >= f))
+                .unwrap_or(&months[0])
+                .clone(),
             window_to: months[months.len() - 1].clone(),
             focus: focus.as_ref().map(|l| l.id.clone()),
             suggestion: suggestion.as_ref().map(|l| l.id.clone()),
