@@ -130,3 +130,34 @@ fn japanese_sheets_carry_no_english_sentence_of_the_default_playbook() {
         }
     }
 }
+
+/// The local targets of a Markdown file's links and images.
+fn local_links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("](") {
+        let rest = &text[i + 2..];
+        let Some(end) = rest.find(')') else { continue };
+        let target = rest[..end].trim_matches(['<', '>']).to_string();
+        if !target.contains("://") && !target.starts_with('#') && !target.is_empty() {
+            out.push(target.replace("%20", " "));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_local_link_of_every_written_markdown_file_resolves() {
+    let s = Session::new();
+    let mut checked = 0;
+    for lang in ["en", "ja"] {
+        for f in markdown_files(&demo(&s, lang)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for t in local_links(&text) {
+                let target = f.parent().unwrap().join(&t);
+                assert!(target.exists(), "{} links to a missing {t}", f.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} links checked");
+}
