@@ -420,3 +420,38 @@ fn a_flat_roster_of_reps_is_enough_for_the_month_end_report() {
     // Violet Mclelland has no deals: listed with zeros.
     assert!(ids.contains("Violet Mclelland") && ids.contains("Moses Frase"), "{ids:?}");
 }
+
+#[test]
+fn a_latin1_salesforce_export_gets_the_encoding_to_give() {
+    let s = Session::new();
+    for f in ["Lead.csv", "Opportunity.csv", "OpportunityHistory.csv", "User.csv"] {
+        let bytes = std::fs::read(fx(&format!("salesforce/{f}"))).unwrap();
+        std::fs::create_dir_all(s.path("sf")).unwrap();
+        std::fs::write(s.path(&format!("sf/{f}")), bytes).unwrap();
+    }
+    // An older org's User.csv: Latin-1 bytes (é, ô).
+    let mut user = std::fs::read(s.path("sf/User.csv")).unwrap();
+    user.extend_from_slice(b"\"0053\",\"k@x\",\"J\xe9r\xf4me\",\"L\xe9ger\",\"AE\",\"j@x\",\"true\",\"00E2\",\"0050\"\n");
+    std::fs::write(s.path("sf/User.csv"), user).unwrap();
+    let dir = s.path_str("sf");
+    let r = s.run(&["ingest", &dir, "--table", "roster", "--preset", "salesforce"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("User.csv:5: bytes that are not UTF-8")
+            && r.stderr.contains("--encoding windows-1252"),
+        "{}",
+        r.stderr
+    );
+    let r = s.run(&[
+        "ingest",
+        &dir,
+        "--table",
+        "roster",
+        "--preset",
+        "salesforce",
+        "--encoding",
+        "windows-1252",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("0053,Jérôme Léger"), "{}", r.stdout);
+}

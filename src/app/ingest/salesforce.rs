@@ -9,6 +9,19 @@ use crate::model::tables::TableKind;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
+/// A record that does not read: bytes that are not UTF-8 (older orgs export Latin-1) get the
+/// option that fixes them, as the other presets say.
+fn read_error(e: csv::Error, file: &str) -> anyhow::Error {
+    if let csv::ErrorKind::Utf8 { pos, .. } = e.kind() {
+        let line = pos.as_ref().map_or(0, |p| p.line());
+        return crate::DataError::new(format!(
+            "{file}:{line}: bytes that are not UTF-8; older Salesforce orgs export Latin-1: give --encoding windows-1252"
+        ))
+        .into();
+    }
+    anyhow::Error::new(e).context(format!("reading {file}"))
+}
+
 /// The `IsDeleted` column of a Salesforce object, if the export has it.
 fn is_deleted_column(headers: &[String]) -> Option<usize> {
     headers.iter().position(|h| h.trim() == "IsDeleted")
@@ -111,7 +124,7 @@ pub(super) fn ingest_salesforce(
             let mut deleted: std::collections::BTreeSet<String> = Default::default();
             let opp_deleted = is_deleted_column(&headers);
             for r in rdr.records() {
-                let r = r.with_context(|| format!("reading {opp}"))?;
+                let r = r.map_err(|e| read_error(e, &opp.to_string()))?;
                 if opp_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
                     deleted.insert(id(&field(&r, c[0])));
                 }
@@ -126,7 +139,7 @@ pub(super) fn ingest_salesforce(
             )?;
             let hist_deleted = is_deleted_column(&headers);
             for (n, r) in rdr.records().enumerate() {
-                let r = r.with_context(|| format!("reading {hist}"))?;
+                let r = r.map_err(|e| read_error(e, &hist.to_string()))?;
                 if short(&r, &headers) {
                     reject_short(&r, &headers, &hist.to_string(), n as u64 + 1, sink)?;
                     continue;
@@ -187,7 +200,7 @@ pub(super) fn ingest_salesforce(
                 )?;
                 let lead_deleted = is_deleted_column(&headers);
                 for (n, r) in rdr.records().enumerate() {
-                    let r = r.with_context(|| format!("reading {lead}"))?;
+                    let r = r.map_err(|e| read_error(e, &lead.to_string()))?;
                     if short(&r, &headers) {
                         reject_short(&r, &headers, &lead.to_string(), n as u64 + 1, sink)?;
                         continue;
@@ -236,7 +249,7 @@ pub(super) fn ingest_salesforce(
                 &["Id", "FirstName", "LastName", "UserRoleId", "ManagerId"],
             )?;
             for (n, r) in rdr.records().enumerate() {
-                let r = r.with_context(|| format!("reading {user}"))?;
+                let r = r.map_err(|e| read_error(e, &user.to_string()))?;
                 if short(&r, &headers) {
                     reject_short(&r, &headers, &user.to_string(), n as u64 + 1, sink)?;
                     continue;
