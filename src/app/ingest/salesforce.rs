@@ -9,6 +9,20 @@ use crate::model::tables::TableKind;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
+/// Counts and reports one export record as rejected, at its line, with its raw cells.
+fn reject_record(
+    r: &csv::StringRecord,
+    file: &str,
+    number: u64,
+    why: Rejection,
+    sink: &mut Sink,
+) -> Result<()> {
+    sink.counts.read += 1;
+    let line = r.position().map_or(0, |p| p.line());
+    let raw = r.iter().collect::<Vec<_>>().join(",");
+    sink.settle(&Err(why), file, line, number, &|| raw.clone())
+}
+
 /// A record that does not read: bytes that are not UTF-8 (older orgs export Latin-1) get the
 /// option that fixes them, as the other presets say.
 fn read_error(e: csv::Error, file: &str) -> anyhow::Error {
@@ -87,11 +101,8 @@ pub(super) fn ingest_salesforce(
     let short = |r: &csv::StringRecord, headers: &[String]| r.len() < headers.len();
     let reject_short =
         |r: &csv::StringRecord, headers: &[String], file: &str, number: u64, sink: &mut Sink| {
-            sink.counts.read += 1;
-            let line = r.position().map_or(0, |p| p.line());
             let message = format!("{} cells, the header has {}", r.len(), headers.len());
-            let raw = r.iter().collect::<Vec<_>>().join(",");
-            sink.settle(&Err((None, "missing-cell", message)), file, line, number, &|| raw.clone())
+            reject_record(r, file, number, (None, "missing-cell", message), sink)
         };
     let identity: Vec<Option<usize>> = (0..args.table.columns().len()).map(Some).collect();
     let width = args.table.columns().len();
@@ -149,31 +160,17 @@ pub(super) fn ingest_salesforce(
                 let row_deleted =
                     hist_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true"));
                 if row_deleted || deleted.contains(&deal) {
-                    sink.counts.read += 1;
                     let message = format!(
                         "opportunity {deal} is deleted in Salesforce (IsDeleted = true): not counted"
                     );
-                    let raw = r.iter().collect::<Vec<_>>().join(",");
-                    sink.settle(
-                        &Err((Some("IsDeleted".into()), "constraint-error", message)),
-                        &hist.to_string(),
-                        line,
-                        n as u64 + 1,
-                        &|| raw.clone(),
-                    )?;
+                    let why = (Some("IsDeleted".into()), "constraint-error", message);
+                    reject_record(&r, &hist.to_string(), n as u64 + 1, why, sink)?;
                     continue;
                 }
                 let Some(owner) = owners.get(&deal).cloned().filter(|o| !o.is_empty()) else {
-                    sink.counts.read += 1;
                     let message = format!("opportunity {deal} has no owner in Opportunity.csv");
-                    let raw = r.iter().collect::<Vec<_>>().join(",");
-                    sink.settle(
-                        &Err((Some("OpportunityId".into()), "foreign-key", message)),
-                        &hist.to_string(),
-                        line,
-                        n as u64 + 1,
-                        &|| raw.clone(),
-                    )?;
+                    let why = (Some("OpportunityId".into()), "foreign-key", message);
+                    reject_record(&r, &hist.to_string(), n as u64 + 1, why, sink)?;
                     continue;
                 };
                 convert_row(
@@ -207,17 +204,10 @@ pub(super) fn ingest_salesforce(
                     }
                     let line = r.position().map_or(0, |p| p.line());
                     if lead_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
-                        sink.counts.read += 1;
-                        let raw = r.iter().collect::<Vec<_>>().join(",");
                         let message =
                             "the lead is deleted in Salesforce (IsDeleted = true): not counted";
-                        sink.settle(
-                            &Err((Some("IsDeleted".into()), "constraint-error", message.into())),
-                            &lead.to_string(),
-                            line,
-                            n as u64 + 1,
-                            &|| raw.clone(),
-                        )?;
+                        let why = (Some("IsDeleted".into()), "constraint-error", message.into());
+                        reject_record(&r, &lead.to_string(), n as u64 + 1, why, sink)?;
                         continue;
                     }
                     let converted = id(&field(&r, c[3]));
