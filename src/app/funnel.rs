@@ -38,6 +38,8 @@ pub struct ReadSummary {
     pub unassigned_reps: usize,
     /// With a roster: the events' reps not in it, of all of them, and one of them.
     pub reps_not_in_roster: Option<(usize, usize, String)>,
+    /// The roster as read, for what a caller does with it after counting.
+    pub roster_read: Option<crate::model::roster::Roster>,
 }
 
 impl ReadSummary {
@@ -107,6 +109,7 @@ pub fn compute(
     }
     let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
     summary.unassigned_reps = funnel::unassigned_reps(&groups);
+    summary.roster_read = roster;
     Ok((funnel::rows(&tally, &groups), summary))
 }
 

@@ -68,9 +68,8 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
         rows.retain(|r| r.period == p.label());
     }
     if args.by == "rep" || args.by == "all" {
-        let roster = super::load_roster(args.roster.as_deref(), global.input_format, &playbook)?;
-        if let Some(r) = roster {
-            add_idle_reps(&mut rows, &r, &playbook);
+        if let Some(r) = &summary.roster_read {
+            add_idle_reps(&mut rows, r, &playbook);
             let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
             rows.sort_by(|a, b| {
                 (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
@@ -80,7 +79,7 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
     let by_role = if rows.iter().any(|r| level_selected(&args.by, &r.level)) {
         None
     } else {
-        people_with_role(args.roster.as_deref(), &args.by, global, &playbook)?
+        summary.roster_read.as_ref().and_then(|r| people_with_role(r, &args.by))
     };
     match &by_role {
         // A level named after its roster column (`regional_office` from a levels mapping).
@@ -194,14 +193,9 @@ fn add_idle_reps(
 /// The people whose roster role is `role` (as a levels mapping writes its column's name), if
 /// any: `--by` may name a level that way.
 fn people_with_role(
-    roster: Option<&str>,
+    roster: &crate::model::roster::Roster,
     role: &str,
-    global: &Global,
-    playbook: &Playbook,
-) -> Result<Option<std::collections::HashSet<String>>> {
-    let Some(roster) = super::load_roster(roster, global.input_format, playbook)? else {
-        return Ok(None);
-    };
+) -> Option<std::collections::HashSet<String>> {
     let norm = |s: &str| s.trim().to_lowercase().replace([' ', '-'], "_");
     let people: std::collections::HashSet<String> = roster
         .people
@@ -209,7 +203,7 @@ fn people_with_role(
         .filter(|p| norm(&p.role) == norm(role))
         .map(|p| p.person_id.clone())
         .collect();
-    Ok((!people.is_empty()).then_some(people))
+    (!people.is_empty()).then_some(people)
 }
 
 fn level_selected(by: &str, level: &str) -> bool {
