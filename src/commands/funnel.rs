@@ -67,14 +67,14 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
         crate::app::funnel::ensure_period_has_data(&rows, &p.label())?;
         rows.retain(|r| r.period == p.label());
     }
-    if args.by == "rep" || args.by == "all" {
-        if let Some(r) = &summary.roster_read {
-            add_idle_reps(&mut rows, r, &playbook);
-            let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
-            rows.sort_by(|a, b| {
-                (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
-            });
-        }
+    if (args.by == "rep" || args.by == "all")
+        && let Some(r) = &summary.roster_read
+    {
+        add_idle_reps(&mut rows, r, &playbook);
+        let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
+        rows.sort_by(|a, b| {
+            (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
+        });
     }
     let by_role = if rows.iter().any(|r| level_selected(&args.by, &r.level)) {
         None
