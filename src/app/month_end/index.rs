@@ -11,7 +11,12 @@ use crate::model::roster::Roster;
 use crate::render::{ChartBar, escape_markdown, funnel_svg, link_target};
 use std::fmt::Write as _;
 
-pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook, ja: bool) -> String {
+pub(super) fn company_svg(
+    company: &[&FunnelRow],
+    playbook: &Playbook,
+    lang: crate::model::values::Lang,
+) -> String {
+    let ja = lang == crate::model::values::Lang::Ja;
     let bars: Vec<ChartBar> = company
         .iter()
         .filter(|r| {
@@ -20,7 +25,11 @@ pub(super) fn company_svg(company: &[&FunnelRow], playbook: &Playbook, ja: bool)
         })
         .map(|r| ChartBar {
             text: None,
-            label: lever_label(&format!("{}->{}", r.from_stage, r.to_stage), playbook, ja),
+            label: crate::app::worksheets::lever_label(
+                playbook,
+                lang,
+                &format!("{}->{}", r.from_stage, r.to_stage),
+            ),
             rate: r.rate,
             benchmark: None,
             focus: false,
@@ -117,7 +126,7 @@ pub(super) fn index_md(
         |label: &str, path: &str| format!("[{}]({})", escape_markdown(label), link_target(path));
     let w = words(job.lang);
     let ja = job.lang == crate::model::values::Lang::Ja;
-    let lever = |id: &str| lever_label(id, playbook, ja);
+    let lever = |id: &str| crate::app::worksheets::lever_label(playbook, job.lang, id);
     let mut s = String::new();
     let _ = writeln!(s, "# {} · {}\n", w.title, job.period);
     let summary = w
@@ -238,32 +247,6 @@ pub(super) fn index_md(
     );
     let _ = writeln!(s, "\n{}: {}.", w.playbook, playbook.stages.join(" → "));
     s
-}
-
-/// A lever as the sheets print it: "Case → Proposal", "new leads a month" (in Japanese from the
-/// playbook's display names).
-fn lever_label(id: &str, playbook: &Playbook, ja: bool) -> String {
-    let lang = if ja { "ja" } else { "en" };
-    let stage = |s: &str| {
-        playbook.display.get(lang).and_then(|d| d.get(s)).cloned().unwrap_or_else(|| s.to_string())
-    };
-    if let Some((a, b)) = id.split_once("->") {
-        format!("{} → {}", stage(a), stage(b))
-    } else if let Some(s) = id.strip_prefix("volume:activity:") {
-        if ja {
-            format!("{}あたりの活動数", stage(s))
-        } else {
-            format!("activities per {}", stage(s).to_lowercase())
-        }
-    } else if let Some(s) = id.strip_prefix("volume:") {
-        if ja {
-            format!("月間の新規{}数", stage(s))
-        } else {
-            crate::diagnosis::why::volume_label(&stage(s))
-        }
-    } else {
-        id.to_string()
-    }
 }
 
 /// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).

@@ -198,7 +198,7 @@ fn build(
     step(job, 6, "writing index.md");
     let company: Vec<&FunnelRow> =
         rows.iter().filter(|r| r.level == "company" && r.period == job.period).collect();
-    std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook, job.lang == Lang::Ja))?;
+    std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook, job.lang))?;
     let index =
         index_md(job, playbook, &company, &diagnoses, &reviews, &written, &roster, validation);
     std::fs::write(dir.join("index.md"), index)?;

@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 pub use import::{ImportSummary, import_worksheets, parse_worksheet};
 use std::collections::BTreeMap;
 use std::path::Path;
+pub use view::lever_label;
 use view::*;
 
 /// What worksheets to write and how.

@@ -54,6 +54,39 @@ pub(super) struct TeamLine {
     pub(super) n: u64,
 }
 
+/// A stage as the playbook names it in a language (`[funnel.display.ja]`), else its id.
+pub fn stage_label(playbook: &Playbook, lang: Lang, s: &str) -> String {
+    playbook
+        .display
+        .get(lang.code())
+        .and_then(|d| d.get(s))
+        .cloned()
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// A lever as every page prints it: "Case → Proposal", "new leads a month", "商談 → 提案".
+pub fn lever_label(playbook: &Playbook, lang: Lang, id: &str) -> String {
+    let stage = |s: &str| stage_label(playbook, lang, s);
+    let ja = lang == Lang::Ja;
+    if let Some((a, b)) = id.split_once("->") {
+        format!("{} → {}", stage(a), stage(b))
+    } else if let Some(s) = id.strip_prefix("volume:activity:") {
+        if ja {
+            format!("{}あたりの活動数", stage(s))
+        } else {
+            format!("activities per {}", stage(s).to_lowercase())
+        }
+    } else if let Some(s) = id.strip_prefix("volume:") {
+        if ja {
+            format!("月間の新規{}数", stage(s))
+        } else {
+            crate::diagnosis::why::volume_label(&stage(s))
+        }
+    } else {
+        id.to_string()
+    }
+}
+
 pub(super) fn bar(v: Option<f64>) -> String {
     let filled = (v.unwrap_or(0.0).clamp(0.0, 1.0) * 10.0).round() as usize;
     format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled))
@@ -72,34 +105,11 @@ impl Sheets<'_> {
     }
 
     pub(super) fn stage(&self, s: &str) -> String {
-        let lang = self.lang.code();
-        self.playbook
-            .display
-            .get(lang)
-            .and_then(|d| d.get(s))
-            .cloned()
-            .unwrap_or_else(|| s.to_string())
+        stage_label(self.playbook, self.lang, s)
     }
 
     pub(super) fn lever_label(&self, id: &str) -> String {
-        let ja = self.lang == Lang::Ja;
-        if let Some((a, b)) = id.split_once("->") {
-            format!("{} → {}", self.stage(a), self.stage(b))
-        } else if let Some(s) = id.strip_prefix("volume:activity:") {
-            if ja {
-                format!("{}あたりの活動数", self.stage(s))
-            } else {
-                format!("activities per {}", self.stage(s).to_lowercase())
-            }
-        } else if let Some(s) = id.strip_prefix("volume:") {
-            if ja {
-                format!("月間の新規{}数", self.stage(s))
-            } else {
-                crate::diagnosis::why::volume_label(&self.stage(s))
-            }
-        } else {
-            id.to_string()
-        }
+        lever_label(self.playbook, self.lang, id)
     }
 
     pub(super) fn value(&self, lever: &Lever, v: Option<f64>) -> String {
