@@ -151,7 +151,7 @@ pub struct TableWriter {
     sink: Sink,
     scratch: String,
     /// Temporary file to rename into place on finish.
-    commit: Option<(tempfile::TempPath, PathBuf)>,
+    commit: Option<(Option<tempfile::TempPath>, PathBuf)>,
     rows: u64,
     /// Columns a human table may take.
     width: Option<u16>,
@@ -198,22 +198,8 @@ impl TableWriter {
         let (out, commit): (Box<dyn Write + Send>, _) = match dest {
             Dest::Stdout => (Box::new(std::io::stdout()), None),
             Dest::File(path) => {
-                let dir =
-                    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(".".as_ref());
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                let mut builder = tempfile::Builder::new();
-                builder.prefix(".salescoach-");
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    builder.permissions(std::fs::Permissions::from_mode(0o644));
-                }
-                let tmp = builder
-                    .tempfile_in(dir)
-                    .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-                let (file, tmp_path) = tmp.into_parts();
-                (Box::new(BufWriter::with_capacity(1 << 20, file)), Some((tmp_path, path.clone())))
+                let (file, staged) = crate::io::output::create_output(path)?;
+                (Box::new(BufWriter::with_capacity(1 << 20, file)), Some((staged, path.clone())))
             }
         };
         let sink = match format {
@@ -370,8 +356,8 @@ impl TableWriter {
                 out.flush()?;
             }
         }
-        if let Some((tmp, path)) = self.commit {
-            tmp.persist(&path).with_context(|| format!("writing {}", path.display()))?;
+        if let Some((staged, path)) = self.commit {
+            crate::io::output::commit_output(staged, &path)?;
         }
         Ok(())
     }

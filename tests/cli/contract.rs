@@ -437,3 +437,36 @@ fn a_txt_output_is_the_human_table() {
     let text = std::fs::read_to_string(s.path("f.txt")).unwrap();
     assert!(text.contains("conv/entered") && !text.starts_with("level,"), "{text}");
 }
+
+/// `-o /dev/null` must write into the device, not rename a file over it (as root that replaces
+/// the machine's /dev/null with a plain file). A FIFO stands in for the device here.
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_or_pipe_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let s = Session::new();
+    let fifo = s.path("out.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(fifo).unwrap().read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let inputs = inputs();
+    let fifo_str = fifo.to_str().unwrap();
+    let r = s.run(&[
+        "funnel", "--events", &inputs[0], "--period", "2026-03", "-o", fifo_str, "-f", "csv", "-q",
+    ]);
+    if r.code != 0 {
+        drop(std::fs::OpenOptions::new().write(true).open(&fifo)); // unblocks the reader
+    }
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Checked before joining: a reader of a replaced FIFO would wait forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+    let text = reader.join().unwrap();
+    assert!(text.contains(','), "CSV came through the pipe: {text}");
+}
