@@ -50,7 +50,11 @@ fn percentages(text: &str) -> Vec<f64> {
 fn no_share_on_any_sheet_is_above_100_percent() {
     let s = Session::new();
     for lang in ["en", "ja"] {
-        for f in markdown_files(&demo(&s, lang)) {
+        let out = demo(&s, lang);
+        // Verdicts are words for people on the index as on the sheets; ids are for data.
+        let index = std::fs::read_to_string(out.join("2026-03/index.md")).unwrap();
+        assert!(!index.contains("| inconclusive |"), "a verdict id in the {lang} index");
+        for f in markdown_files(&out) {
             let text = std::fs::read_to_string(&f).unwrap();
             for v in percentages(&text) {
                 assert!(v <= 100.0, "{v}% in {}", f.display());
@@ -121,12 +125,19 @@ fn japanese_sheets_carry_no_english_sentence_of_the_default_playbook() {
     for heading in ["## Directors", "## Managers", "## Review of earlier plans", "## Validation"] {
         assert!(!index.contains(heading), "{heading} in the Japanese index");
     }
+    for word in ["inconclusive", "a month", "per deal", "tables,", "Company funnel", "lead → case"]
+    {
+        assert!(!index.contains(word), "{word:?} in the Japanese index");
+    }
     let sheets = markdown_files(&out.join("2026-03"));
     assert!(sheets.len() > 20);
     for f in sheets {
         let text = std::fs::read_to_string(&f).unwrap();
         for e in &english {
             assert!(!text.contains(e.as_str()), "{:?} in {}", e, f.display());
+        }
+        for e in ["over 99%", "under 1%", " sure"] {
+            assert!(!text.contains(e), "{e:?} in {}", f.display());
         }
     }
 }

@@ -156,7 +156,8 @@ pub(super) fn index_md(
             r.observed_share.map_or("—".into(), |s| format!("{:.0}%", s * 100.0))
         );
     }
-    let _ = writeln!(s, "\n![Company funnel]({})\n", link_target("funnel.svg"));
+    let alt = if ja { "全社のファネル" } else { "Company funnel" };
+    let _ = writeln!(s, "\n![{alt}]({})\n", link_target("funnel.svg"));
     if let Some(board) = &written.board {
         let _ = writeln!(s, "## {}\n\n- {}\n", w.board, link(w.board_link, board));
     }
@@ -209,17 +210,19 @@ pub(super) fn index_md(
                 (Some(e), true) => format!("{e:+.1} {}", w.a_month),
                 (Some(e), false) => format!("{:+.0} pt", e * 100.0),
             };
-            let verdict = r
-                .verdict
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| r.note.clone().unwrap_or_default());
+            // The review's note (why there is no verdict yet) is written in English.
+            let verdict = match (r.verdict, ja) {
+                (Some(v), _) => crate::app::worksheets::verdict_words(v, job.lang).to_string(),
+                (None, false) => r.note.clone().unwrap_or_default(),
+                (None, true) => "未判定（データ不足）".to_string(),
+            };
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
                 escape_markdown(&name(&r.rep_id)),
                 escape_markdown(&lever(&r.focus)),
-                lever_value(&r.focus, r.baseline_rate),
-                lever_value(&r.focus, r.after_rate),
+                lever_value(&r.focus, r.baseline_rate, ja),
+                lever_value(&r.focus, r.after_rate, ja),
                 effect,
                 escape_markdown(&verdict)
             );
@@ -235,26 +238,53 @@ pub(super) fn index_md(
         );
     }
     let _ = writeln!(s, "\n## {}\n", w.validation);
+    let st = &validation.stats;
+    let counts = if ja {
+        format!(
+            "テーブル {}、行 {}、エラー {}、警告 {}",
+            st.tables, st.rows, st.errors, st.warnings
+        )
+    } else {
+        format!(
+            "{} tables, {} rows, {} errors, {} warnings",
+            st.tables, st.rows, st.errors, st.warnings
+        )
+    };
+    let valid = if validation.valid { w.valid } else { w.invalid };
+    let sep = if ja { "（" } else { " (" };
+    let end = if ja { "）。" } else { ")." };
     let _ = writeln!(
         s,
-        "{}: {} tables, {} rows, {} errors, {} warnings ({}).",
-        if validation.valid { w.valid } else { w.invalid },
-        validation.stats.tables,
-        validation.stats.rows,
-        validation.stats.errors,
-        validation.stats.warnings,
+        "{valid}: {counts}{sep}{}{end}",
         link("validation.json", "data/validation.json")
     );
-    let _ = writeln!(s, "\n{}: {}.", w.playbook, playbook.stages.join(" → "));
+    let stages: Vec<String> = playbook
+        .stages
+        .iter()
+        .map(|st| crate::app::worksheets::stage_label(playbook, job.lang, st))
+        .collect();
+    let _ = writeln!(s, "\n{}: {}{}", w.playbook, stages.join(" → "), if ja { "。" } else { "." });
     s
 }
 
 /// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).
-fn lever_value(lever: &str, v: Option<f64>) -> String {
+fn lever_value(lever: &str, v: Option<f64>, ja: bool) -> String {
     match (lever.starts_with("volume:"), v) {
         (_, None) => "—".into(),
-        (true, Some(v)) if lever.starts_with("volume:activity:") => format!("{v:.1} per deal"),
-        (true, Some(v)) => format!("{v:.1} a month"),
+        (true, Some(v)) if lever.starts_with("volume:activity:") => {
+            if ja {
+                format!("{v:.1} 件/案件")
+            } else {
+                format!("{v:.1} per deal")
+            }
+        }
+        (true, Some(v)) => {
+            if ja {
+                format!("{v:.1} 件/月")
+            } else {
+                format!("{v:.1} a month")
+            }
+        }
         (false, v) => pct(v),
     }
 }

@@ -61,19 +61,24 @@ impl Sheets<'_> {
             (_, false) => "managers",
             (_, true) => "マネージャー",
         };
-        let levers: Vec<Value> = d
-            .levers
-            .iter()
-            .map(|l| {
-                obj([
-                    ("title", Value::from(self.coaching_title(l.id))),
-                    ("value", Value::from(self.share_text(l))),
-                    ("benchmark", Value::from(pct(l.benchmark))),
-                    ("confidence", Value::from(l.confidence.map_or("—".into(), confidence))),
-                    ("focus", Value::from(Some(l.id) == d.focus.or(d.suggestion))),
-                ])
-            })
-            .collect();
+        let levers: Vec<Value> =
+            d.levers
+                .iter()
+                .map(|l| {
+                    obj([
+                        ("title", Value::from(self.coaching_title(l.id))),
+                        ("value", Value::from(self.share_text(l))),
+                        ("benchmark", Value::from(pct(l.benchmark))),
+                        (
+                            "confidence",
+                            Value::from(l.confidence.map_or("—".into(), |c| {
+                                crate::diagnosis::sure_pct(c, self.ja())
+                            })),
+                        ),
+                        ("focus", Value::from(Some(l.id) == d.focus.or(d.suggestion))),
+                    ])
+                })
+                .collect();
         let chosen = d.lever();
         let why = chosen.map(|l| {
             let title = self.coaching_title(l.id);
@@ -84,7 +89,7 @@ impl Sheets<'_> {
                     "There were no plans last month to assess: the first step is agreeing this month's plans in the 1:1s.".to_string()
                 };
             }
-            let conf = l.confidence.map_or("—".into(), confidence);
+            let conf = l.confidence.map_or("—".into(), |c| crate::diagnosis::sure_pct(c, self.ja()));
             if peers < 2 {
                 return if self.ja() {
                     format!("{title}: {}。比べる相手がいないため、推移で判断します。", self.share_text(l))
@@ -302,8 +307,4 @@ impl Sheets<'_> {
         };
         crate::render::render(env, self.lang.code(), "board.md.j2", ctx, dir)
     }
-}
-
-fn confidence(c: f64) -> String {
-    crate::diagnosis::sure_pct(c, false)
 }

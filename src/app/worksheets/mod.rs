@@ -15,10 +15,11 @@ use crate::model::values::{Lang, PlanStatus, SheetLevel};
 use crate::render::{self, FileNames};
 use anyhow::{Context, Result, bail};
 pub use import::{ImportSummary, import_worksheets, parse_worksheet};
+pub use outcome::verdict_words;
 use std::collections::BTreeMap;
 use std::path::Path;
-pub use view::lever_label;
 use view::*;
+pub use view::{lever_label, stage_label};
 
 /// What worksheets to write and how.
 pub struct SheetJob<'a> {

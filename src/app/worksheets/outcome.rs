@@ -7,6 +7,18 @@ use crate::metrics::stats::wilson;
 use crate::model::plans::Plan;
 use crate::model::values::{Lang, Verdict};
 
+/// A verdict as people read it; the id (`inconclusive`) is for data.
+pub fn verdict_words(v: Verdict, lang: Lang) -> &'static str {
+    match (v, lang == Lang::Ja) {
+        (Verdict::Improved, false) => "improved",
+        (Verdict::Improved, true) => "改善",
+        (Verdict::Worse, false) => "worse",
+        (Verdict::Worse, true) => "悪化",
+        (_, false) => "no clear change yet",
+        (_, true) => "まだ明確な変化なし",
+    }
+}
+
 impl Sheets<'_> {
     pub(super) fn ja(&self) -> bool {
         self.lang == Lang::Ja
@@ -18,14 +30,7 @@ impl Sheets<'_> {
         let Some(v) = p.verdict else {
             return if ja { "未評価".into() } else { "not reviewed yet".into() };
         };
-        let words = match (v, ja) {
-            (Verdict::Improved, false) => "improved",
-            (Verdict::Improved, true) => "改善",
-            (Verdict::Worse, false) => "worse",
-            (Verdict::Worse, true) => "悪化",
-            (_, false) => "no clear change yet",
-            (_, true) => "まだ明確な変化なし",
-        };
+        let words = verdict_words(v, self.lang);
         // Whether the target value was reached is a fact apart from the verdict.
         let target = match (p.target_reached, ja) {
             (Some(true), false) => "; target value reached",
