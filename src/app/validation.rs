@@ -238,18 +238,21 @@ struct TableCheck<'a> {
     fields: Vec<Option<&'a Field>>,
     playbook: &'a Playbook,
     as_of: Option<Micros>,
-    /// (hash of the value, row, line) of unique columns, per column: sorted at the end, which
-    /// is several times cheaper than a hash-set insert per row on tens of millions of rows.
-    unique: Vec<Option<Vec<(u64, u32, u32)>>>,
+    /// (hash of the value, row, line, part) of unique columns, per column: sorted at the end,
+    /// which is several times cheaper than a hash-set insert per row on tens of millions of rows.
+    unique: Vec<Option<Vec<(u64, u32, u32, u16)>>>,
+    /// The files of a folder or glob source, in the order read: a finding names the file its
+    /// row is in.
+    parts: Vec<String>,
     /// Roster: the person ids (few), for foreign keys and messages.
     people: FxHashSet<String>,
     /// Events: the deals, with per stage the earliest time, and the latest terminal outcome.
     deals: crate::metrics::deals::Interner,
     first: Vec<Micros>,
     terminal: Vec<Micros>,
-    /// Events: (hash of deal, stage and time; hash of rep and amount; row; line), sorted at the
-    /// end to find duplicates.
-    seen: Vec<(u64, u64, u32, u32)>,
+    /// Events: (hash of deal, stage and time; hash of rep and amount; row; line; part), sorted
+    /// at the end to find duplicates.
+    seen: Vec<(u64, u32, u32, u32, u16)>,
 }
 
 impl<'a> TableCheck<'a> {
@@ -274,6 +277,7 @@ impl<'a> TableCheck<'a> {
             playbook,
             as_of,
             unique,
+            parts: Vec::new(),
             people: FxHashSet::default(),
             deals: Default::default(),
             first: Vec::new(),
@@ -362,7 +366,8 @@ impl<'a> TableCheck<'a> {
         if let Some(seen) = self.unique[c].as_mut()
             && let Ok(Some(text)) = row.str(c)
         {
-            seen.push((hash_of(&[text.as_bytes()]), row.row as u32, row.line as u32));
+            let part = (self.parts.len().saturating_sub(1)).min(u16::MAX as usize) as u16;
+            seen.push((hash_of(&[text.as_bytes()]), row.row as u32, row.line as u32, part));
         }
         Some(value)
     }
@@ -374,6 +379,9 @@ impl<'a> TableCheck<'a> {
         deals: Option<&FxHashSet<u64>>,
         out: &mut Findings,
     ) {
+        if self.parts.last() != Some(&row.ctx.file) {
+            self.parts.push(row.ctx.file.clone());
+        }
         let columns = self.table.columns();
         let mut ok = true;
         for (c, col) in columns.iter().enumerate() {
@@ -436,8 +444,10 @@ impl<'a> TableCheck<'a> {
         }
         let amount = text(ev::AMOUNT).unwrap_or("");
         let key = hash_of(&[deal.as_bytes(), &[stage], &ts.to_le_bytes()]);
-        let who = hash_of(&[rep.as_bytes(), amount.as_bytes()]);
-        self.seen.push((key, who, row.row as u32, row.line as u32));
+        // 32 bits tell an exact duplicate from a conflicting one among rows of the same key.
+        let who = hash_of(&[rep.as_bytes(), amount.as_bytes()]) as u32;
+        let part = (self.parts.len().saturating_sub(1)).min(u16::MAX as usize) as u16;
+        self.seen.push((key, who, row.row as u32, row.line as u32, part));
         let stages = self.playbook.stages.len();
         let d = self.deals.intern(deal) as usize;
         if d == self.terminal.len() {
@@ -454,43 +464,61 @@ impl<'a> TableCheck<'a> {
 
     /// Checks that need a whole table: stage order and events after a terminal outcome.
     fn finish(&mut self, file: &str, out: &mut Findings) {
-        let finding =
-            |kind: &str, row: u32, line: u32, field: Option<&str>, message: String| Finding {
-                kind: kind.into(),
-                file: file.to_string(),
-                row_number: Some(row as u64),
-                line: (line > 0).then_some(line as u64),
-                field_name: field.map(str::to_string),
-                cell: None,
-                message,
-            };
+        let parts = std::mem::take(&mut self.parts);
+        let part_file = |part: u16| parts.get(part as usize).map_or(file, String::as_str);
+        // "row 3", or "row 3 of jan.csv" when the earlier row is in another file of the source.
+        let earlier = |row: u32, part: u16, of: u16| {
+            if part == of {
+                format!("row {row}")
+            } else {
+                format!("row {row} of {}", part_file(part))
+            }
+        };
+        let finding = |kind: &str,
+                       (row, line, part): (u32, u32, u16),
+                       field: Option<&str>,
+                       message: String| Finding {
+            kind: kind.into(),
+            file: part_file(part).to_string(),
+            row_number: Some(row as u64),
+            line: (line > 0).then_some(line as u64),
+            field_name: field.map(str::to_string),
+            cell: None,
+            message,
+        };
         for (c, seen) in self.unique.iter_mut().enumerate() {
             let Some(seen) = seen.as_mut() else { continue };
-            seen.sort_unstable();
+            seen.sort_unstable_by_key(|e| (e.0, e.3, e.1));
             let name = self.table.columns()[c].name;
             for w in seen.windows(2) {
                 if w[0].0 == w[1].0 {
-                    let msg = format!("{name} is not unique (the same as row {})", w[0].1);
-                    out.error(finding("unique-error", w[1].1, w[1].2, Some(name), msg));
+                    let msg = format!(
+                        "{name} is not unique (the same as {})",
+                        earlier(w[0].1, w[0].3, w[1].3)
+                    );
+                    out.error(finding("unique-error", (w[1].1, w[1].2, w[1].3), Some(name), msg));
                 }
             }
         }
         if self.table != TableKind::Events {
             return;
         }
-        self.seen.sort_unstable_by_key(|e| (e.0, e.2));
+        self.seen.sort_unstable_by_key(|e| (e.0, e.4, e.2));
         let mut first = 0;
         for i in 1..self.seen.len() {
             let (a, b) = (self.seen[first], self.seen[i]);
+            let at = (b.2, b.3, b.4);
             if a.0 != b.0 {
                 first = i;
             } else if a.1 == b.1 {
-                let msg = format!("exact duplicate of row {} (counted once)", a.2);
-                out.warning(finding("duplicate-row", b.2, b.3, None, msg));
+                let msg = format!("exact duplicate of {} (counted once)", earlier(a.2, a.4, b.4));
+                out.warning(finding("duplicate-row", at, None, msg));
             } else {
-                let msg =
-                    format!("same deal, stage and time as row {} but another rep or amount", a.2);
-                out.error(finding("conflicting-duplicate", b.2, b.3, None, msg));
+                let msg = format!(
+                    "same deal, stage and time as {} but another rep or amount",
+                    earlier(a.2, a.4, b.4)
+                );
+                out.error(finding("conflicting-duplicate", at, None, msg));
             }
         }
         let stages = self.playbook.stages.len();

@@ -178,3 +178,25 @@ fn a_file_whose_name_does_not_say_is_known_by_its_header() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("cannot tell which table this is from its name or header"));
 }
+
+#[test]
+fn a_folder_source_names_the_file_each_finding_is_in() {
+    let s = Session::new();
+    let head = "deal_id,rep_id,stage,ts,amount\n";
+    s.write(
+        "exports/month=2026-01/events.csv",
+        &format!("{head}D1,R1,lead,2026-01-02T09:00:00Z,\n"),
+    );
+    s.write(
+        "exports/month=2026-02/events.csv",
+        &format!("{head}D2,R1,lead,2026-02-02T09:00:00Z,\nD1,R1,lead,2026-01-02T09:00:00Z,\n"),
+    );
+    let out = s.run(&["validate", &s.path_str("exports"), "--table", "events", "-f", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let dup = &report["warnings"][0];
+    assert_eq!(dup["type"], "duplicate-row", "{report}");
+    assert!(dup["file"].as_str().unwrap().ends_with("month=2026-02/events.csv"), "{dup}");
+    assert_eq!(dup["rowNumber"], 3);
+    let msg = dup["message"].as_str().unwrap();
+    assert!(msg.contains("row 2 of") && msg.contains("month=2026-01/events.csv"), "{msg}");
+}
