@@ -231,6 +231,9 @@ fn hash_of(parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
+/// A unique column's value: (hash of the value, row, line, part).
+type UniqueKey = (u64, u32, u32, u16);
+
 /// Per-table state of the checks. Keys are kept as 64-bit hashes and deals as interned indexes,
 /// so that memory stays near the size of the ids, not of the rows.
 struct TableCheck<'a> {
@@ -240,7 +243,7 @@ struct TableCheck<'a> {
     as_of: Option<Micros>,
     /// (hash of the value, row, line, part) of unique columns, per column: sorted at the end,
     /// which is several times cheaper than a hash-set insert per row on tens of millions of rows.
-    unique: Vec<Option<Vec<(u64, u32, u32, u16)>>>,
+    unique: Vec<Option<Vec<UniqueKey>>>,
     /// The files of a folder or glob source, in the order read: a finding names the file its
     /// row is in.
     parts: Vec<String>,
