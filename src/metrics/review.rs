@@ -632,6 +632,34 @@ pub struct RollUp {
     pub mean_effect_high: Option<f64>,
 }
 
+/// The mean of plans' effects, each given with its 95% interval, and the mean's 95% interval.
+/// Each plan is a noisy estimate, so the variance of the mean is the larger of the plans' own
+/// mean variance and their spread, over n (equal-weight random effects, DerSimonian–Laird):
+/// two plans compared with the same peers can agree closely while each is ±20 pt, and their
+/// spread alone would claim ±0.
+pub fn mean_effect(effects: &[(f64, Option<f64>, Option<f64>)]) -> Option<(f64, f64, f64)> {
+    if effects.is_empty() {
+        return None;
+    }
+    let n = effects.len() as f64;
+    let mean = effects.iter().map(|e| e.0).sum::<f64>() / n;
+    let spread = if effects.len() > 1 {
+        effects.iter().map(|e| (e.0 - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    let own = effects
+        .iter()
+        .map(|e| match (e.1, e.2) {
+            (Some(lo), Some(hi)) => ((hi - lo) / (2.0 * 1.96)).powi(2),
+            _ => 0.0,
+        })
+        .sum::<f64>()
+        / n;
+    let half = 1.96 * (spread.max(own) / n).sqrt();
+    Some((mean, mean - half, mean + half))
+}
+
 /// A roster node as roll-ups name it: (level, id, name).
 pub type Node = (String, String, String);
 
@@ -641,9 +669,8 @@ struct Tally {
     name: String,
     plans: u64,
     improved: u64,
-    effect_sum: f64,
-    effect_squares: f64,
-    effects: u64,
+    /// Rate plans' effects with their 95% intervals.
+    effects: Vec<(f64, Option<f64>, Option<f64>)>,
 }
 
 /// Sums reviewed plans (with a verdict) per manager and up the tree. `ancestors` gives, for a
@@ -658,9 +685,7 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
             t.improved += (r.verdict == Some(Verdict::Improved)) as u64;
             // Effects on rates share a unit (rate points); a volume's is in its own unit.
             if let Some(x) = r.effect.filter(|_| r.focus.contains("->")) {
-                t.effect_sum += x;
-                t.effect_squares += x * x;
-                t.effects += 1;
+                t.effects.push((x, r.effect_low, r.effect_high));
             }
         }
     }
@@ -678,14 +703,7 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
     acc.into_iter()
         .map(|((level, group_id), t)| {
             let w = wilson(t.improved as f64, t.plans as f64);
-            let n = t.effects as f64;
-            let mean = (t.effects > 0).then(|| t.effect_sum / n);
-            // The mean effect's 95% interval from the plans' spread (two plans at least).
-            let half = (t.effects > 1).then(|| {
-                let var =
-                    ((t.effect_squares - t.effect_sum * t.effect_sum / n) / (n - 1.0)).max(0.0);
-                1.96 * (var / n).sqrt()
-            });
+            let mean = mean_effect(&t.effects);
             let shrunk =
                 priors.get(&level).map(|p| p.posterior_mean(t.improved as f64, t.plans as f64));
             RollUp {
@@ -698,9 +716,9 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
                 improved_low: w.map(|w| w.0),
                 improved_high: w.map(|w| w.1),
                 improved_shrunk: shrunk.filter(|_| t.plans > 0),
-                mean_effect: mean,
-                mean_effect_low: mean.zip(half).map(|(m, h)| m - h),
-                mean_effect_high: mean.zip(half).map(|(m, h)| m + h),
+                mean_effect: mean.map(|m| m.0),
+                mean_effect_low: mean.map(|m| m.1),
+                mean_effect_high: mean.map(|m| m.2),
             }
         })
         .collect()
@@ -709,6 +727,28 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mean_effects_interval_keeps_each_plans_own_uncertainty() {
+        // Two plans that agree (both −9 pt) but are each −9 ± 20 pt: the mean is not −9 ± 0.
+        let plan = |id: &str| PlanReview {
+            plan_id: id.into(),
+            manager_id: Some("M".into()),
+            focus: "lead->case".into(),
+            verdict: Some(Verdict::Inconclusive),
+            effect: Some(-0.09),
+            effect_low: Some(-0.29),
+            effect_high: Some(0.11),
+            ..PlanReview::default()
+        };
+        let tree = |m: &str| vec![("manager".to_string(), m.to_string(), m.to_string())];
+        let rolled = roll_up(&[plan("a"), plan("b")], &tree);
+        let m = &rolled[0];
+        // By hand: each plan's sd = 0.20 / 1.96; the mean's sd = that / √2.
+        let half = 0.20 / 2f64.sqrt();
+        assert!((m.mean_effect_low.unwrap() - (-0.09 - half)).abs() < 1e-12, "{m:?}");
+        assert!((m.mean_effect_high.unwrap() - (-0.09 + half)).abs() < 1e-12, "{m:?}");
+    }
 
     #[test]
     fn a_verdict_comes_from_the_effects_interval() {
@@ -808,6 +848,9 @@ mod tests {
         assert!(shrunk < 2.0 / 3.0 && shrunk > 0.5, "{shrunk}");
         let d = rolled.iter().find(|r| r.group_id == "D").unwrap();
         assert_eq!((d.plans, d.improved), (4, 2));
+        // One plan's own interval carries to its manager's mean.
+        let m2 = rolled.iter().find(|r| r.group_id == "M2").unwrap();
+        assert_eq!((m2.mean_effect_low, m2.mean_effect_high), (Some(0.05), Some(0.05)));
         assert!((d.mean_effect.unwrap() - 0.30 / 4.0).abs() < 1e-12);
         let (lo, hi) = (d.improved_low.unwrap(), d.improved_high.unwrap());
         assert!(lo < 0.5 && 0.5 < hi);

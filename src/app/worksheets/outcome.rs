@@ -103,7 +103,7 @@ impl Sheets<'_> {
     }
 
     /// A coaching record: plans reviewed, the share improved with its 95% interval, and the
-    /// mean effect on the rates with its interval when there are two effects or more.
+    /// mean effect on the rates with its interval.
     pub(super) fn record<'p>(&self, plans: impl Iterator<Item = &'p Plan>) -> String {
         let reviewed: Vec<&Plan> = plans.filter(|p| p.verdict.is_some()).collect();
         let n = reviewed.len();
@@ -123,12 +123,12 @@ impl Sheets<'_> {
             pct(Some(lo)),
             pct(Some(hi))
         );
-        let effects: Vec<f64> = reviewed
+        let effects: Vec<(f64, Option<f64>, Option<f64>)> = reviewed
             .iter()
             .filter(|p| !p.lever().starts_with("volume:"))
-            .filter_map(|p| p.effect)
+            .filter_map(|p| p.effect.map(|e| (e, p.effect_low, p.effect_high)))
             .collect();
-        let mean = mean_with_interval(&effects).map(|(m, lo, hi)| {
+        let mean = crate::metrics::review::mean_effect(&effects).map(|(m, lo, hi)| {
             format!("{} pt (95% interval {} to {})", points(m), points(lo), points(hi))
         });
         let worse_en = if worse > 0 { format!(", {worse} worse") } else { String::new() };
@@ -158,31 +158,4 @@ impl Sheets<'_> {
 fn points(x: f64) -> String {
     let p = x * 100.0;
     if p.abs() < 0.95 && p != 0.0 { format!("{p:+.1}") } else { format!("{p:+.0}") }
-}
-
-/// The mean and its 95% interval from the spread (two values at least).
-fn mean_with_interval(xs: &[f64]) -> Option<(f64, f64, f64)> {
-    if xs.len() < 2 {
-        return None;
-    }
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let half = 1.96 * (var / n).sqrt();
-    Some((mean, mean - half, mean + half))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mean_with_interval;
-
-    #[test]
-    fn a_mean_effects_interval_by_hand() {
-        // 0.1, 0.2, 0.3: mean 0.2, sd 0.1, half 1.96 × 0.1 / √3.
-        let (m, lo, hi) = mean_with_interval(&[0.1, 0.2, 0.3]).unwrap();
-        let half = 1.96 * 0.1 / 3f64.sqrt();
-        assert!((m - 0.2).abs() < 1e-12);
-        assert!((lo - (0.2 - half)).abs() < 1e-12 && (hi - (0.2 + half)).abs() < 1e-12);
-        assert!(mean_with_interval(&[0.1]).is_none());
-    }
 }
