@@ -152,7 +152,8 @@ pub struct GenerateArgs {
     /// With --ledger: share of coached reps whose planted weakness on the coached lever is removed.
     #[arg(long, default_value_t = 0.5, requires = "ledger")]
     pub fix_share: f64,
-    /// Write only what an export taken at this moment holds (a month end: 2026-05-31T23:59:59Z).
+    /// Write only what an export taken at this moment holds (a month end: 2026-05-31T23:59:59Z,
+    /// or the bare date 2026-05-31, the end of that day).
     /// The deals are the same whatever the cut, so a cut and an uncut run of one seed compare
     /// the month end with hindsight.
     #[arg(long, value_name = "DATE")]
@@ -233,7 +234,7 @@ pub struct FunnelArgs {
     #[arg(long, value_name = "DAYS|none")]
     pub window: Option<String>,
     /// The moment the export was taken [default: the latest timestamp]; events after it are
-    /// counted, warned about and left out.
+    /// counted, warned about and left out. A bare date (2026-03-31) is the end of that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// First day to report (periods starting before it are left out).
@@ -301,7 +302,7 @@ pub struct DiagnoseArgs {
     /// Only the reps under this manager (benchmarks stay company-wide).
     #[arg(long, value_name = "ID")]
     pub manager: Option<String>,
-    /// Date of the data's extract (with --events).
+    /// Date of the data's extract (with --events); a bare date is the end of that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 }
@@ -356,6 +357,7 @@ pub struct PlanArgs {
     pub lookback: Option<u32>,
     /// The moment the export was taken [default: the latest timestamp]: deals still open then
     /// count by what their age says; rows dated after it are counted, warned about and left out.
+    /// A bare date (2026-03-31) is the end of that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Which worksheets: rep, manager, director or all.
@@ -449,6 +451,7 @@ pub struct ReviewArgs {
     pub lookback: Option<u32>,
     /// The moment the export was taken [default: the latest timestamp]: deals still open then
     /// count by what their age says; rows dated after it are counted, warned about and left out.
+    /// A bare date (2026-03-31) is the end of that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Write the outcomes into the ledger (atomically; a second run changes nothing).
@@ -491,7 +494,8 @@ pub struct ValidateArgs {
     /// Events to check activity deal ids against.
     #[arg(long, value_name = "FILE")]
     pub events: Option<String>,
-    /// Date of the extract: events after it are errors.
+    /// Date of the extract: events after it are errors. A bare date (2026-03-31) is the end of
+    /// that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Fail on warnings too.
@@ -543,6 +547,7 @@ pub struct ReportArgs {
     pub out: PathBuf,
     /// The moment the export was taken [default: the latest timestamp]: deals still open then
     /// count by what their age says; rows dated after it are counted, warned about and left out.
+    /// A bare date (2026-03-31) is the end of that day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Go on when the inputs fail validation.

@@ -209,14 +209,15 @@ pub fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
             )?;
         }
     }
+    use crate::io::output::count;
     writeln!(
         out,
-        "{}: {} tables, {} rows, {} errors, {} warnings",
+        "{}: {}, {}, {}, {}",
         if r.valid { "valid" } else { "invalid" },
-        r.stats.tables,
-        r.stats.rows,
-        r.stats.errors,
-        r.stats.warnings
+        count(r.stats.tables as u64, "table", "tables"),
+        count(r.stats.rows, "row", "rows"),
+        count(r.stats.errors, "error", "errors"),
+        count(r.stats.warnings, "warning", "warnings")
     )?;
     Ok(())
 }

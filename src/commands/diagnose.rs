@@ -40,7 +40,7 @@ fn resolve(global: &Global, args: &DiagnoseArgs, playbook: &Playbook) -> Result<
         bail!("--lookback must be at least 1");
     }
     let period = args.period.as_deref().map(|p| super::parse_month("--period", p)).transpose()?;
-    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), playbook)?;
+    let as_of = super::parse_as_of(args.as_of.as_deref(), playbook)?;
     let funnel = match (&args.funnel, &args.events) {
         (Some(f), _) => FunnelSource::Table(Source::parse(f)),
         (None, Some(events)) => FunnelSource::Events(FunnelInputs {

@@ -18,7 +18,7 @@ const WINDOW_EVER: u32 = 3650;
 pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let tz = playbook.timezone;
-    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
+    let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let from = super::parse_instant("--from", args.from.as_deref(), &playbook)?;
     let to = super::parse_instant("--to", args.to.as_deref(), &playbook)?;
     let whole = args.period.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("all"));

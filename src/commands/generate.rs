@@ -24,7 +24,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
     let cut = args
         .as_of
         .as_deref()
-        .map(|s| crate::model::time::parse_cli_instant(s, playbook.timezone))
+        .map(|s| crate::model::time::parse_cli_as_of(s, playbook.timezone))
         .transpose()
         .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
     let cfg = config(&args, &playbook, cut)?;

@@ -44,6 +44,15 @@ pub fn parse_month(flag: &str, text: &str) -> Result<Period> {
 }
 
 /// A date or timestamp from the command line, in the playbook's time zone.
+/// Reads `--as-of`: a bare date is the end of that day.
+pub fn parse_as_of(text: Option<&str>, playbook: &Playbook) -> Result<Option<Micros>> {
+    text.map(|s| {
+        crate::model::time::parse_cli_as_of(s, playbook.timezone)
+            .with_context(|| format!("--as-of {s}"))
+    })
+    .transpose()
+}
+
 pub fn parse_instant(
     flag: &str,
     text: Option<&str>,

@@ -39,7 +39,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
             if lookback == 0 {
                 bail!("--lookback must be at least 1");
             }
-            let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
+            let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
             let job = DiagnoseJob {
                 funnel: FunnelSource::Events(FunnelInputs {
                     events: Source::parse(events),
@@ -141,11 +141,18 @@ fn read_diagnoses(path: &str) -> Result<Vec<Diagnosis>> {
 fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Result<ExitStatus> {
     let summary = import_worksheets(&args.paths, &args.ledger, playbook)?;
     if !global.quiet {
+        use crate::io::output::count;
+        let without = &summary.without_plan;
+        let named = match without.len() {
+            0 => String::new(),
+            1..=3 => format!(" ({})", without.join(", ")),
+            _ => format!(" ({}, …)", without[..3].join(", ")),
+        };
         crate::note!(
-            "plan import: {} plans agreed, {} worksheets not filled in, {} files without a plan, {} unreadable; ledger {}",
-            summary.agreed,
-            summary.unfilled,
-            summary.without_plan,
+            "plan import: {} agreed, {} not filled in, {} without a plan{named}, {} unreadable; ledger {}",
+            count(summary.agreed as u64, "plan", "plans"),
+            count(summary.unfilled as u64, "worksheet", "worksheets"),
+            count(without.len() as u64, "file", "files"),
             summary.problems.len(),
             args.ledger.display()
         );

@@ -23,7 +23,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
         out: &args.out,
         allow_invalid: args.allow_invalid,
         force: args.force,
-        as_of: super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?,
+        as_of: super::parse_as_of(args.as_of.as_deref(), &playbook)?,
         warn_after_as_of: true,
         input_format: global.input_format,
         quiet: global.quiet,

@@ -31,7 +31,7 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
     super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
     crate::io::ensure_distinct_files(&[&output.dest], &sources)?;
     let mut plans = read_ledger(&args.ledger, None)?;
-    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
+    let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let inputs = FunnelInputs {
         events: Source::parse(&args.events),
         activities: args.activities.as_deref().map(Source::parse),

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
     let playbook = Playbook::load(global.config.as_deref())?;
     let output = super::output(global)?;
-    let as_of = super::parse_instant("--as-of", args.as_of.as_deref(), &playbook)?;
+    let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let mut inputs: Vec<(Source, TableKind)> = Vec::new();
     for f in &args.files {
         let source = Source::parse(f);

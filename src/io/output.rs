@@ -76,6 +76,12 @@ impl Output {
     }
 }
 
+/// "1 warning", "2 warnings": a count with its noun.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Writes a file through a temporary sibling renamed into place, so that a failed run never
 /// leaves half a file.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {

@@ -220,6 +220,19 @@ pub fn parse_cli_instant(s: &str, tz: Tz) -> Result<Micros> {
     }
 }
 
+/// Parses an `--as-of`: a timestamp as given, or a bare date as the end of that day (its last
+/// microsecond in the playbook's time zone), since an export "as of 2026-03-31" holds that day.
+pub fn parse_cli_as_of(s: &str, tz: Tz) -> Result<Micros> {
+    let t = s.trim();
+    let bare_date =
+        t.len() == 10 && parse_iso(t).is_some_and(|(_, o)| matches!(o, Offset::Missing));
+    if bare_date {
+        let (midnight, _) = parse_iso(t).expect("checked above");
+        return Ok(localize(midnight + 86_400_000_000, tz) - 1);
+    }
+    parse_cli_instant(s, tz)
+}
+
 /// The granularity of reporting periods.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
@@ -318,7 +331,8 @@ impl Period {
     /// Parses a label of the given kind (`2026-04`, `2026-W14`, `2026-Q2`).
     pub fn parse(kind: PeriodKind, s: &str) -> Result<Period> {
         let s = s.trim();
-        let bad = || format!("`{s}` is not a {} label", kind_name(kind));
+        let article = if kind == PeriodKind::Week { "an" } else { "a" };
+        let bad = || format!("`{s}` is not {article} {} label", kind_name(kind));
         let (y, rest) = s.split_once('-').with_context(bad)?;
         // Fixed widths: `2026-3` would make a second spelling of every plan id.
         let y = fixed_digits(y, 4).filter(|y| *y >= 1).with_context(bad)? as i64;
@@ -423,6 +437,20 @@ pub fn local_midnight(local_day: i64, tz: Tz) -> Micros {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bare_as_of_date_is_the_end_of_that_day() {
+        use super::*;
+        let utc = parse_cli_as_of("2026-03-31", Tz::UTC).unwrap();
+        assert_eq!(utc, parse_cli_instant("2026-04-01T00:00:00Z", Tz::UTC).unwrap() - 1);
+        // In the playbook's zone: the end of the 31st in Tokyo is 14:59:59.999999 UTC.
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        let t = parse_cli_as_of("2026-03-31", tokyo).unwrap();
+        assert_eq!(t, parse_cli_instant("2026-03-31T15:00:00Z", Tz::UTC).unwrap() - 1);
+        // A timestamp is taken as given.
+        let exact = parse_cli_as_of("2026-03-31T10:00:00Z", tokyo).unwrap();
+        assert_eq!(exact, parse_cli_instant("2026-03-31T10:00:00Z", Tz::UTC).unwrap());
+    }
+
     #[test]
     fn period_labels_have_one_spelling() {
         assert_eq!(Period::parse(PeriodKind::Month, "2026-03").unwrap().label(), "2026-03");

@@ -234,5 +234,5 @@ fn json_that_is_not_records_is_counted_with_bounded_problems() {
     assert!(r.stdout.lines().filter(|l| l.starts_with("error:")).count() <= 3, "{}", r.stdout);
     let array = s.write("arr.events.json", "[1, {\"deal_id\": \"D1\", \"rep_id\": \"R1\", \"stage\": \"lead\", \"ts\": \"2026-01-05T10:00:00Z\"}]");
     let a = s.run(&["validate", &array]);
-    assert!(a.stdout.contains("2 rows, 1 errors"), "{}", a.stdout);
+    assert!(a.stdout.contains("2 rows, 1 error,"), "{}", a.stdout);
 }

@@ -9,7 +9,7 @@ use crate::app::validation::{Report as Validation, check};
 use crate::app::worksheets::{SheetJob, WriteMode, merge_proposed, write_worksheets};
 use crate::diagnosis::{DiagnoseOptions, diagnose};
 use crate::io::ledger::{read_ledger, write_ledger};
-use crate::io::output::Output;
+use crate::io::output::{Output, count};
 use crate::io::write::Cell;
 use crate::io::{Format, Source};
 use crate::metrics::funnel::{FunnelConfig, FunnelRow};
@@ -234,12 +234,12 @@ pub fn print_summary(
 ) -> Result<()> {
     if !quiet {
         crate::note!(
-            "report: {} reps, {} worksheets, {} plans reviewed, {} validation errors, {} warnings",
-            summary.reps,
-            summary.worksheets,
-            summary.reviewed,
-            summary.errors,
-            summary.warnings
+            "report: {}, {}, {} reviewed; validation: {}, {}",
+            count(summary.reps as u64, "rep", "reps"),
+            count(summary.worksheets as u64, "worksheet", "worksheets"),
+            count(summary.reviewed as u64, "plan", "plans"),
+            count(summary.errors, "error", "errors"),
+            count(summary.warnings, "warning", "warnings")
         );
     }
     let index = summary.index.display().to_string();

@@ -145,7 +145,8 @@ pub(super) fn worksheet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 pub struct ImportSummary {
     pub agreed: usize,
     pub unfilled: usize,
-    pub without_plan: usize,
+    /// Markdown files with no front matter (index.md, board.md, notes): nothing to import.
+    pub without_plan: Vec<String>,
     /// Worksheets that could not be read, each as `path:line: why`.
     pub problems: Vec<String>,
 }
@@ -179,12 +180,12 @@ pub fn import_worksheets(
     let mut ledger = read_ledger(ledger_path, None)?;
     let levers = crate::model::rules::lever_ids(&playbook.stages);
     let mut problems = Vec::new();
-    let (mut agreed_count, mut skipped, mut unfilled) = (0, 0, 0);
+    let (mut agreed_count, mut skipped, mut unfilled) = (0, Vec::new(), 0);
     for path in worksheet_files(paths)? {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         if !text.starts_with("---\n") {
-            skipped += 1; // manager and director worksheets hold no plan
+            skipped.push(path.display().to_string());
             continue;
         }
         let mut agreed = match parse_worksheet(&text) {
