@@ -27,7 +27,9 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
         .map(|s| crate::model::time::parse_cli_as_of(s, playbook.timezone))
         .transpose()
         .map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
-    let cfg = config(&args, &playbook, cut)?;
+    let cfg = config(&args, &playbook)?;
+    // Without --as-of, the export is taken as the months end.
+    let cut = cut.unwrap_or_else(|| sim::month_start(&cfg, cfg.months));
     let format = match global.format {
         None => Format::Csv,
         Some(Format::Table) => {
@@ -52,7 +54,7 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
         bar
     });
     let mut sink = FileSink {
-        cut: cut.unwrap_or(i64::MAX),
+        cut,
         events: TableWriter::create(&path("events"), format, &EVENT_COLUMNS[..5])?,
         activities: if cfg.activities {
             Some(TableWriter::create(&path("activities"), format, ACTIVITY_COLUMNS)?)
@@ -79,13 +81,13 @@ pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
             org.people.len(),
             args.out.display(),
             cfg.seed,
-            crate::model::time::to_rfc3339(cut.unwrap_or_else(|| sim::as_of(&cfg)))
+            crate::model::time::to_rfc3339(cut)
         );
     }
     Ok(ExitStatus::Success)
 }
 
-fn config(args: &GenerateArgs, playbook: &Playbook, cut: Option<Micros>) -> Result<SimConfig> {
+fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
     let start = Period::parse(PeriodKind::Month, &args.start)
         .with_context(|| format!("--start {}", args.start))?;
     let (y, m, _) = crate::model::time::civil_from_days(start.start_day());
@@ -144,7 +146,9 @@ fn config(args: &GenerateArgs, playbook: &Playbook, cut: Option<Micros>) -> Resu
         lost: lost.clone(),
         won_lag_days: args.won_days,
         lost_lag_days: args.lost_days,
-        horizon: cut.map(|_| month_start_after(y, m, args.months) + 730 * MICROS_PER_DAY),
+        // Deals run on past the months, whatever the cut: a cut only hides what came later, so
+        // a cut and an uncut run of one seed hold the same deals.
+        horizon: Some(month_start_after(y, m, args.months) + 730 * MICROS_PER_DAY),
     })
 }
 

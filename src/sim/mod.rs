@@ -76,8 +76,9 @@ pub struct SimConfig {
     /// Mean days from entering a stage to being lost: longer than stepping up, as in real
     /// pipelines, where a deal is given up on late.
     pub lost_lag_days: f64,
-    /// Where the simulated deals stop: the end of the last month by default; later with a cut
-    /// (`generate --as-of`), so that the same seed gives the same deals whatever the cut.
+    /// Where the simulated deals stop: the end of the last month by default. `generate` sets it
+    /// well past the months and cuts what it writes, so that the same seed gives the same deals
+    /// whatever the cut.
     pub horizon: Option<Micros>,
 }
 
