@@ -43,8 +43,11 @@ struct RepWindow {
     /// estimates are worth them (effective counts: exact counts once every deal is decided).
     k: Vec<f64>,
     n: Vec<f64>,
-    /// Per transition: deals that entered the stage over the window.
+    /// Per transition: deals that entered the stage over the window, those that stepped up so
+    /// far and those still open at as-of.
     entered: Vec<u64>,
+    converted: Vec<u64>,
+    open: Vec<u64>,
     /// Per stage (mature months): activities, deals, touched deals, weights for shares.
     activities: Vec<u64>,
     deals: Vec<u64>,
@@ -210,6 +213,8 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
             k: vec![0.0; t],
             n: vec![0.0; t],
             entered: vec![0; t],
+            converted: vec![0; t],
+            open: vec![0; t],
             activities: vec![0; t],
             deals: vec![0; t],
             touched: vec![0.0; t],
@@ -253,6 +258,8 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
         w.k[from] += k;
         w.n[from] += n;
         w.entered[from] += r.entered;
+        w.converted[from] += r.converted;
+        w.open[from] += r.open.unwrap_or(0);
         if let Some(a) = r.activities {
             w.activities[from] += a;
             w.deals[from] += r.entered;
@@ -528,6 +535,7 @@ impl<'a> Context<'a> {
                 raw: (r.n[j] > 0.0).then(|| r.k[j] / r.n[j]),
                 k: r.k[j].round() as u64,
                 n: r.n[j].round() as u64,
+                observed: Some((r.converted[j], r.entered[j], r.open[j])),
                 benchmark: bench,
                 confidence,
                 impact_won: impact,
@@ -553,6 +561,7 @@ impl<'a> Context<'a> {
             raw: (r.lead_months > 0).then(|| r.leads as f64 / r.lead_months as f64),
             k: r.leads,
             n: r.lead_months,
+            observed: None,
             benchmark: bench,
             confidence,
             impact_won: match (bench, confidence) {
@@ -610,6 +619,7 @@ impl<'a> Context<'a> {
                 raw: value,
                 k: r.activities[j],
                 n: r.deals[j],
+                observed: None,
                 benchmark: bench,
                 confidence,
                 impact_won: impact,

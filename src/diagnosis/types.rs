@@ -28,6 +28,10 @@ pub struct Lever {
     /// activities and deals).
     pub k: u64,
     pub n: u64,
+    /// For a transition: what was seen, before any estimate for open deals: (stepped up so far,
+    /// entered, still open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<(u64, u64, u64)>,
     pub benchmark: Option<f64>,
     /// Posterior probability that the rep's true value is below the benchmark.
     pub confidence: Option<f64>,

@@ -172,3 +172,55 @@ fn every_local_link_of_every_written_markdown_file_resolves() {
     }
     assert!(checked > 100, "{checked} links checked");
 }
+
+/// The basis line's observed counts are the deals the rep can count: the funnel's entered,
+/// stepped up and still open over the sheet's window, not the estimate's deals' worth.
+#[test]
+fn the_basis_line_counts_what_was_observed() {
+    let s = Session::new();
+    let out = demo(&s, "en");
+    let events = out.join("input/events.csv");
+    let r = s.run(&[
+        "funnel",
+        "--events",
+        events.to_str().unwrap(),
+        "--by",
+        "rep",
+        "--as-of",
+        "2026-03-31",
+        "-f",
+        "csv",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let funnel = crate::support::csv_rows(&r.stdout);
+    let mut checked = 0;
+    for f in markdown_files(&out.join("2026-03/reps")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let focus = text.lines().find_map(|l| l.strip_prefix("focus: ")).unwrap().trim_matches('"');
+        let Some((from, to)) = focus.split_once("->") else { continue };
+        let Some(line) = text.lines().find(|l| l.contains("observed so far: ")) else { continue };
+        let rest = line.split("observed so far: ").nth(1).unwrap();
+        let nums: Vec<u64> = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .take(3)
+            .map(|w| w.parse().unwrap())
+            .collect();
+        let rep = f.file_stem().unwrap().to_str().unwrap();
+        let (mut entered, mut converted, mut open) = (0, 0, 0);
+        for row in funnel.iter().filter(|row| {
+            row["group_id"] == rep
+                && row["from_stage"] == from
+                && row["to_stage"] == to
+                && ["2026-01", "2026-02", "2026-03"].contains(&row["period"].as_str())
+        }) {
+            entered += row["entered"].parse::<u64>().unwrap();
+            converted += row["converted"].parse::<u64>().unwrap();
+            open += row["open"].parse::<u64>().unwrap_or(0);
+        }
+        assert_eq!(nums, vec![converted, entered, open], "{}: {line}", f.display());
+        checked += 1;
+    }
+    assert!(checked > 3, "{checked} sheets with open deals checked");
+}

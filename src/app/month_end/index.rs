@@ -95,7 +95,7 @@ fn words(lang: crate::model::values::Lang) -> Words {
             review: "過去のプランの振り返り",
             none_due: "{period} に振り返り期限を迎えたプランはありません。",
             review_head: "| 担当者 | フォーカス | 前 | 後 | 効果 | 判定 |",
-            a_month: "/月",
+            a_month: "件/月",
             tables: "データ",
             validation: "検証",
             valid: "有効",
@@ -183,14 +183,10 @@ pub(super) fn index_md(
             .map(lever)
             .or_else(|| d.suggestion.as_deref().map(|s| format!("({}?)", lever(s))))
             .unwrap_or_else(|| "—".into());
-        // The why sentence is the diagnosis's (English); in Japanese, how sure it is.
-        let why = if ja {
-            d.lever()
-                .and_then(|l| l.confidence)
-                .map_or("—".into(), |c| format!("確度 {}", crate::diagnosis::sure_pct(c, true)))
-        } else {
-            d.why.clone()
-        };
+        let why = d.lever().map_or_else(
+            || d.why.clone(),
+            |l| crate::app::worksheets::why_text(playbook, job.lang, d, l),
+        );
         let _ = writeln!(
             s,
             "| {} | {} | {} |",

@@ -19,7 +19,7 @@ pub use outcome::verdict_words;
 use std::collections::BTreeMap;
 use std::path::Path;
 use view::*;
-pub use view::{lever_label, stage_label};
+pub use view::{lever_label, stage_label, why_text};
 
 /// What worksheets to write and how.
 pub struct SheetJob<'a> {

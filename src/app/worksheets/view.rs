@@ -54,6 +54,35 @@ pub(super) struct TeamLine {
     pub(super) n: u64,
 }
 
+/// Why a lever is the focus (or the largest candidate), in the reader's language: the
+/// diagnosis's own sentence in English, the same facts in Japanese.
+pub fn why_text(playbook: &Playbook, lang: Lang, d: &Diagnosis, lever: &Lever) -> String {
+    if lang == Lang::En {
+        return d.why.clone();
+    }
+    let label = lever_label(playbook, lang, &lever.id);
+    let value = |v: Option<f64>| match (lever.kind, v) {
+        (LeverKind::Transition(_), v) => pct(v),
+        (_, Some(v)) => format!("{v:.1}"),
+        (_, None) => "—".into(),
+    };
+    let core = format!(
+        "{label} は {}、同僚の標準は {}（弱点である確度 {}）",
+        value(lever.value),
+        value(lever.benchmark),
+        crate::diagnosis::sure_pct(lever.confidence.unwrap_or(0.0), true)
+    );
+    if d.focus.is_some() {
+        format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
+    } else {
+        format!(
+            "明確な課題はまだありません。候補として最も大きいのは {label} で、{}（月 +{:.1} 件相当）。",
+            core.trim_start_matches(&format!("{label} は ")),
+            lever.impact_won
+        )
+    }
+}
+
 /// A stage as the playbook names it in a language (`[funnel.display.ja]`), else its id.
 pub fn stage_label(playbook: &Playbook, lang: Lang, s: &str) -> String {
     playbook
@@ -142,14 +171,20 @@ impl Sheets<'_> {
             return String::new();
         }
         let window = format!("{} – {}", d.window_from, d.window_to);
+        // What was seen, before any estimate for the deals still open.
+        let (converted, entered, open) = lever.observed.unwrap_or((lever.k, lever.n, 0));
         match (lever.kind, self.lang) {
+            (LeverKind::Transition(_), Lang::En) if open == 0 => format!(
+                "{shown} is adjusted for the {entered} deals it rests on (shrunk toward the peers); observed: {converted} of {entered} ({observed}), {window}."
+            ),
             (LeverKind::Transition(_), Lang::En) => format!(
-                "{shown} is adjusted for the {} deals it rests on (shrunk toward the peers); observed: {} of {} ({observed}), {window}.",
-                lever.n, lever.k, lever.n
+                "{shown} is adjusted for the deals it rests on (shrunk toward the peers); observed so far: {converted} of {entered} stepped up, {open} still open; {observed} with the open ones estimated, {window}."
+            ),
+            (LeverKind::Transition(_), Lang::Ja) if open == 0 => format!(
+                "{shown} は件数（{entered} 件）を踏まえて同僚の水準へ縮小推定した値です。実績: {entered} 件中 {converted} 件（{observed}）、{window}。"
             ),
             (LeverKind::Transition(_), Lang::Ja) => format!(
-                "{shown} は件数（{} 件）を踏まえて同僚の水準へ縮小推定した値です。実績: {} 件中 {} 件（{observed}）、{window}。",
-                lever.n, lever.n, lever.k
+                "{shown} は件数を踏まえて同僚の水準へ縮小推定した値です。実績: {entered} 件中 {converted} 件が進み、{open} 件は未決。未決分を推定に含めると {observed}、{window}。"
             ),
             (_, Lang::En) => format!(
                 "{shown} is adjusted for the months it rests on (shrunk toward the peers); observed: {observed} a month, {window}."
@@ -161,25 +196,7 @@ impl Sheets<'_> {
     }
 
     pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
-        if self.lang == Lang::En {
-            return d.why.clone();
-        }
-        let label = self.lever_label(&lever.id);
-        let core = format!(
-            "{label} は {}、同僚の標準は {}（弱点である確度 {:.0}%）",
-            self.value(lever, lever.value),
-            self.value(lever, lever.benchmark),
-            lever.confidence.unwrap_or(0.0) * 100.0
-        );
-        if d.focus.is_some() {
-            format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
-        } else {
-            format!(
-                "明確な課題はまだありません。候補として最も大きいのは {label} で、{}（月 +{:.1} 件相当）。",
-                core.trim_start_matches(&format!("{label} は ")),
-                lever.impact_won
-            )
-        }
+        why_text(self.playbook, self.lang, d, lever)
     }
 
     pub(super) fn rep_sheet(
@@ -210,7 +227,9 @@ impl Sheets<'_> {
                 confidence: l
                     .confidence
                     .map_or("—".into(), |c| crate::diagnosis::sure_pct(c, self.lang == Lang::Ja)),
-                n: l.n,
+                // The deals that entered the step, as the rep counts them (not the estimate's
+                // deals' worth).
+                n: l.observed.map_or(l.n, |o| o.1),
             })
             .collect();
         let mut bars: Vec<ChartBar> = transitions
