@@ -68,7 +68,10 @@ fn review(s: &Session, period: &str, ledger: &str) -> String {
 fn agree(s: &Session, sheet: &str, ledger: &str) {
     let path = s.path(sheet);
     let text = std::fs::read_to_string(&path).unwrap();
-    let text = text.replacen("- Target value: ________", "- Target value: 45%", 1).replacen(
+    // A rate's target as a percentage, a volume's as a count.
+    let volume = text.contains("focus: \"volume:");
+    let target = if volume { "- Target value: 40" } else { "- Target value: 45%" };
+    let text = text.replacen("- Target value: ________", target, 1).replacen(
         "1. ________",
         "1. Write the next step with the rep",
         1,

@@ -151,6 +151,37 @@ fn import_reports_what_it_cannot_read_with_file_and_line() {
     );
 }
 
+/// A target is read in the unit of its focus: "45" on a rate is 45%; a percentage for a volume,
+/// or a rate above 100%, is refused with the file and line.
+#[test]
+fn import_reads_a_target_in_the_unit_of_its_focus() {
+    let s = Session::new();
+    let out = s.path_str("ws");
+    let ledger = s.path_str("plans.csv");
+    assert_eq!(plan(&s, &out, &["--ledger", &ledger, "--level", "rep"]).code, 0);
+    let set = |rep: &str, focus: &str, target: &str| {
+        let sheet = s.path(&format!("ws/reps/{rep}.md"));
+        let text = read(&sheet)
+            .replacen("- Agreed focus: ________", &format!("- Agreed focus: {focus}"), 1)
+            .replace("- Target value: ________", &format!("- Target value: {target}"));
+        std::fs::write(&sheet, text).unwrap();
+    };
+    set("R00012", "case->proposal", "45");
+    set("R00003", "volume:lead", "45%");
+    set("R00004", "Lead → Case", "150%");
+    let r = s.run(&["plan", "import", &out, "--ledger", &ledger]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("R00003.md:") && r.stderr.contains("is a count"), "{}", r.stderr);
+    assert!(r.stderr.contains("R00004.md:") && r.stderr.contains("above 100%"), "{}", r.stderr);
+    let rows = csv_rows(&read(&ledger));
+    let p = rows.iter().find(|p| p["rep_id"] == "R00012").unwrap();
+    assert_eq!(p["agreed_target_rate"], "0.45");
+    for refused in ["R00003", "R00004"] {
+        let p = rows.iter().find(|p| p["rep_id"] == refused);
+        assert!(p.is_none_or(|p| p["status"] != "agreed"), "{refused} was not agreed");
+    }
+}
+
 const HOSTILE: [&str; 9] = [
     "a|b|c",
     "<script>alert(1)</script>",

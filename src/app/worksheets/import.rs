@@ -15,10 +15,45 @@ use std::path::{Path, PathBuf};
 pub struct Agreed {
     pub plan_id: String,
     pub focus: Option<String>,
-    pub target: Option<f64>,
+    pub target: Option<TargetText>,
     pub review_period: Option<String>,
     pub actions: Vec<String>,
     pub front: BTreeMap<String, String>,
+}
+
+/// A target value as the meeting wrote it: the number, whether it had a %, and its line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetText {
+    pub number: f64,
+    pub percent: bool,
+    pub line: usize,
+}
+
+impl TargetText {
+    /// The target in the lever's unit: a rate as a share (45%, 45 or 0.45 are all 45%), a
+    /// volume as a count. A percentage for a volume, or a rate outside 0–100%, is refused.
+    pub fn value_for(&self, lever: &str) -> Result<f64, String> {
+        let n = self.number;
+        if n < 0.0 {
+            return Err(format!("the target value {n} is negative"));
+        }
+        if lever.starts_with("volume:") {
+            if self.percent {
+                return Err(format!(
+                    "the target value {n}% is a percentage, but the focus {lever} is a count (write e.g. {n})"
+                ));
+            }
+            return Ok(n);
+        }
+        let share = if self.percent || n > 1.0 { n / 100.0 } else { n };
+        if share > 1.0 {
+            return Err(format!(
+                "the target value {n}{} is above 100%",
+                if self.percent { "%" } else { "" }
+            ));
+        }
+        Ok(share)
+    }
 }
 
 const FOCUS_LABELS: [&str; 2] = ["- Agreed focus:", "- 合意したフォーカス:"];
@@ -43,11 +78,18 @@ fn marked(line: &str) -> Option<(&str, &str)> {
     Some((key, value))
 }
 
-fn target_value(v: &str, line_no: usize) -> Result<Option<f64>, (usize, String)> {
+fn target_value(v: &str, line_no: usize) -> Result<Option<TargetText>, (usize, String)> {
     let Some(v) = filled(v) else { return Ok(None) };
-    parse_number(v)
-        .map(Some)
-        .ok_or((line_no, format!("the target value {v:?} is not a number (e.g. 45% or 0.45)")))
+    let t = v.trim();
+    let percent = t.ends_with('%') || t.ends_with('％');
+    let number =
+        t.trim_end_matches(['%', '％']).trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    number.map(|number| Some(TargetText { number, percent, line: line_no })).ok_or((
+        line_no,
+        format!(
+            "the target value {v:?} is not a number (e.g. 45% for a rate, 30 for leads a month)"
+        ),
+    ))
 }
 
 fn review_month(v: &str, line_no: usize) -> Result<Option<String>, (usize, String)> {
@@ -63,12 +105,6 @@ pub(super) fn filled(v: &str) -> Option<&str> {
     let v = v.split(" (suggested").next().unwrap_or(v).split("（提案").next().unwrap_or(v).trim();
     let core = v.trim_matches(|c: char| c == '_' || c.is_whitespace());
     if core.is_empty() || v.starts_with('(') || v.starts_with('（') { None } else { Some(v) }
-}
-
-pub(super) fn parse_number(v: &str) -> Option<f64> {
-    let t = v.trim().trim_end_matches('%').trim();
-    let n: f64 = t.parse().ok()?;
-    Some(if v.trim().ends_with('%') { n / 100.0 } else { n })
 }
 
 /// Reads an edited worksheet: its front matter and the filled-in blanks. Errors name the line.
@@ -224,6 +260,19 @@ pub fn import_worksheets(
             problems.push(format!("{}:{line}: the agreed focus {why}", path.display()));
             continue;
         }
+        // The target in the unit of the focus the meeting agreed (else the one proposed).
+        let lever = agreed.focus.clone().or_else(|| agreed.front.get("focus").cloned());
+        let target = match (agreed.target, lever) {
+            (Some(t), Some(lever)) => match t.value_for(&lever) {
+                Ok(v) => Some(v),
+                Err(why) => {
+                    problems.push(format!("{}:{}: {why}", path.display(), t.line));
+                    continue;
+                }
+            },
+            (Some(t), None) => Some(t.number),
+            (None, _) => None,
+        };
         // A sheet whose plan is not in the ledger (a rep with no gap, a suggestion left out)
         // becomes a plan only when the meeting filled it in.
         let known_plan = ledger.iter().any(|p| p.plan_id == agreed.plan_id);
@@ -271,7 +320,7 @@ pub fn import_worksheets(
             continue;
         }
         plan.agreed_focus = agreed.focus.clone().or(front_focus).or(plan.agreed_focus.take());
-        plan.agreed_target_rate = agreed.target.or(front_target).or(plan.agreed_target_rate);
+        plan.agreed_target_rate = target.or(front_target).or(plan.agreed_target_rate);
         // The body's blank wins over the front matter; both are as the meeting left them.
         if let Some(r) =
             agreed.review_period.clone().or_else(|| agreed.front.get("review_period").cloned())
@@ -299,7 +348,7 @@ mod tests {
         let sheet = "---\nplan_id: 2026-03:R1\n---\n# Sheet\n\n- Fokus (vereinbart): case->proposal <!-- sc:agreed_focus -->\n- Ziel: 45% (suggested: 40%, from 30%) <!-- sc:target -->\n- Monat: 2026-05 <!-- sc:review_month -->\n\n### Meine Schritte <!-- sc:actions -->\n\n1. call every case twice\n2. ________\n";
         let a = parse_worksheet(sheet).unwrap();
         assert_eq!(a.focus.as_deref(), Some("case->proposal"));
-        assert_eq!(a.target, Some(0.45));
+        assert_eq!(a.target.unwrap().value_for("case->proposal"), Ok(0.45));
         assert_eq!(a.review_period.as_deref(), Some("2026-05"));
         assert_eq!(a.actions, vec!["call every case twice".to_string()]);
     }
@@ -310,7 +359,16 @@ mod tests {
         assert_eq!(filled("________ (suggested: 45%, from 30%)"), None);
         assert_eq!(filled("(see section 1)"), None);
         assert_eq!(filled("45% (suggested: 40%, from 30%)"), Some("45%"));
-        assert_eq!(parse_number("45%"), Some(0.45));
-        assert_eq!(parse_number("0.4"), Some(0.4));
+        let target = |v: &str, lever: &str| target_value(v, 7).unwrap().unwrap().value_for(lever);
+        // A rate: 45%, 45 and 0.45 are all 45%; above 100% is refused.
+        assert_eq!(target("45%", "lead->case"), Ok(0.45));
+        assert_eq!(target("45", "lead->case"), Ok(0.45));
+        assert_eq!(target("0.45", "lead->case"), Ok(0.45));
+        assert!(target("150%", "lead->case").is_err());
+        assert!(target("-5", "lead->case").is_err());
+        // A volume is a count; a percentage for it is refused.
+        assert_eq!(target("30", "volume:lead"), Ok(30.0));
+        assert!(target("45%", "volume:lead").is_err());
+        assert!(target_value("lots", 7).is_err());
     }
 }

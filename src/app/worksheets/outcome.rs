@@ -43,11 +43,12 @@ impl Sheets<'_> {
             (Some(a), Some(c)) => Some(a - c),
             _ => p.baseline_rate,
         };
-        format!(
-            "{words} ({} → {}){target}",
-            plan_value(p.lever(), before),
-            plan_value(p.lever(), p.after_rate)
-        )
+        let (b, a) = (plan_value(p.lever(), before), plan_value(p.lever(), p.after_rate));
+        if ja {
+            format!("{words}（実績 {b} → {a}）{target}")
+        } else {
+            format!("{words} (observed {b} → {a}){target}")
+        }
     }
 
     /// The coaching effect against similar uncoached reps with its 95% interval:
