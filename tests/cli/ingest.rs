@@ -333,6 +333,9 @@ fn a_salesforce_data_export_folder_joins_owners_leads_and_users() {
     assert_eq!(people.len(), 3);
     assert_eq!(people[0]["reports_to"], "", "the null reference id is no manager");
     assert_eq!(people[1]["name"], "Rei Sato");
+    // The job title, which a playbook's [roles] can map to a level, not the role's id.
+    assert_eq!(people[0]["role"], "VP Sales");
+    assert_eq!(people[1]["role"], "Account Executive");
 }
 
 #[test]

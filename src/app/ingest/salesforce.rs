@@ -238,6 +238,9 @@ pub(super) fn ingest_salesforce(
                 &user.to_string(),
                 &["Id", "FirstName", "LastName", "UserRoleId", "ManagerId"],
             )?;
+            // A job title ("Sales Manager") says more than a role id and is what a playbook's
+            // [roles] can map to a level; the role id stands in where the title is empty.
+            let title = headers.iter().position(|h| h.trim() == "Title");
             for (n, r) in rdr.records().enumerate() {
                 let r = r.map_err(|e| read_error(e, &user.to_string()))?;
                 if short(&r, &headers) {
@@ -248,8 +251,12 @@ pub(super) fn ingest_salesforce(
                 let name = format!("{} {}", field(&r, c[1]).trim(), field(&r, c[2]).trim())
                     .trim()
                     .to_string();
+                let role = title
+                    .map(|t| field(&r, t).trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| id(&field(&r, c[3])));
                 convert_row(
-                    vec![id(&field(&r, c[0])), name, id(&field(&r, c[3])), id(&field(&r, c[4]))],
+                    vec![id(&field(&r, c[0])), name, role, id(&field(&r, c[4]))],
                     &user.to_string(),
                     line,
                     n as u64 + 1,
