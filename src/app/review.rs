@@ -217,9 +217,15 @@ fn ancestors(
     out
 }
 
-pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) -> Result<()> {
+pub fn write_output(
+    reviews: &[PlanReview],
+    rolled: &[RollUp],
+    output: &Output,
+    playbook: &crate::model::playbook::Playbook,
+) -> Result<()> {
     if output.format == crate::io::Format::Table {
-        return output.text(|w| Ok(write!(w, "{}", human_tables(reviews, rolled, output.width))?));
+        let text = human_tables(reviews, rolled, output.width, playbook);
+        return output.text(|w| Ok(write!(w, "{text}")?));
     }
     let mut w = output.table(REVIEW_COLUMNS)?;
     for r in reviews {
@@ -280,8 +286,14 @@ pub fn write_output(reviews: &[PlanReview], rolled: &[RollUp], output: &Output) 
 
 /// What a person reads on a terminal: per plan the verdict, the effect with its interval and
 /// the leading indicator; per roster node the record with its intervals. `-f csv` has it all.
-fn human_tables(reviews: &[PlanReview], rolled: &[RollUp], width: Option<u16>) -> String {
+fn human_tables(
+    reviews: &[PlanReview],
+    rolled: &[RollUp],
+    width: Option<u16>,
+    playbook: &crate::model::playbook::Playbook,
+) -> String {
     use crate::io::output::render_table;
+    use crate::model::values::Lang;
     let pct = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.0}%", v * 100.0));
     let pts = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:+.1}", v * 100.0));
     let plans: Vec<Vec<String>> = reviews
@@ -296,7 +308,7 @@ fn human_tables(reviews: &[PlanReview], rolled: &[RollUp], width: Option<u16>) -
             };
             vec![
                 r.rep_name.clone().unwrap_or_else(|| r.rep_id.clone()),
-                r.focus.clone(),
+                crate::app::worksheets::lever_label(playbook, Lang::En, &r.focus),
                 format!("{} → {}", value(r.baseline_rate), value(r.after_rate)),
                 match (r.effect_low, r.effect_high) {
                     (Some(lo), Some(hi)) => {
@@ -304,7 +316,9 @@ fn human_tables(reviews: &[PlanReview], rolled: &[RollUp], width: Option<u16>) -
                     }
                     _ => num(r.effect),
                 },
-                r.verdict.map_or("not reviewable yet".into(), |v| v.as_str().to_string()),
+                r.verdict.map_or("not reviewable yet".into(), |v| {
+                    crate::app::worksheets::verdict_words(v, Lang::En).to_string()
+                }),
                 match (&r.leading_indicator, r.leading_before, r.leading_after) {
                     (Some(n), Some(b), Some(a)) => format!("{n} {b:.2} → {a:.2}"),
                     _ => String::new(),

@@ -75,6 +75,6 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
             crate::note!("ledger: {changed} plans updated in {}", args.ledger.display());
         }
     }
-    write_output(&reviews, &rolled, &output)?;
+    write_output(&reviews, &rolled, &output, &playbook)?;
     Ok(ExitStatus::Success)
 }

@@ -226,9 +226,15 @@ pub(super) fn index_md(
     }
     let _ = writeln!(s, "\n## {}\n", w.tables);
     for t in ["funnel", "diagnosis", "review"] {
+        let label = match (t, ja) {
+            ("funnel", true) => "ファネル",
+            ("diagnosis", true) => "診断",
+            ("review", true) => "振り返り",
+            (t, _) => t,
+        };
         let _ = writeln!(
             s,
-            "- {t}: {} · {}",
+            "- {label}: {} · {}",
             link(&format!("{t}.csv"), &format!("data/{t}.csv")),
             link(&format!("{t}.parquet"), &format!("data/{t}.parquet"))
         );

@@ -163,6 +163,7 @@ fn build(
             &reviews,
             &rolled,
             &Output::file(&data.join(format!("review.{ext}")))?,
+            playbook,
         )?;
     }
     step(job, 4, "diagnosing every rep");
