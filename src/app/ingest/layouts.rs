@@ -166,7 +166,12 @@ pub(super) fn expand_stage_dates<'a>(
         out.push(r);
     }
     if out.is_empty() {
-        return Err((Some("date".into()), "constraint-error", "no stage has a date".into()));
+        // No one column is at fault: every [dates] column of the mapping is empty.
+        return Err((
+            None,
+            "constraint-error",
+            "no stage has a date: every [dates] column is empty".into(),
+        ));
     }
     Ok(Rows::Many(out))
 }
@@ -222,9 +227,9 @@ pub(super) fn expand_snapshot<'a>(
         .collect::<Result<_, _>>()?;
     if known.is_empty() {
         return Err((
-            Some("date".into()),
+            None,
             "constraint-error",
-            "no date for any stage the deal reached".into(),
+            "no date for any stage the deal reached: its [dates] columns are empty".into(),
         ));
     }
     Ok(Rows::Many(
