@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
     for month in DEMO_MONTHS {
         if !global.quiet {
             crate::note!(
-                "demo: the month end of {month}, with the data as an export at its last second holds it"
+                "demo: the month end of {month}, with only the data an export taken at its last second holds"
             );
         }
         let job = MonthEnd {
