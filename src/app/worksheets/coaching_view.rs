@@ -176,7 +176,13 @@ impl Sheets<'_> {
     pub(super) fn coaching_trend(&self, plans: &[&Plan], period: &str) -> Vec<Value> {
         let mut month = prev_month(period);
         let mut out = Vec::new();
-        for _ in 0..3 {
+        // Months before the first plan are not a record of anything: the last month always
+        // shows, earlier ones only once plans were made.
+        let first = plans.iter().map(|p| p.period.clone()).min();
+        for i in 0..3 {
+            if i > 0 && first.as_ref().is_none_or(|f| month < *f) {
+                break;
+            }
             let of_month: Vec<&Plan> =
                 plans.iter().copied().filter(|p| p.period == month).collect();
             let c = counts(&of_month);
