@@ -410,7 +410,9 @@ impl<'a> Context<'a> {
             pers_all.1 += r.personalized[j].1;
         }
         ind.personalized_share.insert("all".into(), weighted(pers_all));
-        ind.leads_per_month = (r.lead_months > 0).then(|| r.leads as f64 / r.lead_months as f64);
+        // The adjusted value, as the lead-volume lever reads it, so that a sheet shows one
+        // number for it.
+        ind.leads_per_month = (r.lead_months > 0).then(|| self.shrunk_leads[i]);
         ind.won_per_month = (r.active_months > 0).then(|| r.won as f64 / r.active_months as f64);
         ind.first_contact_hours = weighted(r.first_contact);
         ind.first_call_connected_share = weighted(r.first_call_connected);
@@ -653,7 +655,16 @@ impl<'a> Context<'a> {
         let chosen = focus.as_ref().or(suggestion.as_ref());
         let hypotheses = match chosen {
             Some(l) => {
-                rules::evaluate(self.playbook, &l.id, &self.indicators[i], &self.peer_indicators)?
+                // The peers' lead volume is the lever's benchmark, as the headline says it.
+                let mut peers = self.peer_indicators.clone();
+                if let Some(b) = levers
+                    .iter()
+                    .find(|l| l.kind == LeverKind::LeadVolume)
+                    .and_then(|l| l.benchmark)
+                {
+                    peers.leads_per_month = Some(b);
+                }
+                rules::evaluate(self.playbook, &l.id, &self.indicators[i], &peers)?
             }
             None => Vec::new(),
         };
