@@ -23,10 +23,11 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     if let Some(c) = &args.currency {
         playbook.set_currency(c)?;
     }
-    super::refuse_output_options(global, "plan", "it writes worksheets into --out DIR")?;
     if let Some(crate::cli::PlanAction::Import(import)) = &args.action {
+        super::refuse_output_options(global, "plan import", "it updates the --ledger file")?;
         return run_import(global, import, &playbook);
     }
+    super::refuse_output_options(global, "plan", "it writes worksheets into --out DIR")?;
     let Some(out) = args.out.clone() else { bail!("--out DIR is required to write worksheets") };
     let period = args.period.as_deref().map(|p| super::parse_month("--period", p)).transpose()?;
     // Templates are checked before any data is read.
@@ -149,7 +150,7 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
             _ => format!(" ({}, …)", without[..3].join(", ")),
         };
         crate::note!(
-            "plan import: {} agreed, {} not filled in, {} without a plan{named}, {} unreadable; ledger {}",
+            "plan import: {} agreed, {} not filled in, {} without a plan{named}, {} with a problem; ledger {}",
             count(summary.agreed as u64, "plan", "plans"),
             count(summary.unfilled as u64, "worksheet", "worksheets"),
             count(without.len() as u64, "file", "files"),

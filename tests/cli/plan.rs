@@ -347,11 +347,13 @@ fn hostile_names_stay_inside_out_and_cannot_break_the_markdown() {
 #[test]
 fn import_accepts_the_focus_as_printed_in_either_language() {
     let s = Session::new();
-    for (lang, out, printed, label) in [
-        ("en", "ws", "Case → Proposal", "- Agreed focus: ________"),
-        ("ja", "ja", "商談 → 提案", "- 合意したフォーカス: ________"),
+    for (lang, out, printed, label, id) in [
+        ("en", "ws", "Case → Proposal", "- Agreed focus: ________", "case->proposal"),
+        ("ja", "ja", "商談 → 提案", "- 合意したフォーカス: ________", "case->proposal"),
+        ("en", "ws2", "new leads a month", "- Agreed focus: ________", "volume:lead"),
+        ("ja", "ja2", "月間の新規リード数", "- 合意したフォーカス: ________", "volume:lead"),
     ] {
-        let ledger = s.path_str(&format!("{lang}.plans.csv"));
+        let ledger = s.path_str(&format!("{out}.plans.csv"));
         let dir = s.path_str(out);
         assert_eq!(plan(&s, &dir, &["--lang", lang, "--ledger", &ledger]).code, 0);
         let sheet = s.path(&format!("{out}/reps/R00001.md"));
@@ -363,7 +365,7 @@ fn import_accepts_the_focus_as_printed_in_either_language() {
         assert_eq!(r.code, 0, "{lang}: {}", r.stderr);
         let rows = csv_rows(&read(&ledger));
         let p = rows.iter().find(|p| p["rep_id"] == "R00001").unwrap();
-        assert_eq!(p["agreed_focus"], "case->proposal", "{lang}");
+        assert_eq!(p["agreed_focus"], id, "{lang}");
         assert_eq!(p["status"], "agreed");
     }
 }

@@ -4,7 +4,7 @@ use crate::io::ledger::{read_ledger, write_ledger};
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::time::{Period, PeriodKind};
-use crate::model::values::{LeverId, PlanStatus};
+use crate::model::values::{Lang, LeverId, PlanStatus};
 use crate::render::{self};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -80,10 +80,24 @@ fn marked(line: &str) -> Option<(&str, &str)> {
 
 fn target_value(v: &str, line_no: usize) -> Result<Option<TargetText>, (usize, String)> {
     let Some(v) = filled(v) else { return Ok(None) };
-    let t = v.trim();
-    let percent = t.ends_with('%') || t.ends_with('％');
-    let number =
-        t.trim_end_matches(['%', '％']).trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    // Full-width digits as a Japanese keyboard types them, and a unit after the number.
+    let ascii: String = v
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' => '.',
+            '％' => '%',
+            '－' => '-',
+            c => c,
+        })
+        .collect();
+    let mut t = ascii.trim();
+    for unit in ["件/月", "/月", "件", "leads a month", "a month", "per month", "leads"] {
+        t = t.strip_suffix(unit).unwrap_or(t).trim();
+    }
+    let percent = t.ends_with('%');
+    let number = t.trim_end_matches('%').trim().parse::<f64>().ok().filter(|n| n.is_finite());
     number.map(|number| Some(TargetText { number, percent, line: line_no })).ok_or((
         line_no,
         format!(
@@ -173,6 +187,9 @@ pub(super) fn worksheet_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             out.push(p.clone());
         }
     }
+    // A sheet named both by itself and by its folder is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     out.sort();
     Ok(out)
 }
@@ -185,6 +202,20 @@ pub struct ImportSummary {
     pub without_plan: Vec<String>,
     /// Worksheets that could not be read, each as `path:line: why`.
     pub problems: Vec<String>,
+}
+
+/// A lever as a sheet prints it in either language ("new leads a month", "月間の新規リード数",
+/// "activities per case"), by the same labels the sheets use.
+fn printed_lever(text: &str, playbook: &Playbook, levers: &[String]) -> Option<String> {
+    let t = text.trim();
+    levers
+        .iter()
+        .find(|id| {
+            [Lang::En, Lang::Ja]
+                .iter()
+                .any(|&lang| super::lever_label(playbook, lang, id).trim().eq_ignore_ascii_case(t))
+        })
+        .cloned()
 }
 
 /// A coaching skill as a manager's or director's sheet prints it (its title in any language
@@ -238,7 +269,8 @@ pub fn import_worksheets(
             if coaching {
                 coaching_lever(f, playbook)
             } else {
-                LeverId::parse_printed(f, playbook).map(|l| l.to_string())
+                printed_lever(f, playbook, &levers)
+                    .map_or_else(|| LeverId::parse_printed(f, playbook).map(|l| l.to_string()), Ok)
             }
         };
         let bad_focus = match agreed.focus.as_deref().map(parse) {
@@ -257,6 +289,17 @@ pub fn import_worksheets(
                         || FOCUS_LABELS.iter().any(|p| l.starts_with(p))
                 })
                 .map_or(0, |i| i + 1);
+            let why = if coaching {
+                why
+            } else {
+                let printed: Vec<String> =
+                    levers.iter().map(|id| super::lever_label(playbook, Lang::En, id)).collect();
+                let focus = agreed.focus.as_deref().unwrap_or("");
+                format!(
+                    "`{focus}` is not one of the playbook's levers; write one as the sheets print it ({}) or its id",
+                    printed.join(", ")
+                )
+            };
             problems.push(format!("{}:{line}: the agreed focus {why}", path.display()));
             continue;
         }
@@ -330,7 +373,10 @@ pub fn import_worksheets(
         if !agreed.actions.is_empty() {
             plan.actions = Some(agreed.actions.join("\n"));
         }
-        plan.worksheet = Some(path.display().to_string());
+        // The ledger keeps the path plan wrote (relative to its --out), not where import ran.
+        if plan.worksheet.as_deref().is_none_or(str::is_empty) {
+            plan.worksheet = Some(path.display().to_string());
+        }
         plan.status = PlanStatus::Agreed;
         plan.agreed = Some(true);
         agreed_count += 1;
@@ -370,5 +416,9 @@ mod tests {
         assert_eq!(target("30", "volume:lead"), Ok(30.0));
         assert!(target("45%", "volume:lead").is_err());
         assert!(target_value("lots", 7).is_err());
+        // As a Japanese keyboard types it, and with a unit.
+        assert_eq!(target("４５％", "lead->case"), Ok(0.45));
+        assert_eq!(target("30件", "volume:lead"), Ok(30.0));
+        assert_eq!(target("30 leads a month", "volume:lead"), Ok(30.0));
     }
 }
