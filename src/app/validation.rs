@@ -9,7 +9,7 @@ use crate::io::{Format, Source};
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::schema::{Field, Schema};
-use crate::model::tables::{Kind, TableKind, ev};
+use crate::model::tables::{Kind, TableKind, act, ev};
 use crate::model::time::{Micros, to_rfc3339};
 use anyhow::Result;
 use rustc_hash::FxHashSet;
@@ -133,43 +133,56 @@ pub fn check(
     let mut rows = 0;
     let mut people: Option<FxHashSet<String>> = None;
     let mut deals: Option<FxHashSet<u64>> = None;
-    for (source, table) in &inputs {
+    // Files of the same table are checked as one table, so that a duplicate across monthly
+    // exports is found as it is within a folder source.
+    let mut start = 0;
+    while start < inputs.len() {
+        let table = inputs[start].1;
+        let end = start + inputs[start..].iter().take_while(|(_, t)| *t == table).count();
+        let group = &inputs[start..end];
+        start = end;
         let schema = Schema::get(table.name())?;
-        let mut ctx = TableCheck::new(*table, &schema, playbook, as_of);
-        let stats = scan(source, input_format, *table, playbook.timezone, &mut |row| {
-            ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);
-            Verdict::Keep
-        });
-        let stats = match stats {
-            Ok(s) => s,
-            Err(e) if e.downcast_ref::<crate::DataError>().is_some() => {
-                let data_error = e.downcast_ref::<crate::DataError>().expect("checked");
-                findings.error(Finding {
-                    kind: data_error.code.unwrap_or("schema-error").into(),
-                    file: source.to_string(),
-                    row_number: Some(1),
-                    line: Some(1),
-                    field_name: None,
-                    cell: None,
-                    message: data_error.message.clone(),
-                });
-                continue;
+        let mut ctx = TableCheck::new(table, &schema, playbook, as_of);
+        for (source, _) in group {
+            let stats = scan(source, input_format, table, playbook.timezone, &mut |row| {
+                ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);
+                Verdict::Keep
+            });
+            let stats = match stats {
+                Ok(s) => s,
+                Err(e) if e.downcast_ref::<crate::DataError>().is_some() => {
+                    let data_error = e.downcast_ref::<crate::DataError>().expect("checked");
+                    findings.error(Finding {
+                        kind: data_error.code.unwrap_or("schema-error").into(),
+                        file: source.to_string(),
+                        row_number: Some(1),
+                        line: Some(1),
+                        field_name: None,
+                        cell: None,
+                        message: data_error.message.clone(),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            rows += stats.read;
+            // The reader keeps the first problems only; every rejected record still counts.
+            let kept = stats.problems.len() as u64;
+            for p in stats.problems {
+                findings.error(p.into());
             }
-            Err(e) => return Err(e),
-        };
-        rows += stats.read;
-        // The reader keeps the first problems only; every rejected record still counts.
-        let kept = stats.problems.len() as u64;
-        for p in stats.problems {
-            findings.error(p.into());
+            findings.n_errors += stats.rejected.saturating_sub(kept);
         }
-        findings.n_errors += stats.rejected.saturating_sub(kept);
-        ctx.finish(&source.to_string(), &mut findings);
+        let names: Vec<String> = group.iter().map(|(s, _)| s.to_string()).collect();
+        ctx.finish(&names.join(", "), &mut findings);
         match table {
             TableKind::Roster => {
                 people = Some(std::mem::take(&mut ctx.people));
-                let (roster, _) = crate::io::roster::load_roster(source, input_format, playbook)?;
-                check_tree(&roster, &source.to_string(), &mut findings);
+                for (source, _) in group {
+                    let (roster, _) =
+                        crate::io::roster::load_roster(source, input_format, playbook)?;
+                    check_tree(&roster, &source.to_string(), &mut findings);
+                }
             }
             TableKind::Events => deals = Some(ctx.deal_hashes()),
             _ => {}
@@ -410,6 +423,11 @@ impl<'a> TableCheck<'a> {
                 {
                     out.error(row.locate(fk(2, "deal_id", deal, "events.deal_id")).into());
                 }
+                if let (Some(a), Ok(Some(ts))) = (self.as_of, row.ts(act::TS))
+                    && ts > a
+                {
+                    out.error(row.locate(after_as_of(act::TS, a, text(act::TS))).into());
+                }
             }
             _ => {}
         }
@@ -436,15 +454,7 @@ impl<'a> TableCheck<'a> {
         if let Some(a) = self.as_of
             && ts > a
         {
-            out.error(
-                row.locate(Problem {
-                    column: Some(ev::TS),
-                    code: "constraint-error",
-                    message: format!("after --as-of {}", to_rfc3339(a)),
-                    value: text(ev::TS).map(str::to_string),
-                })
-                .into(),
-            );
+            out.error(row.locate(after_as_of(ev::TS, a, text(ev::TS))).into());
         }
         let amount = text(ev::AMOUNT).unwrap_or("");
         let key = hash_of(&[deal.as_bytes(), &[stage], &ts.to_le_bytes()]);
@@ -587,6 +597,16 @@ impl<'a> TableCheck<'a> {
     /// The hashed deal ids, for the activities' foreign key.
     fn deal_hashes(&self) -> FxHashSet<u64> {
         (0..self.deals.len() as u32).map(|d| hash_of(&[self.deals.str(d).as_bytes()])).collect()
+    }
+}
+
+/// A row dated after the export was taken.
+fn after_as_of(column: usize, as_of: Micros, value: Option<&str>) -> Problem {
+    Problem {
+        column: Some(column),
+        code: "constraint-error",
+        message: format!("after --as-of {}", to_rfc3339(as_of)),
+        value: value.map(str::to_string),
     }
 }
 

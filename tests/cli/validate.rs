@@ -199,4 +199,30 @@ fn a_folder_source_names_the_file_each_finding_is_in() {
     assert_eq!(dup["rowNumber"], 3);
     let msg = dup["message"].as_str().unwrap();
     assert!(msg.contains("row 2 of") && msg.contains("month=2026-01/events.csv"), "{msg}");
+    // The same files named one by one are one table too.
+    let (jan, feb) = (
+        s.path_str("exports/month=2026-01/events.csv"),
+        s.path_str("exports/month=2026-02/events.csv"),
+    );
+    let out = s.run(&["validate", &jan, &feb, "--table", "events", "-f", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["warnings"][0]["type"], "duplicate-row", "{report}");
+}
+
+#[test]
+fn activities_after_as_of_are_errors_as_events_are() {
+    let s = Session::new();
+    let events =
+        s.write("events.csv", "deal_id,rep_id,stage,ts\nD1,R1,lead,2026-03-02T09:00:00Z\n");
+    let acts = s.write(
+        "activities.csv",
+        "activity_id,rep_id,deal_id,type,ts\nA1,R1,D1,call,2026-03-03T09:00:00Z\nA2,R1,D1,call,2026-04-02T09:00:00Z\n",
+    );
+    let out = s.run(&["validate", &events, &acts, "--as-of", "2026-03-31", "-f", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let e = &report["errors"][0];
+    assert!(e["file"].as_str().unwrap().ends_with("activities.csv"), "{report}");
+    assert_eq!(e["rowNumber"], 3);
+    assert!(e["message"].as_str().unwrap().contains("after --as-of"), "{e}");
 }

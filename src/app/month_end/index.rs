@@ -64,7 +64,7 @@ fn words(lang: crate::model::values::Lang) -> Words {
     match lang {
         crate::model::values::Lang::En => Words {
             title: "Coaching report",
-            summary: "{reps} reps diagnosed, {sheets} worksheets, {reviewed} plans reviewed.",
+            summary: "Data as of {as_of}: {reps} reps diagnosed, {sheets} worksheets, {reviewed} plans reviewed.",
             company: "Company funnel, {period} (the deals that entered each step that month)",
             company_head: "| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |",
             board: "Board",
@@ -84,7 +84,7 @@ fn words(lang: crate::model::values::Lang) -> Words {
         },
         crate::model::values::Lang::Ja => Words {
             title: "コーチングレポート",
-            summary: "診断した担当者 {reps} 人、ワークシート {sheets} 枚、振り返ったプラン {reviewed} 件。",
+            summary: "{as_of} 時点のデータ：診断した担当者 {reps} 人、ワークシート {sheets} 枚、振り返ったプラン {reviewed} 件。",
             company: "全社のファネル（{period}、その月に各ステップへ入った案件）",
             company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 未決 | 率（推定） | 結果が判明した割合 |",
             board: "取締役会",
@@ -119,6 +119,7 @@ pub(super) fn index_md(
     written: &Written,
     roster: &Roster,
     validation: &Validation,
+    as_of: crate::model::time::Micros,
 ) -> String {
     let name =
         |id: &str| roster.index.get(id).map_or(id.to_string(), |&i| roster.people[i].name.clone());
@@ -136,7 +137,8 @@ pub(super) fn index_md(
             "{sheets}",
             &(written.reps.len() + written.managers.len() + written.directors.len()).to_string(),
         )
-        .replace("{reviewed}", &reviews.iter().filter(|r| r.verdict.is_some()).count().to_string());
+        .replace("{reviewed}", &reviews.iter().filter(|r| r.verdict.is_some()).count().to_string())
+        .replace("{as_of}", &as_of_text(as_of));
     let _ = writeln!(s, "{summary}\n");
     let _ = writeln!(
         s,
@@ -267,6 +269,12 @@ pub(super) fn index_md(
         .collect();
     let _ = writeln!(s, "\n{}: {}{}", w.playbook, stages.join(" → "), if ja { "。" } else { "." });
     s
+}
+
+/// When the export was taken, to the second: "2026-03-31 23:59:59 UTC".
+fn as_of_text(as_of: crate::model::time::Micros) -> String {
+    chrono::DateTime::from_timestamp_micros(as_of)
+        .map_or_else(|| as_of.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
 /// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).

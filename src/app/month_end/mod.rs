@@ -200,8 +200,9 @@ fn build(
     let company: Vec<&FunnelRow> =
         rows.iter().filter(|r| r.level == "company" && r.period == job.period).collect();
     std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook, job.lang))?;
-    let index =
-        index_md(job, playbook, &company, &diagnoses, &reviews, &written, &roster, validation);
+    let index = index_md(
+        job, playbook, &company, &diagnoses, &reviews, &written, &roster, validation, as_of,
+    );
     std::fs::write(dir.join("index.md"), index)?;
     let reviewed = reviews.iter().filter(|r| r.verdict.is_some()).count();
     let summary = Summary {
