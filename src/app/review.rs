@@ -320,7 +320,9 @@ fn human_tables(
                     crate::app::worksheets::verdict_words(v, Lang::En).to_string()
                 }),
                 match (&r.leading_indicator, r.leading_before, r.leading_after) {
-                    (Some(n), Some(b), Some(a)) => format!("{n} {b:.2} → {a:.2}"),
+                    (Some(n), Some(b), Some(a)) => {
+                        crate::app::worksheets::leading_text(playbook, Lang::En, n, b, a)
+                    }
                     _ => String::new(),
                 },
                 r.note.clone().unwrap_or_default(),

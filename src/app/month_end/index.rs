@@ -183,7 +183,11 @@ pub(super) fn index_md(
             .focus
             .as_deref()
             .map(lever)
-            .or_else(|| d.suggestion.as_deref().map(|s| format!("({}?)", lever(s))))
+            .or_else(|| {
+                d.suggestion.as_deref().map(|s| {
+                    if ja { format!("（{}？）", lever(s)) } else { format!("({}?)", lever(s)) }
+                })
+            })
             .unwrap_or_else(|| "—".into());
         let why = d.lever().map_or_else(
             || d.why.clone(),

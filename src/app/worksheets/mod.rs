@@ -15,7 +15,7 @@ use crate::model::values::{Lang, PlanStatus, SheetLevel};
 use crate::render::{self, FileNames};
 use anyhow::{Context, Result, bail};
 pub use import::{ImportSummary, import_worksheets, parse_worksheet};
-pub use outcome::verdict_words;
+pub use outcome::{leading_text, verdict_words};
 use std::collections::BTreeMap;
 use std::path::Path;
 use view::*;

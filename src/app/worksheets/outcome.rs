@@ -80,27 +80,7 @@ impl Sheets<'_> {
         else {
             return String::new();
         };
-        let (what, stage) = name.split_once('.').unwrap_or((name, ""));
-        let stage_label = self.stage(stage).to_lowercase();
-        let (label, share) = match (what, self.ja()) {
-            ("contacts_per_deal", false) => (format!("contacts per {stage_label} deal"), false),
-            ("contacts_per_deal", true) => {
-                (format!("{}1件あたりの接触数", self.stage(stage)), false)
-            }
-            ("touched_share", false) => (format!("{stage_label} deals contacted"), true),
-            ("touched_share", true) => (format!("接触した{}の割合", self.stage(stage)), true),
-            ("personalized_share", false) => ("personalised emails".to_string(), true),
-            ("personalized_share", true) => ("個別化したメールの割合".to_string(), true),
-            ("first_contact_hours", false) => ("hours to first contact".to_string(), false),
-            ("first_contact_hours", true) => ("初回接触までの時間".to_string(), false),
-            ("first_call_connected_share", false) => ("first calls connected".to_string(), true),
-            ("first_call_connected_share", true) => ("初回電話の接続率".to_string(), true),
-            ("first_call_duration_s", false) => ("first call length in seconds".to_string(), false),
-            ("first_call_duration_s", true) => ("初回電話の長さ（秒）".to_string(), false),
-            (other, _) => (other.to_string(), false),
-        };
-        let value = |x: f64| if share { pct(Some(x)) } else { format!("{x:.1}") };
-        format!("{label} {} → {}", value(b), value(a))
+        leading_text(self.playbook, self.lang, name, b, a)
     }
 
     /// A coaching record: plans reviewed, the share improved with its 95% interval, and the
@@ -159,4 +139,36 @@ impl Sheets<'_> {
 fn points(x: f64) -> String {
     let p = x * 100.0;
     if p.abs() < 0.95 && p != 0.0 { format!("{p:+.1}") } else { format!("{p:+.0}") }
+}
+
+/// An activity indicator before and after, labelled in the reader's language with its unit:
+/// "contacts per case deal 1.8 → 2.6", "初回接触までの時間 8.8 → 10.0 時間".
+pub fn leading_text(
+    playbook: &crate::model::playbook::Playbook,
+    lang: Lang,
+    name: &str,
+    before: f64,
+    after: f64,
+) -> String {
+    let ja = lang == Lang::Ja;
+    let (what, stage) = name.split_once('.').unwrap_or((name, ""));
+    let stage_name = super::stage_label(playbook, lang, stage);
+    let stage_lower = stage_name.to_lowercase();
+    let (label, share, unit) = match (what, ja) {
+        ("contacts_per_deal", false) => (format!("contacts per {stage_lower} deal"), false, ""),
+        ("contacts_per_deal", true) => (format!("{stage_name}1件あたりの接触数"), false, " 回"),
+        ("touched_share", false) => (format!("{stage_lower} deals contacted"), true, ""),
+        ("touched_share", true) => (format!("接触した{stage_name}の割合"), true, ""),
+        ("personalized_share", false) => ("personalised emails".to_string(), true, ""),
+        ("personalized_share", true) => ("個別化したメールの割合".to_string(), true, ""),
+        ("first_contact_hours", false) => ("hours to first contact".to_string(), false, ""),
+        ("first_contact_hours", true) => ("初回接触までの時間".to_string(), false, " 時間"),
+        ("first_call_connected_share", false) => ("first calls connected".to_string(), true, ""),
+        ("first_call_connected_share", true) => ("初回電話の接続率".to_string(), true, ""),
+        ("first_call_duration_s", false) => ("first call length in seconds".to_string(), false, ""),
+        ("first_call_duration_s", true) => ("初回電話の長さ".to_string(), false, " 秒"),
+        (other, _) => (other.to_string(), false, ""),
+    };
+    let value = |x: f64| if share { pct(Some(x)) } else { format!("{x:.1}") };
+    format!("{label} {} → {}{unit}", value(before), value(after))
 }

@@ -75,8 +75,11 @@ pub fn why_text(playbook: &Playbook, lang: Lang, d: &Diagnosis, lever: &Lever) -
     if d.focus.is_some() {
         format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
     } else {
+        let more = lever
+            .more_deals_needed
+            .map_or(String::new(), |m| format!("あと約 {m} 件の案件で明確になります。"));
         format!(
-            "明確な課題はまだありません。候補として最も大きいのは {label} で、{}（月 +{:.1} 件相当）。",
+            "明確な課題はまだありません。候補として最も大きいのは {label} で、{}（月 +{:.1} 件相当）。{more}",
             core.trim_start_matches(&format!("{label} は ")),
             lever.impact_won
         )
@@ -131,10 +134,6 @@ impl Sheets<'_> {
             .and_then(|r| r.index.get(id).map(|&i| r.people[i].name.clone()))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| id.to_string())
-    }
-
-    pub(super) fn stage(&self, s: &str) -> String {
-        stage_label(self.playbook, self.lang, s)
     }
 
     pub(super) fn lever_label(&self, id: &str) -> String {
@@ -382,6 +381,13 @@ impl Sheets<'_> {
                 ("impact_amount", Value::from(money)),
                 ("confidence_words", Value::from(self.confidence_words(lever.confidence))),
                 ("basis", Value::from(self.basis(d, lever))),
+                // What the trend's count column counts: the leads for a lead-volume focus.
+                ("counted", Value::from(match (lever.kind, self.lang) {
+                    (LeverKind::LeadVolume, Lang::En) => "Leads",
+                    (LeverKind::LeadVolume, Lang::Ja) => "リード数",
+                    (_, Lang::En) => "Deals",
+                    (_, Lang::Ja) => "件数",
+                })),
             ]),
             why => self.why(d, lever),
             funnel => Value::from(Serde(&funnel)),
