@@ -119,7 +119,7 @@ pub(super) fn index_md(
     written: &Written,
     roster: &Roster,
     validation: &Validation,
-    as_of: crate::model::time::Micros,
+    (as_of, after_as_of): (crate::model::time::Micros, u64),
 ) -> String {
     let name =
         |id: &str| roster.index.get(id).map_or(id.to_string(), |&i| roster.people[i].name.clone());
@@ -266,6 +266,23 @@ pub(super) fn index_md(
         "{valid}: {counts}{sep}{}{end}",
         link("validation.json", "data/validation.json")
     );
+    if after_as_of > 0 {
+        // Not invalid: rows the export holds from after the moment it stands for.
+        let text = if ja {
+            format!(
+                "{} 時点より後の日付のイベント {after_as_of} 件は集計に含めていません。",
+                as_of_text(as_of)
+            )
+        } else {
+            format!(
+                "{} dated after {} {} left out of every count.",
+                crate::io::output::count(after_as_of, "event", "events"),
+                as_of_text(as_of),
+                if after_as_of == 1 { "is" } else { "are" }
+            )
+        };
+        let _ = writeln!(s, "\n{text}");
+    }
     let stages: Vec<String> = playbook
         .stages
         .iter()

@@ -106,7 +106,8 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
     let staging = Staging::new(job.out)?;
-    let (summary, ledger) = build(playbook, job, &validation, (&rows, read.as_of), staging.path())?;
+    let data = (&rows[..], read.as_of, read.after_as_of);
+    let (summary, ledger) = build(playbook, job, &validation, data, staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
         .into_iter()
         .flatten()
@@ -131,7 +132,7 @@ fn build(
     playbook: &Playbook,
     job: &MonthEnd,
     validation: &Validation,
-    (rows, as_of): (&[FunnelRow], crate::model::time::Micros),
+    (rows, as_of, after_as_of): (&[FunnelRow], crate::model::time::Micros, u64),
     dir: &Path,
 ) -> Result<(Summary, Option<Vec<Plan>>)> {
     step(job, 2, "writing the data tables");
@@ -201,7 +202,15 @@ fn build(
         rows.iter().filter(|r| r.level == "company" && r.period == job.period).collect();
     std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook, job.lang))?;
     let index = index_md(
-        job, playbook, &company, &diagnoses, &reviews, &written, &roster, validation, as_of,
+        job,
+        playbook,
+        &company,
+        &diagnoses,
+        &reviews,
+        &written,
+        &roster,
+        validation,
+        (as_of, after_as_of),
     );
     std::fs::write(dir.join("index.md"), index)?;
     let reviewed = reviews.iter().filter(|r| r.verdict.is_some()).count();
