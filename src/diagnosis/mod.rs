@@ -166,8 +166,22 @@ const TREND_MONTHS: u32 = 6;
 /// Rep rows by (rep, period, from stage, to stage).
 type RowIndex<'a> = std::collections::HashMap<(&'a str, &'a str, &'a str, &'a str), &'a FunnelRow>;
 
+/// The nearest stretch of a rep with no lever to work on: the step closest to its typical level
+/// (or below it by the least), else lead volume. Their worksheet is written around it.
+pub fn stretch_lever(d: &Diagnosis) -> Option<String> {
+    d.levers
+        .iter()
+        .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
+        .filter_map(|l| Some((l, l.value? - l.benchmark?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l.id.clone())
+        .or_else(|| d.levers.iter().find(|l| l.kind == LeverKind::LeadVolume).map(|l| l.id.clone()))
+}
+
 fn trend(index: &RowIndex, d: &Diagnosis, stages: &[String], period: &str) -> Vec<TrendPoint> {
-    let Some(lever) = d.focus.as_ref().or(d.suggestion.as_ref()) else { return Vec::new() };
+    let Some(lever) = d.focus.clone().or(d.suggestion.clone()).or_else(|| stretch_lever(d)) else {
+        return Vec::new();
+    };
     let Ok(months) = window(period, TREND_MONTHS) else { return Vec::new() };
     let (from, to) = match lever.split_once("->") {
         Some((a, b)) => (a.to_string(), b.to_string()),

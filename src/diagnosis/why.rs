@@ -62,7 +62,7 @@ pub(super) fn why(
             "no gap: every indicator is at or above its typical level; keep doing what works".into()
         } else {
             format!(
-                "not enough data yet: {deals} decided deals in the window; a month or two more will tell"
+                "not enough data yet: {deals} decided outcomes across the funnel's steps in the window; a month or two more will tell"
             )
         };
     };

@@ -369,3 +369,46 @@ fn import_accepts_the_focus_as_printed_in_either_language() {
         assert_eq!(p["status"], "agreed");
     }
 }
+
+/// A rep with too little data has no focus: the sheet says so, names where to grow next, and
+/// its trend table has rows (it was empty under a focus the diagnosis never chose).
+#[test]
+fn a_rep_with_too_little_data_gets_no_focus_and_a_filled_trend() {
+    let s = Session::new();
+    let events = s.write(
+        "events.csv",
+        "deal_id,rep_id,stage,ts\n\
+         D1,R1,lead,2026-01-05T10:00:00Z\nD1,R1,case,2026-01-09T10:00:00Z\nD1,R1,lost,2026-01-20T10:00:00Z\n\
+         D2,R1,lead,2026-02-03T10:00:00Z\nD2,R1,case,2026-02-10T10:00:00Z\n\
+         D3,R2,lead,2026-01-07T10:00:00Z\nD3,R2,case,2026-01-12T10:00:00Z\nD3,R2,proposal,2026-01-30T10:00:00Z\n",
+    );
+    let roster = s.write(
+        "roster.csv",
+        "person_id,name,role,reports_to\nM1,Dana Ito,manager,\nR1,Aiko Sato,rep,M1\nR2,Ben Kim,rep,M1\n",
+    );
+    let out = s.path_str("ws");
+    let r = s.run(&[
+        "plan",
+        "--events",
+        &events,
+        "--roster",
+        &roster,
+        "--period",
+        "2026-02",
+        "--as-of",
+        "2026-02-28",
+        "--out",
+        &out,
+        "--level",
+        "rep",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sheet = read(&s.path("ws/reps/R1.md"));
+    assert!(sheet.contains("**No focus this month**"), "{sheet}");
+    assert!(!sheet.contains("Suggested focus"), "{sheet}");
+    assert!(sheet.contains("not enough data yet"), "{sheet}");
+    assert!(sheet.contains("rep_name: \"Aiko Sato\""), "{sheet}");
+    let trend = sheet.split("**Trend of").nth(1).unwrap();
+    let rows = trend.lines().filter(|l| l.starts_with("| 20")).count();
+    assert!(rows > 0, "the trend has rows: {trend}");
+}

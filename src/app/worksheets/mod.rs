@@ -6,7 +6,7 @@ mod import;
 mod outcome;
 mod view;
 
-use crate::diagnosis::{Diagnosis, LeverKind};
+use crate::diagnosis::Diagnosis;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
@@ -89,7 +89,8 @@ pub fn write_worksheets(
         };
         rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
-            let (text, svg) = sheets.rep_sheet(&env, sheet_d, &plan, ledger, job.templates)?;
+            let (text, svg) =
+                sheets.rep_sheet(&env, (sheet_d, !is_plan), &plan, ledger, job.templates)?;
             let chart =
                 if job.mode == WriteMode::Staged { WriteMode::Staged } else { WriteMode::Force };
             write_sheet(out, &format!("reps/{stem}.svg"), &svg, chart, report)?;
@@ -246,17 +247,7 @@ fn prev_month(period: &str) -> String {
 /// A diagnosis with no lever to work on, given its nearest stretch as the suggestion: the step
 /// closest to its typical level (or below it by the least), else lead volume.
 fn with_stretch(d: &Diagnosis) -> Diagnosis {
-    let stretch = d
-        .levers
-        .iter()
-        .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
-        .filter_map(|l| Some((l, l.value? - l.benchmark?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(l, _)| l.id.clone())
-        .or_else(|| {
-            d.levers.iter().find(|l| l.kind == LeverKind::LeadVolume).map(|l| l.id.clone())
-        });
-    Diagnosis { suggestion: stretch, ..d.clone() }
+    Diagnosis { suggestion: crate::diagnosis::stretch_lever(d), ..d.clone() }
 }
 
 fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {

@@ -194,6 +194,23 @@ impl Sheets<'_> {
         }
     }
 
+    /// Why a rep has no lever to work on, in the reader's language: no gap, or not enough data.
+    fn stretch_why(&self, d: &Diagnosis) -> String {
+        if self.lang == Lang::En {
+            return d.why.clone();
+        }
+        let steps = || d.levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_)));
+        let outcomes: u64 = steps().map(|l| l.n).sum();
+        let measured = d.levers.iter().any(|l| l.value.is_some() && l.n > 0);
+        if measured && outcomes >= 10 {
+            "課題はありません。すべての指標が標準以上です。今のやり方を続けましょう".into()
+        } else {
+            format!(
+                "まだデータが足りません。期間内に結果が出たのは各ステップ合計 {outcomes} 件です。あと 1〜2 か月で見えてきます"
+            )
+        }
+    }
+
     pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
         why_text(self.playbook, self.lang, d, lever)
     }
@@ -201,7 +218,9 @@ impl Sheets<'_> {
     pub(super) fn rep_sheet(
         &self,
         env: &minijinja::Environment,
-        d: &Diagnosis,
+        // The diagnosis, and whether its lever is only the nearest stretch of a rep with no
+        // lever to work on (no gap, or not enough data yet).
+        (d, stretch): (&Diagnosis, bool),
         plan: &Plan,
         ledger: &[Plan],
         dir: Option<&Path>,
@@ -377,6 +396,7 @@ impl Sheets<'_> {
             focus => obj([
                 ("label", Value::from(self.lever_label(&lever.id))),
                 ("stands_out", Value::from(d.focus.is_some())),
+                ("stretch", Value::from(stretch)),
                 ("impact_won", Value::from(format!("{:+.1}", lever.impact_won))),
                 ("impact_amount", Value::from(money)),
                 ("confidence_words", Value::from(self.confidence_words(lever.confidence))),
@@ -389,7 +409,7 @@ impl Sheets<'_> {
                     (_, Lang::Ja) => "件数",
                 })),
             ]),
-            why => self.why(d, lever),
+            why => if stretch { self.stretch_why(d) } else { self.why(d, lever) },
             funnel => Value::from(Serde(&funnel)),
             svg_file => Value::from_safe_string(link_target(&format!("{stem}.svg"))),
             trend => trend,
@@ -409,6 +429,7 @@ impl Sheets<'_> {
             ("plan_id", plan.plan_id.clone().into()),
             ("period", plan.period.clone().into()),
             ("rep_id", plan.rep_id.clone().into()),
+            ("rep_name", plan.rep_name.clone().unwrap_or_default().into()),
             ("manager_id", plan.manager_id.clone().unwrap_or_default().into()),
             ("focus", plan.focus.clone().into()),
             ("baseline_rate", json_num(plan.baseline_rate)),
