@@ -437,7 +437,7 @@ fn a_latin1_salesforce_export_gets_the_encoding_to_give() {
     let r = s.run(&["ingest", &dir, "--table", "roster", "--preset", "salesforce"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("User.csv:5: bytes that are not UTF-8")
+        r.stderr.contains("User.csv:5, column FirstName: bytes that are not UTF-8")
             && r.stderr.contains("--encoding windows-1252"),
         "{}",
         r.stderr

@@ -25,11 +25,13 @@ fn reject_record(
 
 /// A record that does not read: bytes that are not UTF-8 (older orgs export Latin-1) get the
 /// option that fixes them, as the other presets say.
-fn read_error(e: csv::Error, file: &str) -> anyhow::Error {
-    if let csv::ErrorKind::Utf8 { pos, .. } = e.kind() {
+fn read_error(e: csv::Error, file: &str, headers: &[String]) -> anyhow::Error {
+    if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
         let line = pos.as_ref().map_or(0, |p| p.line());
+        let column = headers.get(err.field()).map_or(String::new(), |h| format!(", column {h}"));
         return crate::DataError::new(format!(
-            "{file}:{line}: bytes that are not UTF-8; older Salesforce orgs export Latin-1: give --encoding windows-1252"
+            "{file}:{line}{column}: bytes that are not UTF-8 (at byte {} of the cell); older Salesforce orgs export Latin-1: give --encoding windows-1252",
+            err.valid_up_to()
         ))
         .into();
     }
@@ -135,7 +137,7 @@ pub(super) fn ingest_salesforce(
             let mut deleted: std::collections::BTreeSet<String> = Default::default();
             let opp_deleted = is_deleted_column(&headers);
             for r in rdr.records() {
-                let r = r.map_err(|e| read_error(e, &opp.to_string()))?;
+                let r = r.map_err(|e| read_error(e, &opp.to_string(), &headers))?;
                 if opp_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
                     deleted.insert(id(&field(&r, c[0])));
                 }
@@ -150,7 +152,7 @@ pub(super) fn ingest_salesforce(
             )?;
             let hist_deleted = is_deleted_column(&headers);
             for (n, r) in rdr.records().enumerate() {
-                let r = r.map_err(|e| read_error(e, &hist.to_string()))?;
+                let r = r.map_err(|e| read_error(e, &hist.to_string(), &headers))?;
                 if short(&r, &headers) {
                     reject_short(&r, &headers, &hist.to_string(), n as u64 + 1, sink)?;
                     continue;
@@ -197,7 +199,7 @@ pub(super) fn ingest_salesforce(
                 )?;
                 let lead_deleted = is_deleted_column(&headers);
                 for (n, r) in rdr.records().enumerate() {
-                    let r = r.map_err(|e| read_error(e, &lead.to_string()))?;
+                    let r = r.map_err(|e| read_error(e, &lead.to_string(), &headers))?;
                     if short(&r, &headers) {
                         reject_short(&r, &headers, &lead.to_string(), n as u64 + 1, sink)?;
                         continue;
@@ -242,7 +244,7 @@ pub(super) fn ingest_salesforce(
             // [roles] can map to a level; the role id stands in where the title is empty.
             let title = headers.iter().position(|h| h.trim() == "Title");
             for (n, r) in rdr.records().enumerate() {
-                let r = r.map_err(|e| read_error(e, &user.to_string()))?;
+                let r = r.map_err(|e| read_error(e, &user.to_string(), &headers))?;
                 if short(&r, &headers) {
                     reject_short(&r, &headers, &user.to_string(), n as u64 + 1, sink)?;
                     continue;
