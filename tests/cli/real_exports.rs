@@ -455,3 +455,50 @@ fn a_latin1_salesforce_export_gets_the_encoding_to_give() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("0053,Jérôme Léger"), "{}", r.stdout);
 }
+
+/// A lead closed without converting is lost, not open for ever; it is still one record read.
+#[test]
+fn a_salesforce_lead_closed_unconverted_is_lost() {
+    let s = Session::new();
+    std::fs::create_dir_all(s.path("sf")).unwrap();
+    for f in ["Opportunity.csv", "OpportunityHistory.csv", "User.csv"] {
+        std::fs::copy(fx(&format!("salesforce/{f}")), s.path(&format!("sf/{f}"))).unwrap();
+    }
+    s.write(
+        "sf/Lead.csv",
+        "\"Id\",\"IsDeleted\",\"Status\",\"OwnerId\",\"IsConverted\",\"ConvertedOpportunityId\",\"CreatedDate\",\"LastModifiedDate\"\n\
+         \"00Q7\",\"false\",\"Closed - Not Converted\",\"0051\",\"false\",\"\",\"2026-02-02T08:00:00.000Z\",\"2026-02-20T09:00:00.000Z\"\n\
+         \"00Q8\",\"false\",\"Working - Contacted\",\"0051\",\"false\",\"\",\"2026-02-03T08:00:00.000Z\",\"2026-02-21T09:00:00.000Z\"\n",
+    );
+    let dir = s.path_str("sf");
+    let r = s.run(&[
+        "ingest",
+        &dir,
+        "--table",
+        "events",
+        "--preset",
+        "salesforce",
+        "--max-rejects",
+        "5",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_rows(&r.stdout);
+    let of = |deal: &str| -> Vec<(String, String)> {
+        rows.iter()
+            .filter(|r| r["deal_id"] == deal)
+            .map(|r| (r["stage"].clone(), r["ts"].clone()))
+            .collect()
+    };
+    assert_eq!(
+        of("00Q7"),
+        vec![
+            ("lead".to_string(), "2026-02-02T08:00:00Z".to_string()),
+            ("lost".to_string(), "2026-02-20T09:00:00Z".to_string())
+        ]
+    );
+    assert_eq!(of("00Q8"), vec![("lead".to_string(), "2026-02-03T08:00:00Z".to_string())]);
+    // Every record is written or rejected once, though the closed lead gave two rows.
+    let (read, written, rejected, _) = crate::support::ingest_counts(&r.stderr).unwrap();
+    assert_eq!(read, written + rejected, "{}", r.stderr);
+    assert!(rows.len() as u64 > written, "{} rows from {written} records", rows.len());
+}

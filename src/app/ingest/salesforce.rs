@@ -108,12 +108,20 @@ pub(super) fn ingest_salesforce(
         };
     let identity: Vec<Option<usize>> = (0..args.table.columns().len()).map(Some).collect();
     let width = args.table.columns().len();
-    let convert_row =
-        |cells: Vec<String>, file: &str, line: u64, number: u64, sink: &mut Sink| -> Result<()> {
-            let owned = OwnedTextRecord::new(&cells);
-            let record = owned.record();
-            let outcome = convert(
-                record,
+    // One export record as one or more canonical rows (a closed lead is a lead and a loss),
+    // counted as one record read.
+    let convert_rows = |sets: Vec<Vec<String>>,
+                        file: &str,
+                        line: u64,
+                        number: u64,
+                        sink: &mut Sink|
+     -> Result<()> {
+        let owned: Vec<OwnedTextRecord> = sets.iter().map(|c| OwnedTextRecord::new(c)).collect();
+        let mut rows = Vec::with_capacity(sets.len());
+        let mut outcome = Ok(());
+        for record in &owned {
+            let converted = convert(
+                record.record(),
                 &identity,
                 args.table.columns(),
                 width,
@@ -123,11 +131,23 @@ pub(super) fn ingest_salesforce(
                 false,
                 Fill { given: &[], defaults: &[] },
                 Vec::new(),
-            )
-            .map(Rows::One);
-            sink.counts.read += 1;
-            sink.settle(&outcome, file, line, number, &|| cells.join(","))
-        };
+            );
+            match converted {
+                Ok(row) => rows.push(row),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        let outcome = outcome
+            .map(|()| if rows.len() == 1 { Rows::One(rows.remove(0)) } else { Rows::Many(rows) });
+        sink.counts.read += 1;
+        sink.settle(&outcome, file, line, number, &|| sets[0].join(","))
+    };
+    let convert_row = |cells: Vec<String>, file: &str, line: u64, number: u64, sink: &mut Sink| {
+        convert_rows(vec![cells], file, line, number, sink)
+    };
     match args.table {
         TableKind::Events => {
             let opp = need("opportunity.csv")?;
@@ -198,6 +218,8 @@ pub(super) fn ingest_salesforce(
                     &["Id", "OwnerId", "CreatedDate", "ConvertedOpportunityId"],
                 )?;
                 let lead_deleted = is_deleted_column(&headers);
+                let lead_status = headers.iter().position(|h| h.trim() == "Status");
+                let lead_modified = headers.iter().position(|h| h.trim() == "LastModifiedDate");
                 for (n, r) in rdr.records().enumerate() {
                     let r = r.map_err(|e| read_error(e, &lead.to_string(), &headers))?;
                     if short(&r, &headers) {
@@ -213,22 +235,36 @@ pub(super) fn ingest_salesforce(
                         continue;
                     }
                     let converted = id(&field(&r, c[3]));
+                    let closed_unconverted = converted.is_empty()
+                        && lead_status.is_some_and(|i| {
+                            field(&r, i).trim().to_lowercase().starts_with("closed")
+                        });
                     let deal = if converted.is_empty() { id(&field(&r, c[0])) } else { converted };
-                    let stage = playbook.stages[0].clone();
-                    convert_row(
-                        vec![
-                            deal,
-                            id(&field(&r, c[1])),
-                            stage,
-                            field(&r, c[2]).to_string(),
-                            String::new(),
-                            String::new(),
-                        ],
-                        &lead.to_string(),
-                        line,
-                        n as u64 + 1,
-                        sink,
-                    )?;
+                    let owner = id(&field(&r, c[1]));
+                    let mut events = vec![(playbook.stages[0].clone(), field(&r, c[2]))];
+                    // A lead closed without converting ("Closed - Not Converted") is lost, when it
+                    // was last touched (else when it was created): not open for ever.
+                    if closed_unconverted && let Some(lost) = playbook.terminal.first() {
+                        let at = lead_modified
+                            .map(|i| field(&r, i))
+                            .filter(|t| !t.trim().is_empty())
+                            .unwrap_or_else(|| field(&r, c[2]));
+                        events.push((lost.clone(), at));
+                    }
+                    let sets = events
+                        .into_iter()
+                        .map(|(stage, ts)| {
+                            vec![
+                                deal.clone(),
+                                owner.clone(),
+                                stage,
+                                ts,
+                                String::new(),
+                                String::new(),
+                            ]
+                        })
+                        .collect();
+                    convert_rows(sets, &lead.to_string(), line, n as u64 + 1, sink)?;
                 }
             }
         }
