@@ -76,7 +76,7 @@ pub fn timestamps(text: &str) {
         let _ = crate::model::cell::timestamp_in_range(local);
     }
     for format in ["%m/%d/%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S %z", "%s"] {
-        if let Some(t) = crate::model::time::parse_with_format(text, format) {
+        if let Some((t, _)) = crate::model::time::parse_with_format(text, format) {
             let _ = crate::model::time::localize(t, chrono_tz::Asia::Tokyo);
         }
     }

@@ -155,16 +155,18 @@ pub fn localize(wall: Micros, tz: Tz) -> Micros {
 }
 
 /// Parses a timestamp with a user-supplied strftime format (ingest's `--date-format`).
-pub fn parse_with_format(s: &str, format: &str) -> Option<Micros> {
+/// Whether the offset was in the text (an instant) or not (a wall time, to localize), as
+/// `parse_iso` says it.
+pub fn parse_with_format(s: &str, format: &str) -> Option<(Micros, Offset)> {
     if let Ok(dt) = DateTime::parse_from_str(s, format) {
-        return Some(dt.timestamp_micros());
+        return Some((dt.timestamp_micros(), Offset::Explicit));
     }
     if let Ok(dt) = NaiveDateTime::parse_from_str(s, format) {
-        return Some(dt.and_utc().timestamp_micros());
+        return Some((dt.and_utc().timestamp_micros(), Offset::Missing));
     }
     NaiveDate::parse_from_str(s, format)
         .ok()
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros())
+        .map(|d| (d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros(), Offset::Missing))
 }
 
 /// Formats as RFC 3339 in UTC with second precision (`2026-04-03T09:15:00Z`), or with
@@ -437,6 +439,17 @@ pub fn local_midnight(local_day: i64, tz: Tz) -> Micros {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_format_with_an_offset_reads_an_instant_and_one_without_a_wall_time() {
+        use super::*;
+        let (t, o) = parse_with_format("2026-01-05 10:32 +0900", "%Y-%m-%d %H:%M %z").unwrap();
+        assert!(matches!(o, Offset::Explicit));
+        assert_eq!(t, parse_cli_instant("2026-01-05T01:32:00Z", Tz::UTC).unwrap());
+        let (t, o) = parse_with_format("01/05/2026 10:32", "%m/%d/%Y %H:%M").unwrap();
+        assert!(matches!(o, Offset::Missing));
+        assert_eq!(t, parse_cli_instant("2026-01-05T10:32:00Z", Tz::UTC).unwrap());
+    }
+
     #[test]
     fn a_bare_as_of_date_is_the_end_of_that_day() {
         use super::*;

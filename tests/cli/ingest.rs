@@ -380,3 +380,31 @@ fn a_runaway_record_is_rejected_by_size_without_being_kept() {
     );
     assert!(r.stdout.contains("D3,R1,lead"));
 }
+
+/// A --date-format with an offset reads an instant, not shifted again by --tz; one without an
+/// offset is a wall time in --tz, and the run says so.
+#[test]
+fn date_formats_with_and_without_an_offset_under_a_time_zone() {
+    let s = Session::new();
+    let path = s.write(
+        "df.events.csv",
+        "deal_id,rep_id,stage,ts\nD1,R1,lead,01/05/2026 10:32\nD2,R1,lead,2026-01-05 10:32 +0900\n",
+    );
+    let r = s.run(&[
+        "ingest",
+        &path,
+        "--table",
+        "events",
+        "--date-format",
+        "%m/%d/%Y %H:%M",
+        "--date-format",
+        "%Y-%m-%d %H:%M %z",
+        "--tz",
+        "Asia/Tokyo",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = csv_rows(&r.stdout);
+    assert_eq!(rows[0]["ts"], "2026-01-05T01:32:00Z");
+    assert_eq!(rows[1]["ts"], "2026-01-05T01:32:00Z");
+    assert!(r.stderr.contains("read as Asia/Tokyo time"), "{}", r.stderr);
+}

@@ -37,18 +37,15 @@ pub(super) fn recycle<'b>(mut row: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
 }
 
 pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
-    let tz = opts.tz;
-    match parse_iso(v.trim()) {
-        Some((t, Offset::Explicit)) => Some(t),
-        Some((t, Offset::Missing)) => {
+    let parsed = parse_iso(v.trim())
+        .or_else(|| opts.date_format.iter().find_map(|f| parse_with_format(v.trim(), f)));
+    match parsed? {
+        (t, Offset::Explicit) => Some(t),
+        // A wall time is read in --tz, and the run says so once.
+        (t, Offset::Missing) => {
             opts.without_offset.set(true);
-            Some(localize(t, tz))
+            Some(localize(t, opts.tz))
         }
-        None => opts
-            .date_format
-            .iter()
-            .find_map(|f| parse_with_format(v.trim(), f))
-            .map(|t| localize(t, tz)),
     }
 }
 
