@@ -156,7 +156,13 @@ pub(super) fn convert<'a>(
         };
         if v.is_empty() {
             if c.required && !(snapshot && (c.name == "ts" || c.name == "stage")) {
-                return Err(reject("constraint-error", format!("{} is required", c.name)));
+                return Err(reject(
+                    "constraint-error",
+                    format!(
+                        "{} is required and the cell is empty; a mapping's [defaults] {} = \"...\" fills empty cells",
+                        c.name, c.name
+                    ),
+                ));
             }
             out.push(Cell::Null);
             continue;
