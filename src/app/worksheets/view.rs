@@ -157,7 +157,7 @@ impl Sheets<'_> {
             _ => ("not clearly a weakness", "弱点とは言い切れない"),
         };
         let sure = crate::diagnosis::sure_pct(c, self.lang == Lang::Ja);
-        format!("{} ({sure})", if self.lang == Lang::Ja { ja } else { en })
+        if self.lang == Lang::Ja { format!("{ja}（{sure}）") } else { format!("{en} ({sure})") }
     }
 
     /// The basis of the focus's value, in small print where it differs from the raw count:
@@ -169,7 +169,8 @@ impl Sheets<'_> {
         if shown == observed {
             return String::new();
         }
-        let window = format!("{} – {}", d.window_from, d.window_to);
+        let dash = if self.lang == Lang::Ja { "〜" } else { "–" };
+        let window = format!("{} {dash} {}", d.window_from, d.window_to);
         // What was seen, before any estimate for the deals still open.
         let (converted, entered, open) = lever.observed.unwrap_or((lever.k, lever.n, 0));
         match (lever.kind, self.lang) {
