@@ -106,6 +106,16 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
             median(&mut shrunk)
         })
         .collect();
+    // The observed shares' median: a share no lower than it is not called below, though
+    // shrinking moves every share (four plans of which none improved, among managers who all
+    // had none, is not "below").
+    let observed_medians: Vec<Option<f64>> = (0..COACHING_LEVERS.len())
+        .map(|j| {
+            let mut raw: Vec<f64> =
+                all.iter().filter(|c| c[j].1 > 0).map(|c| c[j].0 as f64 / c[j].1 as f64).collect();
+            median(&mut raw)
+        })
+        .collect();
     people
         .iter()
         .zip(&all)
@@ -118,16 +128,20 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                     let (kf, nf) = (k as f64, n as f64);
                     let p = priors[j];
                     let shrunk = (n > 0).then(|| p.posterior_mean(kf, nf));
+                    let below_observed = observed_medians[j].is_some_and(|m| kf / nf < m);
                     let bench = benchmarks[j].filter(|_| comparable);
                     // How sure it is below, said only of a share that is below.
-                    let confidence = shrunk.and(bench).filter(|b| kf / nf < *b).map(|b| {
-                        beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
-                    });
+                    let confidence =
+                        shrunk.and(bench).filter(|b| kf / nf < *b && below_observed).map(|b| {
+                            beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
+                        });
                     let worth = if *id == "coaching:improved" { 1.0 } else { improve_rate };
                     // A gap only where the share itself is below the median: shrinking pulls even
                     // a perfect record a little toward the others.
                     let gain = match (shrunk, bench) {
-                        (Some(s), Some(b)) if b > s && kf / nf < b => (b - s) * nf * worth,
+                        (Some(s), Some(b)) if b > s && kf / nf < b && below_observed => {
+                            (b - s) * nf * worth
+                        }
                         _ => 0.0,
                     };
                     let interval = wilson(kf, nf);
@@ -229,6 +243,23 @@ mod tests {
         assert!(d[0].focus.is_none());
         for l in d.iter().flat_map(|d| &d.levers) {
             assert!(l.confidence.is_none_or(|c| (0.0..=1.0).contains(&c)));
+        }
+    }
+
+    #[test]
+    fn no_one_is_below_when_everyone_is_at_the_same_share() {
+        // Three managers, none of whose plans improved a rep: 0 of 4, 0 of 2, 0 of 3.
+        let none: Vec<Plan> =
+            (0..4).map(|_| plan("reviewed", Some("inconclusive"), true)).collect();
+        let people: Vec<(String, Vec<&Plan>)> = vec![
+            ("M1".into(), none.iter().collect()),
+            ("M2".into(), none.iter().take(2).collect()),
+            ("M3".into(), none.iter().take(3).collect()),
+        ];
+        let d = diagnose(&people, "manager", 0.8);
+        for l in d.iter().flat_map(|d| &d.levers).filter(|l| l.id == "coaching:improved") {
+            assert_eq!(l.confidence, None, "{l:?}");
+            assert_eq!(l.gain, 0.0);
         }
     }
 }

@@ -100,18 +100,28 @@ impl Sheets<'_> {
                     )
                 };
             }
-            if self.ja() {
-                format!(
-                    "{title}: {}。{peers} 人の{who}の中央値は {}、下回っている確度 {conf}。",
+            // "Below" is said only where the share is below the others' (see the diagnosis).
+            match (self.ja(), l.confidence.is_some()) {
+                (true, true) => format!(
+                    "{title}: {}。{peers} 人の{who}の中央値（縮小推定）は {}、下回っている確度 {conf}。",
                     self.share_text(l),
                     pct(l.benchmark)
-                )
-            } else {
-                format!(
-                    "{title}: {} last month, against a median of {} across the {peers} {who}; {conf} sure it is below.",
+                ),
+                (true, false) => format!(
+                    "{title}: {}。{peers} 人の{who}の中で低いとは言えません（中央値は縮小推定で {}）。",
                     self.share_text(l),
                     pct(l.benchmark)
-                )
+                ),
+                (false, true) => format!(
+                    "{title}: {} last month, against a median of {} across the {peers} {who} (shrunk); {conf} sure it is below.",
+                    self.share_text(l),
+                    pct(l.benchmark)
+                ),
+                (false, false) => format!(
+                    "{title}: {} last month, not below the other {who} (their median is {} once shrunk).",
+                    self.share_text(l),
+                    pct(l.benchmark)
+                ),
             }
         });
         let rule = chosen.and_then(|l| self.playbook.coaching.iter().find(|r| r.lever == l.id));
