@@ -592,7 +592,7 @@ pub struct DemoArgs {
 
 /// Turn exports into a canonical table; every record is either written or rejected.
 ///
-/// Reads CSV exports in two layouts. *history*: rows map one to one onto a canonical table (one
+/// Reads CSV exports in these layouts. *history*: rows map one to one onto a canonical table (one
 /// row per stage change, such as Salesforce's OpportunityHistory once the owner is a column, or
 /// any spreadsheet of events, activities or people). *snapshot*: one row per deal with its
 /// current stage and a few dates (HubSpot's and Pipedrive's deals exports); every earlier stage

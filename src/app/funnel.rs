@@ -47,8 +47,8 @@ impl ReadSummary {
     pub fn reclosed_warning(&self) -> Option<String> {
         (self.reclosed > 0).then(|| {
             format!(
-                "warning: {} deals were both won and lost (re-closed, or reopened and closed again): each counts by its latest outcome; `salescoach validate` lists them",
-                self.reclosed
+                "warning: {} both won and lost (re-closed, or reopened and closed again): each counts by its latest outcome; `salescoach validate` lists them",
+                crate::io::output::count(self.reclosed, "deal was", "deals were")
             )
         })
     }
@@ -65,8 +65,8 @@ impl ReadSummary {
         }
         (self.unassigned_reps > 0).then(|| {
             format!(
-                "warning: {} reps have no manager in the roster at some level (unknown reports_to, or not in the roster); they are counted under {} so that every level adds up to the company",
-                self.unassigned_reps,
+                "warning: {} no manager in the roster at some level (unknown reports_to, or not in the roster); they are counted under {} so that every level adds up to the company",
+                crate::io::output::count(self.unassigned_reps as u64, "rep has", "reps have"),
                 funnel::UNASSIGNED
             )
         })

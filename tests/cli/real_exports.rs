@@ -113,7 +113,7 @@ fn a_deal_won_then_lost_counts_as_lost_and_is_warned_about() {
     // quote stage (the undone win still says so) and was lost there.
     assert_eq!(step(&m, "quote", "won"), (1, 0, 1, 0));
     let f = s.run(&["funnel", "--events", &events, "--by", "company", "-f", "csv"]);
-    assert!(f.stderr.contains("1 deals were both won and lost"), "{}", f.stderr);
+    assert!(f.stderr.contains("1 deal was both won and lost"), "{}", f.stderr);
     let v = s.run(&["validate", &events]);
     assert_eq!(v.code, 0, "a warning, not an error: {}", v.stderr);
     assert!(

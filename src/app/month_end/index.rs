@@ -201,6 +201,17 @@ pub(super) fn index_md(
             escape_markdown(&why)
         );
     }
+    if diagnoses.iter().any(|d| d.focus.is_none() && d.suggestion.is_some()) {
+        let _ = writeln!(
+            s,
+            "\n{}",
+            if ja {
+                "（ステップ？）は確信度の低い提案です。その担当者にはまだ明確な課題がありません。"
+            } else {
+                "(Step?) is a low-confidence suggestion: no lever stands out for that rep yet."
+            }
+        );
+    }
     let _ = writeln!(s, "\n## {}\n", w.review);
     if reviews.is_empty() {
         let _ = writeln!(s, "{}", w.none_due.replace("{period}", job.period));

@@ -44,10 +44,12 @@ impl Sheets<'_> {
             _ => p.baseline_rate,
         };
         let (b, a) = (plan_value(p.lever(), before), plan_value(p.lever(), p.after_rate));
+        // Both as the review measured them: decided deals, and the month-end estimate for the
+        // ones still open.
         if ja {
-            format!("{words}（実績 {b} → {a}）{target}")
+            format!("{words}（前 {b} → 後 {a}）{target}")
         } else {
-            format!("{words} (observed {b} → {a}){target}")
+            format!("{words} (before {b} → after {a}){target}")
         }
     }
 

@@ -465,12 +465,19 @@ impl Sheets<'_> {
                 let (tk, tn) = sum(&mut team.iter().copied(), id);
                 let (ck, cn) = company[i];
                 let team_rate = (tn > 0).then(|| tk as f64 / tn as f64);
+                // The deals that entered the step, as people count them; the rates weigh open
+                // deals by what is known of them.
+                let entered: u64 = team
+                    .iter()
+                    .flat_map(|d| d.levers.iter().filter(|l| l.id == *id))
+                    .map(|l| l.observed.map_or(l.n, |o| o.1))
+                    .sum();
                 TeamLine {
                     label: self.lever_label(id),
                     team: pct(team_rate),
                     bar: bar(team_rate),
                     company: pct((cn > 0).then(|| ck as f64 / cn as f64)),
-                    n: tn,
+                    n: entered,
                 }
             })
             .collect()
