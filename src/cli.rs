@@ -66,7 +66,7 @@ pub enum Command {
 /// Write editable copies of the playbook and the worksheet templates.
 ///
 /// Writes DIR/playbook.toml (funnel stages, aliases, windows, levels, diagnosis rules) and the
-/// worksheet templates DIR/templates/{en,ja}/{rep,manager,director}.md.j2. Edit them, then pass
+/// worksheet templates DIR/templates/{en,ja}/{rep,manager,director,board}.md.j2. Edit them, then pass
 /// `--config DIR/playbook.toml` to any command and `--templates DIR/templates` to `plan`.
 /// Existing files are kept unless --force is given.
 ///
@@ -189,9 +189,10 @@ pub struct GenerateArgs {
 /// credited to the owner on that entry. A flow rate can exceed 1.
 ///
 /// Levels: a node's counts are sums over the deals credited to the reps under it. Every rate
-/// has a 95% Wilson interval and a shrunk value: the beta-binomial posterior mean toward the
-/// peers (same level, period and transition; Beta prior fitted by the method of moments). A
-/// rate with entered = 0 is empty, never 0.
+/// has a 95% interval (Wilson once every deal is decided; with deals still open, one that also
+/// carries what is not known yet) and a shrunk value: the beta-binomial posterior mean toward
+/// the peers (same level, period and transition; Beta prior fitted by the method of moments).
+/// A rate with entered = 0 is empty, never 0.
 ///
 /// Examples:
 ///
@@ -427,7 +428,8 @@ pub struct PlanImportArgs {
 ///
 ///   $ salescoach review --ledger plans.csv --events events.csv --roster roster.csv --period 2026-05
 ///
-///   $ salescoach review --ledger plans.csv --events events.csv --roster roster.csv --update-ledger -f json
+///   $ salescoach review --ledger plans.csv --events events.csv --roster roster.csv \
+///       --update-ledger -f json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ReviewArgs {
