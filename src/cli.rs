@@ -403,7 +403,8 @@ pub struct PlanImportArgs {
 /// Verify whether coaching worked: per plan, per manager and up the org tree.
 ///
 /// Takes the ledger's plans whose review month is --period or earlier and that have no outcome
-/// yet. A plan's *before* is its baseline window (the plan's month and the lookback months
+/// yet, or whose outcome was given for this same --period (a rerun gives them again, and
+/// --update-ledger then changes nothing). A plan's *before* is its baseline window (the plan's month and the lookback months
 /// before it); its *after* runs from the month after the plan through --period (at most as many
 /// months as the lookback), with the month-end estimates for cohorts still open, so that a plan
 /// can be checked the month after. Plans made in 2026-03 and reviewed with
