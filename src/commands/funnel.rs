@@ -67,15 +67,7 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
         crate::app::funnel::ensure_period_has_data(&rows, &p.label())?;
         rows.retain(|r| r.period == p.label());
     }
-    if (args.by == "rep" || args.by == "all")
-        && let Some(r) = &summary.roster_read
-    {
-        add_idle_reps(&mut rows, r, &playbook);
-        let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
-        rows.sort_by(|a, b| {
-            (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
-        });
-    }
+    let company: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "company").cloned().collect();
     let by_role = if rows.iter().any(|r| level_selected(&args.by, &r.level)) {
         None
     } else {
@@ -90,6 +82,26 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
             }
         }
         None => rows.retain(|r| level_selected(&args.by, &r.level)),
+    }
+    // Nobody vanishes from a table for having no deals: the roster's people at the levels shown
+    // get rows of zeros.
+    if let Some(r) = &summary.roster_read {
+        let shown = |level: &str, id: &str| match &by_role {
+            Some(people) => people.contains(id),
+            None => level != "company" && level_selected(&args.by, level),
+        };
+        add_idle_people(
+            &mut rows,
+            &company,
+            r,
+            &playbook,
+            &shown,
+            by_role.as_ref().map(|_| args.by.as_str()),
+        );
+        let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
+        rows.sort_by(|a, b| {
+            (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
+        });
     }
     if rows.is_empty() && args.by != "all" && !["rep", "company"].contains(&args.by.as_str()) {
         bail!(
@@ -151,28 +163,35 @@ fn print(rows: &[FunnelRow], output: &Output) -> Result<()> {
     }
 }
 
-/// The roster's reps with no deals at all, as rows of zeros beside the others (one per period
-/// and step the company has), so that nobody vanishes from a rep table for having no deals.
-fn add_idle_reps(
+/// The roster's people with no deals at a level the table shows, as rows of zeros (one per
+/// period and step the company has). `as_level` names the level when `--by` is a role.
+fn add_idle_people(
     rows: &mut Vec<FunnelRow>,
+    company: &[FunnelRow],
     roster: &crate::model::roster::Roster,
     playbook: &Playbook,
+    shown: &dyn Fn(&str, &str) -> bool,
+    as_level: Option<&str>,
 ) {
-    let active: std::collections::HashSet<&str> =
+    let reps: std::collections::HashSet<&str> =
         rows.iter().filter(|r| r.level == "rep").map(|r| r.group_id.as_str()).collect();
+    let present: std::collections::HashSet<(String, String)> =
+        rows.iter().map(|r| (r.level.clone(), r.group_id.clone())).collect();
     let owns: Vec<bool> =
-        roster.people.iter().map(|p| active.contains(p.person_id.as_str())).collect();
+        roster.people.iter().map(|p| reps.contains(p.person_id.as_str())).collect();
     let levels = roster.levels(playbook, &owns);
-    let heights = roster.heights();
-    let idle: Vec<usize> = (0..roster.people.len())
-        .filter(|&i| heights[i] == 0 && levels[i] == "rep" && !owns[i])
-        .collect();
-    let company: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "company").cloned().collect();
-    for i in idle {
+    let mut idle = Vec::new();
+    for (i, p) in roster.people.iter().enumerate() {
+        let level = as_level.unwrap_or(&levels[i]).to_string();
+        if shown(&level, &p.person_id) && !present.contains(&(level.clone(), p.person_id.clone())) {
+            idle.push((i, level));
+        }
+    }
+    for (i, level) in idle {
         let p = &roster.people[i];
-        for c in &company {
+        for c in company {
             rows.push(FunnelRow {
-                level: "rep".into(),
+                level: level.clone(),
                 group_id: p.person_id.clone(),
                 group_name: p.name.clone(),
                 parent_id: roster.parent[i].map(|x| roster.people[x].person_id.clone()),

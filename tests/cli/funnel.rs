@@ -344,3 +344,27 @@ fn human_table_shows_bars_and_medians() {
     ]);
     insta::assert_snapshot!(out.transcript(&s));
 }
+
+/// Nobody vanishes for having no deals, at any level: a region with no deals is a row of zeros,
+/// as a rep with none is.
+#[test]
+fn a_level_with_no_deals_is_a_row_of_zeros() {
+    let s = crate::support::Session::new();
+    let roster = s.write(
+        "roster.csv",
+        "person_id,name,role,reports_to\nEast,East,region,\nDana,Dana Ito,manager,East\nAiko,Aiko Sato,rep,Dana\nWest,West,region,\nEli,Eli Mori,manager,West\nChen,Chen Wu,rep,Eli\n",
+    );
+    let events = s.write(
+        "events.csv",
+        "deal_id,rep_id,stage,ts\nD1,Aiko,lead,2026-01-05T10:00:00Z\nD1,Aiko,case,2026-01-09T10:00:00Z\n",
+    );
+    for (by, idle) in [("region", "West"), ("manager", "Eli"), ("rep", "Chen")] {
+        let r =
+            s.run(&["funnel", "--events", &events, "--roster", &roster, "--by", by, "-f", "csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rows = crate::support::csv_rows(&r.stdout);
+        let zeros: Vec<_> = rows.iter().filter(|r| r["group_id"] == idle).collect();
+        assert!(!zeros.is_empty(), "--by {by}: {idle} is listed\n{}", r.stdout);
+        assert!(zeros.iter().all(|r| r["entered"] == "0" && r["level"] == by), "{}", r.stdout);
+    }
+}
