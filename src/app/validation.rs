@@ -380,13 +380,18 @@ impl<'a> TableCheck<'a> {
                 .into(),
             );
         }
+        let part = self.part();
         if let Some(seen) = self.unique[c].as_mut()
             && let Ok(Some(text)) = row.str(c)
         {
-            let part = (self.parts.len().saturating_sub(1)).min(u16::MAX as usize) as u16;
             seen.push((hash_of(&[text.as_bytes()]), row.row as u32, row.line as u32, part));
         }
         Some(value)
+    }
+
+    /// The index of the file the current row is in, among the source's files.
+    fn part(&self) -> u16 {
+        self.parts.len().saturating_sub(1).min(u16::MAX as usize) as u16
     }
 
     fn check_row(
@@ -460,7 +465,7 @@ impl<'a> TableCheck<'a> {
         let key = hash_of(&[deal.as_bytes(), &[stage], &ts.to_le_bytes()]);
         // 32 bits tell an exact duplicate from a conflicting one among rows of the same key.
         let who = hash_of(&[rep.as_bytes(), amount.as_bytes()]) as u32;
-        let part = (self.parts.len().saturating_sub(1)).min(u16::MAX as usize) as u16;
+        let part = self.part();
         self.seen.push((key, who, row.row as u32, row.line as u32, part));
         let stages = self.playbook.stages.len();
         let d = self.deals.intern(deal) as usize;
