@@ -1,11 +1,9 @@
 //! Validation: every table against its schema and against each other, for CI jobs and the
 //! month end.
 
-use crate::io::read::{
-    MAX_FIELD_BYTES, Problem, Row, RowProblem, Verdict, column_names, impossible_text, preview,
-    scan,
-};
+use crate::io::read::{Problem, Row, RowProblem, Verdict, column_names, scan};
 use crate::io::{Format, Source};
+use crate::metrics::deals::Deals;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::schema::{Field, Schema};
@@ -180,7 +178,7 @@ pub fn check(
                 people = Some(std::mem::take(&mut ctx.people));
                 for (source, _) in group {
                     let (roster, _) =
-                        crate::io::roster::load_roster(source, input_format, playbook)?;
+                        crate::io::roster::read_roster(source, input_format, playbook)?;
                     check_tree(&roster, &source.to_string(), &mut findings);
                 }
             }
@@ -263,10 +261,8 @@ struct TableCheck<'a> {
     parts: Vec<String>,
     /// Roster: the person ids (few), for foreign keys and messages.
     people: FxHashSet<String>,
-    /// Events: the deals, with per stage the earliest time, and the latest terminal outcome.
-    deals: crate::metrics::deals::Interner,
-    first: Vec<Micros>,
-    terminal: Vec<Micros>,
+    /// Events: the deals as the funnel reads them (one deal model, one outcome rule).
+    deals: Deals,
     /// Events: (hash of deal, stage and time; hash of rep and amount; row; line; part), sorted
     /// at the end to find duplicates.
     seen: Vec<(u64, u32, u32, u32, u16)>,
@@ -296,9 +292,7 @@ impl<'a> TableCheck<'a> {
             unique,
             parts: Vec::new(),
             people: FxHashSet::default(),
-            deals: Default::default(),
-            first: Vec::new(),
-            terminal: Vec::new(),
+            deals: Deals::new(playbook.stages.len()),
             seen: Vec::new(),
         }
     }
@@ -361,12 +355,6 @@ impl<'a> TableCheck<'a> {
                 }
             }
             _ => {}
-        }
-        if kind == Kind::String
-            && let Ok(Some(text)) = row.str(c)
-            && let Some(why) = impossible_text(text, MAX_FIELD_BYTES)
-        {
-            out.error(row.locate(constraint(why, Some(preview(text)))).into());
         }
         if kind == Kind::String
             && let (Some(allowed), Ok(Some(text))) = (&field.constraints.allowed, row.str(c))
@@ -467,18 +455,7 @@ impl<'a> TableCheck<'a> {
         let who = hash_of(&[rep.as_bytes(), amount.as_bytes()]) as u32;
         let part = self.part();
         self.seen.push((key, who, row.row as u32, row.line as u32, part));
-        let stages = self.playbook.stages.len();
-        let d = self.deals.intern(deal) as usize;
-        if d == self.terminal.len() {
-            self.first.extend(std::iter::repeat_n(Micros::MAX, stages));
-            self.terminal.push(Micros::MIN);
-        }
-        if self.playbook.is_terminal(stage) {
-            self.terminal[d] = self.terminal[d].max(ts);
-        } else {
-            let slot = &mut self.first[d * stages + stage as usize];
-            *slot = (*slot).min(ts);
-        }
+        self.deals.add(deal.trim(), rep.trim(), stage, ts, None);
     }
 
     /// Checks that need a whole table: stage order and events after a terminal outcome.
@@ -551,8 +528,9 @@ impl<'a> TableCheck<'a> {
             message,
         };
         for d in 0..self.deals.len() {
-            let deal = self.deals.str(d as u32);
-            let first = &self.first[d * stages..(d + 1) * stages];
+            let deal = self.deals.ids.str(d as u32);
+            let first: Vec<Micros> = (0..stages).map(|s| self.deals.entry(d, s).ts).collect();
+            let terminal = self.deals.latest_loss(d).unwrap_or(Micros::MIN);
             let mut latest: Option<(usize, Micros)> = None;
             for (s, &ts) in first.iter().enumerate().filter(|(_, t)| **t != Micros::MAX) {
                 if let Some((prev, prev_ts)) = latest
@@ -576,19 +554,18 @@ impl<'a> TableCheck<'a> {
                 .enumerate()
                 .filter(|(_, t)| **t != Micros::MAX)
                 .max_by_key(|(_, t)| **t);
-            let won = first[stages - 1];
-            if won != Micros::MAX && self.terminal[d] != Micros::MIN {
-                let latest = if self.terminal[d] > won { "lost" } else { "won" };
+            if let (Some(won), Some(lost)) = (self.deals.latest_win(d), self.deals.latest_loss(d)) {
                 let msg = format!(
-                    "deal {deal} was both won ({}) and lost ({}): it counts as {latest}, its latest outcome",
+                    "deal {deal} was both won (last {}) and lost (last {}): it counts as {}, its latest outcome",
                     to_rfc3339(won),
-                    to_rfc3339(self.terminal[d])
+                    to_rfc3339(lost),
+                    self.deals.outcome(d).as_str()
                 );
                 out.warning(warn("reclosed", "stage", deal, msg));
             }
             if let Some((s, &ts)) = last
-                && self.terminal[d] != Micros::MIN
-                && ts > self.terminal[d]
+                && terminal != Micros::MIN
+                && ts > terminal
             {
                 let msg = format!(
                     "deal {deal} reached {} after its terminal outcome (reopened?)",
@@ -601,7 +578,7 @@ impl<'a> TableCheck<'a> {
 
     /// The hashed deal ids, for the activities' foreign key.
     fn deal_hashes(&self) -> FxHashSet<u64> {
-        (0..self.deals.len() as u32).map(|d| hash_of(&[self.deals.str(d).as_bytes()])).collect()
+        (0..self.deals.len() as u32).map(|d| hash_of(&[self.deals.ids.str(d).as_bytes()])).collect()
     }
 }
 
@@ -661,7 +638,7 @@ pub fn tree_problems(roster: &Roster, file: &str) -> Vec<RowProblem> {
             out.push(RowProblem {
                 file: file.to_string(),
                 line: 0,
-                row: i as u64 + 2,
+                row: roster.rows[i],
                 column: Some("reports_to".into()),
                 code: "foreign-key",
                 message: format!("{} reports to {r}, who is not in the roster", p.person_id),
@@ -669,14 +646,14 @@ pub fn tree_problems(roster: &Roster, file: &str) -> Vec<RowProblem> {
             });
         }
     }
-    for c in roster.cycles() {
+    for p in roster.tree_problems() {
         out.push(RowProblem {
             file: file.to_string(),
             line: 0,
-            row: 0,
+            row: p.row,
             column: Some("reports_to".into()),
-            code: "cycle",
-            message: format!("reporting cycle: {}", c.join(" → ")),
+            code: p.code,
+            message: p.message,
             value: None,
         });
     }

@@ -177,8 +177,25 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
-    /// The text of a column; `None` when the column is absent or the cell empty.
+    /// The text of a column; `None` when the column is absent or the cell empty. A cell that
+    /// cannot be data (a NUL byte, a runaway field) is a problem here, for every command alike:
+    /// what `validate` rejects, `funnel` rejects and counts too.
     pub fn str(&self, c: usize) -> Result<Option<&'a str>, Problem> {
+        let text = self.raw_str(c)?;
+        if let Some(t) = text
+            && let Some(why) = impossible_text(t, MAX_FIELD_BYTES)
+        {
+            return Err(Problem {
+                column: Some(c),
+                code: "constraint-error",
+                message: why,
+                value: Some(preview(t)),
+            });
+        }
+        Ok(text)
+    }
+
+    fn raw_str(&self, c: usize) -> Result<Option<&'a str>, Problem> {
         match &self.cells {
             Cells::Csv { rec, bind } => {
                 let Some(i) = bind[c] else { return Ok(None) };
@@ -471,6 +488,9 @@ impl LineIndex {
     }
 }
 
+/// The UTF-8 byte-order mark, which belongs at the start of a file only.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
 fn scan_csv(
     source: &Source,
     delimiter: u8,
@@ -518,7 +538,13 @@ fn scan_csv(
             (None, Some(p)) => p.line(),
             (_, None) => 0,
         };
-        let structural = if rec.len() > width {
+        let structural = if rec.get(0).is_some_and(|f| f.starts_with(BOM)) {
+            Some((
+                "bom-mid-file",
+                "the line starts with a byte-order mark: a second header or a concatenated export?"
+                    .to_string(),
+            ))
+        } else if rec.len() > width {
             Some(("extra-cell", format!("{} cells, the header has {width}", rec.len())))
         } else if rec.len() < width && !(rec.len() == 1 && rec[0].is_empty()) {
             Some(("missing-cell", format!("{} cells, the header has {width}", rec.len())))

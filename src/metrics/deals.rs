@@ -126,6 +126,24 @@ impl Entry {
     }
 }
 
+/// How a deal ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Won,
+    Lost,
+    Open,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Won => "won",
+            Outcome::Lost => "lost",
+            Outcome::Open => "open",
+        }
+    }
+}
+
 /// The deals seen in the events, with their stage entries (direct until `resolve`).
 #[derive(Debug)]
 pub struct Deals {
@@ -244,9 +262,32 @@ impl Deals {
         Entry { ts: self.ts[k], rep: self.rep[k] }
     }
 
-    /// A deal closed both ways (Won → Lost, or Lost → reopened → Won) counts by its latest
-    /// outcome: a later loss undoes the win, a later win the loss.
-    /// The undone win still says the deal reached the stage before it (unless `strict`).
+    /// The latest event at the last stage (the win) of deal `d`, if any.
+    pub fn latest_win(&self, d: usize) -> Option<Micros> {
+        (self.won_latest[d] != i64::MIN).then_some(self.won_latest[d])
+    }
+
+    /// The latest terminal event (the loss) of deal `d`, if it still counts: after `resolve`, a
+    /// loss undone by a later win is gone.
+    pub fn latest_loss(&self, d: usize) -> Option<Micros> {
+        (self.terminal[d] != i64::MIN).then_some(self.terminal[d])
+    }
+
+    /// How deal `d` ended, decided here for every command (`funnel`, `validate`, …). A deal
+    /// closed both ways (Won → Lost, or Lost → reopened → Won, any number of times) counts by
+    /// its latest outcome; a win and a loss at the same instant count as won.
+    pub fn outcome(&self, d: usize) -> Outcome {
+        match (self.latest_win(d), self.latest_loss(d)) {
+            (Some(w), Some(l)) if l > w => Outcome::Lost,
+            (Some(_), _) => Outcome::Won,
+            (None, Some(_)) => Outcome::Lost,
+            (None, None) => Outcome::Open,
+        }
+    }
+
+    /// Settles every deal closed both ways by [`Deals::outcome`]: a later loss undoes the win,
+    /// a later win the loss. The undone win still says the deal reached the stage before it
+    /// (unless `strict`).
     fn settle_outcomes(&mut self, strict: bool) {
         let last = self.stages - 1;
         for d in 0..self.len() {
@@ -255,7 +296,7 @@ impl Deals {
                 continue;
             }
             self.reclosed += 1;
-            if self.terminal[d] > self.won_latest[d] {
+            if self.outcome(d) == Outcome::Lost {
                 if !strict && last > 0 && self.ts[k] < self.ts[k - 1] {
                     self.ts[k - 1] = self.ts[k];
                     self.rep[k - 1] = self.rep[k];
@@ -326,6 +367,19 @@ mod tests {
         assert!(!d.entry(0, 2).is_some() && d.terminal[0] == 300, "D1 is lost");
         assert_eq!(d.entry(0, 1).ts, 200, "after reaching the stage before the win");
         assert!(d.entry(1, 2).is_some() && d.terminal[1] == i64::MIN, "D2 is won");
+    }
+
+    #[test]
+    fn won_lost_won_is_won_before_and_after_resolve() {
+        let mut d = Deals::new(3);
+        d.add("D", "R1", 0, 100, None);
+        d.add("D", "R1", 2, 200, None);
+        d.add("D", "R1", 3, 300, None);
+        d.add("D", "R1", 2, 400, None);
+        assert_eq!(d.outcome(0), Outcome::Won);
+        d.resolve(false);
+        assert_eq!(d.outcome(0), Outcome::Won);
+        assert!(d.entry(0, 2).is_some());
     }
 
     #[test]

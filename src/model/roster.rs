@@ -13,11 +13,29 @@ pub struct Roster {
     pub index: HashMap<String, usize>,
     /// Parent of each person, `None` at a root or when `reports_to` is unknown.
     pub parent: Vec<Option<usize>>,
+    /// The table row of each person (the header is row 1).
+    pub rows: Vec<u64>,
+}
+
+/// What makes a roster unusable as a tree: every command refuses it, `validate` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeProblem {
+    /// `cycle` or `conflicting-person`.
+    pub code: &'static str,
+    /// The row the problem is found at (the later row of a conflict).
+    pub row: u64,
+    pub message: String,
 }
 
 impl Roster {
-    /// Builds the tree; a duplicate id keeps its first row.
+    /// Builds the tree; a duplicate id keeps its first row. Rows are numbered from 2.
     pub fn from_people(people: Vec<Person>) -> Roster {
+        let rows = (0..people.len() as u64).map(|i| i + 2).collect();
+        Roster::from_rows(people, rows)
+    }
+
+    /// Builds the tree from people and the rows they were read at.
+    pub fn from_rows(people: Vec<Person>, rows: Vec<u64>) -> Roster {
         let mut index = HashMap::with_capacity(people.len());
         for (i, p) in people.iter().enumerate() {
             index.entry(p.person_id.clone()).or_insert(i);
@@ -26,7 +44,37 @@ impl Roster {
             .iter()
             .map(|p| p.reports_to.as_ref().and_then(|r| index.get(r).copied()))
             .collect();
-        Roster { people, index, parent }
+        Roster { people, index, parent, rows }
+    }
+
+    /// The problems no command can count through, in one place: reporting cycles
+    /// (self-management included) and a person listed twice with different managers.
+    pub fn tree_problems(&self) -> Vec<TreeProblem> {
+        let mut out = Vec::new();
+        for (i, p) in self.people.iter().enumerate() {
+            let first = self.index[&p.person_id];
+            if first != i && self.people[first].reports_to != p.reports_to {
+                let manager = |x: &Person| x.reports_to.clone().unwrap_or_else(|| "no one".into());
+                out.push(TreeProblem {
+                    code: "conflicting-person",
+                    row: self.rows[i],
+                    message: format!(
+                        "{} is listed twice with different managers: row {} reports to {}, row {} to {}",
+                        p.person_id,
+                        self.rows[first],
+                        manager(&self.people[first]),
+                        self.rows[i],
+                        manager(p)
+                    ),
+                });
+            }
+        }
+        for c in self.cycles() {
+            let first = self.index[&c[0]];
+            let message = format!("reporting cycle: {}", c.join(" → "));
+            out.push(TreeProblem { code: "cycle", row: self.rows[first], message });
+        }
+        out
     }
 
     /// The chain of ancestors of a person, nearest first. Stops at a cycle. O(depth).

@@ -9,6 +9,7 @@ mod generate;
 mod hostile;
 mod ingest;
 mod month_end;
+mod one_reading;
 mod parquet_inputs;
 mod plan;
 mod real_exports;

@@ -106,8 +106,7 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
     let staging = Staging::new(job.out)?;
-    let data = (&rows[..], read.as_of, read.after_as_of);
-    let (summary, ledger) = build(playbook, job, &validation, data, staging.path())?;
+    let (summary, ledger) = build(playbook, job, &validation, (&rows, &read), staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
         .into_iter()
         .flatten()
@@ -132,16 +131,33 @@ fn build(
     playbook: &Playbook,
     job: &MonthEnd,
     validation: &Validation,
-    (rows, as_of, after_as_of): (&[FunnelRow], crate::model::time::Micros, u64),
+    (rows, read): (&[FunnelRow], &crate::app::funnel::ReadSummary),
     dir: &Path,
 ) -> Result<(Summary, Option<Vec<Plan>>)> {
+    let (as_of, after_as_of) = (read.as_of, read.after_as_of);
     step(job, 2, "writing the data tables");
-    let (roster, _) =
-        crate::io::roster::load_roster(&Source::parse(job.roster), job.input_format, playbook)?;
+    let roster = match &read.roster_read {
+        Some(r) => r.clone(),
+        None => {
+            crate::io::roster::load_roster(&Source::parse(job.roster), job.input_format, playbook)?
+                .0
+        }
+    };
     let data = dir.join("data");
     std::fs::create_dir_all(&data)?;
+    // The table `funnel --by all` prints for the same inputs, rows of zeros included.
+    let table = crate::app::funnel::select(
+        rows.to_vec(),
+        read,
+        playbook,
+        &FunnelConfig::monthly_cohort(playbook, job.as_of),
+        &crate::app::funnel::Selection::everything(),
+    )?;
     for ext in ["csv", "parquet"] {
-        crate::app::funnel::write_rows(rows, &Output::file(&data.join(format!("funnel.{ext}")))?)?;
+        crate::app::funnel::write_rows(
+            &table,
+            &Output::file(&data.join(format!("funnel.{ext}")))?,
+        )?;
     }
     step(job, 3, "reviewing last period's plans");
     let mut ledger = match job.ledger {

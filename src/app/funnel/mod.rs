@@ -12,6 +12,9 @@ use crate::model::time::Micros;
 use anyhow::Result;
 use rustc_hash::FxHashMap;
 
+mod select;
+pub use select::{Selection, select, table};
+
 /// The checked inputs of one funnel run.
 pub struct FunnelInputs {
     pub events: Source,
