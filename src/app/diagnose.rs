@@ -1,7 +1,7 @@
 //! The diagnosis use case: from events (or a funnel table) to one diagnosis per rep.
 
 use crate::app::funnel::{FunnelInputs, compute, read_funnel};
-use crate::diagnosis::{DiagnoseOptions, Diagnosis, diagnose};
+use crate::diagnosis::{DiagnoseOptions, Diagnosis, HypothesisStatus, diagnose};
 use crate::io::output::Output;
 use crate::io::write::Cell;
 use crate::io::{Format, Source};
@@ -122,11 +122,13 @@ pub fn write_rows(diagnoses: &[Diagnosis], output: &Output) -> Result<()> {
         let unchecked: Vec<String> = d
             .hypotheses
             .iter()
-            .filter(|h| h.status == "not_checkable")
+            .filter(|h| h.status == HypothesisStatus::NotCheckable)
             .map(|h| format!("{} (needs {})", h.id, h.needs_columns.join(", ")))
             .collect();
         let unchecked = unchecked.join(";");
         let immature = d.immature_left_out.join(";");
+        let focus = d.focus.as_ref().map(ToString::to_string);
+        let suggestion = d.suggestion.as_ref().map(ToString::to_string);
         w.write_row(&[
             Cell::Str(&d.rep_id),
             Cell::Str(&d.rep_name),
@@ -134,8 +136,8 @@ pub fn write_rows(diagnoses: &[Diagnosis], output: &Output) -> Result<()> {
             Cell::Str(&d.period),
             Cell::Str(&d.window_from),
             Cell::Str(&d.window_to),
-            d.focus.as_deref().into(),
-            d.suggestion.as_deref().into(),
+            focus.as_deref().into(),
+            suggestion.as_deref().into(),
             d.focus_rate.into(),
             d.focus_raw_rate.into(),
             d.benchmark.into(),

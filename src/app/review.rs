@@ -68,7 +68,7 @@ pub fn review_all(
         as_of,
         playbook.timezone,
     ));
-    let levers = crate::model::rules::lever_ids(&playbook.stages);
+    let levers = crate::model::lever::LeverId::all(&playbook.stages);
     let known: Option<BTreeSet<String>> =
         roster.map(|r| r.people.iter().map(|p| p.person_id.clone()).collect());
     let setup = crate::metrics::review::ReviewSetup {
@@ -229,6 +229,7 @@ pub fn write_output(
     }
     let mut w = output.table(REVIEW_COLUMNS)?;
     for r in reviews {
+        let focus = r.focus.to_string();
         let mut cells = vec![
             Cell::Str("plan"),
             Cell::Str(&r.rep_id),
@@ -236,7 +237,7 @@ pub fn write_output(
             Cell::Str(&r.plan_id),
             Cell::Str(&r.rep_id),
             r.manager_id.as_deref().into(),
-            Cell::Str(&r.focus),
+            Cell::Str(&focus),
             Cell::Str(&r.period),
             Cell::Str(&r.review_period),
             r.baseline_rate.into(),
@@ -299,7 +300,7 @@ fn human_tables(
     let plans: Vec<Vec<String>> = reviews
         .iter()
         .map(|r| {
-            let volume = !r.focus.contains("->") && !r.focus.starts_with("coaching:");
+            let volume = r.focus.is_volume();
             let value = |v: Option<f64>| {
                 if volume { v.map_or("—".into(), |v| format!("{v:.1}")) } else { pct(v) }
             };

@@ -117,7 +117,7 @@ fn render_table(diagnoses: &[Diagnosis], width: Option<u16>) -> String {
         .iter()
         .map(|d| {
             let focus = match (&d.focus, &d.suggestion) {
-                (Some(f), _) => f.clone(),
+                (Some(f), _) => f.to_string(),
                 (None, Some(s)) => format!("({s}?)"),
                 _ => "—".into(),
             };

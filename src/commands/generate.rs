@@ -125,7 +125,7 @@ fn config(args: &GenerateArgs, playbook: &Playbook) -> Result<SimConfig> {
                 .with_context(|| format!("{}: plan {}", path.display(), plan.plan_id))?;
             let from = p.next().index - start.index;
             if from > 0 {
-                coaching.push((plan.rep_id.clone(), plan.lever().to_string(), from as u32));
+                coaching.push((plan.rep_id.clone(), plan.lever().clone(), from as u32));
             }
         }
     }
@@ -243,7 +243,7 @@ fn write_truth(org: &Org, cfg: &SimConfig, path: &Path) -> Result<()> {
             r.id.clone(),
             r.manager_id.clone(),
             join.label(),
-            r.planted.clone().unwrap_or_default(),
+            r.planted.as_ref().map(ToString::to_string).unwrap_or_default(),
             r.cause.unwrap_or_default().to_string(),
             format!("{:.4}", r.leads_per_month),
         ];
@@ -260,7 +260,7 @@ fn write_truth(org: &Org, cfg: &SimConfig, path: &Path) -> Result<()> {
                 for _ in 0..*from {
                     p = p.next();
                 }
-                row.extend([lever.clone(), p.label(), fixed.to_string()]);
+                row.extend([lever.to_string(), p.label(), fixed.to_string()]);
             }
             None => row.extend([String::new(), String::new(), String::new()]),
         }

@@ -3,10 +3,10 @@
 //! a Beta prior fitted across them, the confidence that it is below their median, and the
 //! expected gain in plans that improve a rep.
 
+use crate::metrics::review::coaching_counts as counts;
 use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, median, wilson};
-use crate::model::coaching::COACHING_LEVERS;
+use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
-use crate::model::values::{PlanStatus, Verdict};
 
 /// The most a prior across managers is worth, in plans.
 const MAX_PRIOR_PLANS: f64 = 10.0;
@@ -14,7 +14,7 @@ const MAX_PRIOR_PLANS: f64 = 10.0;
 /// One coaching lever of one person.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CoachLever {
-    pub id: &'static str,
+    pub id: LeverId,
     pub k: u64,
     pub n: u64,
     pub value: Option<f64>,
@@ -37,42 +37,16 @@ pub struct CoachDiagnosis {
     pub level: String,
     pub levers: Vec<CoachLever>,
     /// The lever to work on: confident and with the largest gain.
-    pub focus: Option<&'static str>,
+    pub focus: Option<LeverId>,
     /// The largest gain when none is confident.
-    pub suggestion: Option<&'static str>,
+    pub suggestion: Option<LeverId>,
 }
 
 impl CoachDiagnosis {
     pub fn lever(&self) -> Option<&CoachLever> {
-        let id = self.focus.or(self.suggestion)?;
-        self.levers.iter().find(|l| l.id == id)
+        let id = self.focus.as_ref().or(self.suggestion.as_ref())?;
+        self.levers.iter().find(|l| &l.id == id)
     }
-}
-
-/// A person's counts (k, n) per coaching lever over the rep plans made in one month: agreed of
-/// made, reviewed of made, improved of reviewed, with actions of agreed. Suggestions are not
-/// plans and do not count.
-pub fn counts(plans: &[&Plan]) -> [(u64, u64); 4] {
-    let made: Vec<&&Plan> =
-        plans.iter().filter(|p| !p.is_coaching() && p.status != PlanStatus::Suggested).collect();
-    let agreed: Vec<&&Plan> = made
-        .iter()
-        .copied()
-        .filter(|p| p.status == PlanStatus::Agreed || p.agreed == Some(true))
-        .collect();
-    let reviewed = made.iter().filter(|p| p.verdict.is_some()).count() as u64;
-    let improved = made.iter().filter(|p| p.verdict == Some(Verdict::Improved)).count() as u64;
-    let with_actions = agreed
-        .iter()
-        .filter(|p| p.actions.as_deref().is_some_and(|a| !a.trim().is_empty()))
-        .count() as u64;
-    let n = made.len() as u64;
-    [
-        (agreed.len() as u64, n),
-        (reviewed, n),
-        (improved, reviewed),
-        (with_actions, agreed.len() as u64),
-    ]
 }
 
 /// Diagnoses each person's coaching from the plans of their reps made in one month; `gate` is
@@ -85,7 +59,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
     let improve_rate = if rev > 0 { imp as f64 / rev as f64 } else { 0.5 };
     // A few managers say little about how far apart managers are: the prior is kept weak
     // (at most ten plans' worth), so that a manager's own plans still count.
-    let priors: Vec<BetaPrior> = (0..COACHING_LEVERS.len())
+    let priors: Vec<BetaPrior> = (0..CoachingSkill::ALL.len())
         .map(|j| {
             let obs: Vec<(f64, f64)> = all.iter().map(|c| (c[j].0 as f64, c[j].1 as f64)).collect();
             let p = fit_beta(&obs);
@@ -96,7 +70,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
         .collect();
     // One person has no one to be compared with.
     let comparable = people.len() >= 2;
-    let benchmarks: Vec<Option<f64>> = (0..COACHING_LEVERS.len())
+    let benchmarks: Vec<Option<f64>> = (0..CoachingSkill::ALL.len())
         .map(|j| {
             let mut shrunk: Vec<f64> = all
                 .iter()
@@ -109,7 +83,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
     // The observed shares' median: a share no lower than it is not called below, though
     // shrinking moves every share (four plans of which none improved, among managers who all
     // had none, is not "below").
-    let observed_medians: Vec<Option<f64>> = (0..COACHING_LEVERS.len())
+    let observed_medians: Vec<Option<f64>> = (0..CoachingSkill::ALL.len())
         .map(|j| {
             let mut raw: Vec<f64> =
                 all.iter().filter(|c| c[j].1 > 0).map(|c| c[j].0 as f64 / c[j].1 as f64).collect();
@@ -120,10 +94,10 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
         .iter()
         .zip(&all)
         .map(|((person, _), c)| {
-            let levers: Vec<CoachLever> = COACHING_LEVERS
+            let levers: Vec<CoachLever> = CoachingSkill::ALL
                 .iter()
                 .enumerate()
-                .map(|(j, id)| {
+                .map(|(j, skill)| {
                     let (k, n) = c[j];
                     let (kf, nf) = (k as f64, n as f64);
                     let p = priors[j];
@@ -135,7 +109,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                         shrunk.and(bench).filter(|b| kf / nf < *b && below_observed).map(|b| {
                             beta_cdf(b, p.alpha + kf, p.beta + (nf - kf).max(0.0)).clamp(0.0, 1.0)
                         });
-                    let worth = if *id == "coaching:improved" { 1.0 } else { improve_rate };
+                    let worth = if *skill == CoachingSkill::Improved { 1.0 } else { improve_rate };
                     // A gap only where the share itself is below the median: shrinking pulls even
                     // a perfect record a little toward the others.
                     let gain = match (shrunk, bench) {
@@ -146,7 +120,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                     };
                     let interval = wilson(kf, nf);
                     CoachLever {
-                        id,
+                        id: LeverId::Coaching(*skill),
                         k,
                         n,
                         value: (n > 0).then(|| kf / nf),
@@ -169,7 +143,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                         Some(b) if b.gain >= l.gain => Some(b),
                         _ => Some(l),
                     })
-                    .map(|l| l.id)
+                    .map(|l| l.id.clone())
             };
             let focus = best(true);
             // With no gap anywhere, the nearest stretch: the lever furthest below (or least
@@ -182,7 +156,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
                         Some(b) if b.1 <= x.1 => Some(b),
                         _ => Some(x),
                     })
-                    .map_or(COACHING_LEVERS[0], |(l, _)| l.id)
+                    .map_or(LeverId::Coaching(CoachingSkill::Agreed), |(l, _)| l.id.clone())
             };
             CoachDiagnosis {
                 person_id: person.clone(),
@@ -210,7 +184,7 @@ mod tests {
             verdict: verdict.map(|v| v.parse().unwrap()),
             actions: actions.then(|| "call twice".to_string()),
             worksheet: Some("reps/R.md".into()),
-            ..Plan::default()
+            ..Plan::new(LeverId::Step { from: "lead".into(), to: "case".into() })
         }
     }
 
@@ -239,7 +213,7 @@ mod tests {
             ("M3".into(), poor.iter().collect()),
         ];
         let d = diagnose(&people, "manager", 0.8);
-        assert_eq!(d[2].focus, Some("coaching:agreed"), "{:?}", d[2]);
+        assert_eq!(d[2].focus, Some(LeverId::Coaching(CoachingSkill::Agreed)), "{:?}", d[2]);
         assert!(d[0].focus.is_none());
         for l in d.iter().flat_map(|d| &d.levers) {
             assert!(l.confidence.is_none_or(|c| (0.0..=1.0).contains(&c)));
@@ -257,7 +231,11 @@ mod tests {
             ("M3".into(), none.iter().take(3).collect()),
         ];
         let d = diagnose(&people, "manager", 0.8);
-        for l in d.iter().flat_map(|d| &d.levers).filter(|l| l.id == "coaching:improved") {
+        for l in d
+            .iter()
+            .flat_map(|d| &d.levers)
+            .filter(|l| l.id == LeverId::Coaching(CoachingSkill::Improved))
+        {
             assert_eq!(l.confidence, None, "{l:?}");
             assert_eq!(l.gain, 0.0);
         }

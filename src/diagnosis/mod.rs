@@ -168,7 +168,7 @@ type RowIndex<'a> = std::collections::HashMap<(&'a str, &'a str, &'a str, &'a st
 
 /// The nearest stretch of a rep with no lever to work on: the step closest to its typical level
 /// (or below it by the least), else lead volume. Their worksheet is written around it.
-pub fn stretch_lever(d: &Diagnosis) -> Option<String> {
+pub fn stretch_lever(d: &Diagnosis) -> Option<LeverId> {
     d.levers
         .iter()
         .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
@@ -183,16 +183,16 @@ fn trend(index: &RowIndex, d: &Diagnosis, stages: &[String], period: &str) -> Ve
         return Vec::new();
     };
     let Ok(months) = window(period, TREND_MONTHS) else { return Vec::new() };
-    let (from, to) = match lever.split_once("->") {
-        Some((a, b)) => (a.to_string(), b.to_string()),
+    let (from, to) = match &lever {
+        LeverId::Step { from, to } => (from.clone(), to.clone()),
         // Volume levers: the entries into the stage, read off its outgoing transition.
-        None => {
-            let stage = lever.rsplit(':').next().unwrap_or("");
+        LeverId::LeadVolume { stage } | LeverId::Activity { stage } => {
             let i = stages.iter().position(|s| s == stage).unwrap_or(0);
             (stages[i].clone(), stages[(i + 1).min(stages.len() - 1)].clone())
         }
+        LeverId::Coaching(_) => return Vec::new(),
     };
-    let activity = lever.starts_with("volume:activity:");
+    let activity = matches!(lever, LeverId::Activity { .. });
     months
         .iter()
         .map(|m| {
@@ -201,7 +201,7 @@ fn trend(index: &RowIndex, d: &Diagnosis, stages: &[String], period: &str) -> Ve
             let (value, n, mature) = match row {
                 None => (None, 0, false),
                 Some(r) if activity => (r.activities_per_deal, r.entered, r.mature),
-                Some(r) if !lever.contains("->") => (Some(r.entered as f64), r.entered, true),
+                Some(r) if !lever.is_step() => (Some(r.entered as f64), r.entered, true),
                 // A month whose outcome is nearly all known reads as settled.
                 Some(r) => {
                     (r.rate, r.entered, r.mature || r.observed_share.is_some_and(|s| s >= 0.95))
@@ -302,7 +302,7 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
 }
 
 /// Benchmarks by (lever key, team), computed once each.
-type BenchmarkCache = std::collections::HashMap<(String, Option<String>), Option<f64>>;
+type BenchmarkCache = std::collections::HashMap<(LeverId, Option<String>), Option<f64>>;
 
 /// Company-wide fits shared by every rep's diagnosis.
 struct Context<'a> {
@@ -463,7 +463,7 @@ impl<'a> Context<'a> {
     fn benchmark(
         &self,
         i: usize,
-        lever: &str,
+        lever: &LeverId,
         value: impl Fn(usize) -> Option<f64>,
         higher_is_better: bool,
     ) -> Option<f64> {
@@ -474,7 +474,7 @@ impl<'a> Context<'a> {
             _ => None,
         };
         // A benchmark depends only on the lever and the pool, so it is computed once per pair.
-        let key = (lever.to_string(), pool_key.clone());
+        let key = (lever.clone(), pool_key.clone());
         if let Some(b) = self.benchmarks.borrow().get(&key) {
             return *b;
         }
@@ -483,7 +483,9 @@ impl<'a> Context<'a> {
             _ => (0..self.reps.len()).filter_map(value).collect(),
         };
         let b = match d.benchmark {
-            BenchmarkPolicy::Fixed => d.targets.get(lever).copied().or_else(|| median(&mut values)),
+            BenchmarkPolicy::Fixed => {
+                d.targets.get(&lever.to_string()).copied().or_else(|| median(&mut values))
+            }
             BenchmarkPolicy::TopQuartile => {
                 quantile(&mut values, if higher_is_better { 0.75 } else { 0.25 })
             }
@@ -518,7 +520,7 @@ impl<'a> Context<'a> {
         let threshold = self.playbook.diagnosis.confidence;
         let mut out = Vec::new();
         for j in 0..t {
-            let id = format!("{}->{}", stages[j], stages[j + 1]);
+            let id = LeverId::step(stages, j);
             let bench = self.benchmark(
                 i,
                 &id,
@@ -560,18 +562,14 @@ impl<'a> Context<'a> {
             });
         }
         // Lead volume: Gamma–Poisson on leads a month.
-        let bench = self.benchmark(
-            i,
-            &format!("volume:{}", stages[0]),
-            |x| Some(self.shrunk_leads[x]),
-            true,
-        );
+        let lead_volume = LeverId::lead_volume(stages);
+        let bench = self.benchmark(i, &lead_volume, |x| Some(self.shrunk_leads[x]), true);
         let bench = self.target(bench, self.lead_groups.typical_level());
         let value = self.shrunk_leads[i];
         let confidence = (r.lead_months > 0)
             .then(|| self.lead_groups.deficient_probability(r.leads as f64, r.lead_months as f64));
         out.push(Lever {
-            id: format!("volume:{}", stages[0]),
+            id: lead_volume,
             kind: LeverKind::LeadVolume,
             value: Some(value),
             raw: (r.lead_months > 0).then(|| r.leads as f64 / r.lead_months as f64),
@@ -600,7 +598,7 @@ impl<'a> Context<'a> {
                 let w = &self.reps[x];
                 (w.deals[j] > 0).then(|| w.activities[j] as f64 / w.deals[j] as f64)
             };
-            let id = format!("volume:activity:{}", stages[j]);
+            let id = LeverId::Activity { stage: stages[j].clone() };
             let bench = self.benchmark(i, &id, per_deal, true);
             let bench = self.target(bench, self.activity_groups[j].typical_level());
             let value = per_deal(i);
@@ -608,9 +606,10 @@ impl<'a> Context<'a> {
                 self.activity_groups[j]
                     .deficient_probability(r.activities[j] as f64, r.deals[j] as f64)
             });
+            // The step's own benchmark: one benchmark per lever, whichever lever asks.
             let rate_bench = self.benchmark(
                 i,
-                &format!("rate-of:{j}"),
+                &LeverId::step(stages, j),
                 |x| (self.reps[x].n[j] > 0.0).then(|| self.shrunk[x][j]),
                 true,
             );

@@ -1,6 +1,6 @@
 //! Evaluates the playbook's hypotheses for a lever against a rep's and the peers' indicators.
 
-use super::{HypothesisResult, Indicators};
+use super::{HypothesisResult, HypothesisStatus, Indicators, LeverId};
 use crate::model::playbook::Playbook;
 use crate::model::rules::{column_needed, environment};
 use anyhow::Result;
@@ -28,7 +28,7 @@ fn localize_evidence(
 /// ones the data does not support, then the ones it cannot check.
 pub fn evaluate(
     playbook: &Playbook,
-    lever: &str,
+    lever: &LeverId,
     rep: &Indicators,
     peers: &Indicators,
 ) -> Result<Vec<HypothesisResult>> {
@@ -38,7 +38,7 @@ pub fn evaluate(
     let ctx =
         minijinja::context! { rep => Value::from(Serde(rep)), peers => Value::from(Serde(peers)) };
     let mut out = Vec::new();
-    for rule in playbook.rules.iter().filter(|r| r.lever == lever) {
+    for rule in playbook.rules.iter().filter(|r| &r.lever == lever) {
         for h in &rule.hypotheses {
             let missing: Vec<String> = h
                 .needs
@@ -49,7 +49,7 @@ pub fn evaluate(
             let mut result = HypothesisResult {
                 id: h.id.clone(),
                 title: h.title.clone(),
-                status: "not_checkable".into(),
+                status: HypothesisStatus::NotCheckable,
                 strength: None,
                 evidence: None,
                 needs_columns: Vec::new(),
@@ -79,14 +79,14 @@ pub fn evaluate(
                         .ok()
                         .and_then(|v| f64::try_from(v).ok())
                         .filter(|s| s.is_finite());
-                    result.status = "supported".into();
+                    result.status = HypothesisStatus::Supported;
                     result.strength = Some(strength.unwrap_or(0.0));
                     result.evidence =
                         crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
                     localize_evidence(&mut result, h, &env, &ctx);
                 }
                 Ok(false) => {
-                    result.status = "not_supported".into();
+                    result.status = HypothesisStatus::NotSupported;
                     result.evidence =
                         crate::model::rules::render_evidence(&env, &h.evidence, &ctx).ok();
                     localize_evidence(&mut result, h, &env, &ctx);
@@ -96,10 +96,10 @@ pub fn evaluate(
             out.push(result);
         }
     }
-    let rank = |h: &HypothesisResult| match h.status.as_str() {
-        "supported" => 0,
-        "not_supported" => 1,
-        _ => 2,
+    let rank = |h: &HypothesisResult| match h.status {
+        HypothesisStatus::Supported => 0,
+        HypothesisStatus::NotSupported => 1,
+        HypothesisStatus::NotCheckable => 2,
     };
     out.sort_by(|a, b| {
         rank(a).cmp(&rank(b)).then(b.strength.unwrap_or(0.0).total_cmp(&a.strength.unwrap_or(0.0)))

@@ -1,5 +1,6 @@
 //! What a diagnosis says: levers, hypotheses, the per-rep result and its indicators.
 
+pub use crate::model::lever::LeverId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ pub enum LeverKind {
 /// One lever of one rep, with its numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lever {
-    pub id: String,
+    pub id: LeverId,
     pub kind: LeverKind,
     /// The rep's value: shrunk rate, shrunk leads a month, or activities per deal.
     pub value: Option<f64>,
@@ -43,13 +44,32 @@ pub struct Lever {
     pub more_deals_needed: Option<u64>,
 }
 
+/// What the data says of a hypothesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HypothesisStatus {
+    Supported,
+    NotSupported,
+    /// The data lacks a column the hypothesis reads.
+    NotCheckable,
+}
+
+impl HypothesisStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HypothesisStatus::Supported => "supported",
+            HypothesisStatus::NotSupported => "not_supported",
+            HypothesisStatus::NotCheckable => "not_checkable",
+        }
+    }
+}
+
 /// A hypothesis of the rules, checked against the rep's indicators.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HypothesisResult {
     pub id: String,
     pub title: String,
-    /// `supported`, `not_supported` or `not_checkable`.
-    pub status: String,
+    pub status: HypothesisStatus,
     pub strength: Option<f64>,
     pub evidence: Option<String>,
     /// For `not_checkable`: the columns the data lacks.
@@ -71,9 +91,9 @@ pub struct Diagnosis {
     pub window_from: String,
     pub window_to: String,
     /// The lever to coach, when one stands out with enough confidence.
-    pub focus: Option<String>,
+    pub focus: Option<LeverId>,
     /// The largest-impact lever when none stands out (a low-confidence suggestion).
-    pub suggestion: Option<String>,
+    pub suggestion: Option<LeverId>,
     pub focus_rate: Option<f64>,
     pub focus_raw_rate: Option<f64>,
     pub benchmark: Option<f64>,
@@ -110,7 +130,11 @@ impl Diagnosis {
     }
 
     pub fn supported_hypotheses(&self) -> Vec<&str> {
-        self.hypotheses.iter().filter(|h| h.status == "supported").map(|h| h.id.as_str()).collect()
+        self.hypotheses
+            .iter()
+            .filter(|h| h.status == HypothesisStatus::Supported)
+            .map(|h| h.id.as_str())
+            .collect()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The diagnosis in words: lever labels and the one-sentence why.
 
 use super::two_groups::TwoGroups;
-use super::*;
+use super::{Lever, LeverId, LeverKind};
 use crate::model::playbook::Playbook;
 
 /// How many more deals, at the same rate, would make the confidence of a deficit reach the
@@ -19,7 +19,7 @@ pub(super) fn more_deals(model: &TwoGroups, k: f64, n: f64, threshold: f64) -> O
     Some(((hi - 1.0) * n).ceil() as u64)
 }
 
-pub(super) fn lever_label(id: &str, playbook: &Playbook) -> String {
+pub(super) fn lever_label(id: &LeverId, playbook: &Playbook) -> String {
     let name = |s: &str| {
         playbook
             .display
@@ -27,14 +27,11 @@ pub(super) fn lever_label(id: &str, playbook: &Playbook) -> String {
             .and_then(|d| d.get(s))
             .map_or_else(|| s.to_string(), |n| n.to_lowercase())
     };
-    if let Some((a, b)) = id.split_once("->") {
-        format!("{} → {}", name(a), name(b))
-    } else if let Some(stage) = id.strip_prefix("volume:activity:") {
-        format!("activities per {}", name(stage))
-    } else if let Some(stage) = id.strip_prefix("volume:") {
-        volume_label(&name(stage))
-    } else {
-        id.to_string()
+    match id {
+        LeverId::Step { from, to } => format!("{} → {}", name(from), name(to)),
+        LeverId::Activity { stage } => format!("activities per {}", name(stage)),
+        LeverId::LeadVolume { stage } => volume_label(&name(stage)),
+        LeverId::Coaching(_) => id.to_string(),
     }
 }
 

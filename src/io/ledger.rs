@@ -25,7 +25,7 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 rep_id: row.required_str(c("rep_id"))?.to_string(),
                 rep_name: text("rep_name")?,
                 manager_id: text("manager_id")?,
-                focus: row.required_str(c("focus"))?.to_string(),
+                focus: parse_value(row.required_str(c("focus"))?, c("focus"))?,
                 baseline_rate: row.float(c("baseline_rate"))?,
                 baseline_n: count("baseline_n")?,
                 benchmark: row.float(c("benchmark"))?,
@@ -33,7 +33,10 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 review_period: row.required_str(c("review_period"))?.to_string(),
                 status: parse_value(row.required_str(c("status"))?, c("status"))?,
                 window_from: text("window_from")?,
-                agreed_focus: text("agreed_focus")?,
+                agreed_focus: row
+                    .str(c("agreed_focus"))?
+                    .map(|t| parse_value(t, c("agreed_focus")))
+                    .transpose()?,
                 agreed_target_rate: row.float(c("agreed_target_rate"))?,
                 actions: text("actions")?,
                 worksheet: text("worksheet")?,
@@ -81,13 +84,15 @@ pub fn write_ledger(
     let mut w = TableWriter::create(&dest, format, PLAN_COLUMNS)?;
     for p in plans.iter() {
         let n = |v: Option<u64>| v.map(|x| x as i64).into();
+        let focus = p.focus.to_string();
+        let agreed_focus = p.agreed_focus.as_ref().map(ToString::to_string);
         w.write_row(&[
             Cell::Str(&p.plan_id),
             Cell::Str(&p.period),
             Cell::Str(&p.rep_id),
             p.rep_name.as_deref().into(),
             p.manager_id.as_deref().into(),
-            Cell::Str(&p.focus),
+            Cell::Str(&focus),
             p.baseline_rate.into(),
             n(p.baseline_n),
             p.benchmark.into(),
@@ -95,7 +100,7 @@ pub fn write_ledger(
             Cell::Str(&p.review_period),
             Cell::Str(p.status.as_str()),
             p.window_from.as_deref().into(),
-            p.agreed_focus.as_deref().into(),
+            agreed_focus.as_deref().into(),
             p.agreed_target_rate.into(),
             p.actions.as_deref().into(),
             p.worksheet.as_deref().into(),

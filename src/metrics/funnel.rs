@@ -123,6 +123,14 @@ fn med(v: &[f32]) -> Option<f64> {
 
 /// Rolls the tally up to the groups and computes every rate, interval and shrunk value.
 impl FunnelRow {
+    /// The step this row counts, as a lever.
+    pub fn step(&self) -> crate::model::lever::LeverId {
+        crate::model::lever::LeverId::Step {
+            from: self.from_stage.clone(),
+            to: self.to_stage.clone(),
+        }
+    }
+
     /// A row of the same period, step and window with nothing counted: no rate, no indicator.
     pub fn empty_like(r: &FunnelRow) -> FunnelRow {
         FunnelRow {

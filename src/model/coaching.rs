@@ -3,15 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::lever::{CoachingSkill, LeverId};
+
 /// The coaching levers, in the order a sheet lists them.
-pub const COACHING_LEVERS: [&str; 4] =
-    ["coaching:agreed", "coaching:reviewed", "coaching:improved", "coaching:actions"];
+pub fn coaching_levers() -> [LeverId; 4] {
+    CoachingSkill::ALL.map(LeverId::Coaching)
+}
 
 /// One coaching lever's rule: what to discuss when it is the focus.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoachingRule {
-    pub lever: String,
+    pub lever: LeverId,
     #[serde(flatten)]
     pub text: CoachingText,
     /// The same text in Japanese.
@@ -44,15 +47,16 @@ impl CoachingRule {
 /// Checks a playbook's coaching rules: known levers, each once.
 pub fn validate(rules: &[CoachingRule], origin: &str) -> anyhow::Result<()> {
     for (i, r) in rules.iter().enumerate() {
-        if !COACHING_LEVERS.contains(&r.lever.as_str()) {
+        if !r.lever.is_coaching() {
+            let ids: Vec<String> = coaching_levers().iter().map(ToString::to_string).collect();
             anyhow::bail!(
                 "{origin}: key `coaching.lever`: expected one of {}, found {:?}",
-                COACHING_LEVERS.join(", "),
-                r.lever
+                ids.join(", "),
+                r.lever.to_string()
             );
         }
         if rules[..i].iter().any(|o| o.lever == r.lever) {
-            anyhow::bail!("{origin}: coaching lever {:?} has two rules", r.lever);
+            anyhow::bail!("{origin}: coaching lever {:?} has two rules", r.lever.to_string());
         }
     }
     Ok(())

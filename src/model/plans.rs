@@ -1,5 +1,6 @@
 //! The plan ledger: one row per coaching plan, from proposal through agreement to review.
 
+use crate::model::lever::LeverId;
 use crate::model::tables::{Column, Kind, col};
 use crate::model::values::{PlanStatus, Verdict};
 
@@ -41,14 +42,14 @@ pub const PLAN_COLUMNS: &[Column] = &[
 ];
 
 /// One plan.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     pub plan_id: String,
     pub period: String,
     pub rep_id: String,
     pub rep_name: Option<String>,
     pub manager_id: Option<String>,
-    pub focus: String,
+    pub focus: LeverId,
     pub baseline_rate: Option<f64>,
     pub baseline_n: Option<u64>,
     pub benchmark: Option<f64>,
@@ -56,7 +57,7 @@ pub struct Plan {
     pub review_period: String,
     pub status: PlanStatus,
     pub window_from: Option<String>,
-    pub agreed_focus: Option<String>,
+    pub agreed_focus: Option<LeverId>,
     pub agreed_target_rate: Option<f64>,
     /// The salesperson's own actions, one per line.
     pub actions: Option<String>,
@@ -87,6 +88,45 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan on `focus` with nothing else filled in yet.
+    pub fn new(focus: LeverId) -> Plan {
+        Plan {
+            plan_id: String::new(),
+            period: String::new(),
+            rep_id: String::new(),
+            rep_name: None,
+            manager_id: None,
+            focus,
+            baseline_rate: None,
+            baseline_n: None,
+            benchmark: None,
+            target_rate: None,
+            review_period: String::new(),
+            status: PlanStatus::default(),
+            window_from: None,
+            agreed_focus: None,
+            agreed_target_rate: None,
+            actions: None,
+            worksheet: None,
+            after_rate: None,
+            after_n: None,
+            change: None,
+            p_improved: None,
+            effect: None,
+            effect_low: None,
+            effect_high: None,
+            verdict: None,
+            target_reached: None,
+            reviewed_in: None,
+            hypothesis: None,
+            leading_indicator: None,
+            leading_before: None,
+            leading_after: None,
+            level: None,
+            agreed: None,
+        }
+    }
+
     /// Plan ids are derived from the period and the rep, so that a second run finds the same plan.
     pub fn id_for(period: &str, rep_id: &str) -> String {
         format!("{period}:{rep_id}")
@@ -98,7 +138,7 @@ impl Plan {
     }
 
     /// The lever the plan works on: the agreed one when the meeting changed it.
-    pub fn lever(&self) -> &str {
-        self.agreed_focus.as_deref().filter(|f| !f.is_empty()).unwrap_or(&self.focus)
+    pub fn lever(&self) -> &LeverId {
+        self.agreed_focus.as_ref().unwrap_or(&self.focus)
     }
 }

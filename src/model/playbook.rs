@@ -179,9 +179,10 @@ impl Playbook {
                 at("lookback")
             );
         }
-        let levers = crate::model::rules::lever_ids(&f.stages);
+        let levers = crate::model::lever::LeverId::all(&f.stages);
         for (lever, target) in &d.targets {
-            if !levers.contains(lever) || !(0.0..=1.0).contains(target) && lever.contains("->") {
+            let known = lever.parse().ok().filter(|l| levers.contains(l));
+            if known.as_ref().is_none_or(|l| l.is_step() && !(0.0..=1.0).contains(target)) {
                 bail!(
                     "{origin}{}: key `diagnosis.targets.\"{lever}\"`: expected a known lever with a rate in [0, 1]",
                     at(lever)
@@ -246,8 +247,10 @@ impl Playbook {
     }
 
     /// Lever ids of the transitions, in funnel order: `lead->case`, …
-    pub fn transitions(&self) -> Vec<String> {
-        self.stages.windows(2).map(|w| format!("{}->{}", w[0], w[1])).collect()
+    pub fn transitions(&self) -> Vec<crate::model::lever::LeverId> {
+        (0..self.stages.len() - 1)
+            .map(|i| crate::model::lever::LeverId::step(&self.stages, i))
+            .collect()
     }
 
     /// Every spelling the playbook knows, for "did you mean" hints.
@@ -307,7 +310,7 @@ mod tests {
         assert_eq!(p.resolve_stage("失注"), Some(5));
         assert!(p.is_terminal(5));
         assert_eq!(p.resolve_stage("Negotiation"), None);
-        assert_eq!(p.transitions()[1], "case->proposal");
+        assert_eq!(p.transitions()[1].to_string(), "case->proposal");
         assert_eq!(p.windows, vec![90; 4]);
         assert_eq!(closest("Proposl", p.known_spellings()), Some("proposal"));
         assert_eq!(closest("Negotiation/Review", p.known_spellings()), None);

@@ -65,7 +65,7 @@ fn default_min_wins() -> u64 {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    pub lever: String,
+    pub lever: crate::model::lever::LeverId,
     #[serde(default)]
     pub hypotheses: Vec<Hypothesis>,
 }
@@ -202,29 +202,24 @@ pub fn render_evidence(
     Ok(String::from_utf8_lossy(&out.0).into_owned())
 }
 
-/// All lever ids of a funnel: transitions, lead volume, activity volume per stage.
+/// All lever ids of a funnel, as printed: transitions, lead volume, activity volume per stage.
 pub fn lever_ids(stages: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = stages.windows(2).map(|w| format!("{}->{}", w[0], w[1])).collect();
-    out.push(format!("volume:{}", stages[0]));
-    for s in &stages[..stages.len() - 1] {
-        out.push(format!("volume:activity:{s}"));
-    }
-    out
+    crate::model::lever::LeverId::all(stages).iter().map(ToString::to_string).collect()
 }
 
 /// Checks every rule: known lever, expressions that parse and only read known indicators,
 /// evidence templates that render.
 pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> Result<()> {
-    let levers = lever_ids(stages);
+    let levers = crate::model::lever::LeverId::all(stages);
     let env = environment();
     let ctx = probe_context(stages);
     for rule in rules {
         if !levers.contains(&rule.lever) {
             bail!(
                 "{origin}{}: rule for unknown lever `{}`; expected one of {}",
-                line_hint(text, &rule.lever),
+                line_hint(text, &rule.lever.to_string()),
                 rule.lever,
-                levers.join(", ")
+                lever_ids(stages).join(", ")
             );
         }
         for h in &rule.hypotheses {
@@ -297,7 +292,7 @@ mod tests {
 
     fn rule(lever: &str, when: &str) -> Vec<Rule> {
         vec![Rule {
-            lever: lever.into(),
+            lever: lever.parse().unwrap(),
             hypotheses: vec![Hypothesis {
                 id: "h1".into(),
                 title: "t".into(),

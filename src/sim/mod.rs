@@ -6,6 +6,7 @@
 
 pub mod rng;
 
+use crate::model::lever::LeverId;
 use crate::model::tables::Person;
 use crate::model::time::{MICROS_PER_DAY, Micros, days_from_civil};
 use rng::Rng;
@@ -68,7 +69,7 @@ pub struct SimConfig {
     pub stages: Vec<String>,
     pub lost: String,
     /// Plans from a ledger: (rep id, lever, first month offset after the plan's period).
-    pub coaching: Vec<(String, String, u32)>,
+    pub coaching: Vec<(String, LeverId, u32)>,
     /// Share of coached reps whose planted weakness the coaching removes.
     pub fix_share: f64,
     /// Mean days from entering a stage to stepping up.
@@ -96,12 +97,12 @@ pub struct RepProfile {
     pub first_call_s: f64,
     pub first_call_connect: f64,
     /// Lever id of the planted weakness, if any.
-    pub planted: Option<String>,
+    pub planted: Option<LeverId>,
     pub cause: Option<&'static str>,
     /// The rep as they were before the weakness was planted: what coaching restores.
     pub healthy: Option<Box<RepProfile>>,
     /// A plan on this rep: (lever, first month offset it acts on, whether it fixed the weakness).
-    pub coached: Option<(String, u32, bool)>,
+    pub coached: Option<(LeverId, u32, bool)>,
 }
 
 impl RepProfile {
@@ -141,8 +142,8 @@ pub fn build_org(cfg: &SimConfig) -> Org {
         reports_to: None,
     }];
     let mut reps = Vec::new();
-    let transitions: Vec<String> =
-        cfg.stages.windows(2).map(|w| format!("{}->{}", w[0], w[1])).collect();
+    let transitions: Vec<LeverId> =
+        (0..cfg.stages.len() - 1).map(|i| LeverId::step(&cfg.stages, i)).collect();
     let mut rep_no = 0;
     for d in 1..=cfg.directors {
         let did = format!("D{d:02}");
@@ -188,7 +189,7 @@ fn rep_profile(
     id: String,
     manager_id: String,
     cfg: &SimConfig,
-    transitions: &[String],
+    transitions: &[LeverId],
 ) -> RepProfile {
     let n_stages = cfg.stages.len();
     let mut rates: Vec<f64> = (0..transitions.len())
@@ -244,7 +245,7 @@ fn rep_profile(
             }
         } else {
             leads_per_month *= WEAK_FACTOR;
-            planted = Some(format!("volume:{}", cfg.stages[0]));
+            planted = Some(LeverId::lead_volume(&cfg.stages));
         }
     }
     RepProfile {
@@ -272,7 +273,7 @@ fn apply_coaching(cfg: &SimConfig, reps: &mut [RepProfile]) {
     for (i, rep) in reps.iter_mut().enumerate() {
         let Some((_, lever, from)) = cfg.coaching.iter().find(|c| c.0 == rep.id) else { continue };
         let mut rng = Rng::fork(cfg.seed ^ COACHING_STREAM, i as u64);
-        let fixed = rep.planted.as_deref() == Some(lever.as_str()) && rng.chance(cfg.fix_share);
+        let fixed = rep.planted.as_ref() == Some(lever) && rng.chance(cfg.fix_share);
         rep.coached = Some((lever.clone(), *from, fixed));
     }
 }

@@ -6,6 +6,7 @@ use crate::app::worksheets::Written;
 use crate::diagnosis::Diagnosis;
 use crate::metrics::funnel::FunnelRow;
 use crate::metrics::review::PlanReview;
+use crate::model::lever::LeverId;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::render::{ChartBar, escape_markdown, funnel_svg, link_target};
@@ -25,11 +26,7 @@ pub(super) fn company_svg(
         })
         .map(|r| ChartBar {
             text: None,
-            label: crate::app::worksheets::lever_label(
-                playbook,
-                lang,
-                &format!("{}->{}", r.from_stage, r.to_stage),
-            ),
+            label: crate::app::worksheets::lever_label(playbook, lang, &r.step()),
             rate: r.rate,
             benchmark: None,
             focus: false,
@@ -127,7 +124,7 @@ pub(super) fn index_md(
         |label: &str, path: &str| format!("[{}]({})", escape_markdown(label), link_target(path));
     let w = words(job.lang);
     let ja = job.lang == crate::model::values::Lang::Ja;
-    let lever = |id: &str| crate::app::worksheets::lever_label(playbook, job.lang, id);
+    let lever = |id: &LeverId| crate::app::worksheets::lever_label(playbook, job.lang, id);
     let mut s = String::new();
     let _ = writeln!(s, "# {} · {}\n", w.title, job.period);
     let summary = w
@@ -150,7 +147,7 @@ pub(super) fn index_md(
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} |",
-            lever(&format!("{}->{}", r.from_stage, r.to_stage)),
+            lever(&r.step()),
             r.entered,
             r.converted,
             r.open.map_or("—".into(), |o| o.to_string()),
@@ -181,10 +178,10 @@ pub(super) fn index_md(
         let Some(path) = written.reps.get(&d.rep_id) else { continue };
         let focus = d
             .focus
-            .as_deref()
+            .as_ref()
             .map(lever)
             .or_else(|| {
-                d.suggestion.as_deref().map(|s| {
+                d.suggestion.as_ref().map(|s| {
                     if ja { format!("（{}？）", lever(s)) } else { format!("({}?)", lever(s)) }
                 })
             })
@@ -218,7 +215,7 @@ pub(super) fn index_md(
     } else {
         let _ = writeln!(s, "{}\n|---|---|---|---|---|---|", w.review_head);
         for r in reviews {
-            let effect = match (r.effect, r.focus.starts_with("volume:")) {
+            let effect = match (r.effect, r.focus.is_volume()) {
                 (None, _) => "—".into(),
                 (Some(e), true) => format!("{e:+.1} {}", w.a_month),
                 (Some(e), false) => format!("{:+.0} pt", e * 100.0),
@@ -310,10 +307,10 @@ fn as_of_text(as_of: crate::model::time::Micros) -> String {
 }
 
 /// A lever's value in its unit: a rate as %, a volume as a count a month (or per deal).
-fn lever_value(lever: &str, v: Option<f64>, ja: bool) -> String {
-    match (lever.starts_with("volume:"), v) {
+fn lever_value(lever: &LeverId, v: Option<f64>, ja: bool) -> String {
+    match (lever.is_volume(), v) {
         (_, None) => "—".into(),
-        (true, Some(v)) if lever.starts_with("volume:activity:") => {
+        (true, Some(v)) if matches!(lever, LeverId::Activity { .. }) => {
             if ja {
                 format!("{v:.1} 件/案件")
             } else {

@@ -5,7 +5,9 @@
 use super::view::{Sheets, obj, pct};
 use super::{next_month, prev_month};
 use crate::diagnosis::Diagnosis;
-use crate::diagnosis::coaching::{CoachDiagnosis, CoachLever, counts};
+use crate::diagnosis::coaching::{CoachDiagnosis, CoachLever};
+use crate::metrics::review::coaching_counts as counts;
+use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
 use crate::model::values::PlanStatus;
 use anyhow::Result;
@@ -16,11 +18,11 @@ use std::path::Path;
 
 impl Sheets<'_> {
     /// A coaching lever's title in the sheet's language, from the playbook.
-    pub(super) fn coaching_title(&self, id: &str) -> String {
+    pub(super) fn coaching_title(&self, id: &LeverId) -> String {
         self.playbook
             .coaching
             .iter()
-            .find(|r| r.lever == id)
+            .find(|r| &r.lever == id)
             .map_or_else(|| id.to_string(), |r| r.text(self.lang).title.clone())
     }
 
@@ -66,7 +68,7 @@ impl Sheets<'_> {
                 .iter()
                 .map(|l| {
                     obj([
-                        ("title", Value::from(self.coaching_title(l.id))),
+                        ("title", Value::from(self.coaching_title(&l.id))),
                         ("value", Value::from(self.share_text(l))),
                         ("benchmark", Value::from(pct(l.benchmark))),
                         (
@@ -75,13 +77,16 @@ impl Sheets<'_> {
                                 crate::diagnosis::sure_pct(c, self.ja())
                             })),
                         ),
-                        ("focus", Value::from(Some(l.id) == d.focus.or(d.suggestion))),
+                        (
+                            "focus",
+                            Value::from(Some(&l.id) == d.focus.as_ref().or(d.suggestion.as_ref())),
+                        ),
                     ])
                 })
                 .collect();
         let chosen = d.lever();
         let why = chosen.map(|l| {
-            let title = self.coaching_title(l.id);
+            let title = self.coaching_title(&l.id);
             if l.n == 0 {
                 return if self.ja() {
                     "先月のプランがまだありません。最初の一歩は、今月のプランを 1on1 で合意することです。".to_string()
@@ -129,7 +134,7 @@ impl Sheets<'_> {
         obj([
             ("levers", Value::from(levers)),
             ("confident", Value::from(d.focus.is_some())),
-            ("title", Value::from(chosen.map(|l| self.coaching_title(l.id)))),
+            ("title", Value::from(chosen.map(|l| self.coaching_title(&l.id)))),
             ("why", Value::from(why)),
             ("hypotheses", Value::from(text.hypotheses)),
             ("checks", Value::from(text.checks)),
@@ -158,7 +163,7 @@ impl Sheets<'_> {
             rep_id: d.person_id.clone(),
             rep_name: Some(self.name_of(&d.person_id)),
             manager_id: parent,
-            focus: l.id.to_string(),
+            focus: l.id.clone(),
             baseline_rate: l.value,
             baseline_n: Some(l.n),
             benchmark: l.benchmark,
@@ -167,7 +172,7 @@ impl Sheets<'_> {
             status: if d.focus.is_some() { PlanStatus::Proposed } else { PlanStatus::Suggested },
             worksheet: Some(worksheet.to_string()),
             level: Some(d.level.clone()),
-            ..Plan::default()
+            ..Plan::new(l.id.clone())
         })
     }
 
@@ -255,7 +260,7 @@ impl Sheets<'_> {
             ("person_id", p.rep_id.clone().into()),
             ("rep_id", p.rep_id.clone().into()),
             ("manager_id", p.manager_id.clone().unwrap_or_default().into()),
-            ("focus", p.focus.clone().into()),
+            ("focus", p.focus.to_string().into()),
             ("baseline_rate", num(p.baseline_rate)),
             ("baseline_n", p.baseline_n.unwrap_or(0).into()),
             ("target_rate", num(p.target_rate)),
@@ -287,8 +292,8 @@ impl Sheets<'_> {
             .zip(coach)
             .map(|((director, mans), d)| {
                 let reps: usize = mans.iter().map(|m| managers.get(m).map_or(0, Vec::len)).sum();
-                let lever = |id: &str| d.levers.iter().find(|l| l.id == id);
-                let improved = lever("coaching:improved");
+                let lever = |skill| d.levers.iter().find(|l| l.id == LeverId::Coaching(skill));
+                let improved = lever(CoachingSkill::Improved);
                 obj([
                     ("name", Value::from(self.name_of(director))),
                     ("file", Value::from_safe_string(crate::render::link_target(&files[director]))),
@@ -297,7 +302,8 @@ impl Sheets<'_> {
                     (
                         "agreed",
                         Value::from(
-                            lever("coaching:agreed").map_or("—".into(), |l| self.share_text(l)),
+                            lever(CoachingSkill::Agreed)
+                                .map_or("—".into(), |l| self.share_text(l)),
                         ),
                     ),
                     ("improved", Value::from(improved.map_or("—".into(), |l| self.share_text(l)))),
@@ -305,7 +311,7 @@ impl Sheets<'_> {
                     (
                         "focus",
                         Value::from(d.lever().map_or("—".into(), |l| {
-                            let t = self.coaching_title(l.id);
+                            let t = self.coaching_title(&l.id);
                             if d.focus.is_some() { t } else { format!("({t}?)") }
                         })),
                     ),

@@ -1,10 +1,11 @@
 //! Reading edited worksheets back: what the meeting agreed, into the ledger.
 
 use crate::io::ledger::{read_ledger, write_ledger};
+use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::time::{Period, PeriodKind};
-use crate::model::values::{Lang, LeverId, PlanStatus};
+use crate::model::values::{Lang, PlanStatus};
 use crate::render::{self};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -32,12 +33,12 @@ pub struct TargetText {
 impl TargetText {
     /// The target in the lever's unit: a rate as a share (45%, 45 or 0.45 are all 45%), a
     /// volume as a count. A percentage for a volume, or a rate outside 0–100%, is refused.
-    pub fn value_for(&self, lever: &str) -> Result<f64, String> {
+    pub fn value_for(&self, lever: &LeverId) -> Result<f64, String> {
         let n = self.number;
         if n < 0.0 {
             return Err(format!("the target value {n} is negative"));
         }
-        if lever.starts_with("volume:") {
+        if lever.is_volume() {
             if self.percent {
                 return Err(format!(
                     "the target value {n}% is a percentage, but the focus {lever} is a count (write e.g. {n})"
@@ -206,7 +207,7 @@ pub struct ImportSummary {
 
 /// A lever as a sheet prints it in either language ("new leads a month", "月間の新規リード数",
 /// "activities per case"), by the same labels the sheets use.
-fn printed_lever(text: &str, playbook: &Playbook, levers: &[String]) -> Option<String> {
+fn printed_lever(text: &str, playbook: &Playbook, levers: &[LeverId]) -> Option<LeverId> {
     let t = text.trim();
     levers
         .iter()
@@ -220,13 +221,13 @@ fn printed_lever(text: &str, playbook: &Playbook, levers: &[String]) -> Option<S
 
 /// A coaching skill as a manager's or director's sheet prints it (its title in any language
 /// of the playbook) or its id.
-fn coaching_lever(text: &str, playbook: &Playbook) -> Result<String, String> {
+fn coaching_lever(text: &str, playbook: &Playbook) -> Result<LeverId, String> {
     let t = text.trim();
     playbook
         .coaching
         .iter()
         .find(|r| {
-            r.lever == t
+            r.lever.to_string() == t
                 || r.text.title.eq_ignore_ascii_case(t)
                 || r.ja.as_ref().is_some_and(|j| j.title == t)
         })
@@ -245,7 +246,7 @@ pub fn import_worksheets(
     playbook: &Playbook,
 ) -> Result<ImportSummary> {
     let mut ledger = read_ledger(ledger_path, None)?;
-    let levers = crate::model::rules::lever_ids(&playbook.stages);
+    let levers = LeverId::all(&playbook.stages);
     let mut problems = Vec::new();
     let (mut agreed_count, mut skipped, mut unfilled) = (0, Vec::new(), 0);
     for path in worksheet_files(paths)? {
@@ -255,7 +256,7 @@ pub fn import_worksheets(
             skipped.push(path.display().to_string());
             continue;
         }
-        let mut agreed = match parse_worksheet(&text) {
+        let agreed = match parse_worksheet(&text) {
             Ok(a) => a,
             Err((line, msg)) => {
                 problems.push(format!("{}:{line}: {msg}", path.display()));
@@ -270,16 +271,13 @@ pub fn import_worksheets(
                 coaching_lever(f, playbook)
             } else {
                 printed_lever(f, playbook, &levers)
-                    .map_or_else(|| LeverId::parse_printed(f, playbook).map(|l| l.to_string()), Ok)
+                    .map_or_else(|| LeverId::parse_printed(f, playbook), Ok)
             }
         };
-        let bad_focus = match agreed.focus.as_deref().map(parse) {
-            Some(Ok(id)) => {
-                agreed.focus = Some(id);
-                None
-            }
-            Some(Err(why)) => Some(why),
-            None => None,
+        let (agreed_focus, bad_focus) = match agreed.focus.as_deref().map(parse) {
+            Some(Ok(id)) => (Some(id), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
         };
         if let Some(why) = bad_focus {
             let line = text
@@ -304,7 +302,11 @@ pub fn import_worksheets(
             continue;
         }
         // The target in the unit of the focus the meeting agreed (else the one proposed).
-        let lever = agreed.focus.clone().or_else(|| agreed.front.get("focus").cloned());
+        // The proposed focus, as the front matter holds it: an id of this playbook.
+        let known = |f: &LeverId| levers.contains(f) || f.is_coaching();
+        let proposed: Option<LeverId> =
+            agreed.front.get("focus").and_then(|f| f.parse().ok()).filter(known);
+        let lever = agreed_focus.clone().or_else(|| proposed.clone());
         let target = match (agreed.target, lever) {
             (Some(t), Some(lever)) => match t.value_for(&lever) {
                 Ok(v) => Some(v),
@@ -329,6 +331,13 @@ pub fn import_worksheets(
         let plan = match ledger.iter_mut().find(|p| p.plan_id == agreed.plan_id) {
             Some(p) => p,
             None => {
+                let Some(focus) = proposed.clone().or_else(|| agreed_focus.clone()) else {
+                    problems.push(format!(
+                        "{}: the front matter names no lever of this playbook as `focus`",
+                        path.display()
+                    ));
+                    continue;
+                };
                 let f = &agreed.front;
                 ledger.push(Plan {
                     plan_id: agreed.plan_id.clone(),
@@ -336,14 +345,14 @@ pub fn import_worksheets(
                     rep_id: f.get("rep_id").cloned().unwrap_or_default(),
                     rep_name: f.get("rep_name").cloned().filter(|n| !n.is_empty()),
                     manager_id: f.get("manager_id").cloned().filter(|m| !m.is_empty()),
-                    focus: f.get("focus").cloned().unwrap_or_default(),
+                    focus: focus.clone(),
                     baseline_rate: f.get("baseline_rate").and_then(|v| v.parse().ok()),
                     baseline_n: f.get("baseline_n").and_then(|v| v.parse().ok()),
                     target_rate: f.get("target_rate").and_then(|v| v.parse().ok()),
                     review_period: f.get("review_period").cloned().unwrap_or_default(),
                     status: PlanStatus::Proposed,
                     level: f.get("level").cloned().filter(|l| !l.is_empty()),
-                    ..Plan::default()
+                    ..Plan::new(focus)
                 });
                 ledger.last_mut().expect("just pushed")
             }
@@ -352,17 +361,13 @@ pub fn import_worksheets(
             continue;
         }
         let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
-        let known = |f: &String| {
-            levers.contains(f) || crate::model::coaching::COACHING_LEVERS.contains(&f.as_str())
-        };
-        let front_focus =
-            agreed.front.get("focus").filter(|f| **f != plan.focus && known(f)).cloned();
+        let front_focus = proposed.filter(|f| *f != plan.focus);
         let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
         if !(filled_in || said_agreed || front_focus.is_some() || front_target.is_some()) {
             unfilled += 1;
             continue;
         }
-        plan.agreed_focus = agreed.focus.clone().or(front_focus).or(plan.agreed_focus.take());
+        plan.agreed_focus = agreed_focus.or(front_focus).or(plan.agreed_focus.take());
         plan.agreed_target_rate = target.or(front_target).or(plan.agreed_target_rate);
         // The body's blank wins over the front matter; both are as the meeting left them.
         if let Some(r) =
@@ -391,10 +396,11 @@ mod tests {
 
     #[test]
     fn marked_blanks_are_read_whatever_their_labels_say() {
-        let sheet = "---\nplan_id: 2026-03:R1\n---\n# Sheet\n\n- Fokus (vereinbart): case->proposal <!-- sc:agreed_focus -->\n- Ziel: 45% (suggested: 40%, from 30%) <!-- sc:target -->\n- Monat: 2026-05 <!-- sc:review_month -->\n\n### Meine Schritte <!-- sc:actions -->\n\n1. call every case twice\n2. ________\n";
+        let sheet = "---\nplan_id: 2026-03:R1\n---\n# Sheet\n\n- Fokus (vereinbart): Case → Proposal <!-- sc:agreed_focus -->\n- Ziel: 45% (suggested: 40%, from 30%) <!-- sc:target -->\n- Monat: 2026-05 <!-- sc:review_month -->\n\n### Meine Schritte <!-- sc:actions -->\n\n1. call every case twice\n2. ________\n";
         let a = parse_worksheet(sheet).unwrap();
-        assert_eq!(a.focus.as_deref(), Some("case->proposal"));
-        assert_eq!(a.target.unwrap().value_for("case->proposal"), Ok(0.45));
+        assert_eq!(a.focus.as_deref(), Some("Case → Proposal"));
+        let step = LeverId::Step { from: "case".into(), to: "proposal".into() };
+        assert_eq!(a.target.unwrap().value_for(&step), Ok(0.45));
         assert_eq!(a.review_period.as_deref(), Some("2026-05"));
         assert_eq!(a.actions, vec!["call every case twice".to_string()]);
     }
@@ -405,20 +411,23 @@ mod tests {
         assert_eq!(filled("________ (suggested: 45%, from 30%)"), None);
         assert_eq!(filled("(see section 1)"), None);
         assert_eq!(filled("45% (suggested: 40%, from 30%)"), Some("45%"));
-        let target = |v: &str, lever: &str| target_value(v, 7).unwrap().unwrap().value_for(lever);
+        let target =
+            |v: &str, lever: &LeverId| target_value(v, 7).unwrap().unwrap().value_for(lever);
+        let step = &LeverId::Step { from: "lead".into(), to: "case".into() };
+        let leads = &LeverId::LeadVolume { stage: "lead".into() };
         // A rate: 45%, 45 and 0.45 are all 45%; above 100% is refused.
-        assert_eq!(target("45%", "lead->case"), Ok(0.45));
-        assert_eq!(target("45", "lead->case"), Ok(0.45));
-        assert_eq!(target("0.45", "lead->case"), Ok(0.45));
-        assert!(target("150%", "lead->case").is_err());
-        assert!(target("-5", "lead->case").is_err());
+        assert_eq!(target("45%", step), Ok(0.45));
+        assert_eq!(target("45", step), Ok(0.45));
+        assert_eq!(target("0.45", step), Ok(0.45));
+        assert!(target("150%", step).is_err());
+        assert!(target("-5", step).is_err());
         // A volume is a count; a percentage for it is refused.
-        assert_eq!(target("30", "volume:lead"), Ok(30.0));
-        assert!(target("45%", "volume:lead").is_err());
+        assert_eq!(target("30", leads), Ok(30.0));
+        assert!(target("45%", leads).is_err());
         assert!(target_value("lots", 7).is_err());
         // As a Japanese keyboard types it, and with a unit.
-        assert_eq!(target("４５％", "lead->case"), Ok(0.45));
-        assert_eq!(target("30件", "volume:lead"), Ok(30.0));
-        assert_eq!(target("30 leads a month", "volume:lead"), Ok(30.0));
+        assert_eq!(target("４５％", step), Ok(0.45));
+        assert_eq!(target("30件", leads), Ok(30.0));
+        assert_eq!(target("30 leads a month", leads), Ok(30.0));
     }
 }

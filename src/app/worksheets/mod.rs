@@ -276,7 +276,7 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         window_from: Some(d.window_from.clone()),
         worksheet: Some(format!("reps/{stem}.md")),
         hypothesis: d.supported_hypotheses().first().map(|h| h.to_string()),
-        ..Plan::default()
+        ..Plan::new(lever.id.clone())
     })
 }
 

@@ -58,7 +58,7 @@ impl Sheets<'_> {
     /// plan has no effect yet.
     pub(super) fn effect_text(&self, p: &Plan) -> String {
         let Some(e) = p.effect else { return String::new() };
-        let volume = p.lever().starts_with("volume:");
+        let volume = p.lever().is_volume();
         let unit = match (volume, self.ja()) {
             (false, _) => " pt".to_string(),
             (true, false) => format!(" {}", self.lever_label(p.lever()).trim_start_matches("new ")),
@@ -108,7 +108,7 @@ impl Sheets<'_> {
         );
         let effects: Vec<(f64, Option<f64>, Option<f64>)> = reviewed
             .iter()
-            .filter(|p| !p.lever().starts_with("volume:"))
+            .filter(|p| !p.lever().is_volume())
             .filter_map(|p| p.effect.map(|e| (e, p.effect_low, p.effect_high)))
             .collect();
         let mean = crate::metrics::review::mean_effect(&effects).map(|(m, lo, hi)| {

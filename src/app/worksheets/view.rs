@@ -1,7 +1,8 @@
 //! The worksheets' view model: what each template is given, typed.
 
 use super::*;
-use crate::diagnosis::{Diagnosis, Lever, LeverKind};
+use crate::diagnosis::{Diagnosis, HypothesisStatus, Lever, LeverKind};
+use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
@@ -97,25 +98,16 @@ pub fn stage_label(playbook: &Playbook, lang: Lang, s: &str) -> String {
 }
 
 /// A lever as every page prints it: "Case → Proposal", "new leads a month", "商談 → 提案".
-pub fn lever_label(playbook: &Playbook, lang: Lang, id: &str) -> String {
+pub fn lever_label(playbook: &Playbook, lang: Lang, id: &LeverId) -> String {
     let stage = |s: &str| stage_label(playbook, lang, s);
     let ja = lang == Lang::Ja;
-    if let Some((a, b)) = id.split_once("->") {
-        format!("{} → {}", stage(a), stage(b))
-    } else if let Some(s) = id.strip_prefix("volume:activity:") {
-        if ja {
-            format!("{}あたりの活動数", stage(s))
-        } else {
-            format!("activities per {}", stage(s).to_lowercase())
-        }
-    } else if let Some(s) = id.strip_prefix("volume:") {
-        if ja {
-            format!("月間の新規{}数", stage(s))
-        } else {
-            crate::diagnosis::why::volume_label(&stage(s))
-        }
-    } else {
-        id.to_string()
+    match id {
+        LeverId::Step { from, to } => format!("{} → {}", stage(from), stage(to)),
+        LeverId::Activity { stage: s } if ja => format!("{}あたりの活動数", stage(s)),
+        LeverId::Activity { stage: s } => format!("activities per {}", stage(s).to_lowercase()),
+        LeverId::LeadVolume { stage: s } if ja => format!("月間の新規{}数", stage(s)),
+        LeverId::LeadVolume { stage: s } => crate::diagnosis::why::volume_label(&stage(s)),
+        LeverId::Coaching(_) => id.to_string(),
     }
 }
 
@@ -136,7 +128,7 @@ impl Sheets<'_> {
             .unwrap_or_else(|| id.to_string())
     }
 
-    pub(super) fn lever_label(&self, id: &str) -> String {
+    pub(super) fn lever_label(&self, id: &LeverId) -> String {
         lever_label(self.playbook, self.lang, id)
     }
 
@@ -296,8 +288,9 @@ impl Sheets<'_> {
                 ])
             })
             .collect();
-        let hyps =
-            |status: &str| d.hypotheses.iter().filter(|h| h.status == status).collect::<Vec<_>>();
+        let hyps = |status: HypothesisStatus| {
+            d.hypotheses.iter().filter(|h| h.status == status).collect::<Vec<_>>()
+        };
         // The hypothesis's words in the sheet's language, when the playbook has them.
         let local = |h: &crate::diagnosis::HypothesisResult| match (self.lang, &h.ja) {
             (Lang::Ja, Some(ja)) => (
@@ -313,7 +306,7 @@ impl Sheets<'_> {
                 h.questions.clone(),
             ),
         };
-        let supported: Vec<Value> = hyps("supported")
+        let supported: Vec<Value> = hyps(HypothesisStatus::Supported)
             .iter()
             .map(|h| {
                 let (title, evidence, checks, _) = local(h);
@@ -324,7 +317,7 @@ impl Sheets<'_> {
                 ])
             })
             .collect();
-        let not_checkable: Vec<Value> = hyps("not_checkable")
+        let not_checkable: Vec<Value> = hyps(HypothesisStatus::NotCheckable)
             .iter()
             .map(|h| {
                 obj([
@@ -342,10 +335,10 @@ impl Sheets<'_> {
             Lang::Ja => "（データでは確認できない仮説）",
         };
         let mut questions: Vec<String> = Vec::new();
-        for (h, note) in hyps("supported")
+        for (h, note) in hyps(HypothesisStatus::Supported)
             .iter()
             .map(|h| (h, ""))
-            .chain(hyps("not_checkable").iter().map(|h| (h, unchecked_note)))
+            .chain(hyps(HypothesisStatus::NotCheckable).iter().map(|h| (h, unchecked_note)))
         {
             for q in &local(h).3 {
                 let q = format!("{q}{note}");
@@ -358,7 +351,7 @@ impl Sheets<'_> {
             questions = self.open_questions(lever);
         }
         questions.truncate(3);
-        let ruled_out: Vec<Value> = hyps("not_supported")
+        let ruled_out: Vec<Value> = hyps(HypothesisStatus::NotSupported)
             .iter()
             .map(|h| {
                 let (title, evidence, _, _) = local(h);
@@ -432,7 +425,7 @@ impl Sheets<'_> {
             ("rep_id", plan.rep_id.clone().into()),
             ("rep_name", plan.rep_name.clone().unwrap_or_default().into()),
             ("manager_id", plan.manager_id.clone().unwrap_or_default().into()),
-            ("focus", plan.focus.clone().into()),
+            ("focus", plan.focus.to_string().into()),
             ("baseline_rate", json_num(plan.baseline_rate)),
             ("baseline_n", plan.baseline_n.unwrap_or(0).into()),
             ("target_rate", json_num(plan.target_rate)),
@@ -444,8 +437,8 @@ impl Sheets<'_> {
     }
 
     pub(super) fn team_lines(&self, team: &[&Diagnosis], all: &[Diagnosis]) -> Vec<TeamLine> {
-        let sum = |ds: &mut dyn Iterator<Item = &Diagnosis>, id: &str| {
-            ds.flat_map(|d| d.levers.iter().filter(|l| l.id == id))
+        let sum = |ds: &mut dyn Iterator<Item = &Diagnosis>, id: &LeverId| {
+            ds.flat_map(|d| d.levers.iter().filter(|l| &l.id == id))
                 .fold((0u64, 0u64), |a, l| (a.0 + l.k, a.1 + l.n))
         };
         // The company's sums are the same for every team: computed once.
@@ -743,12 +736,8 @@ pub(super) fn money(amount: f64, currency: Option<&str>, ja: bool) -> String {
     }
 }
 
-pub(super) fn plan_value(lever: &str, v: Option<f64>) -> String {
-    if lever.starts_with("volume:") {
-        v.map_or("—".into(), |v| format!("{v:.1}"))
-    } else {
-        pct(v)
-    }
+pub(super) fn plan_value(lever: &LeverId, v: Option<f64>) -> String {
+    if lever.is_volume() { v.map_or("—".into(), |v| format!("{v:.1}")) } else { pct(v) }
 }
 
 #[cfg(test)]
