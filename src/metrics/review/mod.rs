@@ -61,8 +61,6 @@ pub struct PlanReview {
     pub plan_level: Option<String>,
 }
 
-/// A lever's counts for one rep over a window: successes and trials (converted and entered;
-
 impl PlanReview {
     /// The review of `plan` before anything is measured: its ids and lever, no numbers.
     pub fn of(plan: &Plan) -> PlanReview {

@@ -6,6 +6,7 @@ use crate::model::lever::LeverId;
 use crate::model::time::{Period, PeriodKind};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A lever's counts for one rep over a window: successes and trials (converted and entered;
 /// leads and months; activities and deals).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(super) struct WindowCounts {
