@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use salescoach::metrics::deals::Deals;
 use salescoach::metrics::funnel::{self, FunnelConfig, FunnelRow, Method, Tally};
+use salescoach::model::level::OrgLevel;
 use salescoach::model::playbook::Playbook;
 use salescoach::model::roster::Roster;
 use salescoach::model::tables::Person;
@@ -144,18 +145,18 @@ proptest! {
         type Key = (String, String, String, String);
         let mut sums: HashMap<Key, (u64, u64, u64)> = HashMap::new();
         let mut company: HashMap<(String, String, String), (u64, u64, u64)> = HashMap::new();
-        for r in rows.iter().filter(|r| r.level == "rep") {
+        for r in rows.iter().filter(|r| r.level == OrgLevel::Rep) {
             let k = (parent[r.group_id.as_str()].to_string(), r.period.clone(), r.from_stage.clone(), r.to_stage.clone());
             let e = sums.entry(k).or_default();
             e.0 += r.entered; e.1 += r.converted; e.2 += r.won.unwrap_or(0);
             let c = company.entry((r.period.clone(), r.from_stage.clone(), r.to_stage.clone())).or_default();
             c.0 += r.entered; c.1 += r.converted; c.2 += r.won.unwrap_or(0);
         }
-        for r in rows.iter().filter(|r| r.level == "manager") {
+        for r in rows.iter().filter(|r| r.level == OrgLevel::Manager) {
             let k = (r.group_id.clone(), r.period.clone(), r.from_stage.clone(), r.to_stage.clone());
             prop_assert_eq!(sums.get(&k).copied().unwrap_or_default(), (r.entered, r.converted, r.won.unwrap_or(0)));
         }
-        for r in rows.iter().filter(|r| r.level == "company") {
+        for r in rows.iter().filter(|r| r.level == OrgLevel::Company) {
             let k = (r.period.clone(), r.from_stage.clone(), r.to_stage.clone());
             prop_assert_eq!(company.get(&k).copied().unwrap_or_default(), (r.entered, r.converted, r.won.unwrap_or(0)));
         }

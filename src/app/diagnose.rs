@@ -5,6 +5,7 @@ use crate::diagnosis::{DiagnoseOptions, Diagnosis, HypothesisStatus, diagnose};
 use crate::io::output::Output;
 use crate::io::write::Cell;
 use crate::io::{Format, Source};
+use crate::model::level::OrgLevel;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::tables::{Column, Kind, col};
@@ -80,7 +81,7 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
             if let Some(w) = summary.reclosed_warning().filter(|_| !job.quiet) {
                 crate::note!("{w}");
             }
-            rows.retain(|r| r.level == "rep");
+            rows.retain(|r| r.level == OrgLevel::Rep);
             rows
         }
     };

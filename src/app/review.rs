@@ -2,7 +2,9 @@
 
 use crate::io::output::Output;
 use crate::io::write::Cell;
+use crate::metrics::review::Node;
 use crate::metrics::review::{PlanReview, RepMonths, RollUp, review, roll_up};
+use crate::model::level::OrgLevel;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::tables::{Column, Kind, col};
@@ -100,8 +102,8 @@ pub fn review_all(
     };
     let members = |plan: &crate::model::plans::Plan| {
         let person = plan.rep_id.as_str();
-        let managers: BTreeSet<String> = match plan.level.as_deref() {
-            Some("director") => managers_of(person),
+        let managers: BTreeSet<String> = match plan.level {
+            Some(OrgLevel::Director) => managers_of(person),
             _ => [person.to_string()].into(),
         };
         plans
@@ -198,19 +200,12 @@ fn same_as_written(a: &crate::model::plans::Plan, b: &crate::model::plans::Plan)
 }
 
 /// A manager and the nodes above: (level, id, name), the manager first.
-fn ancestors(
-    roster: Option<&Roster>,
-    playbook: &Playbook,
-    manager: &str,
-) -> Vec<(String, String, String)> {
-    let Some(r) = roster else {
-        return vec![("manager".into(), manager.to_string(), manager.to_string())];
-    };
-    let Some(&i) = r.index.get(manager) else {
-        return vec![("manager".into(), manager.to_string(), manager.to_string())];
-    };
-    let levels = r.levels(playbook, &[]);
-    let mut out = vec![("manager".to_string(), manager.to_string(), r.people[i].name.clone())];
+fn ancestors(roster: Option<&Roster>, playbook: &Playbook, manager: &str) -> Vec<Node> {
+    let alone = || vec![(OrgLevel::Manager, manager.to_string(), manager.to_string())];
+    let Some(r) = roster else { return alone() };
+    let Some(&i) = r.index.get(manager) else { return alone() };
+    let levels = r.levels(playbook);
+    let mut out = vec![(OrgLevel::Manager, manager.to_string(), r.people[i].name.clone())];
     for a in r.ancestors(i) {
         out.push((levels[a].clone(), r.people[a].person_id.clone(), r.people[a].name.clone()));
     }
@@ -259,14 +254,15 @@ pub fn write_output(
             r.leading_before.into(),
             r.leading_after.into(),
             r.note.as_deref().into(),
-            r.plan_level.as_deref().into(),
+            r.plan_level.as_ref().map(OrgLevel::as_str).into(),
         ];
         // The roll-up columns are empty on a plan's row.
         cells.extend(std::iter::repeat_n(Cell::Null, REVIEW_COLUMNS.len() - cells.len()));
         w.write_row(&cells)?;
     }
     for g in rolled {
-        let mut cells = vec![Cell::Str(&g.level), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
+        let mut cells =
+            vec![Cell::Str(g.level.as_str()), Cell::Str(&g.group_id), Cell::Str(&g.group_name)];
         // The plan columns are empty on a roll-up's row.
         cells.extend(std::iter::repeat_n(Cell::Null, 26));
         cells.extend([
@@ -334,7 +330,7 @@ fn human_tables(
         .iter()
         .map(|g| {
             vec![
-                g.level.clone(),
+                g.level.to_string(),
                 if g.group_name.is_empty() { g.group_id.clone() } else { g.group_name.clone() },
                 g.plans.to_string(),
                 g.improved.to_string(),

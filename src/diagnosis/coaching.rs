@@ -5,6 +5,7 @@
 
 use crate::metrics::review::coaching_counts as counts;
 use crate::metrics::stats::{BetaPrior, beta_cdf, fit_beta, median, wilson};
+use crate::model::level::OrgLevel;
 use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
 
@@ -34,7 +35,7 @@ pub struct CoachLever {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CoachDiagnosis {
     pub person_id: String,
-    pub level: String,
+    pub level: OrgLevel,
     pub levers: Vec<CoachLever>,
     /// The lever to work on: confident and with the largest gain.
     pub focus: Option<LeverId>,
@@ -51,7 +52,11 @@ impl CoachDiagnosis {
 
 /// Diagnoses each person's coaching from the plans of their reps made in one month; `gate` is
 /// the confidence a focus needs (the playbook's).
-pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<CoachDiagnosis> {
+pub fn diagnose(
+    people: &[(String, Vec<&Plan>)],
+    level: OrgLevel,
+    gate: f64,
+) -> Vec<CoachDiagnosis> {
     let all: Vec<[(u64, u64); 4]> = people.iter().map(|(_, plans)| counts(plans)).collect();
     // One improved plan is what every coaching lever is worth in the end: a plan agreed,
     // reviewed or acted on improves a rep at the level's rate.
@@ -160,7 +165,7 @@ pub fn diagnose(people: &[(String, Vec<&Plan>)], level: &str, gate: f64) -> Vec<
             };
             CoachDiagnosis {
                 person_id: person.clone(),
-                level: level.to_string(),
+                level: level.clone(),
                 suggestion: if focus.is_none() {
                     best(false).or_else(|| Some(stretch()))
                 } else {
@@ -212,7 +217,7 @@ mod tests {
             ("M2".into(), good.iter().collect()),
             ("M3".into(), poor.iter().collect()),
         ];
-        let d = diagnose(&people, "manager", 0.8);
+        let d = diagnose(&people, OrgLevel::Manager, 0.8);
         assert_eq!(d[2].focus, Some(LeverId::Coaching(CoachingSkill::Agreed)), "{:?}", d[2]);
         assert!(d[0].focus.is_none());
         for l in d.iter().flat_map(|d| &d.levers) {
@@ -230,7 +235,7 @@ mod tests {
             ("M2".into(), none.iter().take(2).collect()),
             ("M3".into(), none.iter().take(3).collect()),
         ];
-        let d = diagnose(&people, "manager", 0.8);
+        let d = diagnose(&people, OrgLevel::Manager, 0.8);
         for l in d
             .iter()
             .flat_map(|d| &d.levers)

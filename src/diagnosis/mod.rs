@@ -9,6 +9,7 @@ pub mod rules;
 mod two_groups;
 mod types;
 
+use crate::model::level::OrgLevel;
 use two_groups::{Counts, TwoGroups};
 pub mod why;
 
@@ -106,7 +107,11 @@ fn window(period: &str, lookback: u32) -> anyhow::Result<Vec<String>> {
 
 /// The latest month with deals: the month end, whose open cohorts the estimates read.
 pub fn default_period(rows: &[FunnelRow]) -> Option<String> {
-    rows.iter().filter(|r| r.level == "rep" && r.entered > 0).map(|r| &r.period).max().cloned()
+    rows.iter()
+        .filter(|r| r.level == OrgLevel::Rep && r.entered > 0)
+        .map(|r| &r.period)
+        .max()
+        .cloned()
 }
 
 /// Diagnoses every rep in the rep level of a monthly cohort funnel.
@@ -131,7 +136,7 @@ pub fn diagnose(
     ctx.first_month = rows.iter().filter(|r| r.entered > 0).map(|r| r.period.clone()).min();
     let index: RowIndex = rows
         .iter()
-        .filter(|r| r.level == "rep" && r.won.is_none())
+        .filter(|r| r.level == OrgLevel::Rep && r.won.is_none())
         .map(|r| {
             (
                 (
@@ -219,7 +224,7 @@ fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWi
     let mut active: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut first_lead: BTreeMap<&str, &str> = BTreeMap::new();
     let mut mature_months: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.level == "rep" && months.contains(&r.period)) {
+    for r in rows.iter().filter(|r| r.level == OrgLevel::Rep && months.contains(&r.period)) {
         let w = by_rep.entry(&r.group_id).or_insert_with(|| RepWindow {
             rep_id: r.group_id.clone(),
             rep_name: r.group_name.clone(),

@@ -3,6 +3,7 @@
 use crate::io::read::{Problem, Verdict, scan};
 use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
+use crate::model::level::OrgLevel;
 use crate::model::plans::{PLAN_COLUMNS, Plan};
 use crate::model::tables::{TableKind, column_index};
 use anyhow::{Result, bail};
@@ -54,7 +55,7 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 leading_indicator: text("leading_indicator")?,
                 leading_before: row.float(c("leading_before"))?,
                 leading_after: row.float(c("leading_after"))?,
-                level: text("level")?,
+                level: row.str(c("level"))?.map(OrgLevel::parse),
                 agreed: row.bool(c("agreed"))?,
             })
         })();
@@ -118,7 +119,7 @@ pub fn write_ledger(
             p.leading_indicator.as_deref().into(),
             p.leading_before.into(),
             p.leading_after.into(),
-            p.level.as_deref().into(),
+            p.level.as_ref().map(OrgLevel::as_str).into(),
             p.agreed.map_or(Cell::Null, Cell::Bool),
         ])?;
     }

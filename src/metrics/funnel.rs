@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
-pub use crate::metrics::groups::{Group, UNASSIGNED, groups, level_rank, unassigned_reps};
+pub use crate::metrics::groups::{Group, UNASSIGNED, groups, unassigned_reps};
 pub use crate::metrics::tally::{ActivityColumns, CONNECTED_OUTCOMES, Outcome, StageCounts, Tally};
 
 /// How a step-up rate is computed.
@@ -68,7 +68,7 @@ impl FunnelConfig {
 /// One row of the funnel table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FunnelRow {
-    pub level: String,
+    pub level: crate::model::level::OrgLevel,
     pub group_id: String,
     pub group_name: String,
     pub parent_id: Option<String>,
@@ -453,7 +453,8 @@ pub fn effective_counts(r: &FunnelRow) -> (f64, f64) {
 /// Fits a Beta prior per (level, period, transition) across the groups of that level and
 /// stores each group's posterior mean, the prior, and the level's median raw rate.
 fn shrink(rows: &mut [FunnelRow]) {
-    let mut peers: FxHashMap<(String, String, String, String), Vec<usize>> = FxHashMap::default();
+    type Key = (crate::model::level::OrgLevel, String, String, String);
+    let mut peers: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
     for (i, r) in rows.iter().enumerate() {
         peers
             .entry((r.level.clone(), r.period.clone(), r.from_stage.clone(), r.to_stage.clone()))

@@ -1,19 +1,14 @@
 //! The groups a funnel reports on: reps, every roster node above them, `(unassigned)` where a
 //! rep's chain misses a level, and the company.
 
-//! The funnel: step-up rates per group (rep, every roster level, company) and period, with
-//! intervals, shrinkage, and the activity and outcome indicators beside them.
-//!
-//! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
-//! node's counts are exactly the sums over the deals credited to the reps under it.
-
+use crate::model::level::OrgLevel;
 use crate::model::roster::Roster;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A group the funnel reports on.
 #[derive(Debug, Clone)]
 pub struct Group {
-    pub level: String,
+    pub level: OrgLevel,
     pub id: String,
     pub name: String,
     pub parent_id: Option<String>,
@@ -21,7 +16,6 @@ pub struct Group {
     pub members: Vec<u32>,
 }
 
-/// The groups at every level: reps, every roster node above them, and the company.
 /// The group of the reps whose chain up the roster misses a level (an unknown manager, or a rep
 /// not in the roster), so that every level's totals equal the company's.
 pub const UNASSIGNED: &str = "(unassigned)";
@@ -35,6 +29,7 @@ pub fn unassigned_reps(groups: &[Group]) -> usize {
     reps.len()
 }
 
+/// The groups at every level: reps, every roster node above them, and the company.
 pub fn groups(
     reps: &[Box<str>],
     roster: Option<&Roster>,
@@ -42,12 +37,7 @@ pub fn groups(
 ) -> Vec<Group> {
     let mut out = Vec::new();
     let mut nodes: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-    let levels = roster.map(|r| {
-        let reps_set: std::collections::HashSet<&str> = reps.iter().map(|x| &**x).collect();
-        let owns: Vec<bool> =
-            r.people.iter().map(|p| reps_set.contains(p.person_id.as_str())).collect();
-        r.levels(playbook, &owns)
-    });
+    let levels = roster.map(|r| r.levels(playbook));
     for (i, rep) in reps.iter().enumerate() {
         let person = roster.and_then(|r| r.index.get(&**rep).map(|&x| (r, x)));
         let (name, parent_id) = match person {
@@ -60,7 +50,7 @@ pub fn groups(
             None => (rep.to_string(), None),
         };
         out.push(Group {
-            level: "rep".into(),
+            level: OrgLevel::Rep,
             id: rep.to_string(),
             name,
             parent_id,
@@ -68,12 +58,12 @@ pub fn groups(
         });
     }
     if let (Some(r), Some(levels)) = (roster, levels) {
-        let upper: BTreeSet<&str> =
-            nodes.keys().map(|&n| levels[n].as_str()).filter(|l| *l != "rep").collect();
-        let mut unassigned: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        let upper: BTreeSet<&OrgLevel> =
+            nodes.keys().map(|&n| &levels[n]).filter(|l| **l != OrgLevel::Rep).collect();
+        let mut unassigned: BTreeMap<&OrgLevel, Vec<u32>> = BTreeMap::new();
         for (i, rep) in reps.iter().enumerate() {
-            let covered: BTreeSet<&str> = match r.index.get(&**rep) {
-                Some(&x) => r.ancestors(x).iter().map(|&a| levels[a].as_str()).collect(),
+            let covered: BTreeSet<&OrgLevel> = match r.index.get(&**rep) {
+                Some(&x) => r.ancestors(x).iter().map(|&a| &levels[a]).collect(),
                 None => BTreeSet::new(),
             };
             for level in upper.difference(&covered) {
@@ -85,15 +75,12 @@ pub fn groups(
             [only] if nodes.contains_key(only) => Some(r.people[*only].person_id.clone()),
             _ => None,
         };
-        let unassigned_levels: Vec<&str> = unassigned.keys().copied().collect();
+        let unassigned_levels: Vec<&OrgLevel> = unassigned.keys().copied().collect();
         for (level, members) in unassigned {
             // The unassigned node one level up, when there is one, else the root.
-            let above = unassigned_levels
-                .iter()
-                .filter(|l| level_rank(l) > level_rank(level))
-                .min_by_key(|l| level_rank(l));
+            let above = unassigned_levels.iter().filter(|l| **l > level).min();
             out.push(Group {
-                level: level.to_string(),
+                level: level.clone(),
                 id: UNASSIGNED.into(),
                 name: UNASSIGNED.into(),
                 parent_id: above.map(|_| UNASSIGNED.to_string()).or_else(|| root_id.clone()),
@@ -101,7 +88,7 @@ pub fn groups(
             });
         }
         // A rep whose manager is unknown hangs under the unassigned node.
-        for g in out.iter_mut().filter(|g| g.level == "rep" && g.parent_id.is_none()) {
+        for g in out.iter_mut().filter(|g| g.level == OrgLevel::Rep && g.parent_id.is_none()) {
             if !upper.is_empty() {
                 g.parent_id = Some(UNASSIGNED.into());
             }
@@ -117,27 +104,13 @@ pub fn groups(
             });
         }
     }
-    out.sort_by(|a, b| {
-        (level_rank(&a.level), &a.level, &a.id).cmp(&(level_rank(&b.level), &b.level, &b.id))
-    });
+    out.sort_by(|a, b| (&a.level, &a.id).cmp(&(&b.level, &b.id)));
     out.push(Group {
-        level: "company".into(),
+        level: OrgLevel::Company,
         id: "company".into(),
         name: "Company".into(),
         parent_id: None,
         members: (0..reps.len() as u32).collect(),
     });
     out
-}
-
-/// Reporting order of levels: reps first, then up the tree, the company last.
-pub fn level_rank(level: &str) -> u8 {
-    match level {
-        "rep" => 0,
-        "manager" => 1,
-        "director" => 2,
-        "board" => 3,
-        "company" => 9,
-        _ => 4,
-    }
 }

@@ -1,5 +1,6 @@
 //! The plan ledger: one row per coaching plan, from proposal through agreement to review.
 
+use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
 use crate::model::tables::{Column, Kind, col};
 use crate::model::values::{PlanStatus, Verdict};
@@ -81,7 +82,7 @@ pub struct Plan {
     pub leading_after: Option<f64>,
     /// Whose plan: empty for a rep's; `manager` or `director` for a coaching plan, whose person
     /// is in `rep_id` and whose focus is a coaching lever.
-    pub level: Option<String>,
+    pub level: Option<OrgLevel>,
     /// Agreed in the meeting: read back from the worksheet by `plan import` (the status moves
     /// on to reviewed; this stays).
     pub agreed: Option<bool>,
@@ -134,7 +135,7 @@ impl Plan {
 
     /// A manager's or director's coaching plan rather than a rep's.
     pub fn is_coaching(&self) -> bool {
-        self.level.as_deref().is_some_and(|l| !l.is_empty() && l != "rep")
+        self.level.as_ref().is_some_and(OrgLevel::coaches)
     }
 
     /// The lever the plan works on: the agreed one when the meeting changed it.

@@ -1,11 +1,9 @@
 //! The roster as a tree: loading, ancestors (cycle-safe) and the level of each node.
 
+use crate::model::level::OrgLevel;
 use crate::model::playbook::Playbook;
 use crate::model::tables::Person;
 use std::collections::HashMap;
-
-/// Role labels that name a level as they are.
-pub const STANDARD_LEVELS: [&str; 4] = ["rep", "manager", "director", "board"];
 
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
@@ -166,31 +164,21 @@ impl Roster {
 
     /// The level of every person: the playbook's mapping of their role label when it has one,
     /// the label itself when it is a standard level name, else their height in the tree (0 rep, 1 manager, 2 director, 3 board, then level-N).
-    /// `owns_deals[i]` marks people who own deals: they are reps whatever their place.
-    pub fn levels(&self, playbook: &Playbook, owns_deals: &[bool]) -> Vec<String> {
+    pub fn levels(&self, playbook: &Playbook) -> Vec<OrgLevel> {
         let height = self.heights();
         let n = self.people.len();
         (0..n)
             .map(|i| {
                 let role = &self.people[i].role;
                 if let Some(l) = playbook.level_of_role(role) {
-                    return l.to_string();
+                    return OrgLevel::parse(l);
                 }
                 if let Some(l) =
-                    STANDARD_LEVELS.iter().find(|l| role.trim().eq_ignore_ascii_case(l))
+                    OrgLevel::STANDARD.iter().find(|l| role.trim().eq_ignore_ascii_case(l.as_str()))
                 {
-                    return l.to_string();
+                    return l.clone();
                 }
-                if owns_deals.get(i).copied().unwrap_or(false) && height[i] == 0 {
-                    return "rep".into();
-                }
-                match height[i] {
-                    0 => "rep".into(),
-                    1 => "manager".into(),
-                    2 => "director".into(),
-                    3 => "board".into(),
-                    h => format!("level-{h}"),
-                }
+                OrgLevel::at_height(height[i])
             })
             .collect()
     }
@@ -243,8 +231,9 @@ mod tests {
             p("R", Some("M")),
         ]);
         assert_eq!(r.ancestors(3), vec![2, 1, 0]);
-        let levels = r.levels(&Playbook::default_playbook(), &[false, false, false, true]);
-        assert_eq!(levels, vec!["board", "director", "manager", "rep"]);
+        let levels = r.levels(&Playbook::default_playbook());
+        use OrgLevel::*;
+        assert_eq!(levels, vec![Board, Director, Manager, Rep]);
         assert!(r.cycles().is_empty());
 
         let c = Roster::from_people(vec![

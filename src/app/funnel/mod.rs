@@ -6,6 +6,7 @@ use crate::io::write::Cell;
 use crate::io::{Format, Source};
 use crate::metrics::deals::Deals;
 use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
+use crate::model::level::OrgLevel;
 use crate::model::playbook::{Playbook, StageCode};
 use crate::model::tables::{FUNNEL_COLUMNS, TableKind, act, column_index, ev};
 use crate::model::time::Micros;
@@ -300,7 +301,7 @@ pub fn read_funnel(
                 _ => funnel::Method::Cohort,
             };
             Ok(FunnelRow {
-                level: row.required_str(c("level"))?.to_string(),
+                level: OrgLevel::parse(row.required_str(c("level"))?),
                 group_id: row.required_str(c("group_id"))?.to_string(),
                 group_name: text("group_name")?.unwrap_or_default(),
                 parent_id: text("parent_id")?,
@@ -363,7 +364,7 @@ pub fn write_rows(rows: &[FunnelRow], output: &Output) -> Result<()> {
     for r in rows {
         let method = if r.method == funnel::Method::Cohort { "cohort" } else { "flow" };
         w.write_row(&[
-            Cell::Str(&r.level),
+            Cell::Str(r.level.as_str()),
             Cell::Str(&r.group_id),
             Cell::Str(&r.group_name),
             r.parent_id.as_deref().into(),

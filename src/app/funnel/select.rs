@@ -4,6 +4,7 @@
 
 use super::{FunnelInputs, ReadSummary, compute, ensure_period_has_data};
 use crate::metrics::funnel::{FunnelConfig, FunnelRow};
+use crate::model::level::OrgLevel;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::time::{Micros, Period};
@@ -51,7 +52,8 @@ pub fn select(
         ensure_period_has_data(&rows, &p.label())?;
         rows.retain(|r| r.period == p.label());
     }
-    let company: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "company").cloned().collect();
+    let company: Vec<FunnelRow> =
+        rows.iter().filter(|r| r.level == OrgLevel::Company).cloned().collect();
     let by_role = if rows.iter().any(|r| level_selected(by, &r.level)) {
         None
     } else {
@@ -60,9 +62,9 @@ pub fn select(
     match &by_role {
         // A level named after its roster column (`regional_office` from a levels mapping).
         Some(people) => {
-            rows.retain(|r| r.level != "rep" && people.contains(&r.group_id));
+            rows.retain(|r| r.level != OrgLevel::Rep && people.contains(&r.group_id));
             for r in &mut rows {
-                r.level = by.clone();
+                r.level = OrgLevel::parse(by);
             }
         }
         None => rows.retain(|r| level_selected(by, &r.level)),
@@ -70,9 +72,9 @@ pub fn select(
     // Nobody vanishes from a table for having no deals: the roster's people at the levels shown
     // get rows of zeros.
     if let Some(r) = &summary.roster_read {
-        let shown = |level: &str, id: &str| match &by_role {
+        let shown = |level: &OrgLevel, id: &str| match &by_role {
             Some(people) => people.contains(id),
-            None => level != "company" && level_selected(by, level),
+            None => *level != OrgLevel::Company && level_selected(by, level),
         };
         add_idle_people(
             &mut rows,
@@ -80,14 +82,12 @@ pub fn select(
             r,
             playbook,
             &shown,
-            by_role.as_ref().map(|_| by.as_str()),
+            by_role.as_ref().map(|_| OrgLevel::parse(by)).as_ref(),
         );
-        let rank = |r: &FunnelRow| crate::metrics::groups::level_rank(&r.level);
-        rows.sort_by(|a, b| {
-            (rank(a), &a.level, &a.group_id).cmp(&(rank(b), &b.level, &b.group_id))
-        });
+        rows.sort_by(|a, b| (&a.level, &a.group_id).cmp(&(&b.level, &b.group_id)));
     }
-    if rows.is_empty() && by != "all" && !["rep", "company"].contains(&by.as_str()) {
+    let always_there = [OrgLevel::Rep, OrgLevel::Company].contains(&OrgLevel::parse(by));
+    if rows.is_empty() && by != "all" && !always_there {
         bail!(
             "no group at level `{by}`; levels come from the roster (rep, manager, director, …) plus company"
         );
@@ -103,19 +103,15 @@ fn add_idle_people(
     company: &[FunnelRow],
     roster: &Roster,
     playbook: &Playbook,
-    shown: &dyn Fn(&str, &str) -> bool,
-    as_level: Option<&str>,
+    shown: &dyn Fn(&OrgLevel, &str) -> bool,
+    as_level: Option<&OrgLevel>,
 ) {
-    let reps: std::collections::HashSet<&str> =
-        rows.iter().filter(|r| r.level == "rep").map(|r| r.group_id.as_str()).collect();
-    let present: std::collections::HashSet<(String, String)> =
+    let present: std::collections::HashSet<(OrgLevel, String)> =
         rows.iter().map(|r| (r.level.clone(), r.group_id.clone())).collect();
-    let owns: Vec<bool> =
-        roster.people.iter().map(|p| reps.contains(p.person_id.as_str())).collect();
-    let levels = roster.levels(playbook, &owns);
+    let levels = roster.levels(playbook);
     let mut idle = Vec::new();
     for (i, p) in roster.people.iter().enumerate() {
-        let level = as_level.unwrap_or(&levels[i]).to_string();
+        let level = as_level.unwrap_or(&levels[i]).clone();
         if shown(&level, &p.person_id) && !present.contains(&(level.clone(), p.person_id.clone())) {
             idle.push((i, level));
         }
@@ -155,8 +151,8 @@ fn people_with_role(roster: &Roster, role: &str) -> Option<std::collections::Has
     (!people.is_empty()).then_some(people)
 }
 
-fn level_selected(by: &str, level: &str) -> bool {
-    by == "all" || by.eq_ignore_ascii_case(level)
+fn level_selected(by: &str, level: &OrgLevel) -> bool {
+    by == "all" || by.eq_ignore_ascii_case(level.as_str())
 }
 
 fn filter_periods(

@@ -13,6 +13,7 @@ use crate::io::output::{Output, count};
 use crate::io::write::Cell;
 use crate::io::{Format, Source};
 use crate::metrics::funnel::{FunnelConfig, FunnelRow};
+use crate::model::level::OrgLevel;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::tables::{Column, Kind, TableKind, col};
@@ -184,7 +185,8 @@ fn build(
         )?;
     }
     step(job, 4, "diagnosing every rep");
-    let rep_rows: Vec<FunnelRow> = rows.iter().filter(|r| r.level == "rep").cloned().collect();
+    let rep_rows: Vec<FunnelRow> =
+        rows.iter().filter(|r| r.level == OrgLevel::Rep).cloned().collect();
     let ancestors = crate::app::diagnose::ancestor_ids(Some(&roster));
     let opts = DiagnoseOptions {
         period: Some(job.period.to_string()),
@@ -215,7 +217,7 @@ fn build(
     std::fs::write(data.join("validation.json"), serde_json::to_string_pretty(validation)? + "\n")?;
     step(job, 6, "writing index.md");
     let company: Vec<&FunnelRow> =
-        rows.iter().filter(|r| r.level == "company" && r.period == job.period).collect();
+        rows.iter().filter(|r| r.level == OrgLevel::Company && r.period == job.period).collect();
     std::fs::write(dir.join("funnel.svg"), company_svg(&company, playbook, job.lang))?;
     let index = index_md(
         job,

@@ -7,6 +7,7 @@ use super::{next_month, prev_month};
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::coaching::{CoachDiagnosis, CoachLever};
 use crate::metrics::review::coaching_counts as counts;
+use crate::model::level::OrgLevel;
 use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
 use crate::model::values::PlanStatus;
@@ -57,9 +58,9 @@ impl Sheets<'_> {
 
     /// The coaching section of a manager's or director's sheet.
     pub(super) fn coaching_context(&self, d: &CoachDiagnosis, peers: usize) -> Value {
-        let who = match (d.level.as_str(), self.ja()) {
-            ("director", false) => "directors",
-            ("director", true) => "ディレクター",
+        let who = match (&d.level, self.ja()) {
+            (OrgLevel::Director, false) => "directors",
+            (OrgLevel::Director, true) => "ディレクター",
             (_, false) => "managers",
             (_, true) => "マネージャー",
         };
@@ -256,7 +257,7 @@ impl Sheets<'_> {
         crate::render::front_matter(&[
             ("plan_id", p.plan_id.clone().into()),
             ("period", p.period.clone().into()),
-            ("level", p.level.clone().unwrap_or_default().into()),
+            ("level", p.level.as_ref().map_or("", OrgLevel::as_str).into()),
             ("person_id", p.rep_id.clone().into()),
             ("rep_id", p.rep_id.clone().into()),
             ("manager_id", p.manager_id.clone().unwrap_or_default().into()),

@@ -1,6 +1,7 @@
 //! Reading edited worksheets back: what the meeting agreed, into the ledger.
 
 use crate::io::ledger::{read_ledger, write_ledger};
+use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
@@ -263,7 +264,7 @@ pub fn import_worksheets(
                 continue;
             }
         };
-        let coaching = agreed.front.get("level").is_some_and(|l| l == "manager" || l == "director");
+        let coaching = agreed.front.get("level").is_some_and(|l| OrgLevel::parse(l).coaches());
         // The focus as the sheet printed it ("Case → Proposal", "商談 → 提案") or its id; on a
         // manager's or director's sheet, a coaching skill by its title in either language.
         let parse = |f: &str| {
@@ -351,7 +352,10 @@ pub fn import_worksheets(
                     target_rate: f.get("target_rate").and_then(|v| v.parse().ok()),
                     review_period: f.get("review_period").cloned().unwrap_or_default(),
                     status: PlanStatus::Proposed,
-                    level: f.get("level").cloned().filter(|l| !l.is_empty()),
+                    level: f
+                        .get("level")
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| OrgLevel::parse(l)),
                     ..Plan::new(focus)
                 });
                 ledger.last_mut().expect("just pushed")

@@ -7,6 +7,7 @@ mod outcome;
 mod view;
 
 use crate::diagnosis::Diagnosis;
+use crate::model::level::OrgLevel;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
@@ -121,7 +122,8 @@ pub fn write_worksheets(
         .keys()
         .map(|m| (m.clone(), reps_of(&|p| p.period == last && p.manager_id.as_deref() == Some(m))))
         .collect();
-    let manager_coach = crate::diagnosis::coaching::diagnose(&manager_people, "manager", gate);
+    let manager_coach =
+        crate::diagnosis::coaching::diagnose(&manager_people, OrgLevel::Manager, gate);
     let parent_of = |id: &str| {
         roster
             .index
@@ -170,7 +172,7 @@ pub fn write_worksheets(
             })
             .collect();
         let director_coach =
-            crate::diagnosis::coaching::diagnose(&director_people, "director", gate);
+            crate::diagnosis::coaching::diagnose(&director_people, OrgLevel::Director, gate);
         let mut director_files = BTreeMap::new();
         for ((director, mans), coach) in directors.iter().zip(&director_coach) {
             let stem = names.stem(director);

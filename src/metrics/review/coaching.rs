@@ -3,6 +3,7 @@
 
 use super::PlanReview;
 use super::verdict_of;
+use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
 use crate::model::values::{PlanStatus, Verdict};
@@ -64,7 +65,7 @@ pub fn review_coaching<'a>(
             let (Some(b), true, true) = (b, bn > 0, n > 0) else {
                 out.note = Some(format!(
                     "no plans of the {}'s reps in {} to compare with the baseline yet",
-                    plan.level.as_deref().unwrap_or("manager"),
+                    plan.level.as_ref().map_or("manager", OrgLevel::as_str),
                     plan.period
                 ));
                 return out;

@@ -58,7 +58,7 @@ pub struct PlanReview {
     pub leading_after: Option<f64>,
     pub note: Option<String>,
     /// `manager` or `director` for a coaching plan (whose person is in `rep_id`).
-    pub plan_level: Option<String>,
+    pub plan_level: Option<crate::model::level::OrgLevel>,
 }
 
 impl PlanReview {
@@ -112,6 +112,7 @@ pub fn verdict_of(low: f64, high: f64) -> Verdict {
 mod tests {
     use super::*;
     use crate::metrics::funnel::FunnelRow;
+    use crate::model::level::OrgLevel;
 
     #[test]
     fn the_mean_effects_interval_keeps_each_plans_own_uncertainty() {
@@ -126,7 +127,7 @@ mod tests {
             effect_high: Some(0.11),
             ..PlanReview::of(&step)
         };
-        let tree = |m: &str| vec![("manager".to_string(), m.to_string(), m.to_string())];
+        let tree = |m: &str| vec![(OrgLevel::Manager, m.to_string(), m.to_string())];
         let rolled = roll_up(&[plan("a"), plan("b")], &tree);
         let m = &rolled[0];
         // By hand: each plan's sd = 0.20 / 1.96; the mean's sd = that / √2.
@@ -147,7 +148,7 @@ mod tests {
     #[test]
     fn a_volume_baseline_ignores_months_before_the_reps_data() {
         let row = |period: &str, entered: u64| FunnelRow {
-            level: "rep".into(),
+            level: OrgLevel::Rep,
             group_id: "R1".into(),
             group_name: "R1".into(),
             parent_id: None,
@@ -214,8 +215,8 @@ mod tests {
         ];
         let tree = |m: &str| {
             vec![
-                ("manager".to_string(), m.to_string(), m.to_string()),
-                ("director".into(), "D".into(), "D".into()),
+                (OrgLevel::Manager, m.to_string(), m.to_string()),
+                (OrgLevel::Director, "D".into(), "D".into()),
             ]
         };
         let rolled = roll_up(&reviews, &tree);

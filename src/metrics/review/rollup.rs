@@ -2,13 +2,14 @@
 
 use super::PlanReview;
 use crate::metrics::stats::wilson;
+use crate::model::level::OrgLevel;
 use crate::model::values::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The coaching record of one roster node: its plans reviewed and how many improved.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RollUp {
-    pub level: String,
+    pub level: OrgLevel,
     pub group_id: String,
     pub group_name: String,
     pub plans: u64,
@@ -52,7 +53,7 @@ pub fn mean_effect(effects: &[(f64, Option<f64>, Option<f64>)]) -> Option<(f64, 
 }
 
 /// A roster node as roll-ups name it: (level, id, name).
-pub type Node = (String, String, String);
+pub type Node = (OrgLevel, String, String);
 
 /// Running sums of one node: name, plans, improved, sum of effects, effects counted.
 #[derive(Default)]
@@ -67,7 +68,7 @@ struct Record {
 /// Sums reviewed plans (with a verdict) per manager and up the tree. `ancestors` gives, for a
 /// manager id, the chain of (level, id, name) from the manager itself upwards.
 pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) -> Vec<RollUp> {
-    let mut acc: BTreeMap<(String, String), Record> = BTreeMap::new();
+    let mut acc: BTreeMap<(OrgLevel, String), Record> = BTreeMap::new();
     for r in reviews.iter().filter(|r| r.verdict.is_some()) {
         let Some(m) = &r.manager_id else { continue };
         for (level, id, name) in ancestors(m) {
@@ -82,7 +83,7 @@ pub fn roll_up(reviews: &[PlanReview], ancestors: &dyn Fn(&str) -> Vec<Node>) ->
     }
     // The share improved is shrunk across the nodes of the same level, so that a manager with
     // two plans is not ranked first or last on luck.
-    let mut priors: BTreeMap<String, crate::metrics::stats::BetaPrior> = BTreeMap::new();
+    let mut priors: BTreeMap<OrgLevel, crate::metrics::stats::BetaPrior> = BTreeMap::new();
     for level in acc.keys().map(|(l, _)| l.clone()).collect::<BTreeSet<_>>() {
         let counts: Vec<(f64, f64)> = acc
             .iter()

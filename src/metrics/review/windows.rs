@@ -2,6 +2,7 @@
 //! activity indicator summed over them.
 
 use crate::metrics::funnel::FunnelRow;
+use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
 use crate::model::time::{Period, PeriodKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,7 +66,7 @@ impl<'a> RepMonths<'a> {
         let mut map: BTreeMap<(&str, &str, &str), Vec<&FunnelRow>> = BTreeMap::new();
         let mut reps = BTreeSet::new();
         let mut first_month: BTreeMap<&str, &str> = BTreeMap::new();
-        for r in rows.iter().filter(|r| r.level == "rep") {
+        for r in rows.iter().filter(|r| r.level == OrgLevel::Rep) {
             map.entry((r.group_id.as_str(), r.period.as_str(), r.from_stage.as_str()))
                 .or_default()
                 .push(r);
