@@ -1,6 +1,22 @@
 //! salescoach: scientific sales management from CRM exports.
 //!
-//! The data flows one way: `io` → `model` → `metrics` → `commands` → `io`.
+//! Layers, each depending only on the ones listed before it:
+//!
+//! - `exit`: exit codes and `DataError`, the error that means "the data failed a check".
+//! - `model`: the canonical tables, the playbook, levers, org levels and time, as typed Rust.
+//! - `io`: reading and writing tables (CSV, TSV, JSON, NDJSON, Parquet), the ledger, the
+//!   roster, placing files; every reader applies the same cell checks (`io::row`).
+//! - `metrics`: pure computations: deals and their outcome (`metrics::deals`, one rule for
+//!   every command), funnel counts, month-end estimates, statistics, plan reviews.
+//! - `diagnosis`: each rep's lever to coach, its confidence and the playbook's hypotheses.
+//! - `render`: Markdown and SVG helpers for the sheets.
+//! - `sim`: the synthetic organisation behind `generate`.
+//! - `app`: the use cases the commands share (funnel table, validation, ingest, worksheets,
+//!   review, the month end); they never read the command line.
+//! - `cli`: the command line (clap); `commands`: one module per subcommand: resolve the
+//!   arguments, call `app`, print.
+//!
+//! No file imports another that imports it back (`tests/architecture.rs` checks).
 
 pub mod app;
 pub mod cli;

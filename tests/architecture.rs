@@ -58,7 +58,9 @@ fn code_of(text: &str) -> String {
                 }
                 i += 2;
             }
-            b'r' if b.get(i + 1) == Some(&b'#') || (b.get(i + 1) == Some(&b'"') && !ident(b, i)) => {
+            b'r' if b.get(i + 1) == Some(&b'#')
+                || (b.get(i + 1) == Some(&b'"') && !ident(b, i)) =>
+            {
                 // A raw string: r"…", r#"…"#.
                 let mut j = i + 1;
                 let mut hashes = 0;
@@ -121,9 +123,11 @@ fn expand(tree: &str) -> Vec<Vec<String>> {
 fn expand_into(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     let Some(open) = tree.find('{') else {
         let mut path = prefix.clone();
-        path.extend(tree.split("::").filter(|s| !s.is_empty()).map(|s| {
-            s.split(" as ").next().unwrap().split("as").next().unwrap().to_string()
-        }));
+        path.extend(
+            tree.split("::")
+                .filter(|s| !s.is_empty())
+                .map(|s| s.split(" as ").next().unwrap().split("as").next().unwrap().to_string()),
+        );
         out.push(path);
         return;
     };
@@ -153,8 +157,9 @@ fn expand_into(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>)
     prefix.truncate(n);
 }
 
-/// Every path the code names: `use` trees expanded, and inline `crate::…`/`super::…` paths.
-fn paths(code: &str) -> Vec<Vec<String>> {
+/// Every path the code names: `use` trees expanded, and inline `crate::…`, `super::…`,
+/// `self::…` paths and paths into the module's own children (`why::label(…)`).
+fn paths(code: &str, children: &[String]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(i) = rest.find("use ") {
@@ -169,7 +174,13 @@ fn paths(code: &str) -> Vec<Vec<String>> {
         }
     }
     let b = code.as_bytes();
-    for start in ["crate::", "super::", "self::"] {
+    let starts: Vec<String> = ["crate", "super", "self"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(children.iter().cloned())
+        .map(|s| format!("{s}::"))
+        .collect();
+    for start in starts.iter().map(String::as_str) {
         let mut from = 0;
         while let Some(k) = code[from..].find(start) {
             let i = from + k;
@@ -181,7 +192,9 @@ fn paths(code: &str) -> Vec<Vec<String>> {
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b':') {
                 j += 1;
             }
-            out.push(code[i..j].split("::").filter(|s| !s.is_empty()).map(str::to_string).collect());
+            out.push(
+                code[i..j].split("::").filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            );
         }
     }
     out
@@ -238,7 +251,12 @@ fn graph() -> (BTreeMap<Module, BTreeSet<Module>>, BTreeMap<Module, usize>) {
             continue;
         }
         let deps = edges.entry(module.clone()).or_default();
-        for p in paths(&code_of(&text)) {
+        let children: Vec<String> = modules
+            .iter()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(&module))
+            .map(|m| m.last().unwrap().clone())
+            .collect();
+        for p in paths(&code_of(&text), &children) {
             if let Some(target) = resolve(&p, &module, &modules)
                 && target != module
                 && !target.is_empty()
@@ -341,7 +359,7 @@ fn the_checker_finds_a_cycle_through_a_parents_re_export() {
     let parent = vec!["a".to_string()];
     let code = code_of("use super::{Thing, b::Other};\nfn f() { let s = \"crate::x\"; }\n");
     let targets: BTreeSet<Module> =
-        paths(&code).iter().filter_map(|p| resolve(p, &child, &modules)).collect();
+        paths(&code, &[]).iter().filter_map(|p| resolve(p, &child, &modules)).collect();
     assert!(targets.contains(&parent), "{targets:?}");
     let edges: BTreeMap<Module, BTreeSet<Module>> =
         [(parent.clone(), [child.clone()].into()), (child, [parent].into())].into();
@@ -354,7 +372,27 @@ fn no_file_in_src_is_over_600_lines() {
     let long: Vec<String> = lines
         .iter()
         .filter(|(_, n)| **n > MAX_LINES)
-        .map(|(m, n)| format!("{} ({n} lines)", if m.is_empty() { "lib".into() } else { m.join("::") }))
+        .map(|(m, n)| {
+            format!("{} ({n} lines)", if m.is_empty() { "lib".into() } else { m.join("::") })
+        })
         .collect();
     assert!(long.is_empty(), "files over {MAX_LINES} lines: {}", long.join(", "));
+}
+
+/// The layers of `src/lib.rs`'s comment, lowest first: a file names only its own layer and
+/// those below it.
+const LAYERS: [&str; 10] =
+    ["exit", "model", "io", "metrics", "diagnosis", "render", "sim", "app", "cli", "commands"];
+
+#[test]
+fn every_layer_depends_only_on_the_layers_below_it() {
+    let (edges, _) = graph();
+    let rank = |m: &Module| m.first().and_then(|top| LAYERS.iter().position(|l| l == top));
+    let upward: Vec<String> = edges
+        .iter()
+        .flat_map(|(from, deps)| deps.iter().map(move |to| (from, to)))
+        .filter(|(from, to)| matches!((rank(from), rank(to)), (Some(a), Some(b)) if b > a))
+        .map(|(from, to)| format!("{} → {}", from.join("::"), to.join("::")))
+        .collect();
+    assert!(upward.is_empty(), "imports up the layers:\n  {}", upward.join("\n  "));
 }

@@ -1,7 +1,8 @@
 //! `salescoach funnel`: step-up rates per rep and up the org tree.
 
 use crate::ExitStatus;
-use crate::app::funnel::{FunnelInputs, ReadSummary, Selection, table, write_rows};
+use crate::app::funnel::select::{Selection, table};
+use crate::app::funnel::{FunnelInputs, ReadSummary, write_rows};
 use crate::cli::{FunnelArgs, Global};
 use crate::io::output::Output;
 use crate::io::read::ScanStats;

@@ -1,6 +1,6 @@
 //! Evaluates the playbook's hypotheses for a lever against a rep's and the peers' indicators.
 
-use super::{HypothesisResult, HypothesisStatus, Indicators, LeverId};
+use super::types::{HypothesisResult, HypothesisStatus, Indicators, LeverId};
 use crate::model::playbook::Playbook;
 use crate::model::rules::{column_needed, environment};
 use anyhow::Result;

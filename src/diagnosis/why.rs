@@ -1,7 +1,7 @@
 //! The diagnosis in words: lever labels and the one-sentence why.
 
 use super::two_groups::TwoGroups;
-use super::{Lever, LeverId, LeverKind};
+use super::types::{Lever, LeverId, LeverKind};
 use crate::model::playbook::Playbook;
 
 /// How many more deals, at the same rate, would make the confidence of a deficit reach the
@@ -71,7 +71,7 @@ pub(super) fn why(
     };
     let sure = l.confidence.map_or(String::new(), |c| {
         // Rounding never claims certainty: a posterior of 0.998 is "over 99%", not "100%".
-        format!(", {} sure it is a weakness", crate::diagnosis::sure_pct(c, false))
+        format!(", {} sure it is a weakness", sure_pct(c, false))
     });
     let core = format!(
         "{} {} vs {} for peers{sure}",
@@ -101,5 +101,17 @@ pub fn volume_label(stage: &str) -> String {
         format!("new {s} deals a month")
     } else {
         format!("new {s}s a month")
+    }
+}
+
+/// A probability as a sheet says it, never claiming certainty either way: "over 99%" for a
+/// posterior of 0.998, "under 1%" for 0.002 (in Japanese "99%超", "1%未満").
+pub fn sure_pct(c: f64, ja: bool) -> String {
+    match (c, ja) {
+        (c, false) if c >= 0.995 => "over 99%".into(),
+        (c, true) if c >= 0.995 => "99%超".into(),
+        (c, false) if c < 0.005 => "under 1%".into(),
+        (c, true) if c < 0.005 => "1%未満".into(),
+        (c, _) => format!("{:.0}%", c * 100.0),
     }
 }

@@ -4,7 +4,8 @@ use crate::io::read::{Problem, Verdict, scan};
 use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
 use crate::model::level::OrgLevel;
-use crate::model::plans::{PLAN_COLUMNS, Plan};
+use crate::model::plans::Plan;
+use crate::model::tables::PLAN_COLUMNS;
 use crate::model::tables::{TableKind, column_index};
 use anyhow::{Result, bail};
 

@@ -1,11 +1,14 @@
 //! Shared input and output: paths or `-`, formats by extension or flag, atomic writes.
 
+pub mod human;
 pub mod ledger;
 pub mod output;
+pub mod place;
 pub mod read;
 mod read_json;
 pub mod records;
 pub mod roster;
+pub mod row;
 pub mod write;
 
 use anyhow::{Context, Result, bail};

@@ -1,7 +1,7 @@
 //! Reading JSON tables: an array of records element by element, NDJSON line by line.
 
 use crate::io::Source;
-use crate::io::read::{Cells, Ctx, Row, RowProblem, ScanStats, bind_header, preview};
+use crate::io::row::{Cells, Ctx, Row, RowProblem, ScanStats, bind_header, preview};
 use anyhow::{Context, Result};
 
 fn json_text(v: &serde_json::Value) -> Option<String> {

@@ -198,7 +198,7 @@ impl TableWriter {
         let (out, commit): (Box<dyn Write + Send>, _) = match dest {
             Dest::Stdout => (Box::new(std::io::stdout()), None),
             Dest::File(path) => {
-                let (file, staged) = crate::io::output::create_output(path)?;
+                let (file, staged) = crate::io::place::create_output(path)?;
                 (Box::new(BufWriter::with_capacity(1 << 20, file)), Some((staged, path.clone())))
             }
         };
@@ -351,13 +351,13 @@ impl TableWriter {
             }
             Sink::Pretty { rows, mut out } => {
                 let header: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
-                let table = crate::io::output::render_table(&header, &rows, self.width);
+                let table = crate::io::human::render_table(&header, &rows, self.width);
                 writeln!(out, "{table}")?;
                 out.flush()?;
             }
         }
         if let Some((staged, path)) = self.commit {
-            crate::io::output::commit_output(staged, &path)?;
+            crate::io::place::commit_output(staged, &path)?;
         }
         Ok(())
     }

@@ -4,66 +4,16 @@
 //! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
 //! node's counts are exactly the sums over the deals credited to the reps under it.
 
-//! The funnel: step-up rates per group (rep, every roster level, company) and period, with
-//! intervals, shrinkage, and the activity and outcome indicators beside them.
-//!
-//! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
-//! node's counts are exactly the sums over the deals credited to the reps under it.
-
 use crate::metrics::open_cohorts::{Estimate, LagModel, estimate};
 use crate::metrics::stats::{fit_beta, median, wilson};
-use crate::model::time::{MICROS_PER_DAY, Micros, Period, PeriodKind};
-use chrono_tz::Tz;
+use crate::model::time::{MICROS_PER_DAY, Period};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
+pub use crate::metrics::config::{FunnelConfig, Method};
 pub use crate::metrics::groups::{Group, UNASSIGNED, groups, unassigned_reps};
 pub use crate::metrics::tally::{ActivityColumns, CONNECTED_OUTCOMES, Outcome, StageCounts, Tally};
-
-/// How a step-up rate is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// Of the deals entering s in the period, the share entering s+1 within the window.
-    Cohort,
-    /// Deals entering s+1 in the period / deals entering s in the period (can exceed 1).
-    Flow,
-}
-
-#[derive(Debug, Clone)]
-pub struct FunnelConfig {
-    pub method: Method,
-    pub period: PeriodKind,
-    pub tz: Tz,
-    pub stages: Vec<String>,
-    /// Window in days per transition.
-    pub windows: Vec<u32>,
-    pub as_of: Micros,
-    pub strict: bool,
-    /// One period over the whole data (`--period all`) instead of months, weeks or quarters.
-    pub whole: bool,
-}
-
-impl FunnelConfig {
-    /// Monthly cohorts with the playbook's windows: what diagnosis, plans and reviews read.
-    /// `as_of` defaults to the latest event.
-    pub fn monthly_cohort(
-        playbook: &crate::model::playbook::Playbook,
-        as_of: Option<Micros>,
-    ) -> FunnelConfig {
-        FunnelConfig {
-            method: Method::Cohort,
-            period: PeriodKind::Month,
-            tz: playbook.timezone,
-            stages: playbook.stages.clone(),
-            windows: playbook.windows.clone(),
-            as_of: as_of.unwrap_or(i64::MIN),
-            strict: false,
-            whole: false,
-        }
-    }
-}
 
 /// One row of the funnel table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -1,5 +1,6 @@
 //! Pure computations over the canonical tables: funnel counts, rates, intervals, shrinkage.
 
+pub mod config;
 pub mod deals;
 pub mod funnel;
 pub mod groups;

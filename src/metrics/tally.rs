@@ -7,8 +7,8 @@
 //! Counts are gathered per rep in dense arrays, then summed up the roster tree, so that a
 //! node's counts are exactly the sums over the deals credited to the reps under it.
 
+use crate::metrics::config::FunnelConfig;
 use crate::metrics::deals::{Deals, NONE_TS};
-use crate::metrics::funnel::FunnelConfig;
 use crate::metrics::open_cohorts::LagCounts;
 use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period};
 use rustc_hash::FxHashMap;

@@ -2,45 +2,7 @@
 
 use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
-use crate::model::tables::{Column, Kind, col};
 use crate::model::values::{PlanStatus, Verdict};
-
-/// The ledger's columns (see schemas/plans.schema.json).
-pub const PLAN_COLUMNS: &[Column] = &[
-    col("plan_id", Kind::String, true),
-    col("period", Kind::String, true),
-    col("rep_id", Kind::String, true),
-    col("rep_name", Kind::String, false),
-    col("manager_id", Kind::String, false),
-    col("focus", Kind::String, true),
-    col("baseline_rate", Kind::Number, false),
-    col("baseline_n", Kind::Integer, false),
-    col("benchmark", Kind::Number, false),
-    col("target_rate", Kind::Number, false),
-    col("review_period", Kind::String, true),
-    col("status", Kind::String, true),
-    col("window_from", Kind::String, false),
-    col("agreed_focus", Kind::String, false),
-    col("agreed_target_rate", Kind::Number, false),
-    col("actions", Kind::String, false),
-    col("worksheet", Kind::String, false),
-    col("after_rate", Kind::Number, false),
-    col("after_n", Kind::Integer, false),
-    col("change", Kind::Number, false),
-    col("p_improved", Kind::Number, false),
-    col("effect", Kind::Number, false),
-    col("effect_low", Kind::Number, false),
-    col("effect_high", Kind::Number, false),
-    col("verdict", Kind::String, false),
-    col("target_reached", Kind::Boolean, false),
-    col("reviewed_in", Kind::String, false),
-    col("hypothesis", Kind::String, false),
-    col("leading_indicator", Kind::String, false),
-    col("leading_before", Kind::Number, false),
-    col("leading_after", Kind::Number, false),
-    col("level", Kind::String, false),
-    col("agreed", Kind::Boolean, false),
-];
 
 /// One plan.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

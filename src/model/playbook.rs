@@ -1,6 +1,7 @@
 //! The playbook: one TOML file holding a sales organisation's method (funnel stages, aliases,
 //! windows, level names), checked when it loads so that a mistake fails before any data is read.
 
+use crate::model::lever::LeverId;
 use crate::model::rules::{DiagnosisSettings, Rule};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
@@ -258,6 +259,37 @@ impl Playbook {
         self.aliases.keys().map(String::as_str)
     }
 
+    /// A lever as a worksheet prints it, in any language of the playbook (`Case → Proposal`,
+    /// `商談 → 提案`), or its id. Each side of the arrow is a stage id, a display name or an
+    /// alias of the playbook.
+    pub fn parse_printed_lever(&self, text: &str) -> Result<LeverId, String> {
+        let id_err = match LeverId::parse(text, &self.stages) {
+            Ok(id) => return Ok(id),
+            Err(e) => e,
+        };
+        let stage_of = |side: &str| -> Option<String> {
+            let side = side.trim();
+            if let Some(s) = self.stages.iter().find(|s| s.eq_ignore_ascii_case(side)) {
+                return Some(s.clone());
+            }
+            for names in self.display.values() {
+                if let Some((id, _)) =
+                    names.iter().find(|(_, n)| n.trim().eq_ignore_ascii_case(side))
+                {
+                    return Some(id.clone());
+                }
+            }
+            let code = self.resolve_stage(side)? as usize;
+            self.stages.get(code).cloned()
+        };
+        if let Some((a, b)) = LeverId::printed_step(text)
+            && let (Some(from), Some(to)) = (stage_of(a), stage_of(b))
+        {
+            return LeverId::parse(&LeverId::Step { from, to }.to_string(), &self.stages);
+        }
+        Err(id_err)
+    }
+
     /// The level a roster role label is mapped to, if the playbook maps it.
     pub fn level_of_role(&self, role: &str) -> Option<&str> {
         self.levels.get(&normalize(role)).map(String::as_str)
@@ -299,6 +331,20 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_levers_read_in_either_language() {
+        let playbook = Playbook::default_playbook();
+        for printed in ["Case → Proposal", "商談 → 提案", "case -> proposal", "case->proposal"]
+        {
+            assert_eq!(
+                playbook.parse_printed_lever(printed).map(|l| l.to_string()),
+                Ok("case->proposal".to_string()),
+                "{printed}"
+            );
+        }
+        assert!(playbook.parse_printed_lever("Case → Lead").is_err());
+    }
 
     #[test]
     fn default_playbook_resolves_aliases() {

@@ -437,6 +437,16 @@ pub fn local_midnight(local_day: i64, tz: Tz) -> Micros {
     localize(local_day * MICROS_PER_DAY, tz)
 }
 
+/// The month after a month label (`2026-03` → `2026-04`); empty for a label that is not a month.
+pub fn month_after(label: &str) -> String {
+    Period::parse(PeriodKind::Month, label).map(|p| p.next().label()).unwrap_or_default()
+}
+
+/// The month before a month label (`2026-03` → `2026-02`); empty for a label that is not a month.
+pub fn month_before(label: &str) -> String {
+    Period::parse(PeriodKind::Month, label).map(|p| p.prev().label()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -13,8 +13,7 @@ use crate::model::time::Micros;
 use anyhow::Result;
 use rustc_hash::FxHashMap;
 
-mod select;
-pub use select::{Selection, select, table};
+pub mod select;
 
 /// The checked inputs of one funnel run.
 pub struct FunnelInputs {

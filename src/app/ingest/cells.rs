@@ -1,12 +1,13 @@
 //! One export cell into one canonical cell: trimming, timestamps, amounts, stages.
 
-use super::*;
+use super::mapping::Mapping;
 use crate::io::read::preview;
 use crate::io::records::TextRecord;
 use crate::io::write::Cell;
 use crate::model::cell;
 use crate::model::playbook::Playbook;
 use crate::model::tables::{Column, Kind};
+use crate::model::time::{Offset, localize, parse_iso, parse_with_format};
 use anyhow::Result;
 
 /// How values are read: the time zone and date format of timestamps, and what an amount may
@@ -226,4 +227,17 @@ pub(super) fn convert<'a>(
         });
     }
     Ok(out)
+}
+
+pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
+    let parsed = parse_iso(v.trim())
+        .or_else(|| opts.date_format.iter().find_map(|f| parse_with_format(v.trim(), f)));
+    match parsed? {
+        (t, Offset::Explicit) => Some(t),
+        // A wall time is read in --tz, and the run says so once.
+        (t, Offset::Missing) => {
+            opts.without_offset.set(true);
+            Some(localize(t, opts.tz))
+        }
+    }
 }

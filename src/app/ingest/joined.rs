@@ -1,10 +1,16 @@
 //! A mapping's `[join]`: a second file read whole (a dimension table: owners, closed deals),
 //! looked up by key for each export row.
 
-use super::*;
+use super::cells::Rejection;
+use super::input::open_export;
+use super::job::IngestJob;
+use super::mapping::Mapping;
+use super::mapping::Unmatched;
+use crate::io::Source;
 use crate::io::records::TextRecord;
 use crate::model::playbook::normalize;
-use mapping::Unmatched;
+use crate::model::tables::Column;
+use anyhow::{Context, Result};
 use std::collections::HashMap;
 
 pub(super) struct JoinTable {

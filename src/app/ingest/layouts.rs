@@ -1,9 +1,9 @@
 //! Snapshot and stage-dates layouts: one export row expands into several events.
 
-use super::*;
+use super::cells::{Rejection, ValueOptions, parse_ts};
+use super::mapping::Mapping;
 use crate::io::write::Cell;
 use crate::model::playbook::Playbook;
-use crate::model::time::{Offset, localize, parse_iso, parse_with_format};
 use anyhow::Result;
 
 /// The rows one record becomes: one for most layouts, several for a snapshot or stage dates.
@@ -34,19 +34,6 @@ impl<'a> Rows<'a> {
 pub(super) fn recycle<'b>(mut row: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
     row.clear();
     row.into_iter().map(|_| unreachable!("the row was cleared")).collect()
-}
-
-pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {
-    let parsed = parse_iso(v.trim())
-        .or_else(|| opts.date_format.iter().find_map(|f| parse_with_format(v.trim(), f)));
-    match parsed? {
-        (t, Offset::Explicit) => Some(t),
-        // A wall time is read in --tz, and the run says so once.
-        (t, Offset::Missing) => {
-            opts.without_offset.set(true);
-            Some(localize(t, opts.tz))
-        }
-    }
 }
 
 /// A date that does not read, named by the export column it came from.

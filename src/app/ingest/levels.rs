@@ -1,6 +1,7 @@
 //! The levels layout: one row per rep with the org as level columns, turned into a roster tree.
 
-use super::*;
+use super::mapping::Mapping;
+use super::sink::Sink;
 use crate::io::write::Cell;
 use crate::model::playbook::normalize;
 use anyhow::{Context, Result};

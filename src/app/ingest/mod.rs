@@ -10,23 +10,29 @@ use crate::io::write::{Cell, TableWriter};
 use crate::io::{Dest, Format, Source};
 use crate::model::playbook::{Playbook, normalize};
 use crate::model::tables::{Column, Kind, TableKind, col};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 mod cells;
 mod dialect;
+mod input;
+mod job;
 mod joined;
 mod layouts;
 mod levels;
 mod mapping;
 mod salesforce;
+mod sink;
 
 pub use cells::ValueOptions;
-use cells::*;
+use cells::{Fill, convert};
 pub use dialect::encoding;
-use dialect::*;
-use layouts::*;
-use levels::*;
+use dialect::encoding_hint;
+use input::{open_export, open_input};
+pub use job::{IngestJob, IngestOutcome};
+use layouts::{Rows, expand_snapshot, expand_stage_dates, recycle};
+use levels::ingest_levels;
 pub use mapping::{Mapping, load_mapping, show_mapping};
-use salesforce::*;
+use salesforce::ingest_salesforce;
+use sink::{IngestCounts, Sink};
 
 /// The rejects report's columns.
 const REJECT_COLUMNS: &[Column] = &[
@@ -38,34 +44,6 @@ const REJECT_COLUMNS: &[Column] = &[
     col("message", Kind::String, true),
     col("raw", Kind::String, false),
 ];
-
-/// A checked ingest: everything resolved from the command line before any record is read.
-pub struct IngestJob {
-    pub table: TableKind,
-    pub mapping: Mapping,
-    /// The Salesforce Data Export preset, which reads several objects itself.
-    pub salesforce: bool,
-    pub sources: Vec<Source>,
-    pub dest: Dest,
-    pub format: Format,
-    pub rejects: Option<Dest>,
-    pub max_rejects: u64,
-    pub delimiter: Option<String>,
-    pub encoding: Option<&'static encoding_rs::Encoding>,
-    pub values: ValueOptions,
-    pub quiet: bool,
-}
-
-/// What an ingest did: the counts add up (read = written + rejected, or held back when over
-/// --max-rejects).
-pub struct IngestOutcome {
-    pub read: u64,
-    pub written: u64,
-    pub rejected: u64,
-    /// Over --max-rejects: nothing was written.
-    pub over: bool,
-    pub first_problems: Vec<String>,
-}
 
 /// Runs an ingest: every record is written or rejected; over the limit nothing is written.
 pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
@@ -87,7 +65,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         }
         None => None,
     };
-    let mut counts = Counts { read: 0, written: 0, rejected: 0 };
+    let mut counts = IngestCounts { read: 0, written: 0, rejected: 0 };
     let mut first_problems = Vec::new();
     let progress = (!job.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| progress_bar(&job.sources, job.encoding.is_none()));
@@ -174,12 +152,6 @@ fn managers_by_name(
         );
     }
     Ok(named)
-}
-
-struct Counts {
-    read: u64,
-    written: u64,
-    rejected: u64,
 }
 
 fn ingest_one(
@@ -389,72 +361,6 @@ fn ingest_one(
     Ok(())
 }
 
-/// A CSV reader over a decoded export.
-type ExportReader = csv::Reader<Box<dyn std::io::Read + Send>>;
-
-/// Opens an export as UTF-8 bytes (decoded as it streams) and finds its delimiter (sniffed from
-/// the header, or given). The reader still starts at the header.
-fn open_input(source: &Source, args: &IngestJob) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
-    let file = source.to_string();
-    let (mut input, decoding) =
-        decoded(source.open()?, args.encoding).with_context(|| format!("reading {file}"))?;
-    args.values.decoding.set(decoding);
-    let mut header_line = Vec::new();
-    std::io::BufRead::read_until(&mut input, b'\n', &mut header_line)
-        .with_context(|| format!("reading {file}"))?;
-    let delimiter = match &args.delimiter {
-        Some(d) if d == "\\t" || d == "tab" => b'\t',
-        Some(d) if d.len() == 1 => d.as_bytes()[0],
-        Some(d) => bail!("--delimiter {d:?}: give one character (or `tab`)"),
-        None => sniff_delimiter(&header_line),
-    };
-    if !args.quiet && args.delimiter.is_none() {
-        crate::note!("{file}: delimiter {:?}", delimiter as char);
-    }
-    Ok((Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input)), delimiter))
-}
-
-/// Opens an export as a CSV reader, its header read.
-fn open_export(source: &Source, args: &IngestJob) -> Result<(ExportReader, Vec<String>)> {
-    let (input, delimiter) = open_input(source, args)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .buffer_capacity(1 << 20)
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(input);
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("reading the header of {source}"))?
-        .iter()
-        .map(String::from)
-        .collect();
-    Ok((rdr, headers))
-}
-
-/// An export as UTF-8 bytes, its BOM stripped. Plain UTF-8 (the usual case) is read as it
-/// is; an `--encoding` or a UTF-16 BOM puts a streaming decoder in between.
-fn decoded(
-    raw: Box<dyn std::io::Read + Send>,
-    enc: Option<&'static encoding_rs::Encoding>,
-) -> std::io::Result<(Box<dyn std::io::BufRead + Send>, bool)> {
-    use std::io::BufRead;
-    // Reads of at least this size go straight from the file into the CSV reader's buffer.
-    const CAPACITY: usize = 64 * 1024;
-    let mut input = std::io::BufReader::with_capacity(CAPACITY, raw);
-    let start = input.fill_buf()?;
-    let utf16 = start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]);
-    if enc.is_none() && !utf16 {
-        if start.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            input.consume(3);
-        }
-        return Ok((Box::new(input), false));
-    }
-    let mut decoder = encoding_rs_io::DecodeReaderBytesBuilder::new();
-    decoder.encoding(enc).strip_bom(true);
-    Ok((Box::new(std::io::BufReader::with_capacity(CAPACITY, decoder.build(input))), true))
-}
-
 /// A bar over the inputs' bytes when they are files read as they are (their sizes are the
 /// total), else a spinner counting records.
 fn progress_bar(sources: &[Source], undecoded: bool) -> indicatif::ProgressBar {
@@ -471,77 +377,4 @@ fn progress_bar(sources: &[Source], undecoded: bool) -> indicatif::ProgressBar {
     };
     bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
     bar
-}
-
-/// Where converted records go: the output, the rejects report and the counts.
-struct Sink<'a> {
-    out: &'a mut TableWriter,
-    rejects: &'a mut Option<TableWriter>,
-    counts: &'a mut Counts,
-    first_problems: &'a mut Vec<String>,
-    /// Progress on a terminal's standard error: a bar over the input's bytes when their total
-    /// is known, else a spinner with the record count.
-    progress: Option<indicatif::ProgressBar>,
-    /// Bytes of the inputs already read through, for the bar.
-    bytes_done: u64,
-    /// A roster's rows, held until every person is known: `reports_to` may name a manager by
-    /// name rather than id.
-    held: Option<Vec<Vec<Option<String>>>>,
-}
-
-impl Sink<'_> {
-    /// Writes a record's rows, or its rejection, and counts it once either way.
-    fn settle(
-        &mut self,
-        outcome: &Result<Rows, Rejection>,
-        file: &str,
-        line: u64,
-        number: u64,
-        raw: &dyn Fn() -> String,
-    ) -> Result<()> {
-        // The record count comes first: the bar's length sits behind a lock.
-        if self.counts.read.is_multiple_of(65_536)
-            && let Some(bar) = self.progress.as_ref().filter(|b| b.length().is_none())
-        {
-            bar.set_position(self.counts.read);
-        }
-        match outcome {
-            Ok(rows) => {
-                for row in rows.each() {
-                    match self.held.as_mut() {
-                        Some(held) => held.push(
-                            row.iter()
-                                .map(|c| match c {
-                                    Cell::Str(v) => Some(v.to_string()),
-                                    _ => None,
-                                })
-                                .collect(),
-                        ),
-                        None => self.out.write_cells(row.iter().copied())?,
-                    }
-                }
-                self.counts.written += 1;
-            }
-            Err((column, code, message)) => {
-                self.counts.rejected += 1;
-                if self.first_problems.len() < 5 {
-                    let at = column.as_ref().map_or(String::new(), |c| format!(", column {c}"));
-                    self.first_problems
-                        .push(format!("{file}:{line}: record {number}{at}: {message} ({code})"));
-                }
-                if let Some(r) = self.rejects.as_mut() {
-                    r.write_row(&[
-                        Cell::Str(file),
-                        Cell::Int(line as i64),
-                        Cell::Int(number as i64),
-                        column.as_deref().into(),
-                        Cell::Str(code),
-                        Cell::Str(message),
-                        Cell::Str(&preview(&raw())),
-                    ])?;
-                }
-            }
-        }
-        Ok(())
-    }
 }

@@ -1,7 +1,11 @@
 //! The Salesforce Data Export preset: OpportunityHistory with owners joined from Opportunity,
 //! Lead for the lead stage.
 
-use super::*;
+use super::cells::{Fill, Rejection, convert};
+use super::input::open_export;
+use super::job::IngestJob;
+use super::layouts::Rows;
+use super::sink::Sink;
 use crate::io::Source;
 use crate::io::records::OwnedTextRecord;
 use crate::model::playbook::Playbook;

@@ -1,6 +1,6 @@
 //! The report's front page: the company funnel, links to every sheet, the review and the data.
 
-use super::MonthEnd;
+use super::job::MonthEnd;
 use crate::app::validation::Report as Validation;
 use crate::app::worksheets::Written;
 use crate::diagnosis::Diagnosis;

@@ -2,49 +2,29 @@
 //! staging folder and moved into place without touching files the report did not write.
 
 mod index;
+mod job;
 mod staging;
 
 use crate::app::funnel::{FunnelInputs, compute};
 use crate::app::validation::{Report as Validation, check};
 use crate::app::worksheets::{SheetJob, WriteMode, merge_proposed, write_worksheets};
 use crate::diagnosis::{DiagnoseOptions, diagnose};
+use crate::io::Source;
 use crate::io::ledger::{read_ledger, write_ledger};
 use crate::io::output::{Output, count};
 use crate::io::write::Cell;
-use crate::io::{Format, Source};
 use crate::metrics::funnel::{FunnelConfig, FunnelRow};
 use crate::model::level::OrgLevel;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::tables::{Column, Kind, TableKind, col};
-use crate::model::values::{Lang, SheetLevel};
+use crate::model::values::SheetLevel;
 use anyhow::Result;
 use index::{company_svg, index_md};
+pub use job::MonthEnd;
 pub use staging::MANIFEST;
 use staging::Staging;
 use std::path::{Path, PathBuf};
-
-/// The inputs of one monthly run.
-pub struct MonthEnd<'a> {
-    pub events: &'a str,
-    pub activities: Option<&'a str>,
-    pub roster: &'a str,
-    pub ledger: Option<&'a Path>,
-    pub period: &'a str,
-    pub out: &'a Path,
-    pub allow_invalid: bool,
-    /// Write into a non-empty folder that is not an earlier report (only report files replaced).
-    pub force: bool,
-    /// The moment the export was taken; `None` is the latest timestamp.
-    pub as_of: Option<crate::model::time::Micros>,
-    /// Warn about events dated after as-of (a real export should have none; the demo cuts
-    /// its data on purpose).
-    pub warn_after_as_of: bool,
-    pub input_format: Option<Format>,
-    pub quiet: bool,
-    /// Language of the worksheets and the board page.
-    pub lang: Lang,
-}
 
 /// What a run produced, for the summary.
 pub struct Summary {
@@ -147,12 +127,12 @@ fn build(
     let data = dir.join("data");
     std::fs::create_dir_all(&data)?;
     // The table `funnel --by all` prints for the same inputs, rows of zeros included.
-    let table = crate::app::funnel::select(
+    let table = crate::app::funnel::select::select(
         rows.to_vec(),
         read,
         playbook,
         &FunnelConfig::monthly_cohort(playbook, job.as_of),
-        &crate::app::funnel::Selection::everything(),
+        &crate::app::funnel::select::Selection::everything(),
     )?;
     for ext in ["csv", "parquet"] {
         crate::app::funnel::write_rows(

@@ -3,13 +3,13 @@
 //! of their coaching, and the plan their sheet proposes.
 
 use super::view::{Sheets, obj, pct};
-use super::{next_month, prev_month};
 use crate::diagnosis::Diagnosis;
 use crate::diagnosis::coaching::{CoachDiagnosis, CoachLever};
 use crate::metrics::review::coaching_counts as counts;
 use crate::model::level::OrgLevel;
 use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
+use crate::model::time::{month_after, month_before};
 use crate::model::values::PlanStatus;
 use anyhow::Result;
 use minijinja::Value;
@@ -169,7 +169,7 @@ impl Sheets<'_> {
             baseline_n: Some(l.n),
             benchmark: l.benchmark,
             target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),
-            review_period: next_month(period),
+            review_period: month_after(period),
             status: if d.focus.is_some() { PlanStatus::Proposed } else { PlanStatus::Suggested },
             worksheet: Some(worksheet.to_string()),
             level: Some(d.level.clone()),
@@ -190,7 +190,7 @@ impl Sheets<'_> {
 
     /// The last three months of a person's coaching, from the plans of their reps.
     pub(super) fn coaching_trend(&self, plans: &[&Plan], period: &str) -> Vec<Value> {
-        let mut month = prev_month(period);
+        let mut month = month_before(period);
         let mut out = Vec::new();
         // Months before the first plan are not a record of anything: the last month always
         // shows, earlier ones only once plans were made.
@@ -216,7 +216,7 @@ impl Sheets<'_> {
                     )),
                 ),
             ]));
-            month = prev_month(&month);
+            month = month_before(&month);
         }
         out
     }
@@ -229,7 +229,7 @@ impl Sheets<'_> {
         person: &str,
         period: &str,
     ) -> String {
-        let last = prev_month(period);
+        let last = month_before(period);
         let Some(p) = ledger.iter().find(|p| {
             p.is_coaching()
                 && p.rep_id == person

@@ -213,9 +213,9 @@ fn printed_lever(text: &str, playbook: &Playbook, levers: &[LeverId]) -> Option<
     levers
         .iter()
         .find(|id| {
-            [Lang::En, Lang::Ja]
-                .iter()
-                .any(|&lang| super::lever_label(playbook, lang, id).trim().eq_ignore_ascii_case(t))
+            [Lang::En, Lang::Ja].iter().any(|&lang| {
+                super::view::lever_label(playbook, lang, id).trim().eq_ignore_ascii_case(t)
+            })
         })
         .cloned()
 }
@@ -272,7 +272,7 @@ pub fn import_worksheets(
                 coaching_lever(f, playbook)
             } else {
                 printed_lever(f, playbook, &levers)
-                    .map_or_else(|| LeverId::parse_printed(f, playbook), Ok)
+                    .map_or_else(|| playbook.parse_printed_lever(f), Ok)
             }
         };
         let (agreed_focus, bad_focus) = match agreed.focus.as_deref().map(parse) {
@@ -291,8 +291,10 @@ pub fn import_worksheets(
             let why = if coaching {
                 why
             } else {
-                let printed: Vec<String> =
-                    levers.iter().map(|id| super::lever_label(playbook, Lang::En, id)).collect();
+                let printed: Vec<String> = levers
+                    .iter()
+                    .map(|id| super::view::lever_label(playbook, Lang::En, id))
+                    .collect();
                 let focus = agreed.focus.as_deref().unwrap_or("");
                 format!(
                     "`{focus}` is not one of the playbook's levers; write one as the sheets print it ({}) or its id",

@@ -4,6 +4,8 @@
 mod coaching_view;
 mod import;
 mod outcome;
+mod rep_view;
+mod team_view;
 mod view;
 
 use crate::diagnosis::Diagnosis;
@@ -11,7 +13,7 @@ use crate::model::level::OrgLevel;
 use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
-use crate::model::time::{Period, PeriodKind};
+use crate::model::time::{month_after, month_before};
 use crate::model::values::{Lang, PlanStatus, SheetLevel};
 use crate::render::{self, FileNames};
 use anyhow::{Context, Result, bail};
@@ -19,7 +21,7 @@ pub use import::{ImportSummary, import_worksheets, parse_worksheet};
 pub use outcome::{leading_text, verdict_words};
 use std::collections::BTreeMap;
 use std::path::Path;
-use view::*;
+use view::{CoachingSheet, Sheets};
 pub use view::{lever_label, stage_label, why_text};
 
 /// What worksheets to write and how.
@@ -117,7 +119,7 @@ pub fn write_worksheets(
     let reps_of = |pred: &dyn Fn(&Plan) -> bool| -> Vec<&Plan> {
         ledger.iter().filter(|p| !p.is_coaching() && pred(p)).collect()
     };
-    let last = prev_month(&period);
+    let last = month_before(&period);
     let manager_people: Vec<(String, Vec<&Plan>)> = managers
         .keys()
         .map(|m| (m.clone(), reps_of(&|p| p.period == last && p.manager_id.as_deref() == Some(m))))
@@ -236,14 +238,6 @@ pub fn merge_proposed(ledger: &mut Vec<Plan>, proposed: Vec<Plan>) -> usize {
     added
 }
 
-fn next_month(period: &str) -> String {
-    Period::parse(PeriodKind::Month, period).map(|p| p.next().label()).unwrap_or_default()
-}
-
-fn prev_month(period: &str) -> String {
-    Period::parse(PeriodKind::Month, period).map(|p| p.prev().label()).unwrap_or_default()
-}
-
 /// The plan a diagnosis proposes: the focus (or suggestion), its baseline, and a target halfway
 /// to the benchmark, reviewed next month.
 /// A diagnosis with no lever to work on, given its nearest stretch as the suggestion: the step
@@ -271,7 +265,7 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
         baseline_n: Some(lever.n),
         benchmark: lever.benchmark,
         target_rate: target.map(|t| (t * 10_000.0).round() / 10_000.0),
-        review_period: next_month(&d.period),
+        review_period: month_after(&d.period),
         // A low-confidence candidate is written as a suggestion: it becomes a plan only if the
         // manager agrees it in the meeting (plan import).
         status: if d.focus.is_some() { PlanStatus::Proposed } else { PlanStatus::Suggested },

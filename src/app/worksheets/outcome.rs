@@ -154,7 +154,7 @@ pub fn leading_text(
 ) -> String {
     let ja = lang == Lang::Ja;
     let (what, stage) = name.split_once('.').unwrap_or((name, ""));
-    let stage_name = super::stage_label(playbook, lang, stage);
+    let stage_name = super::view::stage_label(playbook, lang, stage);
     let stage_lower = stage_name.to_lowercase();
     let (label, share, unit) = match (what, ja) {
         ("contacts_per_deal", false) => (format!("contacts per {stage_lower} deal"), false, ""),

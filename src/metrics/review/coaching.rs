@@ -1,8 +1,8 @@
 //! Coaching plans (a manager's or director's): the coaching lever's share over their reps'
 //! plans, before and after.
 
-use super::PlanReview;
-use super::verdict_of;
+use super::outcome::PlanReview;
+use super::outcome::verdict_of;
 use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
 use crate::model::plans::Plan;

@@ -6,7 +6,7 @@ use crate::model::lever::LeverId;
 
 /// What a peer needs in each window: deals for a rate, a month for a volume.
 fn min_n(binomial: bool) -> f64 {
-    if binomial { super::MIN_PEER_N } else { 1.0 }
+    if binomial { super::outcome::MIN_PEER_N } else { 1.0 }
 }
 
 /// The prediction of a rep's later value from their baseline, without coaching: the posterior

@@ -1,9 +1,9 @@
 //! One rep plan's review: before and after, the probability it improved, and the effect
 //! against matched uncoached peers.
 
+use super::outcome::{MATCHED_PEERS, PlanReview, verdict_of};
 use super::peers::{Cohorts, Peer};
 use super::windows::{RepMonths, months, shift};
-use super::{PlanReview, verdict_of};
 use crate::metrics::stats::{normal_cdf, prob_beta_greater};
 use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
@@ -136,7 +136,7 @@ fn review_plan(
     let mut peers: Vec<(f64, f64, f64)> =
         pool.iter().map(|p| ((p.expected - expected0).abs(), p.residual, p.variance)).collect();
     peers.sort_by(|a, b| a.0.total_cmp(&b.0));
-    peers.truncate(super::MATCHED_PEERS);
+    peers.truncate(MATCHED_PEERS);
     out.peers = peers.len() as u64;
     let target = plan.agreed_target_rate.or(plan.target_rate);
     out.target_reached = target.map(|t| r1 >= t - 1e-12);

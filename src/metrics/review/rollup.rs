@@ -1,6 +1,6 @@
 //! Roll-ups: the coaching record per manager and up the tree.
 
-use super::PlanReview;
+use super::outcome::PlanReview;
 use crate::metrics::stats::wilson;
 use crate::model::level::OrgLevel;
 use crate::model::values::Verdict;

@@ -1,237 +1,14 @@
-//! Validation: every table against its schema and against each other, for CI jobs and the
-//! month end.
+//! The checks of one table: each cell by its schema, keys, references to the tables checked
+//! before, and, for events, the deals as the funnel reads them.
 
-use crate::io::read::{Problem, Row, RowProblem, Verdict, column_names, scan};
-use crate::io::{Format, Source};
+use super::findings::{Finding, Findings};
+use crate::io::read::{Problem, Row};
 use crate::metrics::deals::Deals;
 use crate::model::playbook::Playbook;
-use crate::model::roster::Roster;
 use crate::model::schema::{Field, Schema};
 use crate::model::tables::{Kind, TableKind, act, ev};
 use crate::model::time::{Micros, to_rfc3339};
-use anyhow::Result;
 use rustc_hash::FxHashSet;
-use std::io::Write;
-
-/// Everything validate found.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Report {
-    pub valid: bool,
-    pub stats: Stats,
-    pub errors: Vec<Finding>,
-    pub warnings: Vec<Finding>,
-}
-
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Stats {
-    pub tables: usize,
-    pub rows: u64,
-    pub errors: u64,
-    pub warnings: u64,
-}
-
-/// One finding, Frictionless-style.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Finding {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub file: String,
-    #[serde(rename = "rowNumber")]
-    pub row_number: Option<u64>,
-    pub line: Option<u64>,
-    #[serde(rename = "fieldName")]
-    pub field_name: Option<String>,
-    pub cell: Option<String>,
-    pub message: String,
-}
-
-impl From<RowProblem> for Finding {
-    fn from(p: RowProblem) -> Finding {
-        Finding {
-            kind: p.code.to_string(),
-            file: p.file,
-            row_number: (p.row > 0).then_some(p.row),
-            line: (p.line > 0).then_some(p.line),
-            field_name: p.column,
-            cell: p.value,
-            message: p.message,
-        }
-    }
-}
-
-/// Counts every finding; keeps the first ones for printing.
-#[derive(Default)]
-struct Findings {
-    errors: Vec<Finding>,
-    warnings: Vec<Finding>,
-    n_errors: u64,
-    n_warnings: u64,
-}
-
-const KEEP: usize = 10_000;
-
-impl Findings {
-    fn error(&mut self, f: Finding) {
-        self.n_errors += 1;
-        if self.errors.len() < KEEP {
-            self.errors.push(f);
-        }
-    }
-    fn warning(&mut self, f: Finding) {
-        self.n_warnings += 1;
-        if self.warnings.len() < KEEP {
-            self.warnings.push(f);
-        }
-    }
-}
-
-/// Which table a file is: from its name (`events.csv`, `q1-activities.parquet`, …), else from
-/// the columns its header names.
-pub fn detect_table(source: &Source, input_format: Option<Format>) -> Option<TableKind> {
-    let name = source.path()?.file_name()?.to_str()?.to_lowercase();
-    let by_name = [
-        ("event", TableKind::Events),
-        ("activit", TableKind::Activities),
-        ("roster", TableKind::Roster),
-        ("people", TableKind::Roster),
-    ]
-    .into_iter()
-    .find(|(k, _)| name.contains(k))
-    .map(|(_, t)| t);
-    by_name.or_else(|| {
-        let columns = column_names(source, input_format)?;
-        let has = |c: &str| columns.iter().any(|n| n == c);
-        if has("person_id") {
-            Some(TableKind::Roster)
-        } else if has("activity_id") || (has("type") && !has("stage")) {
-            Some(TableKind::Activities)
-        } else if has("deal_id") && has("stage") {
-            Some(TableKind::Events)
-        } else {
-            None
-        }
-    })
-}
-
-/// Checks tables (roster, then events, then activities, each against the ones before).
-pub fn check(
-    mut inputs: Vec<(Source, TableKind)>,
-    input_format: Option<Format>,
-    playbook: &Playbook,
-    as_of: Option<Micros>,
-    strict: bool,
-) -> Result<Report> {
-    // Roster first, then events, then activities: later tables are checked against earlier ones.
-    inputs.sort_by_key(|(_, t)| match t {
-        TableKind::Roster => 0,
-        TableKind::Events => 1,
-        _ => 2,
-    });
-    let mut findings = Findings::default();
-    let mut rows = 0;
-    let mut people: Option<FxHashSet<String>> = None;
-    let mut deals: Option<FxHashSet<u64>> = None;
-    // Files of the same table are checked as one table, so that a duplicate across monthly
-    // exports is found as it is within a folder source.
-    let mut start = 0;
-    while start < inputs.len() {
-        let table = inputs[start].1;
-        let end = start + inputs[start..].iter().take_while(|(_, t)| *t == table).count();
-        let group = &inputs[start..end];
-        start = end;
-        let schema = Schema::get(table.name())?;
-        let mut ctx = TableCheck::new(table, &schema, playbook, as_of);
-        for (source, _) in group {
-            let stats = scan(source, input_format, table, playbook.timezone, &mut |row| {
-                ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);
-                Verdict::Keep
-            });
-            let stats = match stats {
-                Ok(s) => s,
-                Err(e) if e.downcast_ref::<crate::DataError>().is_some() => {
-                    let data_error = e.downcast_ref::<crate::DataError>().expect("checked");
-                    findings.error(Finding {
-                        kind: data_error.code.unwrap_or("schema-error").into(),
-                        file: source.to_string(),
-                        row_number: Some(1),
-                        line: Some(1),
-                        field_name: None,
-                        cell: None,
-                        message: data_error.message.clone(),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            rows += stats.read;
-            // The reader keeps the first problems only; every rejected record still counts.
-            let kept = stats.problems.len() as u64;
-            for p in stats.problems {
-                findings.error(p.into());
-            }
-            findings.n_errors += stats.rejected.saturating_sub(kept);
-        }
-        let names: Vec<String> = group.iter().map(|(s, _)| s.to_string()).collect();
-        ctx.finish(&names.join(", "), &mut findings);
-        match table {
-            TableKind::Roster => {
-                people = Some(std::mem::take(&mut ctx.people));
-                for (source, _) in group {
-                    let (roster, _) =
-                        crate::io::roster::read_roster(source, input_format, playbook)?;
-                    check_tree(&roster, &source.to_string(), &mut findings);
-                }
-            }
-            TableKind::Events => deals = Some(ctx.deal_hashes()),
-            _ => {}
-        }
-    }
-    Ok(Report {
-        valid: findings.n_errors == 0 && !(strict && findings.n_warnings > 0),
-        stats: Stats {
-            tables: inputs.len(),
-            rows,
-            errors: findings.n_errors,
-            warnings: findings.n_warnings,
-        },
-        errors: findings.errors,
-        warnings: findings.warnings,
-    })
-}
-
-pub fn print_report(r: &Report, max: usize, out: &mut dyn Write) -> Result<()> {
-    for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
-        for f in list.iter().take(max) {
-            let place = match (f.line, f.row_number) {
-                (Some(l), Some(row)) if l != row => format!("{}:{l}: row {row}", f.file),
-                (_, Some(row)) => format!("{}: row {row}", f.file),
-                _ => f.file.clone(),
-            };
-            let field = f.field_name.as_ref().map_or(String::new(), |c| format!(", column {c}"));
-            let cell = f.cell.as_ref().map_or(String::new(), |c| format!(" ({c:?})"));
-            writeln!(out, "{label}: {place}{field}: {} [{}]{cell}", f.message, f.kind)?;
-        }
-        let total = if label == "error" { r.stats.errors } else { r.stats.warnings };
-        if total as usize > max.min(list.len()) {
-            writeln!(
-                out,
-                "… {} more {label}s (--max-errors shows more)",
-                total as usize - max.min(list.len())
-            )?;
-        }
-    }
-    use crate::io::output::count;
-    writeln!(
-        out,
-        "{}: {}, {}, {}, {}",
-        if r.valid { "valid" } else { "invalid" },
-        count(r.stats.tables as u64, "table", "tables"),
-        count(r.stats.rows, "row", "rows"),
-        count(r.stats.errors, "error", "errors"),
-        count(r.stats.warnings, "warning", "warnings")
-    )?;
-    Ok(())
-}
 
 fn hash_of(parts: &[&[u8]]) -> u64 {
     use std::hash::Hasher;
@@ -248,7 +25,7 @@ type UniqueKey = (u64, u32, u32, u16);
 
 /// Per-table state of the checks. Keys are kept as 64-bit hashes and deals as interned indexes,
 /// so that memory stays near the size of the ids, not of the rows.
-struct TableCheck<'a> {
+pub(super) struct TableCheck<'a> {
     table: TableKind,
     fields: Vec<Option<&'a Field>>,
     playbook: &'a Playbook,
@@ -260,7 +37,7 @@ struct TableCheck<'a> {
     /// row is in.
     parts: Vec<String>,
     /// Roster: the person ids (few), for foreign keys and messages.
-    people: FxHashSet<String>,
+    pub(super) people: FxHashSet<String>,
     /// Events: the deals as the funnel reads them (one deal model, one outcome rule).
     deals: Deals,
     /// Events: (hash of deal, stage and time; hash of rep and amount; row; line; part), sorted
@@ -269,7 +46,7 @@ struct TableCheck<'a> {
 }
 
 impl<'a> TableCheck<'a> {
-    fn new(
+    pub(super) fn new(
         table: TableKind,
         schema: &'a Schema,
         playbook: &'a Playbook,
@@ -382,7 +159,7 @@ impl<'a> TableCheck<'a> {
         self.parts.len().saturating_sub(1).min(u16::MAX as usize) as u16
     }
 
-    fn check_row(
+    pub(super) fn check_row(
         &mut self,
         row: &Row,
         people: Option<&FxHashSet<String>>,
@@ -459,7 +236,7 @@ impl<'a> TableCheck<'a> {
     }
 
     /// Checks that need a whole table: stage order and events after a terminal outcome.
-    fn finish(&mut self, file: &str, out: &mut Findings) {
+    pub(super) fn finish(&mut self, file: &str, out: &mut Findings) {
         let parts = std::mem::take(&mut self.parts);
         let part_file = |part: u16| parts.get(part as usize).map_or(file, String::as_str);
         // "row 3", or "row 3 of jan.csv" when the earlier row is in another file of the source.
@@ -577,7 +354,7 @@ impl<'a> TableCheck<'a> {
     }
 
     /// The hashed deal ids, for the activities' foreign key.
-    fn deal_hashes(&self) -> FxHashSet<u64> {
+    pub(super) fn deal_hashes(&self) -> FxHashSet<u64> {
         (0..self.deals.len() as u32).map(|d| hash_of(&[self.deals.ids.str(d).as_bytes()])).collect()
     }
 }
@@ -599,63 +376,4 @@ fn fk(column: usize, name: &str, value: &str, target: &str) -> Problem {
         message: format!("{name} {value:?} is not in {target}"),
         value: Some(value.to_string()),
     }
-}
-
-fn check_tree(roster: &Roster, file: &str, out: &mut Findings) {
-    for p in tree_problems(roster, file) {
-        out.error(p.into());
-    }
-    let roots: Vec<&str> = roster
-        .people
-        .iter()
-        .zip(&roster.parent)
-        .filter(|(p, parent)| parent.is_none() && p.reports_to.is_none())
-        .map(|(p, _)| p.person_id.as_str())
-        .collect();
-    if roots.len() > 1 {
-        out.warning(Finding {
-            kind: "several-roots".into(),
-            file: file.to_string(),
-            row_number: None,
-            line: None,
-            field_name: Some("reports_to".into()),
-            cell: None,
-            message: format!(
-                "{} people report to no one: {}",
-                roots.len(),
-                roots.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-            ),
-        });
-    }
-}
-/// Problems with the tree: unknown `reports_to` and cycles.
-pub fn tree_problems(roster: &Roster, file: &str) -> Vec<RowProblem> {
-    let mut out = Vec::new();
-    for (i, p) in roster.people.iter().enumerate() {
-        if let Some(r) = &p.reports_to
-            && roster.parent[i].is_none()
-        {
-            out.push(RowProblem {
-                file: file.to_string(),
-                line: 0,
-                row: roster.rows[i],
-                column: Some("reports_to".into()),
-                code: "foreign-key",
-                message: format!("{} reports to {r}, who is not in the roster", p.person_id),
-                value: Some(r.clone()),
-            });
-        }
-    }
-    for p in roster.tree_problems() {
-        out.push(RowProblem {
-            file: file.to_string(),
-            line: 0,
-            row: p.row,
-            column: Some("reports_to".into()),
-            code: p.code,
-            message: p.message,
-            value: None,
-        });
-    }
-    out
 }

@@ -1,0 +1,34 @@
+//! A checked ingest and what it did.
+
+use super::cells::ValueOptions;
+use super::mapping::Mapping;
+use crate::io::{Dest, Format, Source};
+use crate::model::tables::TableKind;
+
+/// A checked ingest: everything resolved from the command line before any record is read.
+pub struct IngestJob {
+    pub table: TableKind,
+    pub mapping: Mapping,
+    /// The Salesforce Data Export preset, which reads several objects itself.
+    pub salesforce: bool,
+    pub sources: Vec<Source>,
+    pub dest: Dest,
+    pub format: Format,
+    pub rejects: Option<Dest>,
+    pub max_rejects: u64,
+    pub delimiter: Option<String>,
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub values: ValueOptions,
+    pub quiet: bool,
+}
+
+/// What an ingest did: the counts add up (read = written + rejected, or held back when over
+/// --max-rejects).
+pub struct IngestOutcome {
+    pub read: u64,
+    pub written: u64,
+    pub rejected: u64,
+    /// Over --max-rejects: nothing was written.
+    pub over: bool,
+    pub first_problems: Vec<String>,
+}

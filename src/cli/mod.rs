@@ -1,0 +1,70 @@
+//! The command line: global options and one argument struct per subcommand (clap derive).
+
+use crate::io::Format;
+use clap::{Args, Parser, Subcommand};
+
+mod coaching;
+mod data;
+
+pub use coaching::{
+    DemoArgs, DiagnoseArgs, PlanAction, PlanArgs, PlanImportArgs, ReportArgs, ReviewArgs,
+};
+pub use data::{FunnelArgs, GenerateArgs, IngestArgs, InitArgs, ValidateArgs};
+use std::path::PathBuf;
+
+pub use crate::model::values::{Lang, SheetLevel};
+
+/// Scientific sales management: funnel indicators, skill diagnosis and coaching worksheets from
+/// CRM exports.
+///
+/// salescoach turns a sales team's exported CRM data into step-up rates per salesperson and up
+/// the org tree, says which skill each salesperson should work on this month and why, and
+/// writes the worksheets that managers use in their 1:1s.
+///
+/// Exit codes: 0 success, 1 the data failed a check, 2 usage, configuration or IO error.
+#[derive(Debug, Parser)]
+#[command(name = "salescoach", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The playbook (TOML) to use instead of the built-in one.
+    #[arg(long, global = true, env = "SALESCOACH_CONFIG", value_name = "PLAYBOOK")]
+    pub config: Option<PathBuf>,
+    /// Write the result here instead of standard output (`-` is standard output).
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Output format [default: table on a terminal, else from the output's extension, else csv].
+    #[arg(short, long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Format of the inputs when their extension does not tell (e.g. reading `-`).
+    #[arg(long, global = true, value_enum)]
+    pub input_format: Option<Format>,
+    /// No summaries, warnings or progress on standard error.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Fit human tables to this many columns [default: the terminal's width; unlimited when
+    /// not a terminal].
+    #[arg(long, global = true, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(InitArgs),
+    Generate(GenerateArgs),
+    Funnel(FunnelArgs),
+    Diagnose(DiagnoseArgs),
+    Plan(PlanArgs),
+    Review(ReviewArgs),
+    Validate(ValidateArgs),
+    Report(ReportArgs),
+    Demo(DemoArgs),
+    Ingest(IngestArgs),
+}
