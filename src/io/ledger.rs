@@ -7,6 +7,7 @@ use crate::model::level::OrgLevel;
 use crate::model::plans::Plan;
 use crate::model::tables::PLAN_COLUMNS;
 use crate::model::tables::{TableKind, column_index};
+use crate::model::time::{Period, PeriodKind};
 use anyhow::{Result, bail};
 
 /// Reads a ledger; a missing file is an empty ledger.
@@ -23,7 +24,7 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
             let count = |name| Ok::<_, Problem>(row.int(c(name))?.map(|v| v as u64));
             Ok(Plan {
                 plan_id: row.required_str(c("plan_id"))?.to_string(),
-                period: row.required_str(c("period"))?.to_string(),
+                period: month_label(row.required_str(c("period"))?, c("period"))?,
                 rep_id: row.required_str(c("rep_id"))?.to_string(),
                 rep_name: text("rep_name")?,
                 manager_id: text("manager_id")?,
@@ -32,7 +33,10 @@ pub fn read_ledger(path: &std::path::Path, format: Option<Format>) -> Result<Vec
                 baseline_n: count("baseline_n")?,
                 benchmark: row.float(c("benchmark"))?,
                 target_rate: row.float(c("target_rate"))?,
-                review_period: row.required_str(c("review_period"))?.to_string(),
+                review_period: month_label(
+                    row.required_str(c("review_period"))?,
+                    c("review_period"),
+                )?,
                 status: parse_value(row.required_str(c("status"))?, c("status"))?,
                 window_from: text("window_from")?,
                 agreed_focus: row
@@ -128,6 +132,16 @@ pub fn write_ledger(
 }
 
 /// A ledger value of a typed column, or a problem naming the column and the value.
+/// A plan's month as the ledger must hold it: `2026-04`, one spelling.
+fn month_label(text: &str, column: usize) -> Result<String, Problem> {
+    Period::parse(PeriodKind::Month, text).map(Period::label).map_err(|e| Problem {
+        column: Some(column),
+        code: "constraint-error",
+        message: e.to_string(),
+        value: Some(text.to_string()),
+    })
+}
+
 fn parse_value<T: std::str::FromStr<Err = String>>(
     text: &str,
     column: usize,

@@ -2,6 +2,7 @@
 
 use crate::model::level::OrgLevel;
 use crate::model::lever::LeverId;
+use crate::model::time::{Period, PeriodKind};
 use crate::model::values::{PlanStatus, Verdict};
 
 /// One plan.
@@ -98,6 +99,13 @@ impl Plan {
     /// A manager's or director's coaching plan rather than a rep's.
     pub fn is_coaching(&self) -> bool {
         self.level.as_ref().is_some_and(OrgLevel::coaches)
+    }
+
+    /// Due for review by `month`: its review month is `month` or earlier, compared as months
+    /// (a plan whose review month is not a month label is never due).
+    pub fn due_by(&self, month: &str) -> bool {
+        let parse = |s: &str| Period::parse(PeriodKind::Month, s).ok();
+        matches!((parse(&self.review_period), parse(month)), (Some(r), Some(m)) if r <= m)
     }
 
     /// The lever the plan works on: the agreed one when the meeting changed it.

@@ -46,7 +46,7 @@ pub fn review_coaching<'a>(
         .iter()
         .filter(|p| p.is_coaching() && p.status != PlanStatus::Suggested)
         .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(month))
-        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= month)
+        .filter(|p| p.due_by(month))
         .map(|plan| {
             let mut out = PlanReview {
                 // The roster's or ledger's name as it is, even when empty.

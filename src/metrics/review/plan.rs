@@ -32,7 +32,7 @@ pub fn review(plans: &[Plan], data: &RepMonths, setup: &ReviewSetup) -> Vec<Plan
         // by `review_coaching`.
         .filter(|p| p.status != PlanStatus::Suggested && !p.is_coaching())
         .filter(|p| p.verdict.is_none() || p.reviewed_in.as_deref() == Some(month))
-        .filter(|p| !p.review_period.is_empty() && p.review_period.as_str() <= month)
+        .filter(|p| p.due_by(month))
         .collect();
     let mut cohorts = Cohorts::default();
     due.iter().map(|p| review_plan(&mut cohorts, p, plans, data, setup)).collect()
