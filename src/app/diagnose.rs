@@ -63,22 +63,13 @@ pub fn run(job: &DiagnoseJob, playbook: &Playbook) -> Result<Vec<Diagnosis>> {
         FunnelSource::Table(src) => read_funnel(src, job.input_format, playbook.timezone)?,
         FunnelSource::Events(inputs) => {
             let (mut rows, summary) = compute(inputs, playbook)?;
-            if !job.quiet && summary.events.rejected > 0 {
-                crate::note!(
-                    "warning: {} event rows rejected (run `salescoach validate`)",
-                    summary.events.rejected
-                );
-            }
             if summary.after_as_of > 0 && !job.quiet {
                 crate::note!(
                     "warning: {} events dated after --as-of are not counted",
                     summary.after_as_of
                 );
             }
-            if let Some(w) = summary.unassigned_warning().filter(|_| !job.quiet) {
-                crate::note!("{w}");
-            }
-            if let Some(w) = summary.reclosed_warning().filter(|_| !job.quiet) {
+            for w in summary.warnings().iter().filter(|_| !job.quiet) {
                 crate::note!("{w}");
             }
             rows.retain(|r| r.level == OrgLevel::Rep);

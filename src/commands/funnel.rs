@@ -126,6 +126,9 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     if let Some(w) = s.reclosed_warning() {
         let _ = writeln!(err, "{w}");
     }
+    if let Some(w) = s.as_of_warning() {
+        let _ = writeln!(err, "{w}");
+    }
     let e = &s.events;
     let _ = writeln!(
         err,
@@ -150,11 +153,16 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     if let Some(a) = &s.activities {
         let _ = writeln!(
             err,
-            "activities: read {}, used {}, rejected {}, on no known deal {}",
+            "activities: read {}, used {}, rejected {}, on no known deal {}{}",
             a.read,
-            a.read - a.rejected - s.activities_unmatched,
+            a.read - a.rejected - s.activities_unmatched - s.activities_after_as_of,
             a.rejected,
-            s.activities_unmatched
+            s.activities_unmatched,
+            if s.activities_after_as_of > 0 {
+                format!(", after --as-of {}", s.activities_after_as_of)
+            } else {
+                String::new()
+            }
         );
         report_problems(a, &mut err);
     }

@@ -41,6 +41,9 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         config: FunnelConfig::monthly_cohort(&playbook, as_of),
     };
     let (rows, read) = compute(&inputs, &playbook)?;
+    for w in read.warnings().iter().filter(|_| !global.quiet) {
+        crate::note!("{w}");
+    }
     let roster = super::load_roster(args.roster.as_deref(), global.input_format, &playbook)?;
     let period = match period {
         Some(p) => {

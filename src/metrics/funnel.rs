@@ -157,7 +157,7 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
             if cells.iter().all(|c| c.entered == 0) && outcome.won == 0 {
                 continue;
             }
-            let period = Period { index: t.first.index + p as i32, ..t.first };
+            let period = Period { index: t.slots[p], ..t.first };
             let (end, label) = if cfg.whole {
                 (cfg.as_of, "all".to_string())
             } else {

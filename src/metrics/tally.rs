@@ -108,6 +108,9 @@ pub struct Tally {
     pub cfg: FunnelConfig,
     pub cal: Calendar,
     pub first: Period,
+    /// The periods that have data (the index of each, sorted): counts are kept for these
+    /// only, so that memory follows the rows and not the calendar span between them.
+    pub slots: Vec<i32>,
     pub periods: usize,
     pub stages: usize,
     pub reps: Vec<Box<str>>,
@@ -135,10 +138,16 @@ pub struct Tally {
     pub(crate) open_index: FxHashMap<u32, (u32, u32)>,
 }
 
-fn period_span(cal: &Calendar, lo: Micros, hi: Micros) -> (Period, usize) {
-    let first = cal.period_of(lo);
-    let last = cal.period_of(hi);
-    (first, (last.index - first.index + 1) as usize)
+/// The periods in which some deal entered a stage: the only ones counts are kept for.
+fn periods_with_data(cal: &Calendar, deals: &Deals) -> Vec<i32> {
+    let mut slots: Vec<i32> = (0..deals.len())
+        .flat_map(|d| (0..deals.stages).map(move |s| deals.entry(d, s)))
+        .filter(|e| e.is_some())
+        .map(|e| cal.period_of(e.ts).index)
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
 }
 
 impl Tally {
@@ -151,15 +160,17 @@ impl Tally {
             (deals.min_ts, deals.max_ts.max(cfg.as_of))
         };
         let cal = Calendar::new(cfg.period, cfg.tz, lo, hi);
-        let (first, periods) =
-            if cfg.whole { (cal.period_of(lo), 1) } else { period_span(&cal, lo, hi) };
         let n_reps = deals.reps.len();
         deals.resolve(cfg.strict);
+        let first = cal.period_of(lo);
+        let slots = if cfg.whole { vec![first.index] } else { periods_with_data(&cal, &deals) };
+        let periods = slots.len();
         let reclosed = deals.reclosed;
         let mut t = Tally {
             reclosed,
             cal,
             first,
+            slots,
             periods,
             stages,
             reps: deals.reps.to_vec(),
@@ -214,7 +225,8 @@ impl Tally {
         if self.cfg.whole {
             return 0;
         }
-        (self.cal.period_of(ts).index - self.first.index) as usize
+        let index = self.cal.period_of(ts).index;
+        self.slots.binary_search(&index).expect("a stage entry's period has a slot")
     }
 
     pub(crate) fn cell_idx(&self, rep: u32, p: usize, s: usize) -> usize {

@@ -2,6 +2,7 @@
 
 pub mod cell;
 pub mod coaching;
+pub mod dates;
 pub mod level;
 pub mod lever;
 pub mod plans;

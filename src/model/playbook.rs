@@ -30,6 +30,27 @@ struct RawPlaybook {
     /// ISO 4217 code of the amounts (`JPY`, `USD`, …), for money on the sheets.
     #[serde(default)]
     currency: Option<String>,
+    #[serde(default)]
+    data: RawData,
+}
+
+/// What dates the data may hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    /// The plausible years of a timestamp, first and last.
+    #[serde(default = "default_years")]
+    years: [i32; 2],
+}
+
+impl Default for RawData {
+    fn default() -> RawData {
+        RawData { years: default_years() }
+    }
+}
+
+fn default_years() -> [i32; 2] {
+    [1990, 2100]
 }
 
 fn default_tz() -> String {
@@ -74,6 +95,8 @@ pub struct Playbook {
     pub currency: Option<String>,
     /// The coaching levers' rules (the built-in ones when the playbook has none).
     pub coaching: Vec<crate::model::coaching::CoachingRule>,
+    /// The plausible years of the data's timestamps (`[data] years`), first and last.
+    pub years: (i32, i32),
     /// Lower-cased, trimmed spelling to stage code.
     aliases: HashMap<String, StageCode>,
 }
@@ -190,6 +213,13 @@ impl Playbook {
                 );
             }
         }
+        let [first, last] = raw.data.years;
+        if !(1..=9999).contains(&first) || !(1..=9999).contains(&last) || first > last {
+            bail!(
+                "{origin}{}: key `data.years`: expected [first, last] with 1 ≤ first ≤ last ≤ 9999, found [{first}, {last}]",
+                at("years")
+            );
+        }
         crate::model::rules::validate(&raw.rules, &f.stages, origin, text)?;
         crate::model::coaching::validate(&raw.coaching, origin)?;
         let coaching = if raw.coaching.is_empty() && text != DEFAULT_PLAYBOOK {
@@ -216,6 +246,7 @@ impl Playbook {
             windows,
             display: f.display,
             levels,
+            years: (raw.data.years[0], raw.data.years[1]),
             aliases,
         })
     }
@@ -288,6 +319,15 @@ impl Playbook {
             return LeverId::parse(&LeverId::Step { from, to }.to_string(), &self.stages);
         }
         Err(id_err)
+    }
+
+    /// The dates this run accepts: the playbook's plausible years, up to the run's clock.
+    pub fn date_policy(&self) -> crate::model::dates::DatePolicy {
+        crate::model::dates::DatePolicy {
+            min_year: self.years.0,
+            max_year: self.years.1,
+            now: crate::model::dates::run_clock(),
+        }
     }
 
     /// The level a roster role label is mapped to, if the playbook maps it.

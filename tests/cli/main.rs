@@ -2,6 +2,7 @@
 
 mod coaching_tree;
 mod contract;
+mod dates;
 mod diagnose;
 mod exit_codes;
 mod funnel;

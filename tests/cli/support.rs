@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 
 pub struct Session {
     pub dir: tempfile::TempDir,
+    /// The run's clock (`SALESCOACH_NOW`): far ahead by default, since generated organisations
+    /// run into months after today; tests of the clock itself set it.
+    pub now: String,
 }
 
 pub struct Output {
@@ -34,7 +37,12 @@ pub fn fixture_str(rel: &str) -> String {
 
 impl Session {
     pub fn new() -> Session {
-        Session { dir: tempfile::tempdir().unwrap() }
+        Session { dir: tempfile::tempdir().unwrap(), now: "2100-01-01T00:00:00Z".into() }
+    }
+
+    /// A session whose runs read the clock as `now`.
+    pub fn at(now: &str) -> Session {
+        Session { now: now.into(), ..Session::new() }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -61,6 +69,7 @@ impl Session {
             .current_dir(self.dir.path())
             .args(args)
             .env_remove("SALESCOACH_CONFIG")
+            .env("SALESCOACH_NOW", &self.now)
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,7 +1,7 @@
 //! The funnel use case: read events, activities and the roster, count, and write the rows.
 
 use crate::io::output::Output;
-use crate::io::read::{Problem, ScanStats, Verdict, scan};
+use crate::io::read::{Problem, Row, ScanStats, Verdict, scan};
 use crate::io::write::Cell;
 use crate::io::{Format, Source};
 use crate::metrics::deals::Deals;
@@ -43,9 +43,53 @@ pub struct ReadSummary {
     pub reps_not_in_roster: Option<(usize, usize, String)>,
     /// The roster as read, for what a caller does with it after counting.
     pub roster_read: Option<crate::model::roster::Roster>,
+    /// The end of the day by which 99.9% of the counted events happened: where the data's bulk
+    /// ends, whatever a few stray rows say.
+    pub bulk_end: Option<Micros>,
+    /// Activities dated after the as-of, not counted.
+    pub activities_after_as_of: u64,
 }
 
 impl ReadSummary {
+    /// What every command that counts says on standard error about what it left out: rejected
+    /// rows (the first ones named), the unassigned, the re-closed, a late as-of.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let e = &self.events;
+        if e.rejected > 0 {
+            out.push(format!(
+                "warning: {} left out (`salescoach validate` lists them all):",
+                crate::io::output::count(e.rejected, "event row is", "event rows are")
+            ));
+            out.extend(e.problems.iter().take(3).map(|p| format!("  rejected: {p}")));
+        }
+        if let Some(a) = self.activities.as_ref().filter(|a| a.rejected > 0) {
+            out.push(format!(
+                "warning: {} left out (`salescoach validate` lists them all):",
+                crate::io::output::count(a.rejected, "activity row is", "activity rows are")
+            ));
+            out.extend(a.problems.iter().take(3).map(|p| format!("  rejected: {p}")));
+        }
+        out.extend(self.unassigned_warning());
+        out.extend(self.reclosed_warning());
+        out.extend(self.as_of_warning());
+        out
+    }
+
+    /// The warning for an as-of well past the bulk of the data: a stray late row (or an as-of
+    /// given too late) makes every open deal look old.
+    pub fn as_of_warning(&self) -> Option<String> {
+        let end = self.bulk_end?;
+        let days = (self.as_of - end) / crate::model::time::MICROS_PER_DAY;
+        (days > STALE_AS_OF_DAYS).then(|| {
+            format!(
+                "warning: the as-of ({}) is {days} days after 99.9% of the events (by {}): a few late rows set it, or it was given too late, and every open deal reads as that much older; pass --as-of the export's date",
+                &crate::model::time::to_rfc3339(self.as_of)[..10],
+                &crate::model::time::to_rfc3339(end)[..10]
+            )
+        })
+    }
+
     /// The warning for deals closed both ways, if any.
     pub fn reclosed_warning(&self) -> Option<String> {
         (self.reclosed > 0).then(|| {
@@ -82,8 +126,9 @@ pub fn compute(
     playbook: &Playbook,
 ) -> Result<(Vec<FunnelRow>, ReadSummary)> {
     let mut summary = ReadSummary::default();
-    let (deals, after) = read_deals(inputs, playbook, &mut summary.events)?;
+    let (deals, after, bulk_end) = read_deals(inputs, playbook, &mut summary.events)?;
     summary.after_as_of = after;
+    summary.bulk_end = bulk_end;
     let mut cfg = inputs.config.clone();
     if inputs.as_of.is_none() {
         cfg.as_of = if deals.is_empty() { 0 } else { deals.max_ts };
@@ -92,7 +137,8 @@ pub fn compute(
     let mut tally = Tally::from_deals(deals, cfg);
     summary.reclosed = tally.reclosed;
     if let Some(src) = &inputs.activities {
-        let stats = read_activities(src, inputs, playbook, &mut tally)?;
+        let (stats, after) = read_activities(src, inputs, playbook, &mut tally)?;
+        summary.activities_after_as_of = after;
         summary.activities_unmatched = tally.activities_unmatched;
         summary.activities = Some(stats);
     }
@@ -129,21 +175,79 @@ struct EventBatch {
 
 const BATCH: usize = 16 * 1024;
 
+/// The share of events that says where the data's bulk ends.
+const BULK_SHARE: f64 = 0.999;
+/// How far past the bulk of the data an as-of may be before it is warned about.
+const STALE_AS_OF_DAYS: i64 = 7;
+
+/// Events per day over the plausible years: where the bulk of the data ends. Bounded by the
+/// policy's years (about 40,000 days), whatever the rows say.
+struct DayHistogram {
+    first_day: i64,
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl DayHistogram {
+    fn new(dates: &crate::model::dates::DatePolicy) -> DayHistogram {
+        use crate::model::time::days_from_civil;
+        let first_day = days_from_civil(dates.min_year as i64, 1, 1);
+        let last_day = days_from_civil(dates.max_year as i64 + 1, 1, 1);
+        DayHistogram { first_day, counts: vec![0; (last_day - first_day) as usize], total: 0 }
+    }
+
+    fn add(&mut self, ts: Micros) {
+        let day = ts.div_euclid(crate::model::time::MICROS_PER_DAY) - self.first_day;
+        if let Some(c) = usize::try_from(day).ok().and_then(|d| self.counts.get_mut(d)) {
+            *c += 1;
+            self.total += 1;
+        }
+    }
+
+    /// The end of the first day by which `share` of the events happened.
+    fn end_of(&self, share: f64) -> Option<Micros> {
+        let need = (self.total as f64 * share).ceil() as u64;
+        let mut seen = 0;
+        let day = self.counts.iter().position(|c| {
+            seen += c;
+            seen >= need.max(1)
+        })?;
+        Some((self.first_day + day as i64 + 1) * crate::model::time::MICROS_PER_DAY - 1)
+    }
+}
+
+/// A timestamp the date policy refuses, as a problem of its row.
+fn date_problem(
+    row: &Row,
+    column: usize,
+    ts: Micros,
+    (code, message): (&'static str, String),
+) -> Problem {
+    let text = row
+        .str(column)
+        .ok()
+        .flatten()
+        .map_or_else(|| crate::model::time::to_rfc3339(ts), str::to_string);
+    Problem { column: Some(column), code, message, value: Some(crate::io::read::preview(&text)) }
+}
+
 /// Reads the events on one thread (parsing, checking, hashing) while another interns deals and
 /// keeps their stage entries: the two halves take about the same time.
 fn read_deals(
     inputs: &FunnelInputs,
     playbook: &Playbook,
     stats_out: &mut ScanStats,
-) -> Result<(Deals, u64)> {
+) -> Result<(Deals, u64, Option<Micros>)> {
     let size_hint =
         inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
     // About 100 bytes of CSV per deal; a generous guess costs little, growing costs more.
     let mut deals = Deals::with_capacity(playbook.stages.len(), (size_hint / 100) as usize);
     let as_of = inputs.as_of.unwrap_or(i64::MAX);
+    let dates = playbook.date_policy();
     let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
-    let (stats, after) = std::thread::scope(|scope| {
+    let (stats, after, bulk) = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
+            let mut bulk = DayHistogram::new(&dates);
             let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
             let mut reps = crate::metrics::deals::Interner::default();
             let mut after = 0u64;
@@ -177,10 +281,14 @@ fn read_deals(
                     let Some(stage) = stage else {
                         return Verdict::Reject(unknown_stage(stage_text, playbook));
                     };
+                    if let Err(p) = dates.check(ts) {
+                        return Verdict::Reject(date_problem(row, ev::TS, ts, p));
+                    }
                     if ts > as_of {
                         after += 1;
                         return Verdict::Keep;
                     }
+                    bulk.add(ts);
                     batch.text.push_str(deal);
                     let known = reps.len();
                     let rep = reps.intern(rep);
@@ -197,7 +305,7 @@ fn read_deals(
                 },
             );
             let _ = tx.send(batch);
-            stats.map(|s| (s, after))
+            stats.map(|s| (s, after, bulk))
         });
         for batch in rx {
             for rep in &batch.new_reps {
@@ -213,7 +321,7 @@ fn read_deals(
         reader.join().expect("the reading thread does not panic")
     })?;
     *stats_out = stats;
-    Ok((deals, after))
+    Ok((deals, after, bulk.end_of(BULK_SHARE)))
 }
 
 /// An amount as an integer number of 1/10,000 units, exact.
@@ -245,9 +353,11 @@ fn read_activities(
     inputs: &FunnelInputs,
     playbook: &Playbook,
     tally: &mut Tally,
-) -> Result<ScanStats> {
+) -> Result<(ScanStats, u64)> {
     let as_of = tally.cfg.as_of;
     let mut columns = funnel::ActivityColumns { any: true, ..Default::default() };
+    let dates = playbook.date_policy();
+    let mut after = 0;
     let stats =
         scan(src, inputs.input_format, TableKind::Activities, playbook.timezone, &mut |row| {
             let parsed = (|| -> Result<_, Problem> {
@@ -264,13 +374,19 @@ fn read_activities(
                 ))
             })();
             match parsed {
+                Ok((_, _, ts, ..)) if dates.check(ts).is_err() => {
+                    let why = dates.check(ts).expect_err("checked");
+                    Verdict::Reject(date_problem(row, act::TS, ts, why))
+                }
+                Ok((_, _, ts, ..)) if ts > as_of => {
+                    after += 1;
+                    Verdict::Keep
+                }
                 Ok((deal, kind, ts, duration, outcome, personalized)) => {
                     columns.personalized |= personalized.is_some();
                     columns.outcome |= outcome.is_some();
                     columns.duration |= duration.is_some();
-                    if let Some(deal) = deal
-                        && ts <= as_of
-                    {
+                    if let Some(deal) = deal {
                         tally.add_activity(deal.trim(), kind, ts, duration, outcome, personalized);
                     }
                     Verdict::Keep
@@ -280,7 +396,7 @@ fn read_activities(
         })?;
     tally.activity_columns = columns;
     tally.finish_activities();
-    Ok(stats)
+    Ok((stats, after))
 }
 
 /// Reads a funnel table written by `salescoach funnel` (CSV, Parquet, JSON) back into rows.

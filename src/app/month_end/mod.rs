@@ -79,10 +79,7 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
             read.after_as_of
         );
     }
-    if let Some(w) = read.unassigned_warning().filter(|_| !job.quiet) {
-        crate::note!("{w}");
-    }
-    if let Some(w) = read.reclosed_warning().filter(|_| !job.quiet) {
+    for w in read.warnings().iter().filter(|_| !job.quiet) {
         crate::note!("{w}");
     }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;

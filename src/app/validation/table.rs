@@ -30,6 +30,7 @@ pub(super) struct TableCheck<'a> {
     fields: Vec<Option<&'a Field>>,
     playbook: &'a Playbook,
     as_of: Option<Micros>,
+    dates: crate::model::dates::DatePolicy,
     /// (hash of the value, row, line, part) of unique columns, per column: sorted at the end,
     /// which is several times cheaper than a hash-set insert per row on tens of millions of rows.
     unique: Vec<Option<Vec<UniqueKey>>>,
@@ -66,6 +67,7 @@ impl<'a> TableCheck<'a> {
             fields,
             playbook,
             as_of,
+            dates: playbook.date_policy(),
             unique,
             parts: Vec::new(),
             people: FxHashSet::default(),
@@ -193,10 +195,8 @@ impl<'a> TableCheck<'a> {
                 {
                     out.error(row.locate(fk(2, "deal_id", deal, "events.deal_id")).into());
                 }
-                if let (Some(a), Ok(Some(ts))) = (self.as_of, row.ts(act::TS))
-                    && ts > a
-                {
-                    out.error(row.locate(after_as_of(act::TS, a, text(act::TS))).into());
+                if let Ok(Some(ts)) = row.ts(act::TS) {
+                    self.check_date(row, act::TS, ts, out);
                 }
             }
             _ => {}
@@ -221,11 +221,7 @@ impl<'a> TableCheck<'a> {
             );
             return;
         };
-        if let Some(a) = self.as_of
-            && ts > a
-        {
-            out.error(row.locate(after_as_of(ev::TS, a, text(ev::TS))).into());
-        }
+        self.check_date(row, ev::TS, ts, out);
         let amount = text(ev::AMOUNT).unwrap_or("");
         let key = hash_of(&[deal.as_bytes(), &[stage], &ts.to_le_bytes()]);
         // 32 bits tell an exact duplicate from a conflicting one among rows of the same key.
@@ -233,6 +229,19 @@ impl<'a> TableCheck<'a> {
         let part = self.part();
         self.seen.push((key, who, row.row as u32, row.line as u32, part));
         self.deals.add(deal.trim(), rep.trim(), stage, ts, None);
+    }
+
+    /// A timestamp after --as-of, after the run's clock or in an implausible year.
+    fn check_date(&self, row: &Row, column: usize, ts: Micros, out: &mut Findings) {
+        let text = row.str(column).ok().flatten();
+        if let Err((code, message)) = self.dates.check(ts) {
+            let value = Some(text.map_or_else(|| to_rfc3339(ts), str::to_string));
+            out.error(row.locate(Problem { column: Some(column), code, message, value }).into());
+        } else if let Some(a) = self.as_of
+            && ts > a
+        {
+            out.error(row.locate(after_as_of(column, a, text)).into());
+        }
     }
 
     /// Checks that need a whole table: stage order and events after a terminal outcome.
