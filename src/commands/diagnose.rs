@@ -20,7 +20,7 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
     if !global.quiet {
         summarize(&diagnoses);
     }
-    print(&diagnoses, &output)?;
+    print(&diagnoses, &output, &playbook)?;
     Ok(ExitStatus::Success)
 }
 
@@ -82,11 +82,11 @@ fn resolve(global: &Global, args: &DiagnoseArgs, playbook: &Playbook) -> Result<
     })
 }
 
-fn print(diagnoses: &[Diagnosis], output: &Output) -> Result<()> {
+fn print(diagnoses: &[Diagnosis], output: &Output, playbook: &Playbook) -> Result<()> {
     match output.format {
         Format::Json => output.json(&diagnoses),
         Format::Table => output.text(|out| {
-            writeln!(out, "{}", render_table(diagnoses, output.width))?;
+            writeln!(out, "{}", render_table(diagnoses, output.width, playbook))?;
             Ok(())
         }),
         _ => diagnose::write_rows(diagnoses, output),
@@ -109,7 +109,10 @@ fn summarize(diagnoses: &[Diagnosis]) {
     );
 }
 
-fn render_table(diagnoses: &[Diagnosis], width: Option<u16>) -> String {
+/// The human view: levers and hypotheses as the sheets name them, not by their ids.
+fn render_table(diagnoses: &[Diagnosis], width: Option<u16>, playbook: &Playbook) -> String {
+    let label =
+        |l| crate::app::worksheets::lever_label(playbook, crate::model::values::Lang::En, l);
     if diagnoses.is_empty() {
         return "(no reps to diagnose)".into();
     }
@@ -117,8 +120,8 @@ fn render_table(diagnoses: &[Diagnosis], width: Option<u16>) -> String {
         .iter()
         .map(|d| {
             let focus = match (&d.focus, &d.suggestion) {
-                (Some(f), _) => f.to_string(),
-                (None, Some(s)) => format!("({s}?)"),
+                (Some(f), _) => label(f),
+                (None, Some(s)) => format!("({}?)", label(s)),
                 _ => "—".into(),
             };
             vec![
@@ -126,7 +129,12 @@ fn render_table(diagnoses: &[Diagnosis], width: Option<u16>) -> String {
                 d.rep_name.clone(),
                 focus,
                 d.why.clone(),
-                d.supported_hypotheses().join(", "),
+                d.hypotheses
+                    .iter()
+                    .filter(|h| h.status == crate::diagnosis::HypothesisStatus::Supported)
+                    .map(|h| h.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ]
         })
         .collect();

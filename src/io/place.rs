@@ -20,17 +20,25 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
 /// Opens an output file: a temporary sibling to rename into place with [`commit_output`], or,
 /// when `path` is a device or a pipe (`/dev/null`, a FIFO), `path` itself, since renaming over it
 /// would replace the device with a plain file.
+///
+/// An output path that is a symlink is written through: the link stays, and its target is
+/// replaced (a plain file) or written in place (a device, a pipe, a `/proc/self/fd` or
+/// `/dev/fd` descriptor such as `/dev/stdout`).
 pub fn create_output(path: &Path) -> Result<(std::fs::File, Option<tempfile::TempPath>)> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && !meta.is_file()
-        && !meta.is_dir()
-    {
+    let target = target_of(path);
+    let in_place = match std::fs::metadata(&target) {
+        Ok(meta) => !meta.is_file() && !meta.is_dir(),
+        Err(_) => false,
+    } || is_descriptor_link(path);
+    if in_place {
         let file = std::fs::OpenOptions::new()
             .write(true)
+            .truncate(true)
             .open(path)
             .with_context(|| format!("opening {}", path.display()))?;
         return Ok((file, None));
     }
+    let path = target.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut builder = tempfile::Builder::new();
@@ -47,10 +55,48 @@ pub fn create_output(path: &Path) -> Result<(std::fs::File, Option<tempfile::Tem
     Ok((file, Some(tmp_path)))
 }
 
-/// Renames a staged output into place; nothing to do for a device written directly.
+/// The file an output path names: itself, or through its symlinks the file they point to (which
+/// need not exist yet).
+fn target_of(path: &Path) -> std::path::PathBuf {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            break;
+        }
+        let Ok(next) = std::fs::read_link(&target) else { break };
+        target = match target.parent() {
+            Some(dir) if next.is_relative() => dir.join(next),
+            _ => next,
+        };
+    }
+    target
+}
+
+/// A link into a process's descriptors (`/dev/stdout` → `/proc/self/fd/1`): renaming over what
+/// it names would detach the file from the descriptor, so it is written in place.
+fn is_descriptor_link(path: &Path) -> bool {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        let Ok(next) = std::fs::read_link(&current) else { return false };
+        let text = next.to_string_lossy();
+        if text.starts_with("/proc/") || text.starts_with("/dev/fd/") {
+            return true;
+        }
+        current = match current.parent() {
+            Some(dir) if next.is_relative() => dir.join(&next),
+            _ => next,
+        };
+    }
+    false
+}
+
+/// Renames a staged output into place; nothing to do for a device written directly. Through
+/// a symlink, the file it points to is replaced and the link stays.
 pub fn commit_output(staged: Option<tempfile::TempPath>, path: &Path) -> Result<()> {
+    let target = target_of(path);
     if let Some(tmp) = staged {
-        tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+        tmp.persist(&target).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

@@ -123,6 +123,15 @@ impl LineIndex {
     }
 }
 
+/// A record whose cells are the header's names (two exports joined with `cat`).
+fn repeats_header(rec: &csv::ByteRecord, header: &[String]) -> bool {
+    let same =
+        |cell: &[u8], name: &str| cell.trim_ascii().eq_ignore_ascii_case(name.trim().as_bytes());
+    rec.len() == header.len()
+        && rec.get(0).is_some_and(|c| same(c, &header[0]))
+        && rec.iter().zip(header).all(|(c, h)| same(c, h))
+}
+
 /// The UTF-8 byte-order mark, which belongs at the start of a file only.
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
@@ -177,6 +186,12 @@ fn scan_csv(
             Some((
                 "bom-mid-file",
                 "the line starts with a byte-order mark: a second header or a concatenated export?"
+                    .to_string(),
+            ))
+        } else if repeats_header(&rec, &header) {
+            Some((
+                "repeated-header",
+                "the line repeats the header: a second header or a concatenated export?"
                     .to_string(),
             ))
         } else if rec.len() > width {

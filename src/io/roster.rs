@@ -25,8 +25,13 @@ pub fn load_roster(
         return Err(crate::DataError::with_code(
             first.code,
             format!(
-                "{source}: row {}: {}{more}; the roster must be a tree (`salescoach validate` lists every problem)",
-                first.row, first.message
+                "{source}: row {}: {}{more}; the roster must be a tree: {} (`salescoach validate` lists every problem)",
+                first.row,
+                first.message,
+                match first.code {
+                    "cycle" => "change the reports_to of one person in the cycle",
+                    _ => "keep one row per person, or give the rows the same manager",
+                }
             ),
         )
         .into());

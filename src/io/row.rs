@@ -327,22 +327,29 @@ pub enum Verdict {
 /// Binds canonical columns to positions in a header, by trimmed, case-insensitive name.
 pub fn bind_header(header: &[String], ctx: &Ctx) -> Result<Vec<Option<usize>>> {
     let norm: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    // First position of each name: linear in the header's width (100,000 columns included).
+    let mut first_at: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(norm.len());
     for (i, h) in norm.iter().enumerate() {
-        if !h.is_empty() && norm[..i].contains(h) {
+        if h.is_empty() {
+            continue;
+        }
+        if let Some(&first) = first_at.get(h.as_str()) {
             return Err(anyhow::Error::new(crate::DataError::with_code(
                 "duplicate-label",
                 format!(
                     "the header names column `{}` twice (columns {} and {}); which one holds the data is ambiguous",
                     preview(&header[i]),
-                    norm.iter().position(|x| x == h).expect("found") + 1,
+                    first + 1,
                     i + 1
                 ),
             ))
             .context(ctx.file.clone()));
         }
+        first_at.insert(h.as_str(), i);
     }
     let bind: Vec<Option<usize>> =
-        ctx.columns.iter().map(|c| norm.iter().position(|h| h == c.name)).collect();
+        ctx.columns.iter().map(|c| first_at.get(c.name).copied()).collect();
     let missing: Vec<&str> = ctx
         .columns
         .iter()

@@ -5,6 +5,7 @@ mod contract;
 mod dates;
 mod diagnose;
 mod exit_codes;
+mod faults;
 mod funnel;
 mod generate;
 mod hostile;

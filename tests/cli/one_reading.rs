@@ -167,3 +167,37 @@ fn report_writes_the_table_funnel_prints_rows_of_zeros_included() {
     assert_eq!(rep_rows, expected, "its rep rows are `funnel --by rep`");
     assert!(rep_rows.iter().any(|l| l.starts_with("rep,R09999,")), "the new hire has rows");
 }
+
+#[test]
+fn a_header_of_100_000_columns_is_read_in_linear_time() {
+    let s = Session::new();
+    let mut text = String::from("deal_id,rep_id,stage,ts,amount");
+    text.extend((0..100_000).map(|i| format!(",extra_{i}")));
+    text.push_str("\nD1,R1,lead,2026-01-05T10:00:00Z,");
+    text.extend(std::iter::repeat_n(",", 100_000));
+    text.push('\n');
+    let events = s.write("wide.events.csv", &text);
+    // The bound the issue sets: quadratic header binding took 20.7 s at this width.
+    for args in [vec!["funnel", "--events", &events, "-f", "csv"], vec!["validate", &events]] {
+        let start = std::time::Instant::now();
+        let r = s.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{args:?} took {:?}", start.elapsed());
+    }
+}
+
+#[test]
+fn two_exports_joined_with_cat_name_the_second_header() {
+    let s = Session::new();
+    let part = format!("{HEADER}D1,R1,lead,2026-01-05T10:00:00Z,\n");
+    let events = s.write("joined.events.csv", &format!("{part}{part}"));
+    let f = s.run(&["funnel", "--events", &events, "--period", "all", "-f", "csv"]);
+    assert!(f.stderr.contains("read 3, used 2, rejected 1"), "{}", f.stderr);
+    assert!(f.stderr.contains(":3: row 3: the line repeats the header"), "{}", f.stderr);
+    let v = s.run(&["validate", &events]);
+    assert!(
+        v.stdout.contains("row 3: the line repeats the header") && v.stdout.contains("1 error"),
+        "{}",
+        v.stdout
+    );
+}
