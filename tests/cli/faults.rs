@@ -43,3 +43,19 @@ fn an_output_through_a_descriptor_link_reaches_the_redirected_file() {
     let captured = std::fs::read_to_string(s.path("cap.csv")).unwrap();
     assert!(captured.starts_with("level,group_id"), "captured: {captured:.60}");
 }
+
+#[test]
+fn the_plans_schema_accepts_every_status_the_tool_writes() {
+    let s = Session::new();
+    let ledger = s.path_str("plans.csv");
+    let r = s.run(&[
+        "plan", "--events", &sample("events.csv"), "--activities", &sample("activities.csv"),
+        "--roster", &sample("roster.csv"), "--period", "2026-03", "--as-of", "2026-03-31",
+        "--out", "sheets", "--ledger", &ledger,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    assert!(text.contains(",suggested,") && text.contains(",proposed,"), "{text:.300}");
+    let v = s.run(&["validate", "--table", "plans", &ledger]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+}
