@@ -67,6 +67,9 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     if let Some(p) = period {
         diagnoses.iter_mut().for_each(|d| d.period = p.label());
     }
+    // Held until the ledger is written: no other run can update it in between.
+    let _lock =
+        args.ledger.as_deref().map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
     let mut ledger = match &args.ledger {
         Some(path) => read_ledger(path, None)?,
         None => Vec::new(),

@@ -30,6 +30,11 @@ pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
         .collect();
     super::one_stdin(&sources.iter().collect::<Vec<_>>())?;
     crate::io::ensure_distinct_files(&[&output.dest], &sources)?;
+    // With --update-ledger, held until the ledger is written: no update is lost in between.
+    let _lock = args
+        .update_ledger
+        .then(|| crate::io::place::lock(&args.ledger, "the ledger"))
+        .transpose()?;
     let mut plans = read_ledger(&args.ledger, None)?;
     let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let inputs = FunnelInputs {

@@ -100,3 +100,47 @@ pub fn commit_output(staged: Option<tempfile::TempPath>, path: &Path) -> Result<
     }
     Ok(())
 }
+
+/// An exclusive advisory lock held for as long as the guard lives: every read-modify-write of a
+/// ledger, and every run into a report folder, takes one, so that two runs never interleave.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Locks `target` through a file beside it (`plans.csv.lock`, `.2026-03.lock`). A second
+/// writer waits, saying so on standard error, or with `SALESCOACH_LOCK_WAIT=0` fails at once.
+pub fn lock(target: &Path, what: &str) -> Result<Lock> {
+    let name =
+        target.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!(".{}.lock", name.trim_start_matches('.')));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening the lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(Lock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(anyhow::Error::new(e).context(format!("locking {}", path.display())));
+        }
+    }
+    if std::env::var("SALESCOACH_LOCK_WAIT").is_ok_and(|v| v == "0") {
+        anyhow::bail!(
+            "another salescoach is updating {what} {} (lock {}); run again when it is done",
+            target.display(),
+            path.display()
+        );
+    }
+    crate::note!(
+        "waiting for another salescoach to finish with {what} {} (lock {})…",
+        target.display(),
+        path.display()
+    );
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(Lock { _file: file })
+}

@@ -44,6 +44,9 @@ fn step(job: &MonthEnd, n: usize, what: &str) {
 
 /// Runs the month end. `Ok(Err(validation))` when the inputs failed validation.
 pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, Validation>> {
+    // One run at a time into the folder, and through the ledger's read-modify-write.
+    let _out = crate::io::place::lock(job.out, "the report folder")?;
+    let _ledger = job.ledger.map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
     let previous = staging::inspect(job.out, job.force)?;
     step(job, 1, "validating the inputs and computing the funnel at every level");
     let mut tables = vec![

@@ -246,6 +246,8 @@ pub fn import_worksheets(
     ledger_path: &Path,
     playbook: &Playbook,
 ) -> Result<ImportSummary> {
+    // Held until the ledger is written: no other run can update it in between.
+    let _lock = crate::io::place::lock(ledger_path, "the ledger")?;
     let mut ledger = read_ledger(ledger_path, None)?;
     let levers = LeverId::all(&playbook.stages);
     let mut problems = Vec::new();
