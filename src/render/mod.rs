@@ -120,6 +120,65 @@ pub fn checksum(text: &str) -> String {
     format!("{h:016x}")
 }
 
+/// A worksheet's text as any editor may have saved it, read one way: UTF-16 decoded, a byte-
+/// order mark dropped, CRLF and lone CR line ends read as LF.
+pub fn sheet_text(bytes: &[u8]) -> Result<String, String> {
+    let text = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let (text, had_errors) = enc.decode_with_bom_removal(bytes);
+        if had_errors {
+            return Err("not valid UTF-16".into());
+        }
+        text.into_owned()
+    } else {
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        String::from_utf8(bytes.to_vec()).map_err(|e| {
+            format!(
+                "not UTF-8 (invalid byte at {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            )
+        })?
+    };
+    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// What the checksum covers: the whole sheet (front matter and body) with line ends as LF,
+/// trailing spaces and blank lines off, and the checksum's own line left out. So an editor
+/// that saves with CRLF, a BOM or trimmed spaces changes nothing, and an edit anywhere,
+/// front matter included, shows.
+fn checksummed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|l| !l.starts_with("checksum:")) {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// Seals a sheet written as front matter and body: its checksum goes last in the front matter.
+pub fn seal(text: &str) -> String {
+    let sum = checksum(&checksummed(text));
+    match text.strip_prefix("---\n").and_then(|rest| rest.find("\n---\n").map(|i| i + 4)) {
+        Some(end) => format!("{}\nchecksum: \"{sum}\"{}", &text[..end], &text[end..]),
+        None => text.to_string(),
+    }
+}
+
+/// Whether a sheet is as the tool sealed it: `Some(true)` unchanged, `Some(false)` edited, its
+/// checksum removed or its front matter broken, `None` a page with no front matter (the tool
+/// seals only sheets that carry a plan). Sheets sealed by earlier versions (a checksum of the
+/// body alone) are recognised too.
+pub fn unchanged_since_sealed(text: &str) -> Option<bool> {
+    let normal = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    if !normal.starts_with("---") {
+        return None;
+    }
+    let Some((fields, body)) = parse_front_matter(&normal) else { return Some(false) };
+    let Some((_, sum)) = fields.iter().find(|(k, _)| k == "checksum") else { return Some(false) };
+    Some(*sum == checksum(&checksummed(&normal)) || *sum == checksum(body))
+}
+
 /// YAML front matter from (key, value) pairs; values are JSON strings or numbers (valid YAML).
 pub fn front_matter(fields: &[(&str, serde_json::Value)]) -> String {
     let mut out = String::from("---\n");

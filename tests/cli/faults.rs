@@ -191,3 +191,134 @@ fn two_reports_into_one_folder_run_one_after_the_other() {
         assert!(manifest.lines().any(|l| l.contains(f.as_str())), "{f} is not in the manifest");
     }
 }
+
+fn rerun_plan(s: &Session) -> crate::support::Output {
+    s.run(&[
+        "plan",
+        "--events",
+        &sample("events.csv"),
+        "--activities",
+        &sample("activities.csv"),
+        "--roster",
+        &sample("roster.csv"),
+        "--period",
+        "2026-03",
+        "--as-of",
+        "2026-03-31",
+        "--out",
+        "ws",
+    ])
+}
+
+#[test]
+fn an_edited_sheet_is_kept_whatever_the_editor_did() {
+    let s = Session::new();
+    assert_eq!(rerun_plan(&s).code, 0);
+    let sheet = s.path("ws/reps/R00012.md");
+    let original = std::fs::read_to_string(&sheet).unwrap();
+    type Edit = Box<dyn Fn(&str) -> String>;
+    let edits: [(&str, Edit); 5] = [
+        (
+            "CRLF",
+            Box::new(|t: &str| {
+                t.replace("- Agreed focus: ________", "- Agreed focus: Lead → Case")
+                    .replace('\n', "\r\n")
+            }),
+        ),
+        (
+            "BOM",
+            Box::new(|t: &str| {
+                format!("\u{feff}{}", t.replace("1. ________", "1. Call back within a day"))
+            }),
+        ),
+        (
+            "no checksum",
+            Box::new(|t: &str| {
+                t.lines().filter(|l| !l.starts_with("checksum:")).collect::<Vec<_>>().join("\n")
+                    + "\n"
+            }),
+        ),
+        (
+            "front matter only",
+            Box::new(|t: &str| {
+                let line = t.lines().find(|l| l.starts_with("target_rate:")).unwrap();
+                t.replacen(line, "target_rate: 0.55", 1)
+            }),
+        ),
+        ("broken front matter", Box::new(|t: &str| t.replacen("\n---\n", "\n--\n", 1))),
+    ];
+    for (what, edit) in edits {
+        let edited = edit(&original);
+        std::fs::write(&sheet, &edited).unwrap();
+        let r = rerun_plan(&s);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        assert_eq!(std::fs::read_to_string(&sheet).unwrap(), edited, "{what}: the edit survives");
+        assert!(r.stderr.contains("1 kept because they were edited"), "{what}: {}", r.stderr);
+    }
+    // Saved back unedited with CRLF line ends: not an edit, rewritten as usual.
+    std::fs::write(&sheet, original.replace('\n', "\r\n")).unwrap();
+    let r = rerun_plan(&s);
+    assert!(r.stderr.contains("0 kept"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&sheet).unwrap(), original);
+}
+
+#[test]
+fn plan_import_checks_what_it_takes_and_reads_every_editors_encoding() {
+    let s = Session::new();
+    let ledger = s.path_str("plans.csv");
+    plan_with_ledger(&s, &ledger);
+    let read = |rep: &str| std::fs::read_to_string(s.path(&format!("ws/reps/{rep}.md"))).unwrap();
+    let agree = |t: &str| t.replacen("- Agreed focus: ________", "- Agreed focus: Lead → Case", 1);
+    let set = |t: &str, key: &str, value: &str| {
+        let line = t.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap().to_string();
+        t.replacen(&line, &format!("{key}: {value}"), 1)
+    };
+    let dir = s.path("edited");
+    std::fs::create_dir_all(&dir).unwrap();
+    let put = |name: &str, bytes: Vec<u8>| std::fs::write(dir.join(name), bytes).unwrap();
+    // Good sheets, as editors save them: CRLF, a BOM, UTF-16.
+    put("crlf.md", agree(&read("R00001")).replace('\n', "\r\n").into_bytes());
+    put("bom.md", format!("\u{feff}{}", agree(&read("R00002"))).into_bytes());
+    let utf16: Vec<u8> = std::iter::once(0xFEFFu16)
+        .chain(agree(&read("R00003")).encode_utf16())
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    put("utf16.md", utf16);
+    // Bad sheets, each reported with its line; the good ones are still read.
+    let r4 = agree(&read("R00004"));
+    put("copy-a.md", r4.clone().into_bytes());
+    put("copy-b.md", r4.into_bytes());
+    let other = set(&agree(&read("R00005")), "plan_id", "\"2026-03:R00006\"");
+    put("other.md", other.into_bytes());
+    put("negative.md", set(&agree(&read("R00007")), "target_rate", "-7").into_bytes());
+    put("huge.md", set(&agree(&read("R00008")), "target_rate", "1e300").into_bytes());
+    put("nan.md", set(&agree(&read("R00009")), "target_rate", "NaN").into_bytes());
+    put("someday.md", set(&agree(&read("R00010")), "review_period", "\"someday\"").into_bytes());
+    let r = s.run(&["plan", "import", dir.to_str().unwrap(), "--ledger", &ledger]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for (file, says) in [
+        ("copy-a.md", "is in 2 sheets"),
+        ("other.md", "is not the plan of R00005 for 2026-03"),
+        ("negative.md", "target_rate -7 is not a finite number of at least 0"),
+        ("huge.md", "target_rate 1e300 is above 1"),
+        ("nan.md", "target_rate NaN is not a finite number"),
+        ("someday.md", "review_period \"someday\" is not a month after"),
+    ] {
+        assert!(
+            r.stderr.lines().any(|l| l.contains(file) && l.contains(says)),
+            "{file}: {says}\n{}",
+            r.stderr
+        );
+    }
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    let status = |rep: &str| {
+        let line = text.lines().find(|l| l.starts_with(&format!("2026-03:{rep},"))).unwrap();
+        if line.contains(",agreed,") { "agreed" } else { "not agreed" }
+    };
+    for rep in ["R00001", "R00002", "R00003"] {
+        assert_eq!(status(rep), "agreed", "{rep} was read");
+    }
+    for rep in ["R00004", "R00005", "R00006", "R00007", "R00008", "R00009", "R00010"] {
+        assert_eq!(status(rep), "not agreed", "{rep} was not taken");
+    }
+}

@@ -44,10 +44,8 @@ fn step(job: &MonthEnd, n: usize, what: &str) {
 
 /// Runs the month end. `Ok(Err(validation))` when the inputs failed validation.
 pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, Validation>> {
-    // One run at a time into the folder, and through the ledger's read-modify-write.
-    let _out = crate::io::place::lock(job.out, "the report folder")?;
-    let _ledger = job.ledger.map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
-    let previous = staging::inspect(job.out, job.force)?;
+    // A folder that is not a report is refused before any work.
+    staging::inspect(job.out, job.force)?;
     step(job, 1, "validating the inputs and computing the funnel at every level");
     let mut tables = vec![
         (Source::parse(job.roster), TableKind::Roster),
@@ -86,6 +84,12 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
         crate::note!("{w}");
     }
     crate::app::funnel::ensure_period_has_data(&rows, job.period)?;
+    // One run at a time into the folder, and through the ledger's read-modify-write (taken
+    // once the inputs passed, so that a failed run leaves nothing beside the folder). What an
+    // earlier run left is looked at again under the lock.
+    let _out = crate::io::place::lock(job.out, "the report folder")?;
+    let _ledger = job.ledger.map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
+    let previous = staging::inspect(job.out, job.force)?;
     let staging = Staging::new(job.out)?;
     let (summary, ledger) = build(playbook, job, &validation, (&rows, &read), staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]

@@ -251,7 +251,7 @@ impl Sheets<'_> {
     }
 
     /// The front matter of a coaching sheet: its plan, as on a rep's sheet, with its level.
-    pub(super) fn coaching_front_matter(plan: Option<&Plan>, body: &str) -> String {
+    pub(super) fn coaching_front_matter(plan: Option<&Plan>) -> String {
         let Some(p) = plan else { return String::new() };
         let num = super::view::json_num;
         crate::render::front_matter(&[
@@ -267,7 +267,6 @@ impl Sheets<'_> {
             ("target_rate", num(p.target_rate)),
             ("review_period", p.review_period.clone().into()),
             ("status", p.status.as_str().into()),
-            ("checksum", crate::render::checksum(body).into()),
         ])
     }
 }

@@ -116,6 +116,67 @@ fn review_month(v: &str, line_no: usize) -> Result<Option<String>, (usize, Strin
     Ok(Some(v.to_string()))
 }
 
+/// The line (1-based) of a front matter key, for messages.
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines().position(|l| l.starts_with(&format!("{key}:"))).map_or(1, |i| i + 1)
+}
+
+/// A target in the front matter, as the tool writes it: a share in [0, 1] for a rate, a finite
+/// count of at least 0 for a volume.
+fn front_target_value(v: &str, lever: &LeverId) -> Result<f64, String> {
+    let t: f64 = v.trim().parse().map_err(|_| format!("{v:?} is not a number"))?;
+    if !t.is_finite() || t < 0.0 {
+        return Err(format!("{v} is not a finite number of at least 0"));
+    }
+    if lever.is_step() && t > 1.0 {
+        return Err(format!("{v} is above 1 (a rate target is a share: 0.45 for 45%)"));
+    }
+    Ok(t)
+}
+
+/// What a sheet's front matter must say of its plan: an id that belongs to the sheet's own
+/// person and period (a copied sheet cannot agree someone else's plan), and a review month
+/// after the plan's month.
+fn check_front(agreed: &Agreed, text: &str, ledger: &[Plan]) -> Result<(), (usize, String)> {
+    let f = &agreed.front;
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let period = get("period");
+    let person = match get("person_id") {
+        "" => get("rep_id"),
+        p => p,
+    };
+    let at = |k: &str| line_of_key(text, k);
+    let month = Period::parse(PeriodKind::Month, period)
+        .map_err(|_| (at("period"), format!("period {period:?} is not a month such as 2026-04")))?;
+    let id = &agreed.plan_id;
+    let owned = match ledger.iter().find(|p| &p.plan_id == id) {
+        Some(p) => p.rep_id == person && p.period == period,
+        None => {
+            *id == Plan::id_for(period, person)
+                || (id.starts_with(&format!("{period}:")) && id.ends_with(&format!(":{person}")))
+        }
+    };
+    if !owned {
+        return Err((
+            at("plan_id"),
+            format!(
+                "plan_id {id:?} is not the plan of {person} for {period} that this sheet is about"
+            ),
+        ));
+    }
+    let review = agreed.review_period.clone().or_else(|| f.get("review_period").cloned());
+    if let Some(r) = review.filter(|r| !r.trim().is_empty()) {
+        let ok = Period::parse(PeriodKind::Month, &r).is_ok_and(|r| r > month);
+        if !ok {
+            return Err((
+                at("review_period"),
+                format!("review_period {r:?} is not a month after the plan's month {period}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A blank (`________`, a pointer to another section) or a filled-in value.
 pub(super) fn filled(v: &str) -> Option<&str> {
     let v = v.split(" (suggested").next().unwrap_or(v).split("（提案").next().unwrap_or(v).trim();
@@ -252,9 +313,24 @@ pub fn import_worksheets(
     let levers = LeverId::all(&playbook.stages);
     let mut problems = Vec::new();
     let (mut agreed_count, mut skipped, mut unfilled) = (0, Vec::new(), 0);
-    for path in worksheet_files(paths)? {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+    let files = worksheet_files(paths)?;
+    // Every sheet's text first: a plan id in two sheets is an error naming both, and neither is
+    // read.
+    let mut texts = Vec::new();
+    let mut sheets_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for path in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        match render::sheet_text(&bytes) {
+            Ok(text) => {
+                if let Some(id) = parse_worksheet(&text).ok().map(|a| a.plan_id) {
+                    sheets_of.entry(id).or_default().push(path.display().to_string());
+                }
+                texts.push((path, text));
+            }
+            Err(why) => problems.push(format!("{}:1: {why}", path.display())),
+        }
+    }
+    for (path, text) in texts {
         if !text.starts_with("---\n") {
             skipped.push(path.display().to_string());
             continue;
@@ -266,6 +342,21 @@ pub fn import_worksheets(
                 continue;
             }
         };
+        if let Some(both) = sheets_of.get(&agreed.plan_id).filter(|s| s.len() > 1) {
+            problems.push(format!(
+                "{}:{}: plan_id {:?} is in {} sheets ({}); each plan has one sheet, so none of them is read",
+                path.display(),
+                line_of_key(&text, "plan_id"),
+                agreed.plan_id,
+                both.len(),
+                both.join(", ")
+            ));
+            continue;
+        }
+        if let Err((line, why)) = check_front(&agreed, &text, &ledger) {
+            problems.push(format!("{}:{line}: {why}", path.display()));
+            continue;
+        }
         let coaching = agreed.front.get("level").is_some_and(|l| OrgLevel::parse(l).coaches());
         // The focus as the sheet printed it ("Case → Proposal", "商談 → 提案") or its id; on a
         // manager's or director's sheet, a coaching skill by its title in either language.
@@ -368,7 +459,27 @@ pub fn import_worksheets(
         if plan.status == PlanStatus::Reviewed {
             continue;
         }
-        let front_target = agreed.front.get("target_rate").and_then(|v| v.parse::<f64>().ok());
+        let front_target = match agreed
+            .front
+            .get("target_rate")
+            .filter(|v| !v.trim().is_empty() && v.trim() != "null")
+        {
+            None => None,
+            Some(v) => {
+                let lever = plan.agreed_focus.clone().unwrap_or_else(|| plan.focus.clone());
+                match front_target_value(v, &lever) {
+                    Ok(t) => Some(t),
+                    Err(why) => {
+                        problems.push(format!(
+                            "{}:{}: target_rate {why}",
+                            path.display(),
+                            line_of_key(&text, "target_rate")
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
         let front_focus = proposed.filter(|f| *f != plan.focus);
         let front_target = front_target.filter(|t| Some(*t) != plan.target_rate);
         if !(filled_in || said_agreed || front_focus.is_some() || front_target.is_some()) {

@@ -156,7 +156,8 @@ pub fn write_worksheets(
                 &sheet,
                 job.templates,
             )?;
-            let text = format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref(), &body));
+            let text =
+                render::seal(&format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref())));
             write_sheet(out, &file, &text, job.mode, report)?;
             written.managers.insert(manager.clone(), file);
             written.proposed.extend(plan);
@@ -197,7 +198,8 @@ pub fn write_worksheets(
                 &sheet,
                 job.templates,
             )?;
-            let text = format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref(), &body));
+            let text =
+                render::seal(&format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref())));
             write_sheet(out, &file, &text, job.mode, report)?;
             written.directors.insert(director.clone(), file.clone());
             director_files.insert(director.clone(), file);
@@ -340,15 +342,11 @@ fn write_sheet(
     Ok(())
 }
 
-/// True when a worksheet's body no longer matches the checksum in its front matter.
+/// True when a worksheet is not as the tool wrote it: edited anywhere (front matter included,
+/// whatever the editor did to line ends or a BOM), its checksum removed, or its front matter
+/// broken. Such a sheet is kept, never overwritten.
 pub fn edited(text: &str) -> bool {
-    match render::parse_front_matter(text) {
-        Some((fields, body)) => {
-            let sum = fields.iter().find(|(k, _)| k == "checksum").map(|(_, v)| v.as_str());
-            sum.is_some_and(|s| s != render::checksum(body))
-        }
-        None => false,
-    }
+    render::unchanged_since_sealed(text) == Some(false)
 }
 
 fn group_by_manager(diagnoses: &[Diagnosis]) -> BTreeMap<String, Vec<&Diagnosis>> {

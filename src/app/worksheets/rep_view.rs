@@ -235,9 +235,8 @@ impl Sheets<'_> {
             ("target_rate", json_num(plan.target_rate)),
             ("review_period", plan.review_period.clone().into()),
             ("status", plan.status.as_str().into()),
-            ("checksum", render::checksum(&body).into()),
         ]);
-        Ok((format!("{fm}{body}"), svg))
+        Ok((render::seal(&format!("{fm}{body}")), svg))
     }
 
     /// Open questions on a lever when no hypothesis of the playbook is supported or left to
