@@ -101,6 +101,10 @@ pub fn parse_iso(s: &str) -> Option<(Micros, Offset)> {
     if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
+    // A leap second (23:59:60) is the last instant of its minute, not the next minute: a
+    // deal closed at 23:59:60Z on 31 March stays in March.
+    let leap = sec == 60;
+    let sec = sec.min(59);
     micros += (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * MICROS_PER_SECOND;
     if rest.first() == Some(&b'.') || rest.first() == Some(&b',') {
         let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -112,8 +116,11 @@ pub fn parse_iso(s: &str) -> Option<(Micros, Offset)> {
         for (i, &c) in frac.iter().take(6).enumerate() {
             f += (c - b'0') as i64 * 10i64.pow(5 - i as u32);
         }
-        micros += f;
+        micros += if leap { 0 } else { f };
         rest = &rest[1 + n..];
+    }
+    if leap {
+        micros += MICROS_PER_SECOND - 1;
     }
     match rest {
         [] => Some((micros, Offset::Missing)),
@@ -485,6 +492,14 @@ mod tests {
         assert_eq!(Period::parse(PeriodKind::Quarter, "2026-Q2").unwrap().label(), "2026-Q2");
     }
     use super::*;
+
+    #[test]
+    fn a_leap_second_stays_in_its_minute() {
+        let leap = parse_iso("2026-03-31T23:59:60Z").unwrap().0;
+        let last = parse_iso("2026-03-31T23:59:59.999999Z").unwrap().0;
+        assert_eq!(leap, last);
+        assert!(leap < parse_iso("2026-04-01T00:00:00Z").unwrap().0);
+    }
 
     #[test]
     fn parses_iso_forms() {
