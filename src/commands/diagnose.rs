@@ -36,8 +36,11 @@ fn input_sources(args: &DiagnoseArgs) -> Vec<Source> {
 /// Resolves the arguments of a diagnosis.
 fn resolve(global: &Global, args: &DiagnoseArgs, playbook: &Playbook) -> Result<DiagnoseJob> {
     let lookback = args.lookback.unwrap_or(playbook.diagnosis.lookback);
-    if lookback == 0 {
-        bail!("--lookback must be at least 1");
+    if !(1..=crate::model::playbook::MAX_LOOKBACK_MONTHS).contains(&lookback) {
+        bail!(
+            "--lookback {lookback}: give 1 to {} months",
+            crate::model::playbook::MAX_LOOKBACK_MONTHS
+        );
     }
     let period = args.period.as_deref().map(|p| super::parse_month("--period", p)).transpose()?;
     let as_of = super::parse_as_of(args.as_of.as_deref(), playbook)?;

@@ -37,8 +37,11 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         (Some(d), _) => read_diagnoses(d)?,
         (None, Some(events)) => {
             let lookback = args.lookback.unwrap_or(playbook.diagnosis.lookback);
-            if lookback == 0 {
-                bail!("--lookback must be at least 1");
+            if !(1..=crate::model::playbook::MAX_LOOKBACK_MONTHS).contains(&lookback) {
+                bail!(
+                    "--lookback {lookback}: give 1 to {} months",
+                    crate::model::playbook::MAX_LOOKBACK_MONTHS
+                );
             }
             let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
             let job = DiagnoseJob {

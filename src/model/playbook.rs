@@ -9,6 +9,11 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+/// The longest diagnosis window a playbook may set: ten years of months.
+pub const MAX_LOOKBACK_MONTHS: u32 = 120;
+/// The longest step-up window a playbook may set: ten years of days (`--window none`).
+pub const MAX_WINDOW_DAYS: u32 = 3650;
+
 pub const DEFAULT_PLAYBOOK: &str = include_str!("../../templates/playbook.toml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,10 +202,27 @@ impl Playbook {
                 d.confidence
             );
         }
-        if d.lookback == 0 {
+        if !(1..=MAX_LOOKBACK_MONTHS).contains(&d.lookback) {
             bail!(
-                "{origin}{}: key `diagnosis.lookback`: expected at least 1 month",
-                at("lookback")
+                "{origin}{}: key `diagnosis.lookback`: expected 1 to {MAX_LOOKBACK_MONTHS} months, found {}",
+                at("lookback"),
+                d.lookback
+            );
+        }
+        if d.min_wins_for_amount > 1_000_000 {
+            bail!(
+                "{origin}{}: key `diagnosis.min_wins_for_amount`: expected 0 to 1000000, found {}",
+                at("min_wins_for_amount"),
+                d.min_wins_for_amount
+            );
+        }
+        let windows_out_of_range = std::iter::once(f.window_days).chain(windows.iter().copied());
+        if let Some(w) =
+            windows_out_of_range.into_iter().find(|w| !(1..=MAX_WINDOW_DAYS).contains(w))
+        {
+            bail!(
+                "{origin}{}: key `funnel.window_days` or `funnel.windows`: expected 1 to {MAX_WINDOW_DAYS} days, found {w}",
+                at("window")
             );
         }
         let levers = crate::model::lever::LeverId::all(&f.stages);
@@ -371,6 +393,23 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_keys_out_of_range_are_refused_with_the_key_and_the_range() {
+        let base = DEFAULT_PLAYBOOK;
+        for (from, to, says) in [
+            (
+                "lookback = 3",
+                "lookback = 100000000",
+                "`diagnosis.lookback`: expected 1 to 120 months",
+            ),
+            ("window_days = 90", "window_days = 0", "expected 1 to 3650 days, found 0"),
+        ] {
+            assert!(base.contains(from), "{from}");
+            let e = Playbook::parse(&base.replacen(from, to, 1), "p").unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
 
     #[test]
     fn printed_levers_read_in_either_language() {
