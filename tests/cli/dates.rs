@@ -1,15 +1,7 @@
 //! Dates the data cannot really hold: after the run's clock, in an implausible year, or an
 //! as-of far past the bulk of the data. None of them may move a month's rates.
 
-use crate::support::Session;
-
-fn sample(f: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data")
-        .join(f)
-        .display()
-        .to_string()
-}
+use crate::support::{Session, sample};
 
 /// The sample events up to the end of March: a March export.
 fn march_export(s: &Session) -> String {

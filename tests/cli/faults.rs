@@ -1,15 +1,7 @@
 //! Nothing lost: outputs through links, and what a sloppy setup does to files.
 
-use crate::support::Session;
+use crate::support::{Session, sample};
 use std::os::unix::fs::symlink;
-
-fn sample(f: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data")
-        .join(f)
-        .display()
-        .to_string()
-}
 
 #[test]
 fn an_output_through_a_symlink_writes_its_target_and_keeps_the_link() {

@@ -31,6 +31,11 @@ pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
 }
 
+/// A file of the bundled sample organisation.
+pub fn sample(f: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data").join(f).display().to_string()
+}
+
 pub fn fixture_str(rel: &str) -> String {
     fixture(rel).display().to_string()
 }

@@ -373,11 +373,11 @@ fn read_activities(
                     row.bool(act::PERSONALIZED)?,
                 ))
             })();
+            let parsed = parsed.and_then(|p| match dates.check(p.2) {
+                Ok(()) => Ok(p),
+                Err(why) => Err(date_problem(row, act::TS, p.2, why)),
+            });
             match parsed {
-                Ok((_, _, ts, ..)) if dates.check(ts).is_err() => {
-                    let why = dates.check(ts).expect_err("checked");
-                    Verdict::Reject(date_problem(row, act::TS, ts, why))
-                }
                 Ok((_, _, ts, ..)) if ts > as_of => {
                     after += 1;
                     Verdict::Keep
