@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod funnel;
 pub mod ingest;
 pub mod month_end;
+pub mod out_folder;
 pub mod review;
 pub mod validation;
 pub mod worksheets;

@@ -4,9 +4,8 @@
 use crate::ExitStatus;
 use crate::app::diagnose::{DiagnoseJob, FunnelSource};
 use crate::app::funnel::FunnelInputs;
-use crate::app::worksheets::{
-    SheetJob, WriteMode, WriteReport, import_worksheets, merge_proposed, write_worksheets,
-};
+use crate::app::out_folder::{self as folder, Committed, Policy, Staging};
+use crate::app::worksheets::{SheetJob, import_worksheets, merge_proposed, write_worksheets};
 use crate::cli::{Global, PlanArgs, PlanImportArgs};
 use crate::diagnosis::Diagnosis;
 use crate::io::Source;
@@ -17,6 +16,7 @@ use crate::model::playbook::Playbook;
 use crate::render;
 use anyhow::{Context, Result, bail};
 use std::io::Read;
+use std::path::Path;
 
 pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     let mut playbook = Playbook::load(global.config.as_deref())?;
@@ -70,9 +70,13 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     if let Some(p) = period {
         diagnoses.iter_mut().for_each(|d| d.period = p.label());
     }
-    // Held until the ledger is written: no other run can update it in between.
+    // Held until the sheets are in place and the ledger written: no other run can write
+    // either in between.
+    let _out = crate::io::place::lock(&out, "the worksheet folder")?;
     let _lock =
         args.ledger.as_deref().map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
+    let staging = Staging::new(&out, global.quiet)?;
+    let previous = folder::inspect(&out, true)?;
     let mut ledger = match &args.ledger {
         Some(path) => read_ledger(path, None)?,
         None => Vec::new(),
@@ -83,10 +87,15 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         roster: roster.as_ref(),
         level: args.level,
         templates: args.templates.as_deref(),
-        mode: if args.force { WriteMode::Force } else { WriteMode::Keep },
         one_manager: args.manager.is_some(),
     };
-    let written = write_worksheets(&job, &diagnoses, &ledger, &out)?;
+    let written = write_worksheets(&job, &diagnoses, &ledger, staging.path())?;
+    let inputs: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.diagnosis]
+        .into_iter()
+        .flatten()
+        .map(|p| Source::parse(p))
+        .collect();
+    let committed = staging.commit(previous, &inputs, Policy::Merge, args.force)?;
     if !global.quiet {
         let sheets = written.reps.len() + written.managers.len() + written.directors.len();
         let board = if written.board.is_some() { ", the board page" } else { "" };
@@ -98,7 +107,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
             written.reps.len()
         );
     }
-    finish(global, &args, &mut ledger, written.proposed, &written.report)
+    finish(global, &args, &mut ledger, written.proposed, &committed)
 }
 
 fn finish(
@@ -106,7 +115,7 @@ fn finish(
     args: &PlanArgs,
     ledger: &mut Vec<Plan>,
     proposed: Vec<Plan>,
-    report: &WriteReport,
+    report: &Committed,
 ) -> Result<ExitStatus> {
     let mut added = 0;
     if let Some(path) = &args.ledger {
@@ -124,7 +133,10 @@ fn finish(
                 .map_or(String::new(), |l| format!("; {added} plans added to {}", l.display()))
         );
         for k in &report.kept {
-            crate::note!("  kept {k}");
+            crate::note!(
+                "  kept {}",
+                args.out.as_deref().unwrap_or(Path::new(".")).join(k).display()
+            );
         }
     }
     Ok(ExitStatus::Success)

@@ -41,18 +41,71 @@ pub fn create_output(path: &Path) -> Result<(std::fs::File, Option<tempfile::Tem
     let path = target.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = temp_file_in(dir)?;
+    let (file, tmp_path) = tmp.into_parts();
+    Ok((file, Some(tmp_path)))
+}
+
+/// The prefix of every temporary file the tool makes; the PID after it tells whether the run
+/// that made it is still alive.
+pub const TEMP_PREFIX: &str = ".salescoach-tmp-";
+
+/// A temporary file in `dir`, named `.salescoach-tmp-PID-XXXXXX`, readable like any output.
+/// Temporary files that killed runs left in `dir` are removed first.
+pub fn temp_file_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    remove_dead_temps(dir);
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".salescoach-");
+    builder.prefix(&prefix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let tmp = builder
+    builder
         .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    let (file, tmp_path) = tmp.into_parts();
-    Ok((file, Some(tmp_path)))
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))
+}
+
+/// Removes from `dir` the temporary files of runs that are no longer alive (a `kill -9`, a
+/// power cut). A file whose run cannot be told dead is left alone.
+pub fn remove_dead_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else { continue };
+        if !process_alive(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The PID in a temporary file's name (`.salescoach-tmp-PID-XXXXXX`).
+pub fn temp_owner(name: &str) -> Option<u32> {
+    name.strip_prefix(TEMP_PREFIX)?.split_once('-')?.0.parse().ok()
+}
+
+/// Whether a process runs, where the system can tell (`/proc`); elsewhere it is assumed alive.
+pub fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// A point between two steps that change files on disk. In debug builds (the tests),
+/// `SALESCOACH_ABORT_AFTER=N` kills the process as `kill -9` would once N steps are done, so
+/// that a test can prove a kill at any instant loses nothing. Release builds ignore it.
+pub fn fault_point() {
+    #[cfg(debug_assertions)]
+    {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DONE: AtomicUsize = AtomicUsize::new(0);
+        if let Some(limit) =
+            std::env::var("SALESCOACH_ABORT_AFTER").ok().and_then(|v| v.parse::<usize>().ok())
+            && DONE.fetch_add(1, Ordering::SeqCst) >= limit
+        {
+            std::process::abort();
+        }
+    }
 }
 
 /// The file an output path names: itself, or through its symlinks the file they point to (which
@@ -96,6 +149,7 @@ fn is_descriptor_link(path: &Path) -> bool {
 pub fn commit_output(staged: Option<tempfile::TempPath>, path: &Path) -> Result<()> {
     let target = target_of(path);
     if let Some(tmp) = staged {
+        fault_point();
         tmp.persist(&target).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())

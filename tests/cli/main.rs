@@ -22,4 +22,5 @@ mod review_cases;
 mod sheets_read;
 mod support;
 mod surface;
+mod swap;
 mod validate;

@@ -70,11 +70,21 @@ impl Session {
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        self.run_with(args, stdin, &[])
+    }
+
+    /// A run with more environment variables (the fault injection of debug builds).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_with(args, None, env)
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_salescoach"))
             .current_dir(self.dir.path())
             .args(args)
             .env_remove("SALESCOACH_CONFIG")
             .env("SALESCOACH_NOW", &self.now)
+            .envs(env.iter().copied())
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

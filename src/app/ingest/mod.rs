@@ -49,7 +49,7 @@ const REJECT_COLUMNS: &[Column] = &[
 pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
     let columns = job.table.columns();
     // Standard output is written only once ingest knows it is within --max-rejects.
-    let staged = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let staged = crate::io::place::temp_file_in(&std::env::temp_dir())?;
     let target = match &job.dest {
         Dest::Stdout => Dest::File(staged.path().to_path_buf()),
         file => file.clone(),

@@ -3,11 +3,12 @@
 
 mod index;
 mod job;
-mod staging;
 
 use crate::app::funnel::{FunnelInputs, compute};
+pub use crate::app::out_folder::MANIFEST;
+use crate::app::out_folder::{self as folder, Policy, Staging};
 use crate::app::validation::{Report as Validation, check};
-use crate::app::worksheets::{SheetJob, WriteMode, merge_proposed, write_worksheets};
+use crate::app::worksheets::{SheetJob, merge_proposed, write_worksheets};
 use crate::diagnosis::{DiagnoseOptions, diagnose};
 use crate::io::Source;
 use crate::io::ledger::{read_ledger, write_ledger};
@@ -22,8 +23,6 @@ use crate::model::values::SheetLevel;
 use anyhow::Result;
 use index::{company_svg, index_md};
 pub use job::MonthEnd;
-pub use staging::MANIFEST;
-use staging::Staging;
 use std::path::{Path, PathBuf};
 
 /// What a run produced, for the summary.
@@ -45,7 +44,7 @@ fn step(job: &MonthEnd, n: usize, what: &str) {
 /// Runs the month end. `Ok(Err(validation))` when the inputs failed validation.
 pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, Validation>> {
     // A folder that is not a report is refused before any work.
-    staging::inspect(job.out, job.force)?;
+    folder::inspect(job.out, job.force)?;
     step(job, 1, "validating the inputs and computing the funnel at every level");
     let mut tables = vec![
         (Source::parse(job.roster), TableKind::Roster),
@@ -89,15 +88,15 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     // earlier run left is looked at again under the lock.
     let _out = crate::io::place::lock(job.out, "the report folder")?;
     let _ledger = job.ledger.map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
-    let previous = staging::inspect(job.out, job.force)?;
-    let staging = Staging::new(job.out)?;
+    let staging = Staging::new(job.out, job.quiet)?;
+    let previous = folder::inspect(job.out, job.force)?;
     let (summary, ledger) = build(playbook, job, &validation, (&rows, &read), staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
         .into_iter()
         .flatten()
         .map(Source::parse)
         .collect();
-    let kept = staging.commit(previous, &inputs)?;
+    let kept = staging.commit(previous, &inputs, Policy::Replace, false)?.kept;
     for k in &kept {
         if !job.quiet {
             crate::note!(
@@ -192,7 +191,6 @@ fn build(
         roster: Some(&roster),
         level: SheetLevel::All,
         templates: None,
-        mode: WriteMode::Staged,
         one_manager: false,
     };
     let written = write_worksheets(&sheet_job, &diagnoses, &ledger, dir)?;

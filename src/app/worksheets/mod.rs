@@ -31,14 +31,12 @@ pub struct SheetJob<'a> {
     pub roster: Option<&'a Roster>,
     pub level: SheetLevel,
     pub templates: Option<&'a Path>,
-    pub mode: WriteMode,
     /// Only one manager's team: no director worksheets.
     pub one_manager: bool,
 }
 
 /// The worksheets written and the plans they propose.
 pub struct Written {
-    pub report: WriteReport,
     pub proposed: Vec<Plan>,
     /// Relative paths (under the output folder) of the rep, manager and director worksheets.
     pub reps: BTreeMap<String, String>,
@@ -65,14 +63,12 @@ pub fn write_worksheets(
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Written {
-        report: WriteReport::default(),
         proposed: Vec::new(),
         reps: BTreeMap::new(),
         managers: BTreeMap::new(),
         directors: BTreeMap::new(),
         board: None,
     };
-    let report = &mut written.report;
     let mut names = FileNames::default();
     let mut rep_files = BTreeMap::new();
     for d in diagnoses {
@@ -94,10 +90,8 @@ pub fn write_worksheets(
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
             let (text, svg) =
                 sheets.rep_sheet(&env, (sheet_d, !is_plan), &plan, ledger, job.templates)?;
-            let chart =
-                if job.mode == WriteMode::Staged { WriteMode::Staged } else { WriteMode::Force };
-            write_sheet(out, &format!("reps/{stem}.svg"), &svg, chart, report)?;
-            write_sheet(out, &format!("reps/{stem}.md"), &text, job.mode, report)?;
+            write_sheet(out, &format!("reps/{stem}.svg"), &svg)?;
+            write_sheet(out, &format!("reps/{stem}.md"), &text)?;
             written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         }
         if is_plan {
@@ -158,7 +152,7 @@ pub fn write_worksheets(
             )?;
             let text =
                 render::seal(&format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref())));
-            write_sheet(out, &file, &text, job.mode, report)?;
+            write_sheet(out, &file, &text)?;
             written.managers.insert(manager.clone(), file);
             written.proposed.extend(plan);
         }
@@ -200,7 +194,7 @@ pub fn write_worksheets(
             )?;
             let text =
                 render::seal(&format!("{}{body}", Sheets::coaching_front_matter(plan.as_ref())));
-            write_sheet(out, &file, &text, job.mode, report)?;
+            write_sheet(out, &file, &text)?;
             written.directors.insert(director.clone(), file.clone());
             director_files.insert(director.clone(), file);
             written.proposed.extend(plan);
@@ -216,7 +210,7 @@ pub fn write_worksheets(
                 ledger,
                 job.templates,
             )?;
-            write_sheet(out, "board.md", &board, job.mode, report)?;
+            write_sheet(out, "board.md", &board)?;
             written.board = Some("board.md".to_string());
         }
     }
@@ -278,68 +272,13 @@ fn proposed_plan(d: &Diagnosis, stem: &str) -> Option<Plan> {
     })
 }
 
-/// How a worksheet is written: over an existing file (kept when edited), or into a fresh
-/// staging folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    Keep,
-    Force,
-    Staged,
-}
-
-const STAGED: WriteMode = WriteMode::Staged;
-
-#[derive(Default)]
-pub struct WriteReport {
-    pub written: usize,
-    pub unchanged: usize,
-    pub kept: Vec<String>,
-}
-
-/// Writes a file under `out` atomically, unless it was edited since it was written (its front
-/// matter checksum no longer matches its body) and `force` is off.
-fn write_sheet(
-    out: &Path,
-    rel: &str,
-    text: &str,
-    mode: WriteMode,
-    report: &mut WriteReport,
-) -> Result<()> {
+/// Writes a file under `out`, a fresh staging folder that is put in place as a whole
+/// (`app::out_folder`), which keeps sheets edited since the earlier run.
+fn write_sheet(out: &Path, rel: &str, text: &str) -> Result<()> {
     let path = out.join(rel);
     let dir = path.parent().expect("worksheets live in a folder");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    if mode == STAGED {
-        // A fresh staging folder is renamed into place as a whole: no need to stage each file.
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        report.written += 1;
-        return Ok(());
-    }
-    let (root, canonical_dir) = (std::fs::canonicalize(out)?, std::fs::canonicalize(dir)?);
-    if !canonical_dir.starts_with(&root) {
-        bail!("refusing to write {} outside {}", path.display(), out.display());
-    }
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        if existing == text {
-            report.unchanged += 1;
-            return Ok(());
-        }
-        if mode == WriteMode::Keep && edited(&existing) {
-            report.kept.push(path.display().to_string());
-            return Ok(());
-        }
-    }
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".salescoach-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.persist(&path).with_context(|| format!("writing {}", path.display()))?;
-    report.written += 1;
-    Ok(())
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 /// True when a worksheet is not as the tool wrote it: edited anywhere (front matter included,

@@ -1,0 +1,310 @@
+//! Output folders (a report, `plan --out`) replaced as a whole. The new output is built in a
+//! staging folder and swapped in, so that a kill at any instant leaves the old or the new output
+//! complete; the next run finishes or removes what a killed run left. A manifest in the folder
+//! lists the files the tool wrote, so that the next run knows which files are its own: every
+//! other file is the user's and is carried over untouched.
+//!
+//! Beside the folder (the usual case) the staging folder is exchanged with it in one step
+//! (`renameat2(RENAME_EXCHANGE)`, or two renames where the system lacks it). A folder that is
+//! a mount point cannot be renamed: the staging folder is made inside it and its files are
+//! moved in one by one, the staging folder with its manifest marking the move until it ends.
+
+mod recover;
+mod swap;
+mod tree;
+
+use crate::io::Source;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use tree::{leaves, rel_files};
+
+/// The manifest of an output folder: one relative path per line, the files the tool wrote.
+pub const MANIFEST: &str = ".salescoach-report";
+/// In a staging folder still being built.
+const NEW_MARK: &str = ".salescoach-staging";
+/// In an earlier output being swapped out (it travels with it).
+const OLD_MARK: &str = ".salescoach-replaced";
+/// The staging folder inside an output folder that is a mount point.
+const INSIDE_PREFIX: &str = ".salescoach-staging-";
+
+/// What the output folder holds before a run.
+pub enum Previous {
+    /// Nothing yet (or an empty folder).
+    Nothing,
+    /// An earlier output: the files it wrote.
+    Output(BTreeSet<PathBuf>),
+    /// Other files only (allowed with `--force`, or always for `plan --out`).
+    Foreign,
+}
+
+/// What happens to the earlier output's files that this run does not write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// They go: a report is the whole of one month end.
+    Replace,
+    /// They stay: `plan --out` for one manager leaves the other managers' sheets.
+    Merge,
+}
+
+/// How the staged output was put in place.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Worksheets edited since the tool wrote them, kept as they are.
+    pub kept: Vec<PathBuf>,
+    /// Files whose new version is byte for byte the old one.
+    pub unchanged: usize,
+    /// Files the run wrote.
+    pub written: usize,
+}
+
+/// Looks at the output folder: a non-empty folder that is no earlier output is refused unless
+/// `foreign_ok`.
+pub fn inspect(out: &Path, foreign_ok: bool) -> Result<Previous> {
+    if std::fs::symlink_metadata(out).is_err() {
+        return Ok(Previous::Nothing);
+    }
+    if !out.is_dir() {
+        bail!("--out {} is a file, not a folder", out.display());
+    }
+    let manifest = out.join(MANIFEST);
+    if manifest.is_file() {
+        return Ok(Previous::Output(read_manifest(&manifest)?));
+    }
+    let mut entries =
+        std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+    if entries.next().is_none() {
+        return Ok(Previous::Nothing);
+    }
+    if foreign_ok {
+        return Ok(Previous::Foreign);
+    }
+    bail!(
+        "--out {} is not empty and holds no earlier report; choose an empty or new folder, or \
+         give --force to write the report's files there (nothing else in it is deleted)",
+        out.display()
+    )
+}
+
+fn read_manifest(path: &Path) -> Result<BTreeSet<PathBuf>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text.lines().filter(|l| is_safe_relative(l)).map(PathBuf::from).collect())
+}
+
+/// A manifest line names a file inside the folder, never outside it.
+fn is_safe_relative(line: &str) -> bool {
+    let p = Path::new(line);
+    !line.is_empty()
+        && p.is_relative()
+        && p.components().all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// The folder an output is built in. Dropped without [`Staging::commit`], it is removed.
+pub struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    inside: bool,
+    committed: bool,
+}
+
+impl Staging {
+    /// Finishes or removes what killed runs left, then makes the staging folder. Call it with
+    /// the output folder's lock held.
+    pub fn new(out: &Path, quiet: bool) -> Result<Staging> {
+        for note in recover::recover(out)? {
+            if !quiet {
+                crate::note!("{note}");
+            }
+        }
+        let parent = parent_of(out);
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        let pid = std::process::id();
+        let beside = parent.join(format!(".{}.staging-{pid}", name_of(out)));
+        let inside = out.is_dir() && (swap::is_mount_point(out) || swap::forced("inside"));
+        let dir = if inside { out.join(format!("{INSIDE_PREFIX}{pid}")) } else { beside };
+        let made = std::fs::create_dir(&dir);
+        let (dir, inside) = match made {
+            // A parent folder the user cannot write (only the output folder is theirs).
+            Err(e)
+                if !inside && out.is_dir() && e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                let dir = out.join(format!("{INSIDE_PREFIX}{pid}"));
+                std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                (dir, true)
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("creating {}", dir.display())));
+            }
+            Ok(()) => (dir, inside),
+        };
+        std::fs::write(dir.join(NEW_MARK), format!("{}\n", out.display()))
+            .with_context(|| format!("writing {}", dir.join(NEW_MARK).display()))?;
+        Ok(Staging { dir, out: out.to_path_buf(), inside, committed: false })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Puts the staged output in place of the earlier one. A worksheet edited since the tool
+    /// wrote it is kept unless `overwrite_edited`; a file of the user's with the name of an
+    /// output file is never overwritten: the run is refused.
+    pub fn commit(
+        mut self,
+        previous: Previous,
+        inputs: &[Source],
+        policy: Policy,
+        overwrite_edited: bool,
+    ) -> Result<Committed> {
+        let files = rel_files(&self.dir)?
+            .into_iter()
+            .filter(|f| f.as_os_str() != NEW_MARK)
+            .collect::<BTreeSet<_>>();
+        self.refuse_overwriting_inputs(&files, inputs)?;
+        let own = match previous {
+            Previous::Output(old) => old,
+            _ => BTreeSet::new(),
+        };
+        self.refuse_clashes(&files, &own, policy, overwrite_edited)?;
+        let kept = self.edited_sheets(&files, &own, policy, overwrite_edited);
+        for f in kept.iter().filter(|f| files.contains(*f)) {
+            std::fs::remove_file(self.dir.join(f))?;
+        }
+        let unchanged = files
+            .iter()
+            .filter(|f| !kept.contains(*f))
+            .filter(|f| same_bytes(&self.dir.join(f), &self.out.join(f)))
+            .count();
+        let written = files.len() - unchanged - kept.iter().filter(|f| files.contains(*f)).count();
+        let mut manifest: BTreeSet<PathBuf> = files.union(&kept).cloned().collect();
+        if policy == Policy::Merge {
+            manifest.extend(own.iter().filter(|f| self.out.join(f).is_file()).cloned());
+        }
+        let stale: BTreeSet<PathBuf> = own.difference(&manifest).cloned().collect();
+        if self.inside {
+            swap::inside(&self.out, &self.dir, &manifest)?;
+        } else {
+            swap::beside(&self.out, &self.dir, &manifest, &stale)?;
+        }
+        self.committed = true;
+        Ok(Committed { kept: kept.into_iter().collect(), unchanged, written })
+    }
+
+    fn refuse_overwriting_inputs(
+        &self,
+        files: &BTreeSet<PathBuf>,
+        inputs: &[Source],
+    ) -> Result<()> {
+        for input in inputs {
+            if let Source::File(p) = input
+                && let Ok(input) = std::fs::canonicalize(p)
+                && files
+                    .iter()
+                    .any(|f| std::fs::canonicalize(self.out.join(f)).ok() == Some(input.clone()))
+            {
+                bail!("the report would overwrite its input {}; choose another --out", p.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Files of the user's where the output writes. For `plan --out` a worksheet or chart the
+    /// tool wrote before folders had manifests is its own.
+    fn refuse_clashes(
+        &self,
+        files: &BTreeSet<PathBuf>,
+        own: &BTreeSet<PathBuf>,
+        policy: Policy,
+        overwrite: bool,
+    ) -> Result<()> {
+        let clashes: Vec<String> = files
+            .iter()
+            .filter(|f| !own.contains(*f))
+            .filter(|f| std::fs::symlink_metadata(self.out.join(f)).is_ok())
+            .filter(|f| {
+                !(policy == Policy::Merge && (overwrite || tool_written(&self.out.join(f))))
+            })
+            .map(|f| f.display().to_string())
+            .collect();
+        if clashes.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "--out {} holds files of yours with the names of report files ({}); the report \
+             does not overwrite them: move them or choose another --out",
+            self.out.display(),
+            clashes.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
+
+    /// The earlier output's worksheets edited since: those this run writes again, and (when
+    /// the output is replaced) those it no longer writes, which would otherwise be deleted.
+    fn edited_sheets(
+        &self,
+        files: &BTreeSet<PathBuf>,
+        own: &BTreeSet<PathBuf>,
+        policy: Policy,
+        overwrite: bool,
+    ) -> BTreeSet<PathBuf> {
+        if overwrite {
+            return BTreeSet::new();
+        }
+        let candidates = files.iter().filter(|f| own.contains(*f) || policy == Policy::Merge);
+        let stale = own.iter().filter(|f| policy == Policy::Replace && !files.contains(*f));
+        candidates
+            .chain(stale)
+            .filter(|f| f.extension().is_some_and(|e| e == "md"))
+            .filter(|f| {
+                std::fs::read(self.out.join(f)).is_ok_and(|bytes| {
+                    crate::render::sheet_text(&bytes)
+                        .map_or(true, |text| crate::app::worksheets::edited(&text))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A worksheet the tool sealed (edited since or not), or the chart beside one.
+fn tool_written(path: &Path) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md") => {
+            let Ok(bytes) = std::fs::read(path) else { return false };
+            let Ok(text) = crate::render::sheet_text(&bytes) else { return false };
+            crate::render::unchanged_since_sealed(&text)
+                .is_some_and(|unchanged| unchanged || text.contains("\nchecksum:"))
+        }
+        Some("svg") => tool_written(&path.with_extension("md")),
+        _ => false,
+    }
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => std::fs::read(a).ok() == std::fs::read(b).ok(),
+        _ => false,
+    }
+}
+
+fn parent_of(out: &Path) -> &Path {
+    out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+fn name_of(out: &Path) -> String {
+    out.file_name().map_or("report".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A relative path's leaves under `root`, for the tests and the recovery.
+pub fn output_files(root: &Path) -> Result<Vec<PathBuf>> {
+    Ok(leaves(root)?.into_iter().map(|(rel, _)| rel).collect())
+}
