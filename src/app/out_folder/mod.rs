@@ -9,24 +9,18 @@
 //! a mount point cannot be renamed: the staging folder is made inside it and its files are
 //! moved in one by one, the staging folder with its manifest marking the move until it ends.
 
+mod names;
 mod recover;
 mod swap;
 mod tree;
 
 use crate::io::Source;
 use anyhow::{Context, Result, bail};
+pub use names::MANIFEST;
+use names::{INSIDE_PREFIX, NEW_MARK, name_of, parent_of, read_manifest};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tree::{leaves, rel_files};
-
-/// The manifest of an output folder: one relative path per line, the files the tool wrote.
-pub const MANIFEST: &str = ".salescoach-report";
-/// In a staging folder still being built.
-const NEW_MARK: &str = ".salescoach-staging";
-/// In an earlier output being swapped out (it travels with it).
-const OLD_MARK: &str = ".salescoach-replaced";
-/// The staging folder inside an output folder that is a mount point.
-const INSIDE_PREFIX: &str = ".salescoach-staging-";
 
 /// What the output folder holds before a run.
 pub enum Previous {
@@ -84,20 +78,6 @@ pub fn inspect(out: &Path, foreign_ok: bool) -> Result<Previous> {
          give --force to write the report's files there (nothing else in it is deleted)",
         out.display()
     )
-}
-
-fn read_manifest(path: &Path) -> Result<BTreeSet<PathBuf>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(text.lines().filter(|l| is_safe_relative(l)).map(PathBuf::from).collect())
-}
-
-/// A manifest line names a file inside the folder, never outside it.
-fn is_safe_relative(line: &str) -> bool {
-    let p = Path::new(line);
-    !line.is_empty()
-        && p.is_relative()
-        && p.components().all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// The folder an output is built in. Dropped without [`Staging::commit`], it is removed.
@@ -294,14 +274,6 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
         (Ok(ma), Ok(mb)) if ma.len() == mb.len() => std::fs::read(a).ok() == std::fs::read(b).ok(),
         _ => false,
     }
-}
-
-fn parent_of(out: &Path) -> &Path {
-    out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
-}
-
-fn name_of(out: &Path) -> String {
-    out.file_name().map_or("report".into(), |n| n.to_string_lossy().into_owned())
 }
 
 /// A relative path's leaves under `root`, for the tests and the recovery.

@@ -2,9 +2,9 @@
 //! holds the folder's lock, so no other run is using them). Only the tool's own staging folders
 //! and temporary files are touched, recognised by their names and their marks or manifest.
 
+use super::names::{INSIDE_PREFIX, MANIFEST, NEW_MARK, OLD_MARK, name_of, parent_of};
 use super::swap::{is_temp, roll_forward, sweep_into};
 use super::tree::leaves;
-use super::{INSIDE_PREFIX, MANIFEST, NEW_MARK, OLD_MARK, name_of, parent_of};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,10 @@
 //! The swap itself: every step that changes the disk passes a fault point, so that the tests
 //! can kill a run after any of them.
 
+use super::names::{
+    INSIDE_PREFIX, MANIFEST, NEW_MARK, OLD_MARK, name_of, parent_of, read_manifest,
+};
 use super::tree::{Leaf, leaves, make_parent, remove_empty_parents};
-use super::{MANIFEST, NEW_MARK, OLD_MARK};
 use crate::io::place::fault_point;
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
@@ -54,7 +56,7 @@ pub fn inside(out: &Path, staging: &Path, manifest: &BTreeSet<PathBuf>) -> Resul
 
 /// Finishes moving a complete inside staging folder into `out`.
 pub fn roll_forward(out: &Path, staging: &Path) -> Result<()> {
-    let manifest = super::read_manifest(&staging.join(MANIFEST))?;
+    let manifest = read_manifest(&staging.join(MANIFEST))?;
     for (rel, leaf) in leaves(staging)? {
         if leaf == Leaf::File && rel.as_os_str() != MANIFEST {
             let target = out.join(&rel);
@@ -64,7 +66,7 @@ pub fn roll_forward(out: &Path, staging: &Path) -> Result<()> {
         }
     }
     let old = match out.join(MANIFEST) {
-        m if m.is_file() => super::read_manifest(&m)?,
+        m if m.is_file() => read_manifest(&m)?,
         _ => BTreeSet::new(),
     };
     for stale in old.difference(&manifest) {
@@ -86,7 +88,7 @@ pub fn roll_forward(out: &Path, staging: &Path) -> Result<()> {
 fn carry_over(out: &Path, staging: &Path, stale: &BTreeSet<PathBuf>) -> Result<()> {
     for (rel, leaf) in leaves(out)? {
         let name = rel.to_string_lossy();
-        let inside_staging = name.starts_with(super::INSIDE_PREFIX);
+        let inside_staging = name.starts_with(INSIDE_PREFIX);
         if name == MANIFEST
             || name == OLD_MARK
             || inside_staging
@@ -135,7 +137,7 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
 /// already in `out`: files the user added while a run was going, or before it was killed.
 pub fn sweep_into(old: &Path, out: &Path) -> Result<()> {
     let own = match old.join(MANIFEST) {
-        m if m.is_file() => super::read_manifest(&m)?,
+        m if m.is_file() => read_manifest(&m)?,
         _ => BTreeSet::new(),
     };
     for (rel, leaf) in leaves(old)? {
@@ -160,8 +162,7 @@ fn exchange_or_rename(out: &Path, staging: &Path) -> Result<PathBuf> {
     if !forced("rename") && exchange(staging, out).is_ok() {
         return Ok(staging.to_path_buf());
     }
-    let aside =
-        super::parent_of(out).join(format!(".{}.old-{}", super::name_of(out), std::process::id()));
+    let aside = parent_of(out).join(format!(".{}.old-{}", name_of(out), std::process::id()));
     rename(out, &aside)?;
     fault_point();
     rename(staging, out)?;
