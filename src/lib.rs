@@ -47,6 +47,9 @@ pub use exit::{DataError, ExitStatus};
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let global = cli.global;
+    if let Some(lines) = global.max_quoted_lines {
+        io::quotes::set_max_quoted_lines(lines as usize);
+    }
     match cli.command {
         Command::Init(args) => commands::init::run(&global, args),
         Command::Generate(args) => commands::generate::run(&global, args),

@@ -53,6 +53,11 @@ pub struct Global {
     /// not a terminal].
     #[arg(long, global = true, value_name = "COLUMNS")]
     pub width: Option<u16>,
+    /// A quoted CSV cell may span this many lines; past them (or at the end of the file) the
+    /// quote is taken for a stray `"`: its line is rejected and reading goes on at the next
+    /// [default: 100].
+    #[arg(long, global = true, value_name = "LINES", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_quoted_lines: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ pub mod human;
 pub mod ledger;
 pub mod output;
 pub mod place;
+pub mod quotes;
 pub mod read;
 mod read_json;
 pub mod records;

@@ -142,12 +142,14 @@ fn scan_csv(
     stats: &mut ScanStats,
     on_row: &mut dyn FnMut(&Row, &mut ScanStats),
 ) -> Result<()> {
+    let guard = crate::io::quotes::QuoteGuard::new(source.open()?, delimiter);
+    let runaways = guard.runaways();
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
         .buffer_capacity(1 << 20)
-        .from_reader(source.open()?);
+        .from_reader(guard);
     let mut rec = csv::ByteRecord::new();
     if !rdr.read_byte_record(&mut rec).with_context(|| format!("reading {}", ctx.file))? {
         return Err(
@@ -166,22 +168,33 @@ fn scan_csv(
     let width = header.len();
     let mut row_no = 1u64;
     let mut carriage_returns = LineIndex::for_file(source);
+    let mut last_line = 1;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => {
+                reject_runaways(&runaways, u64::MAX, last_line, ctx, stats, &mut row_no);
+                break;
+            }
             Err(e) => {
                 // A UTF-8 or IO failure mid-file: the remaining rows cannot be trusted.
                 return Err(anyhow::Error::new(e).context(format!("reading {}", ctx.file)));
             }
         }
-        row_no += 1;
         let position = rec.position();
+        let at = position.map_or(0, |p| p.byte());
+        reject_runaways(&runaways, at, last_line, ctx, stats, &mut row_no);
+        row_no += 1;
         let line = match (&mut carriage_returns, position) {
             (Some(index), Some(p)) => index.line_at(p.byte()),
             (None, Some(p)) => p.line(),
             (_, None) => 0,
         };
+        last_line = line;
+        if let Some(runaway) = crate::io::quotes::take_at(&runaways, at) {
+            stats.reject_record(|| runaway_problem(&runaway, ctx, line, row_no));
+            continue;
+        }
         let structural = if rec.get(0).is_some_and(|f| f.starts_with(BOM)) {
             Some((
                 "bom-mid-file",
@@ -225,6 +238,41 @@ fn scan_csv(
         on_row(&row, stats);
     }
     Ok(())
+}
+
+/// Rejects the lines with a runaway quote that start before byte `before` and are not a
+/// record's start (they were inside a record that began on an earlier line).
+fn reject_runaways(
+    runaways: &crate::io::quotes::Runaways,
+    before: u64,
+    line: u64,
+    ctx: &Ctx,
+    stats: &mut ScanStats,
+    row_no: &mut u64,
+) {
+    let mut list = runaways.lock().expect("the runaways are not poisoned");
+    let k = list.iter().take_while(|r| r.byte < before).count();
+    for runaway in list.drain(..k) {
+        *row_no += 1;
+        stats.reject_record(|| runaway_problem(&runaway, ctx, line, *row_no));
+    }
+}
+
+fn runaway_problem(
+    runaway: &crate::io::quotes::Runaway,
+    ctx: &Ctx,
+    line: u64,
+    row: u64,
+) -> RowProblem {
+    RowProblem {
+        file: ctx.file.clone(),
+        line,
+        row,
+        column: None,
+        code: "runaway-quote",
+        message: runaway.message(),
+        value: Some(preview(&runaway.text)),
+    }
 }
 
 fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {

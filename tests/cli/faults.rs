@@ -314,3 +314,63 @@ fn plan_import_checks_what_it_takes_and_reads_every_editors_encoding() {
         assert_eq!(status(rep), "not agreed", "{rep} was not taken");
     }
 }
+
+/// The sample export with a stray `"` opening the last cell of data row `row`.
+fn with_stray_quote(s: &Session, row: usize) -> (String, String) {
+    let text = std::fs::read_to_string(sample("events.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let without: Vec<&String> =
+        lines.iter().enumerate().filter(|(i, _)| *i != row).map(|(_, l)| l).collect();
+    let without = without.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let (cells, _) = lines[row].rsplit_once(',').unwrap();
+    lines[row] = format!("{cells},\"a stray quote");
+    let stray: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    (s.write("stray.csv", &stray), s.write("without.csv", &without))
+}
+
+#[test]
+fn a_stray_quote_loses_only_its_row() {
+    let s = Session::new();
+    let (stray, without) = with_stray_quote(&s, 500);
+    let funnel = |events: &str| {
+        s.run(&["funnel", "--events", events, "--period", "all", "--window", "none", "-f", "csv"])
+    };
+    let (broken, reference) = (funnel(&stray), funnel(&without));
+    assert_eq!(broken.code, 0, "{}", broken.stderr);
+    assert_eq!(broken.stdout, reference.stdout, "every other row is counted");
+    assert!(broken.stderr.contains("read 12877, used 12876, rejected 1"), "{}", broken.stderr);
+    assert!(
+        broken.stderr.contains("stray.csv:501"),
+        "the line the quote opened on: {}",
+        broken.stderr
+    );
+    assert!(broken.stderr.contains("runaway-quote"), "{}", broken.stderr);
+    // validate calls it an error at that line; ingest rejects that row alone.
+    let v = s.run(&["validate", &stray]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let report = format!("{}{}", v.stdout, v.stderr);
+    assert!(report.contains("row 501") && report.contains("runaway-quote"), "{report}");
+    let out = s.path_str("ingested.csv");
+    let i = s.run(&["ingest", &stray, "--table", "events", "-o", &out, "--max-rejects", "5"]);
+    assert_eq!(i.code, 0, "{}", i.stderr);
+    let counts = crate::support::ingest_counts(&i.stderr).unwrap();
+    assert_eq!((counts.0, counts.1, counts.2), (12877, 12876, 1), "{}", i.stderr);
+}
+
+#[test]
+fn a_long_quoted_note_passes_once_the_bound_is_raised() {
+    let s = Session::new();
+    let note: String = (0..150).map(|i| format!("line {i}\n")).collect();
+    let events = s.write(
+        "notes.csv",
+        &format!(
+            "deal_id,rep_id,stage,ts,amount\nD1,R1,lead,2026-03-01T10:00:00Z,\"{note}\"\nD1,R1,case,2026-03-02T10:00:00Z,\n"
+        ),
+    );
+    let r = s.run(&["validate", &events]);
+    assert_eq!(r.code, 1, "150 lines is past the default bound: {}", r.stderr);
+    assert!(format!("{}{}", r.stdout, r.stderr).contains("--max-quoted-lines"), "{}", r.stdout);
+    let r = s.run(&["funnel", "--events", &events, "--max-quoted-lines", "200", "-f", "csv"]);
+    assert!(r.stderr.contains("read 2, used 1, rejected 1"), "the note is no amount: {}", r.stderr);
+    assert!(!r.stderr.contains("runaway-quote"), "{}", r.stderr);
+}

@@ -3,6 +3,7 @@
 use super::dialect::sniff_delimiter;
 use super::job::IngestJob;
 use crate::io::Source;
+use crate::io::quotes::{QuoteGuard, Runaways};
 use anyhow::{Context, Result, bail};
 
 /// A CSV reader over a decoded export.
@@ -13,7 +14,7 @@ pub(super) type ExportReader = csv::Reader<Box<dyn std::io::Read + Send>>;
 pub(super) fn open_input(
     source: &Source,
     args: &IngestJob,
-) -> Result<(Box<dyn std::io::Read + Send>, u8)> {
+) -> Result<(Box<dyn std::io::Read + Send>, u8, Runaways)> {
     let file = source.to_string();
     let (mut input, decoding) =
         decoded(source.open()?, args.encoding).with_context(|| format!("reading {file}"))?;
@@ -30,7 +31,10 @@ pub(super) fn open_input(
     if !args.quiet && args.delimiter.is_none() {
         crate::note!("{file}: delimiter {:?}", delimiter as char);
     }
-    Ok((Box::new(std::io::Read::chain(std::io::Cursor::new(header_line), input)), delimiter))
+    let whole = std::io::Read::chain(std::io::Cursor::new(header_line), input);
+    let guard = QuoteGuard::new(whole, delimiter);
+    let runaways = guard.runaways();
+    Ok((Box::new(guard), delimiter, runaways))
 }
 
 /// Opens an export as a CSV reader, its header read.
@@ -38,7 +42,7 @@ pub(super) fn open_export(
     source: &Source,
     args: &IngestJob,
 ) -> Result<(ExportReader, Vec<String>)> {
-    let (input, delimiter) = open_input(source, args)?;
+    let (input, delimiter, _blanked_lines_reject_as_short) = open_input(source, args)?;
     let mut rdr = csv::ReaderBuilder::new()
         .buffer_capacity(1 << 20)
         .delimiter(delimiter)

@@ -173,7 +173,7 @@ fn ingest_one(
     }
     // Streamed: the decoder transcodes to UTF-8 as the parser asks for bytes, and the parser
     // runs ahead on its own thread, so memory does not grow with the file.
-    let (input, delimiter) = open_input(source, args)?;
+    let (input, delimiter, runaways) = open_input(source, args)?;
     // A record may hold several fields at the limit, but not without end.
     let max_record = opts.max_field_bytes.saturating_mul(8);
     let mut stream = RecordStream::start(input, delimiter, max_record);
@@ -270,6 +270,13 @@ fn ingest_one(
             number += 1;
             sink.counts.read += 1;
             let line = raw.line;
+            let cells: Vec<&[u8]> =
+                if raw.len() == 1 { raw.get(0).into_iter().collect() } else { Vec::new() };
+            if let Some(runaway) = crate::io::quotes::take_blanked(&runaways, raw.byte, &cells) {
+                let outcome = Err((None, "runaway-quote", runaway.message()));
+                sink.settle(&outcome, &file, line, number, &|| runaway.text.clone())?;
+                continue;
+            }
             if let Some(size) = raw.oversized {
                 let message = format!(
                     "a record of {size} bytes (at most {max_record}, 8 × --max-field-bytes): is a quote left open?"
