@@ -112,8 +112,11 @@ pub fn amounts(text: &str) {
     })
     .expect("read back");
     let back = back.expect("one row").expect("a stored amount reads back").expect("not null");
-    // Stored with 4 decimals, rounded half away from zero (rust_decimal's rescale).
-    let stored = d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    // Stored with AMOUNT_SCALE decimals, rounded half away from zero (rust_decimal's rescale).
+    let stored = d.round_dp_with_strategy(
+        crate::io::write::AMOUNT_SCALE,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
     assert_eq!(back.normalize(), stored.normalize(), "{text}");
 }
 

@@ -53,7 +53,13 @@ fn compute_as_of(
         if cut.is_some_and(|c| ts > c) {
             continue;
         }
-        deals.add(&format!("D{d}"), &format!("R{r}"), s, ts, Some(10_000 * d as i64));
+        deals.add(
+            &format!("D{d}"),
+            &format!("R{r}"),
+            s,
+            ts,
+            Some(rust_decimal::Decimal::from(d as i64)),
+        );
     }
     let cfg = FunnelConfig {
         method,

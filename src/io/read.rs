@@ -291,9 +291,16 @@ fn arrow_col(array: &ArrayRef, kind: Kind) -> Result<ArrowCol> {
         Kind::Number if dt.is_numeric() => {
             ArrowCol::F64(cast(array, &DataType::Float64)?.as_primitive().clone())
         }
+        // A decimal column keeps its own scale (money read exactly); other numbers get ten
+        // decimals, as amounts are written.
+        Kind::Decimal if matches!(dt, DataType::Decimal128(_, s) if (0..=28).contains(s)) => {
+            let DataType::Decimal128(_, scale) = dt else { unreachable!("matched above") };
+            ArrowCol::Dec(array.as_primitive().clone(), *scale as u32)
+        }
         Kind::Decimal if dt.is_numeric() => {
-            let a = cast(array, &DataType::Decimal128(38, 6))?;
-            ArrowCol::Dec(a.as_primitive().clone(), 6)
+            let scale = crate::io::write::AMOUNT_SCALE;
+            let a = cast(array, &DataType::Decimal128(38, scale as i8))?;
+            ArrowCol::Dec(a.as_primitive().clone(), scale)
         }
         Kind::Integer if dt.is_integer() => {
             ArrowCol::Int(cast(array, &DataType::Int64)?.as_primitive().clone())

@@ -49,8 +49,9 @@ impl From<Option<i64>> for Cell<'_> {
     }
 }
 
-/// Amounts are written with this many decimals in Parquet (Decimal128(38, 4)).
-pub const AMOUNT_SCALE: u32 = 4;
+/// Amounts are written with this many decimals in Parquet (Decimal128(38, 10)): more than any
+/// currency's minor units, so that what was read is written back exactly.
+pub const AMOUNT_SCALE: u32 = 10;
 
 /// A leading `=`, `+`, `-`, `@`, tab or CR makes spreadsheets run a cell as a formula.
 pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
@@ -386,7 +387,7 @@ fn append(b: &mut Builder, c: &Cell) -> Result<()> {
             let mut scaled = *d;
             scaled.rescale(AMOUNT_SCALE);
             // rust_decimal keeps a smaller scale when the larger one does not fit: storing
-            // that mantissa at scale 4 would silently divide the amount.
+            // that mantissa at the column's scale would silently divide the amount.
             if scaled.scale() != AMOUNT_SCALE {
                 anyhow::bail!("the amount {d} cannot be stored with {AMOUNT_SCALE} decimals");
             }

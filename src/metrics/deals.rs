@@ -5,6 +5,7 @@
 
 use crate::model::playbook::StageCode;
 use crate::model::time::Micros;
+use rust_decimal::Decimal;
 
 /// Interns strings (deal ids, rep ids) to dense indexes. The strings live in one arena and
 /// the table holds indexes, so millions of deal ids cost one allocation, not two each.
@@ -159,8 +160,9 @@ pub struct Deals {
     won_latest: Vec<Micros>,
     /// Deals closed both ways (won and lost): counted by their latest outcome.
     pub reclosed: u64,
-    /// Latest recorded amount per deal: (time, amount × 10^4); time `i64::MIN` when none.
-    pub amount: Vec<(Micros, i64)>,
+    /// Latest recorded amount per deal, exact as read: (time, amount); time `i64::MIN` when
+    /// none.
+    pub amount: Vec<(Micros, Decimal)>,
     pub min_ts: Micros,
     pub max_ts: Micros,
     resolved: bool,
@@ -197,14 +199,14 @@ impl Deals {
         self.ids.is_empty()
     }
 
-    /// Adds one event. `amount` is scaled by 10^4.
+    /// Adds one event.
     pub fn add(
         &mut self,
         deal: &str,
         rep: &str,
         stage: StageCode,
         ts: Micros,
-        amount: Option<i64>,
+        amount: Option<Decimal>,
     ) {
         let rep = self.reps.intern(rep);
         self.add_indexed(hash_bytes(deal.as_bytes()), deal, rep, stage, ts, amount);
@@ -219,7 +221,7 @@ impl Deals {
         rep: u32,
         stage: StageCode,
         ts: Micros,
-        amount: Option<i64>,
+        amount: Option<Decimal>,
     ) {
         debug_assert!(!self.resolved, "events added after resolve");
         debug_assert!((rep as usize) < self.reps.len(), "rep interned before use");
@@ -229,7 +231,7 @@ impl Deals {
             self.rep.extend(std::iter::repeat_n(u32::MAX, self.stages));
             self.terminal.push(i64::MIN);
             self.won_latest.push(i64::MIN);
-            self.amount.push((i64::MIN, 0));
+            self.amount.push((i64::MIN, Decimal::ZERO));
         }
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
@@ -340,16 +342,16 @@ mod tests {
     fn skip_filling_and_first_entry() {
         let mut d = Deals::new(5);
         d.add("D1", "R1", 0, 100, None);
-        d.add("D1", "R2", 2, 300, Some(5));
+        d.add("D1", "R2", 2, 300, Some(Decimal::new(5, 0)));
         d.add("D1", "R1", 0, 50, None); // an earlier lead event wins
-        d.add("D1", "R3", 2, 400, Some(7)); // re-entry: not the first
+        d.add("D1", "R3", 2, 400, Some(Decimal::new(7, 0))); // re-entry: not the first
         assert!(!d.entry(0, 1).is_some());
         d.resolve(false);
         assert_eq!(d.entry(0, 0), Entry { ts: 50, rep: 0 });
         assert_eq!(d.entry(0, 1), Entry { ts: 300, rep: 1 }); // filled by the proposal event
         assert_eq!(d.entry(0, 2), Entry { ts: 300, rep: 1 });
         assert!(!d.entry(0, 3).is_some());
-        assert_eq!(d.amount[0], (400, 7));
+        assert_eq!(d.amount[0], (400, Decimal::new(7, 0)));
     }
 
     #[test]

@@ -259,7 +259,7 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 Method::Cohort => (outcome.reached, Some(outcome.lost), Some(outcome.open)),
                 Method::Flow => (cells[stages - 1].entered, None, None),
             };
-            let won_amount = (outcome.won_with_amount > 0).then(|| scaled(outcome.won_amount));
+            let won_amount = (outcome.won_with_amount > 0).then(|| outcome.won_amount.normalize());
             let est = match cfg.method {
                 Method::Cohort if outcome.open_young == 0 => {
                     estimate(&models[transitions], converted, entered - converted.min(entered), &[])
@@ -382,10 +382,6 @@ fn flow_estimate(converted: u64, entered: u64) -> Option<Estimate> {
 /// same effective counts as rows computed here.
 fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
-}
-
-fn scaled(v: i128) -> Decimal {
-    Decimal::try_from_i128_with_scale(v, 4).unwrap_or(Decimal::MAX).normalize()
 }
 
 /// A row's (successes, observations) as the estimate is worth them: rate × effective n, and

@@ -11,6 +11,7 @@ use crate::metrics::config::FunnelConfig;
 use crate::metrics::deals::{Deals, NONE_TS};
 use crate::metrics::open_cohorts::LagCounts;
 use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period};
+use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 /// Outcomes that count a first call as connected (case-insensitive).
@@ -60,7 +61,8 @@ pub struct Outcome {
     pub open_at_stage: Vec<u64>,
     /// Deals entering the last stage in the period (credited to the owner then).
     pub won: u64,
-    pub won_amount: i128,
+    /// Exact: the sum of the amounts as read.
+    pub won_amount: Decimal,
     pub won_with_amount: u64,
     pub cycle_days: Vec<f32>,
     pub first_activity_hours: Vec<f32>,
@@ -312,7 +314,7 @@ impl Tally {
             let o = self.outcome_mut(last.rep, last.ts);
             o.won += 1;
             if amount.0 != i64::MIN {
-                o.won_amount += amount.1 as i128;
+                o.won_amount += amount.1;
                 o.won_with_amount += 1;
             }
             if let Some(c) = cycle {

@@ -20,8 +20,8 @@ fn constraint(message: impl Into<String>) -> CellError {
     CellError { code: "constraint-error", message: message.into() }
 }
 
-/// The largest amount a table may hold: the funnel sums amounts exactly as integers of
-/// 1/10,000, so an amount must fit an i64 at that scale (922 trillion in any currency).
+/// The largest amount a table may hold (922 trillion in any currency): sums of millions of
+/// them stay exact decimals.
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(u32::MAX, u32::MAX >> 1, 0, false, 4);
 
 /// A plain decimal amount: digits and one point, not negative, at most [`MAX_AMOUNT`].

@@ -167,8 +167,8 @@ pub fn compute(
 struct EventBatch {
     /// Deal ids, back to back.
     text: String,
-    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount × 10^4).
-    items: Vec<(u64, u32, u32, StageCode, Micros, Option<i64>)>,
+    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount).
+    items: Vec<(u64, u32, u32, StageCode, Micros, Option<rust_decimal::Decimal>)>,
     /// Reps first seen in this batch, in index order.
     new_reps: Vec<String>,
 }
@@ -263,7 +263,7 @@ fn read_deals(
                         let rep = row.required_str(ev::REP_ID)?.trim();
                         let stage_text = row.required_str(ev::STAGE)?;
                         let ts = row.required_ts(ev::TS)?;
-                        let amount = row.decimal(ev::AMOUNT)?.map(scale_amount).transpose()?;
+                        let amount = row.decimal(ev::AMOUNT)?;
                         Ok((deal, rep, stage_text, ts, amount))
                     })();
                     let (deal, rep, stage_text, ts, amount) = match parsed {
@@ -322,18 +322,6 @@ fn read_deals(
     })?;
     *stats_out = stats;
     Ok((deals, after, bulk.end_of(BULK_SHARE)))
-}
-
-/// An amount as an integer number of 1/10,000 units, exact.
-fn scale_amount(d: rust_decimal::Decimal) -> Result<i64, Problem> {
-    let mut scaled = d;
-    scaled.rescale(4);
-    i64::try_from(scaled.mantissa()).map_err(|_| Problem {
-        column: Some(ev::AMOUNT),
-        code: "constraint-error",
-        message: "amount too large (at most 922,337,203,685,477 with 4 decimals)".into(),
-        value: Some(d.to_string()),
-    })
 }
 
 pub fn unknown_stage(text: &str, playbook: &Playbook) -> Problem {
