@@ -59,7 +59,7 @@ impl Output {
     pub fn text(&self, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
         match &self.dest {
             Dest::Stdout => {
-                let mut out = std::io::stdout().lock();
+                let mut out = crate::io::place::Named::stdout(std::io::stdout().lock());
                 write(&mut out)?;
                 out.flush()?;
                 Ok(())

@@ -10,11 +10,49 @@ use std::path::Path;
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let (file, staged) = create_output(path)?;
     {
-        let mut out = std::io::BufWriter::new(&file);
+        let mut out = std::io::BufWriter::new(Named::file(&file, path));
         write(&mut out)?;
         out.flush().with_context(|| format!("writing {}", path.display()))?;
     }
     commit_output(staged, path)
+}
+
+/// A writer whose errors name what it writes ("writing out.csv: No space left on device"),
+/// wherever they surface. A closed pipe keeps its kind, so that it still ends the run quietly.
+pub struct Named<W> {
+    inner: W,
+    name: String,
+}
+
+impl<W> Named<W> {
+    pub fn file(inner: W, path: &Path) -> Named<W> {
+        Named { inner, name: path.display().to_string() }
+    }
+
+    pub fn stdout(inner: W) -> Named<W> {
+        Named { inner, name: "standard output".into() }
+    }
+
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return e;
+        }
+        std::io::Error::new(e.kind(), format!("writing {}: {e}", self.name))
+    }
+}
+
+impl<W: Write> Write for Named<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.named(e))
+    }
 }
 
 /// Opens an output file: a temporary sibling to rename into place with [`commit_output`], or,

@@ -2,6 +2,7 @@
 //! the human table. Files are written to a temporary sibling and renamed into place on finish,
 //! so that a failed run never leaves half a file.
 
+use crate::io::place::Named;
 use crate::io::{Dest, Format};
 use crate::model::tables::{Column, Kind};
 use crate::model::time::{Micros, format_utc};
@@ -197,9 +198,10 @@ pub fn arrow_schema(columns: &[Column]) -> Arc<Schema> {
 impl TableWriter {
     pub fn create(dest: &Dest, format: Format, columns: &[Column]) -> Result<TableWriter> {
         let (out, commit): (Box<dyn Write + Send>, _) = match dest {
-            Dest::Stdout => (Box::new(std::io::stdout()), None),
+            Dest::Stdout => (Box::new(Named::stdout(std::io::stdout())), None),
             Dest::File(path) => {
                 let (file, staged) = crate::io::place::create_output(path)?;
+                let file = Named::file(file, path);
                 (Box::new(BufWriter::with_capacity(1 << 20, file)), Some((staged, path.clone())))
             }
         };

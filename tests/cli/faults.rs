@@ -399,3 +399,31 @@ fn money_is_summed_exactly_at_the_scale_it_was_read() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(won_amount(&parquet), "1234567.123576789");
 }
+
+#[test]
+fn a_full_disk_is_named_in_the_error() {
+    let s = Session::new();
+    for format in ["csv", "json", "parquet"] {
+        let r =
+            s.run(&["funnel", "--events", &sample("events.csv"), "-o", "/dev/full", "-f", format]);
+        assert_eq!(r.code, 2, "{format}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("writing /dev/full: No space left on device"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let r = s.run(&["ingest", &sample("events.csv"), "--table", "events", "-o", "/dev/full"]);
+    assert!(r.stderr.contains("writing /dev/full"), "{}", r.stderr);
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_salescoach"))
+        .args(["funnel", "--events", &sample("events.csv"), "-q"])
+        .env("SALESCOACH_NOW", &s.now)
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("writing standard output: No space left")
+    );
+}

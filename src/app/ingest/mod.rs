@@ -101,7 +101,8 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
     if !over {
         out.finish()?;
         if job.dest == Dest::Stdout {
-            std::io::copy(&mut std::fs::File::open(staged.path())?, &mut std::io::stdout().lock())?;
+            let mut stdout = crate::io::place::Named::stdout(std::io::stdout().lock());
+            std::io::copy(&mut std::fs::File::open(staged.path())?, &mut stdout)?;
         }
     }
     Ok(IngestOutcome {

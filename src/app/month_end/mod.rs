@@ -273,7 +273,7 @@ pub fn print_summary(
 
 fn output_index(index: &str) -> Result<()> {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::io::place::Named::stdout(std::io::stdout().lock());
     writeln!(out, "{index}")?;
     out.flush()?;
     Ok(())
