@@ -427,3 +427,20 @@ fn a_full_disk_is_named_in_the_error() {
         String::from_utf8_lossy(&out.stderr).contains("writing standard output: No space left")
     );
 }
+
+#[test]
+fn a_lookback_out_of_range_is_refused_before_any_work() {
+    let s = Session::new();
+    let playbook = salescoach::model::playbook::DEFAULT_PLAYBOOK.replacen(
+        "lookback = 3",
+        "lookback = 100000000",
+        1,
+    );
+    let config = s.write("huge.toml", &playbook);
+    let r = s.run(&["diagnose", "--config", &config, "--events", &sample("events.csv")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("`diagnosis.lookback`: expected 1 to 120 months"), "{}", r.stderr);
+    let r = s.run(&["diagnose", "--events", &sample("events.csv"), "--lookback", "100000000"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--lookback"), "{}", r.stderr);
+}
