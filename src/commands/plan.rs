@@ -72,6 +72,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     }
     // Held until the sheets are in place and the ledger written: no other run can write
     // either in between.
+    let out = folder::resolve(&out);
     let _out = crate::io::place::lock(&out, "the worksheet folder")?;
     let _lock =
         args.ledger.as_deref().map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;

@@ -207,3 +207,17 @@ fn the_users_files_are_carried_over_and_are_not_the_reports() {
     let manifest = String::from_utf8(files[".salescoach-report"].clone()).unwrap();
     assert!(!manifest.contains("notes.txt"), "the user's files are not the report's: {manifest}");
 }
+
+#[test]
+fn a_symlinked_out_folder_is_replaced_behind_its_link() {
+    let s = earlier_output(Command::Report);
+    std::fs::rename(s.path("out"), s.path("real")).unwrap();
+    std::os::unix::fs::symlink("real", s.path("out")).unwrap();
+    let r = run(&s, &Command::Report.args("2026-03", "2026-03-31"), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let link = std::fs::symlink_metadata(s.path("out")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays");
+    let files = snapshot(&s.path("real")).unwrap();
+    assert!(files.contains_key("notes.txt") && files.contains_key("index.md"));
+    assert!(String::from_utf8_lossy(&files["index.md"]).contains("2026-03"));
+}

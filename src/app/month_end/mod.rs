@@ -86,10 +86,11 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     // One run at a time into the folder, and through the ledger's read-modify-write (taken
     // once the inputs passed, so that a failed run leaves nothing beside the folder). What an
     // earlier run left is looked at again under the lock.
-    let _out = crate::io::place::lock(job.out, "the report folder")?;
+    let out = folder::resolve(job.out);
+    let _out = crate::io::place::lock(&out, "the report folder")?;
     let _ledger = job.ledger.map(|p| crate::io::place::lock(p, "the ledger")).transpose()?;
-    let staging = Staging::new(job.out, job.quiet)?;
-    let previous = folder::inspect(job.out, job.force)?;
+    let staging = Staging::new(&out, job.quiet)?;
+    let previous = folder::inspect(&out, job.force)?;
     let (summary, ledger) = build(playbook, job, &validation, (&rows, &read), staging.path())?;
     let inputs: Vec<Source> = [Some(job.events), job.activities, Some(job.roster)]
         .into_iter()

@@ -52,6 +52,16 @@ pub struct Committed {
     pub written: usize,
 }
 
+/// The folder an output path names: through a symlink, the folder it points to, so that the
+/// swap replaces that folder and the link stays.
+pub fn resolve(out: &Path) -> PathBuf {
+    let is_link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+    match is_link.then(|| std::fs::canonicalize(out)) {
+        Some(Ok(target)) => target,
+        _ => out.to_path_buf(),
+    }
+}
+
 /// Looks at the output folder: a non-empty folder that is no earlier output is refused unless
 /// `foreign_ok`.
 pub fn inspect(out: &Path, foreign_ok: bool) -> Result<Previous> {
