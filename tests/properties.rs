@@ -70,6 +70,7 @@ fn compute_as_of(
         as_of: cut.unwrap_or(if deals.is_empty() { 0 } else { deals.max_ts }),
         strict,
         whole: false,
+        stale_after_days: playbook.stale_after_days,
     };
     let tally = Tally::from_deals(deals, cfg);
     let roster = roster();

@@ -52,6 +52,7 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
             as_of: as_of.unwrap_or(i64::MIN),
             strict: args.strict_stages,
             whole,
+            stale_after_days: playbook.stale_after_days,
         },
     };
     let sources: Vec<Source> =
@@ -124,6 +125,9 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
         let _ = writeln!(err, "{w}");
     }
     if let Some(w) = s.reclosed_warning() {
+        let _ = writeln!(err, "{w}");
+    }
+    for w in s.closings.warnings() {
         let _ = writeln!(err, "{w}");
     }
     if let Some(w) = s.as_of_warning() {

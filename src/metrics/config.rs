@@ -25,6 +25,8 @@ pub struct FunnelConfig {
     pub strict: bool,
     /// One period over the whole data (`--period all`) instead of months, weeks or quarters.
     pub whole: bool,
+    /// An open deal with no event for this many days before as-of is lost.
+    pub stale_after_days: u32,
 }
 
 impl FunnelConfig {
@@ -43,6 +45,7 @@ impl FunnelConfig {
             as_of: as_of.unwrap_or(i64::MIN),
             strict: false,
             whole: false,
+            stale_after_days: playbook.stale_after_days,
         }
     }
 }

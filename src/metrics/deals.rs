@@ -145,6 +145,49 @@ impl Outcome {
     }
 }
 
+/// How the export's closings were read, for the warnings every command gives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Closings {
+    pub deals: u64,
+    /// Losses the export records itself.
+    pub recorded_losses: u64,
+    /// Losses dated before the deal's first stage event (a backfilled close date): lost at its
+    /// last stage event instead, never turned open.
+    pub closed_before_created: u64,
+    /// Open deals with no event for `stale_after_days` before as-of: counted as lost.
+    pub stale: u64,
+    pub stale_after_days: u32,
+}
+
+impl Closings {
+    /// The warnings these call for: close before create, quiet deals, no loss at all.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let deals = |n: u64| crate::io::output::count(n, "deal", "deals");
+        if self.closed_before_created > 0 {
+            out.push(format!(
+                "warning: {} lost before their first stage date (a close date backfilled before the creation date?): each counts as lost at its last stage date",
+                deals(self.closed_before_created)
+            ));
+        }
+        if self.recorded_losses == 0 && self.deals >= 20 {
+            out.push(format!(
+                "warning: the export records no lost deal among {}: deals still open count as lost only once they have had no event for {} days (funnel.stale_after_days); rates of recent months read high until then. Does the export leave lost deals out?",
+                deals(self.deals),
+                self.stale_after_days
+            ));
+        }
+        if self.stale > 0 {
+            out.push(format!(
+                "note: {} had no event for {} days (funnel.stale_after_days) and count as lost",
+                crate::io::output::count(self.stale, "open deal", "open deals"),
+                self.stale_after_days
+            ));
+        }
+        out
+    }
+}
+
 /// The deals seen in the events, with their stage entries (direct until `resolve`).
 #[derive(Debug)]
 pub struct Deals {
@@ -160,6 +203,8 @@ pub struct Deals {
     won_latest: Vec<Micros>,
     /// Deals closed both ways (won and lost): counted by their latest outcome.
     pub reclosed: u64,
+    /// How the export's closings were read (see [`Closings`]).
+    pub closings: Closings,
     /// Latest recorded amount per deal, exact as read: (time, amount); time `i64::MIN` when
     /// none.
     pub amount: Vec<(Micros, Decimal)>,
@@ -184,6 +229,7 @@ impl Deals {
             terminal: Vec::with_capacity(deals),
             won_latest: Vec::with_capacity(deals),
             reclosed: 0,
+            closings: Closings::default(),
             amount: Vec::with_capacity(deals),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
@@ -287,6 +333,38 @@ impl Deals {
         }
     }
 
+    /// Closes what an export leaves out of order or open. A loss dated before the deal's first
+    /// stage event (a close date backfilled before the creation date) keeps the outcome: the
+    /// deal is lost at its last stage event. An open deal with no event for `stale_after_days`
+    /// before `as_of` has gone quiet: it is lost at its last event plus that time.
+    fn close_backdated_and_quiet(&mut self, as_of: Micros, stale_after_days: u32) {
+        let stale = stale_after_days as i64 * crate::model::time::MICROS_PER_DAY;
+        self.closings.deals = self.len() as u64;
+        self.closings.stale_after_days = stale_after_days;
+        for d in 0..self.len() {
+            let stages = &self.ts[d * self.stages..(d + 1) * self.stages];
+            let direct = stages.iter().filter(|&&t| t != NONE_TS);
+            let (first, last) =
+                direct.fold((NONE_TS, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+            let loss = self.terminal[d];
+            if loss != i64::MIN {
+                self.closings.recorded_losses += 1;
+                if first != NONE_TS && loss < first {
+                    self.terminal[d] = last;
+                    self.closings.closed_before_created += 1;
+                }
+                continue;
+            }
+            if self.outcome(d) == Outcome::Open
+                && last != i64::MIN
+                && last.saturating_add(stale) < as_of
+            {
+                self.terminal[d] = last + stale;
+                self.closings.stale += 1;
+            }
+        }
+    }
+
     /// Settles every deal closed both ways by [`Deals::outcome`]: a later loss undoes the win,
     /// a later win the loss. The undone win still says the deal reached the stage before it
     /// (unless `strict`).
@@ -314,9 +392,10 @@ impl Deals {
     /// Turns direct events into stage entries, in place. With skip filling, stage s is
     /// entered at the earliest event of any stage ≥ s (ties go to the lower stage, so the owner
     /// is that event's); in strict mode only direct events count and nothing changes.
-    pub fn resolve(&mut self, strict: bool) {
+    pub fn resolve(&mut self, strict: bool, as_of: Micros, stale_after_days: u32) {
         self.resolved = true;
         self.settle_outcomes(strict);
+        self.close_backdated_and_quiet(as_of, stale_after_days);
         if strict {
             return;
         }
@@ -346,7 +425,7 @@ mod tests {
         d.add("D1", "R1", 0, 50, None); // an earlier lead event wins
         d.add("D1", "R3", 2, 400, Some(Decimal::new(7, 0))); // re-entry: not the first
         assert!(!d.entry(0, 1).is_some());
-        d.resolve(false);
+        d.resolve(false, 0, 180);
         assert_eq!(d.entry(0, 0), Entry { ts: 50, rep: 0 });
         assert_eq!(d.entry(0, 1), Entry { ts: 300, rep: 1 }); // filled by the proposal event
         assert_eq!(d.entry(0, 2), Entry { ts: 300, rep: 1 });
@@ -364,7 +443,7 @@ mod tests {
         d.add("D2", "R1", 0, 100, None);
         d.add("D2", "R1", 3, 200, None);
         d.add("D2", "R1", 2, 300, None);
-        d.resolve(false);
+        d.resolve(false, 0, 180);
         assert_eq!(d.reclosed, 2);
         assert!(!d.entry(0, 2).is_some() && d.terminal[0] == 300, "D1 is lost");
         assert_eq!(d.entry(0, 1).ts, 200, "after reaching the stage before the win");
@@ -379,7 +458,7 @@ mod tests {
         d.add("D", "R1", 3, 300, None);
         d.add("D", "R1", 2, 400, None);
         assert_eq!(d.outcome(0), Outcome::Won);
-        d.resolve(false);
+        d.resolve(false, 0, 180);
         assert_eq!(d.outcome(0), Outcome::Won);
         assert!(d.entry(0, 2).is_some());
     }
@@ -389,7 +468,7 @@ mod tests {
         let mut d = Deals::new(3);
         d.add("D", "R1", 1, 500, None);
         d.add("D", "R2", 2, 200, None);
-        d.resolve(false);
+        d.resolve(false, 0, 180);
         assert_eq!(d.entry(0, 1).ts, 200);
         assert_eq!(d.entry(0, 0).ts, 200);
     }

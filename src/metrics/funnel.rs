@@ -350,16 +350,20 @@ fn cohort_estimate(
 
 /// The whole funnel's rate while leads are still open: each open lead is completed by the
 /// company's step-up rates from the stage it has reached to the last (a lead at quote counts
-/// the quote → won rate, one still a lead the product of every step), and the interval is as
-/// wide as the decided leads alone allow. Timing from lead to won is too long to learn within a
-/// young org's history; the steps' rates are not.
+/// the quote → won rate, one still a lead the product of every step), its next step's chance
+/// given how long it has waited at its stage: a lead older than every observed step-up is not
+/// a future win. The interval is as wide as the decided leads alone allow. Timing from lead to
+/// won is too long to learn within a young org's history; the steps' rates are not.
 fn whole_funnel_estimate(steps: &[LagModel], o: &Outcome, entered: u64) -> Option<Estimate> {
     if entered == 0 {
         return None;
     }
-    let to_won = |s: usize| steps[s.min(steps.len())..].iter().map(|m| m.p).product::<f64>();
-    let completion: f64 =
-        o.open_at_stage.iter().enumerate().map(|(s, &n)| n as f64 * to_won(s)).sum();
+    let after = |s: usize| steps[s.min(steps.len())..].iter().map(|m| m.p).product::<f64>();
+    let to_won = |&(s, age): &(u8, u32)| match steps.get(s as usize) {
+        Some(next) => next.step_given_open(age as usize) * after(s as usize + 1),
+        None => 1.0,
+    };
+    let completion: f64 = o.open_leads.iter().map(to_won).sum();
     let rate = ((o.reached as f64 + completion) / entered as f64).clamp(0.0, 1.0);
     let decided = entered.saturating_sub(o.open_young) as f64;
     let (low, high) = wilson(rate * decided, decided).unwrap_or((0.0, 1.0));

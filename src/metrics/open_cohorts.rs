@@ -173,6 +173,13 @@ impl LagModel {
         }
     }
 
+    /// The chance that a deal still open `day` days after entering steps up within the window.
+    pub fn step_given_open(&self, day: usize) -> f64 {
+        let (u, v) = self.open_at(day);
+        let (yes, no) = (self.p * u, (1.0 - self.p) * v);
+        if yes + no > 0.0 { yes / (yes + no) } else { 0.0 }
+    }
+
     /// The (u, v) of a deal open `days` after entering.
     fn open_at(&self, day: usize) -> (f64, f64) {
         let d = day.min(self.window as usize);

@@ -57,8 +57,8 @@ pub struct Outcome {
     pub open: u64,
     /// Open leads still inside the whole funnel's window at as-of.
     pub open_young: u64,
-    /// Those open leads by the stage they have reached.
-    pub open_at_stage: Vec<u64>,
+    /// Those open leads: the stage each has reached, and its age there in days.
+    pub open_leads: Vec<(u8, u32)>,
     /// Deals entering the last stage in the period (credited to the owner then).
     pub won: u64,
     /// Exact: the sum of the amounts as read.
@@ -77,12 +77,7 @@ impl Outcome {
         self.lost += o.lost;
         self.open += o.open;
         self.open_young += o.open_young;
-        if self.open_at_stage.len() < o.open_at_stage.len() {
-            self.open_at_stage.resize(o.open_at_stage.len(), 0);
-        }
-        for (a, b) in self.open_at_stage.iter_mut().zip(&o.open_at_stage) {
-            *a += b;
-        }
+        self.open_leads.extend_from_slice(&o.open_leads);
         self.won += o.won;
         self.won_amount += o.won_amount;
         self.won_with_amount += o.won_with_amount;
@@ -107,6 +102,7 @@ pub struct ActivityColumns {
 pub struct Tally {
     /// Deals closed both ways, counted by their latest outcome.
     pub reclosed: u64,
+    pub closings: crate::metrics::deals::Closings,
     pub cfg: FunnelConfig,
     pub cal: Calendar,
     pub first: Period,
@@ -163,13 +159,14 @@ impl Tally {
         };
         let cal = Calendar::new(cfg.period, cfg.tz, lo, hi);
         let n_reps = deals.reps.len();
-        deals.resolve(cfg.strict);
+        deals.resolve(cfg.strict, cfg.as_of, cfg.stale_after_days);
         let first = cal.period_of(lo);
         let slots = if cfg.whole { vec![first.index] } else { periods_with_data(&cal, &deals) };
         let periods = slots.len();
         let reclosed = deals.reclosed;
         let mut t = Tally {
             reclosed,
+            closings: deals.closings,
             cal,
             first,
             slots,
@@ -298,12 +295,10 @@ impl Tally {
                 self.lags[whole].open(age);
                 if age < overall as f64 {
                     let reached = (0..stages).rev().find(|&s| e(s).is_some()).unwrap_or(0);
+                    let at_stage = days(e(reached).ts, as_of).max(0.0) as u32;
                     let o = &mut self.outcomes[outcome_idx];
                     o.open_young += 1;
-                    if o.open_at_stage.len() < stages {
-                        o.open_at_stage.resize(stages, 0);
-                    }
-                    o.open_at_stage[reached] += 1;
+                    o.open_leads.push((reached as u8, at_stage));
                 }
             }
         }

@@ -72,12 +72,22 @@ struct RawFunnel {
     window_days: u32,
     #[serde(default)]
     windows: BTreeMap<String, u32>,
+    #[serde(default = "default_stale")]
+    stale_after_days: u32,
     #[serde(default)]
     display: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn default_window() -> u32 {
     90
+}
+
+/// Longer than any silence between two events of one deal in the sample organisation (145
+/// days; 99.9% are under 100), so a deal still being worked is not closed by it.
+pub const DEFAULT_STALE_AFTER_DAYS: u32 = 180;
+
+fn default_stale() -> u32 {
+    DEFAULT_STALE_AFTER_DAYS
 }
 
 /// A stage code: `0..stages.len()` are funnel stages in order, the rest terminal outcomes.
@@ -91,6 +101,8 @@ pub struct Playbook {
     pub terminal: Vec<String>,
     /// Window in days per transition `i -> i+1`, indexed by `i`.
     pub windows: Vec<u32>,
+    /// An open deal with no event for this many days counts as lost (`funnel.stale_after_days`).
+    pub stale_after_days: u32,
     pub display: BTreeMap<String, BTreeMap<String, String>>,
     /// Role label (lower-case) to level name.
     pub levels: HashMap<String, String>,
@@ -216,6 +228,13 @@ impl Playbook {
                 d.min_wins_for_amount
             );
         }
+        if !(1..=MAX_WINDOW_DAYS).contains(&f.stale_after_days) {
+            bail!(
+                "{origin}{}: key `funnel.stale_after_days`: expected 1 to {MAX_WINDOW_DAYS} days, found {}",
+                at("stale_after_days"),
+                f.stale_after_days
+            );
+        }
         let windows_out_of_range = std::iter::once(f.window_days).chain(windows.iter().copied());
         if let Some(w) =
             windows_out_of_range.into_iter().find(|w| !(1..=MAX_WINDOW_DAYS).contains(w))
@@ -266,6 +285,7 @@ impl Playbook {
             stages: f.stages,
             terminal: f.terminal,
             windows,
+            stale_after_days: f.stale_after_days,
             display: f.display,
             levels,
             years: (raw.data.years[0], raw.data.years[1]),

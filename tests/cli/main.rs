@@ -1,5 +1,6 @@
 //! End-to-end tests of the `salescoach` binary, one module per subcommand.
 
+mod closings;
 mod coaching_tree;
 mod contract;
 mod dates;

@@ -32,6 +32,8 @@ pub struct ReadSummary {
     pub after_as_of: u64,
     /// Deals closed both ways (won and lost), counted by their latest outcome.
     pub reclosed: u64,
+    /// Losses before creation, quiet deals, an export without losses.
+    pub closings: crate::metrics::deals::Closings,
     /// The moment the counts describe: --as-of, else the latest timestamp read.
     pub as_of: crate::model::time::Micros,
     pub activities: Option<ScanStats>,
@@ -72,6 +74,7 @@ impl ReadSummary {
         }
         out.extend(self.unassigned_warning());
         out.extend(self.reclosed_warning());
+        out.extend(self.closings.warnings());
         out.extend(self.as_of_warning());
         out
     }
@@ -136,6 +139,7 @@ pub fn compute(
     summary.as_of = cfg.as_of;
     let mut tally = Tally::from_deals(deals, cfg);
     summary.reclosed = tally.reclosed;
+    summary.closings = tally.closings;
     if let Some(src) = &inputs.activities {
         let (stats, after) = read_activities(src, inputs, playbook, &mut tally)?;
         summary.activities_after_as_of = after;

@@ -4,6 +4,7 @@ use super::job::MonthEnd;
 use crate::app::validation::Report as Validation;
 use crate::app::worksheets::Written;
 use crate::diagnosis::Diagnosis;
+use crate::metrics::deals::Closings;
 use crate::metrics::funnel::FunnelRow;
 use crate::metrics::review::PlanReview;
 use crate::model::lever::LeverId;
@@ -116,7 +117,7 @@ pub(super) fn index_md(
     written: &Written,
     roster: &Roster,
     validation: &Validation,
-    (as_of, after_as_of): (crate::model::time::Micros, u64),
+    (as_of, after_as_of, closings): (crate::model::time::Micros, u64, &Closings),
 ) -> String {
     let name =
         |id: &str| roster.index.get(id).map_or(id.to_string(), |&i| roster.people[i].name.clone());
@@ -291,6 +292,9 @@ pub(super) fn index_md(
         };
         let _ = writeln!(s, "\n{text}");
     }
+    for line in closings_text(closings, ja) {
+        let _ = writeln!(s, "\n{line}");
+    }
     let stages: Vec<String> = playbook
         .stages
         .iter()
@@ -326,4 +330,40 @@ fn lever_value(lever: &LeverId, v: Option<f64>, ja: bool) -> String {
         }
         (false, v) => pct(v),
     }
+}
+
+/// What the counts did with deals the export left open or out of order.
+fn closings_text(c: &Closings, ja: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let days = c.stale_after_days;
+    if c.recorded_losses == 0 && c.deals >= 20 {
+        out.push(if ja {
+            format!("エクスポートには失注の記録が一件もありません。未決の案件は {days} 日動きがなければ失注として数えます。それまでは直近の月の率が高めに出ます。")
+        } else {
+            format!("The export records no lost deal: an open deal counts as lost only after {days} days without an event, so recent months' rates read high until then.")
+        });
+    }
+    if c.stale > 0 {
+        out.push(if ja {
+            format!("{days} 日以上動きのない未決の案件 {} 件は失注として数えています（funnel.stale_after_days）。", c.stale)
+        } else {
+            format!(
+                "{} had no event for {days} days and {} counted as lost (funnel.stale_after_days).",
+                crate::io::output::count(c.stale, "open deal", "open deals"),
+                if c.stale == 1 { "is" } else { "are" }
+            )
+        });
+    }
+    if c.closed_before_created > 0 {
+        out.push(if ja {
+            format!("最初の段階の日付より前に失注となっている案件 {} 件は、最後の段階の日付で失注として数えています。", c.closed_before_created)
+        } else {
+            format!(
+                "{} lost before their first stage date (a backfilled close date?) {} counted as lost at their last stage date.",
+                crate::io::output::count(c.closed_before_created, "deal", "deals"),
+                if c.closed_before_created == 1 { "is" } else { "are" }
+            )
+        });
+    }
+    out
 }

@@ -211,7 +211,7 @@ fn build(
         &written,
         &roster,
         validation,
-        (as_of, after_as_of),
+        (as_of, after_as_of, &read.closings),
     );
     std::fs::write(dir.join("index.md"), index)?;
     let reviewed = reviews.iter().filter(|r| r.verdict.is_some()).count();

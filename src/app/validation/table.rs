@@ -313,6 +313,9 @@ impl<'a> TableCheck<'a> {
             cell: Some(deal.to_string()),
             message,
         };
+        // The moment quiet deals are judged at: --as-of, else the latest event.
+        let as_of = self.as_of.unwrap_or(self.deals.max_ts);
+        let stale = self.playbook.stale_after_days as i64 * crate::model::time::MICROS_PER_DAY;
         for d in 0..self.deals.len() {
             let deal = self.deals.ids.str(d as u32);
             let first: Vec<Micros> = (0..stages).map(|s| self.deals.entry(d, s).ts).collect();
@@ -349,7 +352,19 @@ impl<'a> TableCheck<'a> {
                 );
                 out.warning(warn("reclosed", "stage", deal, msg));
             }
-            if let Some((s, &ts)) = last
+            let first_ts = first.iter().copied().filter(|t| *t != Micros::MAX).min();
+            if let Some(created) = first_ts
+                && terminal != Micros::MIN
+                && terminal < created
+                && self.deals.outcome(d) == crate::metrics::deals::Outcome::Lost
+            {
+                let msg = format!(
+                    "deal {deal} was lost ({}) before its first stage date ({}): a backfilled close date? It counts as lost at its last stage date",
+                    to_rfc3339(terminal),
+                    to_rfc3339(created)
+                );
+                out.warning(warn("closed-before-created", "ts", deal, msg));
+            } else if let Some((s, &ts)) = last
                 && terminal != Micros::MIN
                 && ts > terminal
             {
@@ -358,6 +373,18 @@ impl<'a> TableCheck<'a> {
                     self.playbook.stages[s]
                 );
                 out.warning(warn("after-terminal", "stage", deal, msg));
+            }
+            if let Some((_, &ts)) = last
+                && self.deals.outcome(d) == crate::metrics::deals::Outcome::Open
+                && ts.saturating_add(stale) < as_of
+            {
+                let msg = format!(
+                    "deal {deal} is open with no event since {} ({} days before the as-of): it counts as lost (funnel.stale_after_days = {})",
+                    to_rfc3339(ts),
+                    (as_of - ts) / crate::model::time::MICROS_PER_DAY,
+                    self.playbook.stale_after_days
+                );
+                out.warning(warn("stale", "ts", deal, msg));
             }
         }
     }
