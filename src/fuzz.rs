@@ -134,9 +134,13 @@ pub fn validate(bytes: &[u8]) {
         (TableKind::Activities, "activities.ndjson"),
     ] {
         let (_dir, source) = temp_file(bytes, name);
-        if let Ok(report) =
-            crate::app::validation::check(vec![(source, table)], None, &playbook, None, false)
-        {
+        if let Ok(report) = crate::app::validation::check(
+            vec![(source, table)],
+            None,
+            &playbook,
+            Default::default(),
+            false,
+        ) {
             assert!(report.stats.errors as usize >= report.errors.len(), "errors are counted");
         }
     }

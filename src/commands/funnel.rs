@@ -66,10 +66,11 @@ pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
 
     let selection = Selection { by: args.by.clone(), period, from, to };
     let (rows, summary) = table(&inputs, &playbook, &selection)?;
+    // The summary once the rows are written: a failed write is not preceded by a success line.
+    print(&rows, &output)?;
     if !global.quiet {
         print_summary(&summary, &inputs, rows.len());
     }
-    print(&rows, &output)?;
     Ok(ExitStatus::Success)
 }
 

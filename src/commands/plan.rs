@@ -11,7 +11,6 @@ use crate::diagnosis::Diagnosis;
 use crate::io::Source;
 use crate::io::ledger::{read_ledger, write_ledger};
 use crate::metrics::funnel::FunnelConfig;
-use crate::model::plans::Plan;
 use crate::model::playbook::Playbook;
 use crate::render;
 use anyhow::{Context, Result, bail};
@@ -96,6 +95,14 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         .flatten()
         .map(|p| Source::parse(p))
         .collect();
+    // The ledger before the sheets, as in `report`: a kill in between never leaves sheets whose
+    // plans the ledger lacks.
+    staging.check(&previous, &inputs, Policy::Merge, args.force)?;
+    let mut added = 0;
+    if let Some(path) = &args.ledger {
+        added = merge_proposed(&mut ledger, written.proposed);
+        write_ledger(path, &mut ledger, None)?;
+    }
     let committed = staging.commit(previous, &inputs, Policy::Merge, args.force)?;
     if !global.quiet {
         let sheets = written.reps.len() + written.managers.len() + written.directors.len();
@@ -108,21 +115,15 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
             written.reps.len()
         );
     }
-    finish(global, &args, &mut ledger, written.proposed, &committed)
+    finish(global, &args, added, &committed)
 }
 
 fn finish(
     global: &Global,
     args: &PlanArgs,
-    ledger: &mut Vec<Plan>,
-    proposed: Vec<Plan>,
+    added: usize,
     report: &Committed,
 ) -> Result<ExitStatus> {
-    let mut added = 0;
-    if let Some(path) = &args.ledger {
-        added = merge_proposed(ledger, proposed);
-        write_ledger(path, ledger, None)?;
-    }
     if !global.quiet {
         crate::note!(
             "plan: {} files written, {} unchanged, {} kept because they were edited (--force overwrites){}",
@@ -133,6 +134,14 @@ fn finish(
                 .as_ref()
                 .map_or(String::new(), |l| format!("; {added} plans added to {}", l.display()))
         );
+        for (from, to) in &report.archived {
+            let out = args.out.as_deref().unwrap_or(Path::new("."));
+            crate::note!(
+                "  kept your edited {} as {}: it records an earlier meeting",
+                out.join(from).display(),
+                out.join(to).display()
+            );
+        }
         for k in &report.kept {
             crate::note!(
                 "  kept {}",
@@ -141,6 +150,10 @@ fn finish(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+fn count_of(n: usize) -> String {
+    crate::io::output::count(n as u64, "sheet's plan was", "sheets' plans were")
 }
 
 fn read_diagnoses(path: &str) -> Result<Vec<Diagnosis>> {
@@ -179,6 +192,15 @@ fn run_import(global: &Global, args: &PlanImportArgs, playbook: &Playbook) -> Re
     }
     for p in &summary.problems {
         crate::note!("  {p}");
+    }
+    if !global.quiet && !summary.already_reviewed.is_empty() {
+        let r = &summary.already_reviewed;
+        crate::note!(
+            "  {} reviewed already, not read again (the review is the record; to count an agreement made before it, import before `review --update-ledger`): {}{}",
+            count_of(r.len()),
+            r.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            if r.len() > 3 { ", …" } else { "" }
+        );
     }
     Ok(if summary.problems.is_empty() { ExitStatus::Success } else { ExitStatus::DataFailed })
 }

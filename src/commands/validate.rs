@@ -42,7 +42,8 @@ pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
         Format::Csv if global.format.is_none() && output.dest == Dest::Stdout => false,
         other => bail!("validate writes a report: use -f table or -f json (not {other})"),
     };
-    let report = check(inputs, global.input_format, &playbook, as_of, args.strict)?;
+    let moment = crate::app::validation::Moment { cut: as_of, judged: as_of };
+    let report = check(inputs, global.input_format, &playbook, moment, args.strict)?;
     if json {
         output.json(&report)?;
     } else {

@@ -12,7 +12,8 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
     {
         let mut out = std::io::BufWriter::new(Named::file(&file, path));
         write(&mut out)?;
-        out.flush().with_context(|| format!("writing {}", path.display()))?;
+        // The Named writer puts the path in the error.
+        out.flush()?;
     }
     commit_output(staged, path)
 }
@@ -79,7 +80,15 @@ pub fn create_output(path: &Path) -> Result<(std::fs::File, Option<tempfile::Tem
     let path = target.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = temp_file_in(dir)?;
+    let tmp = temp_file_in(dir).map_err(|e| {
+        let cause = e.root_cause().to_string();
+        let cause = cause.split(" at path ").next().unwrap_or(&cause).to_string();
+        anyhow::anyhow!(
+            "writing {}: cannot create a file in {}: {cause}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let (file, tmp_path) = tmp.into_parts();
     Ok((file, Some(tmp_path)))
 }
@@ -213,7 +222,9 @@ pub fn lock(target: &Path, what: &str) -> Result<Lock> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_context(|| format!("opening the lock {}", path.display()))?;
+        .with_context(|| {
+            format!("cannot lock {what} {} (lock file {})", target.display(), path.display())
+        })?;
     match file.try_lock() {
         Ok(()) => return Ok(Lock { _file: file }),
         Err(std::fs::TryLockError::WouldBlock) => {}

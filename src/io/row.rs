@@ -82,7 +82,21 @@ pub(crate) fn problem(
     message: impl Into<String>,
     value: &str,
 ) -> Problem {
-    Problem { column: Some(column), code, message: message.into(), value: Some(preview(value)) }
+    let message = message.into() + &spans_lines_hint(value);
+    Problem { column: Some(column), code, message, value: Some(preview(value)) }
+}
+
+/// For a cell that runs over several lines: how many, since two stray quotes make one cell of
+/// the rows between them.
+pub fn spans_lines_hint(cell: &str) -> String {
+    match cell.matches('\n').count() {
+        0 => String::new(),
+        n => format!(
+            " (the cell spans {} lines, taking in {n} more row{}: is a quote left open?)",
+            n + 1,
+            if n == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// What a scan saw: records read, how many the visitor rejected, and the first problems.

@@ -115,3 +115,28 @@ fn stale_after_days_is_a_playbook_setting_with_a_range() {
         out.stderr
     );
 }
+
+#[test]
+fn the_report_judges_quiet_deals_at_its_as_of() {
+    // The sample's export runs to June; at the March month end no deal has been quiet for
+    // 180 days yet, so the report's validation names none (funnel agrees).
+    let s = Session::new();
+    let sample = crate::support::sample;
+    let r = s.run(&[
+        "report",
+        "--events",
+        &sample("events.csv"),
+        "--roster",
+        &sample("roster.csv"),
+        "--period",
+        "2026-03",
+        "--as-of",
+        "2026-03-31",
+        "--out",
+        "r",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let validation = std::fs::read_to_string(s.path("r/data/validation.json")).unwrap();
+    assert!(!validation.contains("\"stale\""), "{validation}");
+    assert!(!r.stderr.contains("had no event for"), "{}", r.stderr);
+}

@@ -148,6 +148,11 @@ fn killed_runs_leave_a_whole_output(command: Command, swap: &str) {
             whole || staged_inside || moved_aside,
             "N = {n}: the folder is neither old nor new"
         );
+        // The ledger is written before the swap: new sheets never come without their plans.
+        if state.as_ref() == Some(&new) {
+            let ledger = std::fs::read_to_string(s.path("plans.csv")).unwrap();
+            assert!(ledger.contains("2026-03:"), "N = {n}: March's sheets, February's ledger");
+        }
         let again = run(&s, &march, &[("SALESCOACH_SWAP", swap)]);
         assert_eq!(again.code, 0, "N = {n}: {}", again.stderr);
         assert_eq!(snapshot(&s.path("out")).unwrap(), new, "N = {n}: the next run's output");
@@ -220,4 +225,30 @@ fn a_symlinked_out_folder_is_replaced_behind_its_link() {
     let files = snapshot(&s.path("real")).unwrap();
     assert!(files.contains_key("notes.txt") && files.contains_key("index.md"));
     assert!(String::from_utf8_lossy(&files["index.md"]).contains("2026-03"));
+}
+
+#[test]
+fn an_edited_sheet_of_last_month_is_kept_beside_this_months() {
+    let s = earlier_output(Command::Report);
+    let edited = std::fs::read_dir(s.path("out/reps"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("call back Tuesday")))
+        .unwrap();
+    let stem = edited.file_stem().unwrap().to_str().unwrap().to_string();
+    let mut march_args = Command::Report.args("2026-03", "2026-03-31");
+    march_args.retain(|a| a != "-q");
+    let r = run(&s, &march_args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let march = std::fs::read_to_string(&edited).unwrap();
+    assert!(march.contains("period: \"2026-03\""), "this month's sheet is written: {march}");
+    let kept = s.path(&format!("out/reps/{stem}.2026-02.md"));
+    let february = std::fs::read_to_string(&kept).unwrap();
+    assert!(february.contains("call back Tuesday") && february.contains("period: \"2026-02\""));
+    assert!(r.stderr.contains(&format!("as out/reps/{stem}.2026-02.md")), "{}", r.stderr);
+    // The same month again: the March sheet, edited, is kept where it is.
+    std::fs::write(&edited, format!("{march}\nMarch notes.\n")).unwrap();
+    let again = run(&s, &march_args, &[]);
+    assert!(again.stderr.contains("for this same period"), "{}", again.stderr);
+    assert!(std::fs::read_to_string(&edited).unwrap().contains("March notes."));
 }

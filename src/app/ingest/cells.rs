@@ -126,11 +126,7 @@ pub(super) fn convert<'a>(
             None => "",
         };
         let reject = |code: &'static str, message: String| {
-            let hint = if raw.contains('\n') {
-                " (the cell spans lines: is a quote left open?)"
-            } else {
-                ""
-            };
+            let hint = crate::io::row::spans_lines_hint(raw);
             (Some(c.name.to_string()), code, format!("{message}{hint}"))
         };
         if has_nul && raw.contains('\0') {

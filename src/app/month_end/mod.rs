@@ -64,7 +64,11 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
     // Validation and the funnel read the same files independently: they run side by side, and
     // the funnel is thrown away when validation fails.
     let (validation, rows) = std::thread::scope(|scope| {
-        let checking = scope.spawn(|| check(tables, job.input_format, playbook, None, false));
+        // Events after the as-of are not errors here (the export was taken later); quiet
+        // deals are judged at the as-of, as the funnel counts them.
+        let moment = crate::app::validation::Moment { cut: None, judged: job.as_of };
+        let checking =
+            scope.spawn(move || check(tables, job.input_format, playbook, moment, false));
         let rows = compute(&inputs, playbook);
         (checking.join().expect("the validation thread does not panic"), rows)
     });
@@ -97,17 +101,28 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
         .flatten()
         .map(Source::parse)
         .collect();
-    let kept = staging.commit(previous, &inputs, Policy::Replace, false)?.kept;
-    for k in &kept {
-        if !job.quiet {
+    // The ledger is written before the folder is swapped: a run killed in between leaves the
+    // earlier report with a ledger that already holds this month's proposals, which the next
+    // run writes again, never sheets whose plans the ledger lacks.
+    staging.check(&previous, &inputs, Policy::Replace, false)?;
+    if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
+        write_ledger(path, &mut plans, None)?;
+    }
+    let committed = staging.commit(previous, &inputs, Policy::Replace, false)?;
+    if !job.quiet {
+        for k in &committed.kept {
             crate::note!(
-                "kept {}: edited since the earlier report wrote it (delete it to write it anew)",
+                "kept {}: edited since the earlier report wrote it, for this same period (delete it to write it anew)",
                 job.out.join(k).display()
             );
         }
-    }
-    if let (Some(path), Some(mut plans)) = (job.ledger, ledger) {
-        write_ledger(path, &mut plans, None)?;
+        for (from, to) in &committed.archived {
+            crate::note!(
+                "kept your edited {} as {}: it records an earlier meeting; this period's sheet is written in its place",
+                job.out.join(from).display(),
+                job.out.join(to).display()
+            );
+        }
     }
     Ok(Ok(Summary { index: job.out.join("index.md"), ..summary }))
 }

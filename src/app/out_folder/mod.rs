@@ -46,6 +46,9 @@ pub enum Policy {
 pub struct Committed {
     /// Worksheets edited since the tool wrote them, kept as they are.
     pub kept: Vec<PathBuf>,
+    /// Edited worksheets of an earlier period, kept under a name with their period
+    /// (`reps/R00012.2026-02.md`) so that this period's sheet could be written: (from, to).
+    pub archived: Vec<(PathBuf, PathBuf)>,
     /// Files whose new version is byte for byte the old one.
     pub unchanged: usize,
     /// Files the run wrote.
@@ -152,15 +155,20 @@ impl Staging {
             .into_iter()
             .filter(|f| f.as_os_str() != NEW_MARK)
             .collect::<BTreeSet<_>>();
-        self.refuse_overwriting_inputs(&files, inputs)?;
+        self.check(&previous, inputs, policy, overwrite_edited)?;
         let own = match previous {
             Previous::Output(old) => old,
             _ => BTreeSet::new(),
         };
-        self.refuse_clashes(&files, &own, policy, overwrite_edited)?;
-        let kept = self.edited_sheets(&files, &own, policy, overwrite_edited);
+        let mut kept = self.edited_sheets(&files, &own, policy, overwrite_edited);
+        let archived = self.archive_other_periods(&mut kept, &files)?;
         for f in kept.iter().filter(|f| files.contains(*f)) {
             std::fs::remove_file(self.dir.join(f))?;
+            // The chart beside a kept sheet stays the one it was drawn with.
+            let chart = f.with_extension("svg");
+            if files.contains(&chart) && self.out.join(&chart).is_file() {
+                std::fs::remove_file(self.dir.join(&chart))?;
+            }
         }
         let unchanged = files
             .iter()
@@ -179,7 +187,59 @@ impl Staging {
             swap::beside(&self.out, &self.dir, &manifest, &stale)?;
         }
         self.committed = true;
-        Ok(Committed { kept: kept.into_iter().collect(), unchanged, written })
+        Ok(Committed { kept: kept.into_iter().collect(), archived, unchanged, written })
+    }
+
+    /// The checks that may refuse the run, before anything beside the folder (the ledger) is
+    /// written: an input overwritten, a file of the user's where the output writes.
+    pub fn check(
+        &self,
+        previous: &Previous,
+        inputs: &[Source],
+        policy: Policy,
+        overwrite_edited: bool,
+    ) -> Result<()> {
+        let files = rel_files(&self.dir)?
+            .into_iter()
+            .filter(|f| f.as_os_str() != NEW_MARK)
+            .collect::<BTreeSet<_>>();
+        self.refuse_overwriting_inputs(&files, inputs)?;
+        let empty = BTreeSet::new();
+        let own = match previous {
+            Previous::Output(old) => old,
+            _ => &empty,
+        };
+        self.refuse_clashes(&files, own, policy, overwrite_edited)
+    }
+
+    /// An edited sheet of another period than the one this run writes is the record of that
+    /// meeting: it is kept under a name with its period, and this period's sheet is written.
+    fn archive_other_periods(
+        &self,
+        kept: &mut BTreeSet<PathBuf>,
+        files: &BTreeSet<PathBuf>,
+    ) -> Result<Vec<(PathBuf, PathBuf)>> {
+        let mut archived = Vec::new();
+        for f in kept.clone().iter().filter(|f| files.contains(*f)) {
+            let (Some(old), Some(new)) =
+                (sheet_period(&self.out.join(f)), sheet_period(&self.dir.join(f)))
+            else {
+                continue;
+            };
+            let stem = f.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+            let to = f.with_file_name(format!("{stem}.{}.md", crate::render::safe_file_stem(&old)));
+            let taken = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+            if old == new || taken(&self.out.join(&to)) || taken(&self.dir.join(&to)) {
+                continue;
+            }
+            tree::make_parent(&self.dir.join(&to))?;
+            std::fs::hard_link(self.out.join(f), self.dir.join(&to))
+                .or_else(|_| std::fs::copy(self.out.join(f), self.dir.join(&to)).map(|_| ()))
+                .with_context(|| format!("keeping {} as {}", f.display(), to.display()))?;
+            kept.remove(f);
+            archived.push((f.clone(), to));
+        }
+        Ok(archived)
     }
 
     fn refuse_overwriting_inputs(
@@ -263,6 +323,14 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The period a worksheet's front matter names.
+fn sheet_period(path: &Path) -> Option<String> {
+    let text = crate::render::sheet_text(&std::fs::read(path).ok()?).ok()?;
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let (fields, _) = crate::render::parse_front_matter(&text)?;
+    fields.into_iter().find(|(k, _)| k == "period").map(|(_, v)| v).filter(|v| !v.is_empty())
 }
 
 /// A worksheet the tool sealed (edited since or not), or the chart beside one.

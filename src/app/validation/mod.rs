@@ -3,6 +3,7 @@
 
 mod findings;
 mod table;
+pub use table::Moment;
 
 use findings::Findings;
 pub use findings::{Finding, Report, Stats};
@@ -14,7 +15,6 @@ use crate::model::playbook::Playbook;
 use crate::model::roster::Roster;
 use crate::model::schema::Schema;
 use crate::model::tables::TableKind;
-use crate::model::time::Micros;
 use anyhow::Result;
 use rustc_hash::FxHashSet;
 use std::io::Write;
@@ -52,7 +52,7 @@ pub fn check(
     mut inputs: Vec<(Source, TableKind)>,
     input_format: Option<Format>,
     playbook: &Playbook,
-    as_of: Option<Micros>,
+    moment: Moment,
     strict: bool,
 ) -> Result<Report> {
     // Roster first, then events, then activities: later tables are checked against earlier ones.
@@ -74,7 +74,7 @@ pub fn check(
         let group = &inputs[start..end];
         start = end;
         let schema = Schema::get(table.name())?;
-        let mut ctx = TableCheck::new(table, &schema, playbook, as_of);
+        let mut ctx = TableCheck::new(table, &schema, playbook, moment);
         for (source, _) in group {
             let stats = scan(source, input_format, table, playbook.timezone, &mut |row| {
                 ctx.check_row(row, people.as_ref(), deals.as_ref(), &mut findings);

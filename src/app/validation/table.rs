@@ -23,6 +23,15 @@ fn hash_of(parts: &[&[u8]]) -> u64 {
 /// A unique column's value: (hash of the value, row, line, part).
 type UniqueKey = (u64, u32, u32, u16);
 
+/// The moments a validation is made at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moment {
+    /// Events after it are errors (`validate --as-of`).
+    pub cut: Option<Micros>,
+    /// Quiet deals are judged at it (the report's as-of); else at `cut`, else the latest event.
+    pub judged: Option<Micros>,
+}
+
 /// Per-table state of the checks. Keys are kept as 64-bit hashes and deals as interned indexes,
 /// so that memory stays near the size of the ids, not of the rows.
 pub(super) struct TableCheck<'a> {
@@ -30,6 +39,8 @@ pub(super) struct TableCheck<'a> {
     fields: Vec<Option<&'a Field>>,
     playbook: &'a Playbook,
     as_of: Option<Micros>,
+    /// Quiet deals are judged at this moment, else at `as_of`, else the latest event.
+    judged: Option<Micros>,
     dates: crate::model::dates::DatePolicy,
     /// (hash of the value, row, line, part) of unique columns, per column: sorted at the end,
     /// which is several times cheaper than a hash-set insert per row on tens of millions of rows.
@@ -51,7 +62,7 @@ impl<'a> TableCheck<'a> {
         table: TableKind,
         schema: &'a Schema,
         playbook: &'a Playbook,
-        as_of: Option<Micros>,
+        moment: Moment,
     ) -> TableCheck<'a> {
         let fields: Vec<Option<&Field>> =
             table.columns().iter().map(|c| schema.field(c.name)).collect();
@@ -66,7 +77,8 @@ impl<'a> TableCheck<'a> {
             table,
             fields,
             playbook,
-            as_of,
+            as_of: moment.cut,
+            judged: moment.judged.or(moment.cut),
             dates: playbook.date_policy(),
             unique,
             parts: Vec::new(),
@@ -314,7 +326,7 @@ impl<'a> TableCheck<'a> {
             message,
         };
         // The moment quiet deals are judged at: --as-of, else the latest event.
-        let as_of = self.as_of.unwrap_or(self.deals.max_ts);
+        let as_of = self.judged.unwrap_or(self.deals.max_ts);
         let stale = self.playbook.stale_after_days as i64 * crate::model::time::MICROS_PER_DAY;
         for d in 0..self.deals.len() {
             let deal = self.deals.ids.str(d as u32);

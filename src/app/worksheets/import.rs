@@ -265,6 +265,9 @@ pub struct ImportSummary {
     pub without_plan: Vec<String>,
     /// Worksheets that could not be read, each as `path:line: why`.
     pub problems: Vec<String>,
+    /// Sheets whose plan was reviewed already: the review is the record, the sheet is not
+    /// read again (an earlier month's sheet, or a review run before the import).
+    pub already_reviewed: Vec<String>,
 }
 
 /// A lever as a sheet prints it in either language ("new leads a month", "月間の新規リード数",
@@ -312,6 +315,7 @@ pub fn import_worksheets(
     let mut ledger = read_ledger(ledger_path, None)?;
     let levers = LeverId::all(&playbook.stages);
     let mut problems = Vec::new();
+    let mut already_reviewed = Vec::new();
     let (mut agreed_count, mut skipped, mut unfilled) = (0, Vec::new(), 0);
     let files = worksheet_files(paths)?;
     // Every sheet's text first: a plan id in two sheets is an error naming both, and neither is
@@ -457,6 +461,7 @@ pub fn import_worksheets(
             }
         };
         if plan.status == PlanStatus::Reviewed {
+            already_reviewed.push(path.display().to_string());
             continue;
         }
         let front_target = match agreed
@@ -506,7 +511,13 @@ pub fn import_worksheets(
         agreed_count += 1;
     }
     write_ledger(ledger_path, &mut ledger, None)?;
-    Ok(ImportSummary { agreed: agreed_count, unfilled, without_plan: skipped, problems })
+    Ok(ImportSummary {
+        agreed: agreed_count,
+        unfilled,
+        without_plan: skipped,
+        problems,
+        already_reviewed,
+    })
 }
 
 #[cfg(test)]
