@@ -141,6 +141,11 @@ impl Staging {
         &self.dir
     }
 
+    /// The files the run staged, relative to the staging folder (its mark left out).
+    fn staged_files(&self) -> Result<BTreeSet<PathBuf>> {
+        Ok(rel_files(&self.dir)?.into_iter().filter(|f| f.as_os_str() != NEW_MARK).collect())
+    }
+
     /// Puts the staged output in place of the earlier one. A worksheet edited since the tool
     /// wrote it is kept unless `overwrite_edited`; a file of the user's with the name of an
     /// output file is never overwritten: the run is refused.
@@ -151,10 +156,7 @@ impl Staging {
         policy: Policy,
         overwrite_edited: bool,
     ) -> Result<Committed> {
-        let files = rel_files(&self.dir)?
-            .into_iter()
-            .filter(|f| f.as_os_str() != NEW_MARK)
-            .collect::<BTreeSet<_>>();
+        let files = self.staged_files()?;
         self.check(&previous, inputs, policy, overwrite_edited)?;
         let own = match previous {
             Previous::Output(old) => old,
@@ -199,10 +201,7 @@ impl Staging {
         policy: Policy,
         overwrite_edited: bool,
     ) -> Result<()> {
-        let files = rel_files(&self.dir)?
-            .into_iter()
-            .filter(|f| f.as_os_str() != NEW_MARK)
-            .collect::<BTreeSet<_>>();
+        let files = self.staged_files()?;
         self.refuse_overwriting_inputs(&files, inputs)?;
         let empty = BTreeSet::new();
         let own = match previous {
