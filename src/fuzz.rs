@@ -102,6 +102,7 @@ pub fn amounts(text: &str) {
         Cell::Ts(0),
         Cell::Dec(d),
         Cell::Null,
+        Cell::Str("USD"),
     ])
     .expect("an accepted amount is stored");
     w.finish().expect("written");

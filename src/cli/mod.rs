@@ -58,6 +58,12 @@ pub struct Global {
     /// [default: 100].
     #[arg(long, global = true, value_name = "LINES", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub max_quoted_lines: Option<u64>,
+    /// Exchange rates: amounts in other currencies are converted to the file's corporate
+    /// currency (units of each currency per one unit of it: Salesforce's CurrencyType.csv or
+    /// DatedConversionRate.csv, or `currency,rate[,start_date]`). Repeat for several files.
+    /// Without rates, money in several currencies is reported per currency.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub rates: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

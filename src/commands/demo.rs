@@ -5,7 +5,6 @@ use crate::app::month_end::{
     MonthEnd, SAMPLE_ACTIVITIES, SAMPLE_EVENTS, SAMPLE_ROSTER, month_end, print_summary,
 };
 use crate::cli::{DemoArgs, Global};
-use crate::model::playbook::Playbook;
 use anyhow::{Context, Result, bail};
 
 /// The demo's two months: plans made in the first are reviewed in the second.
@@ -19,7 +18,7 @@ fn month_end_instant(month: &str) -> Result<crate::model::time::Micros> {
 }
 
 pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
-    let mut playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = super::load_playbook(global)?;
     if let Some(c) = &args.currency {
         playbook.set_currency(c)?;
     }

@@ -12,7 +12,7 @@ use crate::model::playbook::Playbook;
 use anyhow::{Result, bail};
 
 pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     let output = super::output(global)?;
     let job = resolve(global, &args, &playbook)?;
     crate::io::ensure_distinct_files(&[&output.dest], &input_sources(&args))?;

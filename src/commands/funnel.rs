@@ -8,7 +8,6 @@ use crate::io::output::Output;
 use crate::io::read::ScanStats;
 use crate::io::{Format, Source};
 use crate::metrics::funnel::{FunnelConfig, FunnelRow};
-use crate::model::playbook::Playbook;
 use crate::model::time::{Period, PeriodKind};
 use anyhow::{Result, bail};
 use std::io::Write;
@@ -17,7 +16,7 @@ use std::io::Write;
 const WINDOW_EVER: u32 = 3650;
 
 pub fn run(global: &Global, args: FunnelArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     let tz = playbook.timezone;
     let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let from = super::parse_instant("--from", args.from.as_deref(), &playbook)?;
@@ -129,6 +128,9 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
         let _ = writeln!(err, "{w}");
     }
     for w in s.closings.warnings() {
+        let _ = writeln!(err, "{w}");
+    }
+    if let Some(w) = s.money.warning() {
         let _ = writeln!(err, "{w}");
     }
     if let Some(w) = s.as_of_warning() {

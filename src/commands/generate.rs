@@ -14,7 +14,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 pub fn run(global: &Global, args: GenerateArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     if global.output.is_some() {
         bail!("`salescoach generate` writes three tables into a folder: use --out DIR, not -o");
     }

@@ -14,7 +14,7 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         super::output(global)?.text(|w| Ok(w.write_all(text.as_bytes())?))?;
         return Ok(ExitStatus::Success);
     }
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     let job = resolve(global, &args, &playbook)?;
     let outcome = ingest::run(&job, &playbook)?;
     let values = &job.values;
@@ -49,6 +49,11 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         );
         for p in outcome.first_problems.iter().take(5) {
             crate::note!("  {p}");
+        }
+        if let Some(money) = &outcome.money {
+            for line in money_notes(money) {
+                crate::note!("{line}");
+            }
         }
         if outcome.over {
             crate::note!(
@@ -110,4 +115,26 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
         values,
         quiet: global.quiet,
     })
+}
+
+/// What ingest did with the amounts' currencies: converted (and with which rates), or kept
+/// apart.
+fn money_notes(money: &crate::model::money::MoneyRead) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((corporate, files)) = &money.rates {
+        let from: Vec<String> = money
+            .amounts
+            .iter()
+            .filter_map(|(c, n)| c.filter(|c| c != corporate).map(|c| format!("{n} in {c}")))
+            .collect();
+        if !from.is_empty() {
+            out.push(format!(
+                "ingest: amounts converted to {corporate} with {} ({}); the currency column says {corporate}",
+                files.join(", "),
+                from.join(", ")
+            ));
+        }
+    }
+    out.extend(money.warning());
+    out
 }

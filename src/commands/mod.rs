@@ -21,6 +21,13 @@ use crate::model::roster::Roster;
 use crate::model::time::{Micros, Period, PeriodKind, parse_cli_instant};
 use anyhow::{Context, Result, bail};
 
+/// The playbook of `--config` (or the built-in one), with `--rates` applied.
+pub fn load_playbook(global: &Global) -> Result<Playbook> {
+    let mut playbook = Playbook::load(global.config.as_deref())?;
+    playbook.set_rates(&global.rates)?;
+    Ok(playbook)
+}
+
 /// The output of a command that writes one result to `-o` in the `-f` format.
 pub fn output(global: &Global) -> Result<Output> {
     Output::new(global.output.as_deref(), global.format, global.width)

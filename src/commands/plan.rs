@@ -18,7 +18,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
-    let mut playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = super::load_playbook(global)?;
     if let Some(c) = &args.currency {
         playbook.set_currency(c)?;
     }

@@ -4,11 +4,10 @@ use crate::ExitStatus;
 use crate::app::month_end::{MonthEnd, month_end, print_summary};
 use crate::app::validation::print_report;
 use crate::cli::{Global, ReportArgs};
-use crate::model::playbook::Playbook;
 use anyhow::Result;
 
 pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
-    let mut playbook = Playbook::load(global.config.as_deref())?;
+    let mut playbook = super::load_playbook(global)?;
     if let Some(c) = &args.currency {
         playbook.set_currency(c)?;
     }

@@ -7,12 +7,11 @@ use crate::cli::{Global, ReviewArgs};
 use crate::io::Source;
 use crate::io::ledger::{read_ledger, write_ledger};
 use crate::metrics::funnel::FunnelConfig;
-use crate::model::playbook::Playbook;
 use crate::model::values::Verdict;
 use anyhow::{Result, bail};
 
 pub fn run(global: &Global, args: ReviewArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     let output = super::output(global)?;
     let lookback = args.lookback.unwrap_or(playbook.diagnosis.lookback).max(1);
     let period = args.period.as_deref().map(|p| super::parse_month("--period", p)).transpose()?;

@@ -4,12 +4,11 @@ use crate::ExitStatus;
 use crate::app::validation::{check, detect_table, print_report};
 use crate::cli::{Global, ValidateArgs};
 use crate::io::{Dest, Format, Source};
-use crate::model::playbook::Playbook;
 use crate::model::tables::TableKind;
 use anyhow::{Result, bail};
 
 pub fn run(global: &Global, args: ValidateArgs) -> Result<ExitStatus> {
-    let playbook = Playbook::load(global.config.as_deref())?;
+    let playbook = super::load_playbook(global)?;
     let output = super::output(global)?;
     let as_of = super::parse_as_of(args.as_of.as_deref(), &playbook)?;
     let mut inputs: Vec<(Source, TableKind)> = Vec::new();

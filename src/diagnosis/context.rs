@@ -21,6 +21,9 @@ pub(super) struct Context<'a> {
     shrunk: Vec<Vec<f64>>,
     shrunk_leads: Vec<f64>,
     avg_won_amount: Option<f64>,
+    /// The currency of the amounts, when they are in one.
+    currency: Option<String>,
+    money_in_one_currency: bool,
     indicators: Vec<Indicators>,
     peer_indicators: Indicators,
     /// Reps by manager, for team benchmarks.
@@ -75,8 +78,20 @@ impl<'a> Context<'a> {
             .iter()
             .map(|r| (lead_prior.0 + r.leads as f64) / (lead_prior.1 + r.lead_months as f64))
             .collect();
-        let (amount, wins) =
-            reps.iter().fold((0.0, 0u64), |(a, w), r| (a + r.won_amount, w + r.won_with_amount));
+        // Amounts in different currencies are never added: with several, no money at all.
+        let currencies: std::collections::BTreeSet<&String> =
+            reps.iter().flat_map(|r| &r.won_currencies).collect();
+        let money_currency = match currencies.into_iter().collect::<Vec<_>>().as_slice() {
+            [] => Some(None),
+            [one] if one.as_str() != super::window::MIXED => {
+                Some((!one.is_empty()).then(|| one.to_string()))
+            }
+            _ => None,
+        };
+        let (amount, wins) = reps
+            .iter()
+            .filter(|_| money_currency.is_some())
+            .fold((0.0, 0u64), |(a, w), r| (a + r.won_amount, w + r.won_with_amount));
         let groups = (0..t)
             .map(|j| {
                 let obs: Vec<(f64, f64)> = reps.iter().map(|r| (r.k[j], r.n[j])).collect();
@@ -101,6 +116,8 @@ impl<'a> Context<'a> {
             shrunk,
             shrunk_leads,
             avg_won_amount: (wins > 0).then(|| amount / wins as f64),
+            money_in_one_currency: money_currency.is_some(),
+            currency: money_currency.flatten(),
             indicators: Vec::new(),
             peer_indicators: Indicators::default(),
             teams: std::collections::HashMap::new(),
@@ -351,7 +368,9 @@ impl<'a> Context<'a> {
                 more_deals_needed: None,
             });
         }
-        let amount = if r.won_with_amount >= self.playbook.diagnosis.min_wins_for_amount {
+        let amount = if !self.money_in_one_currency {
+            None
+        } else if r.won_with_amount >= self.playbook.diagnosis.min_wins_for_amount {
             Some(r.won_amount / r.won_with_amount as f64)
         } else {
             self.avg_won_amount
@@ -416,6 +435,7 @@ impl<'a> Context<'a> {
             confidence: chosen.and_then(|l| l.confidence),
             impact_won: chosen.map(|l| l.impact_won),
             impact_amount: chosen.and_then(|l| l.impact_amount),
+            currency: chosen.and_then(|l| l.impact_amount).and(self.currency.clone()),
             deals: chosen.map(|l| l.n),
             more_deals_needed: chosen.and_then(|l| l.more_deals_needed),
             why,

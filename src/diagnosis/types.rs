@@ -100,6 +100,8 @@ pub struct Diagnosis {
     pub confidence: Option<f64>,
     pub impact_won: Option<f64>,
     pub impact_amount: Option<f64>,
+    /// ISO 4217 code of `impact_amount`, when the data says it.
+    pub currency: Option<String>,
     pub deals: Option<u64>,
     pub more_deals_needed: Option<u64>,
     pub why: String,

@@ -32,6 +32,8 @@ pub(super) struct RepWindow {
     pub(super) won: u64,
     pub(super) won_amount: f64,
     pub(super) won_with_amount: u64,
+    /// The currencies of the won amounts ("" for none given; `MIXED` for a month of several).
+    pub(super) won_currencies: BTreeSet<String>,
     pub(super) first_contact: (f64, f64),
     pub(super) first_call_connected: (f64, f64),
     pub(super) first_call_duration: (f64, f64),
@@ -130,6 +132,9 @@ pub(super) fn trend(
         .collect()
 }
 
+/// A month whose won deals are in several currencies.
+pub(super) const MIXED: &str = "(several)";
+
 pub(super) fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -> Vec<RepWindow> {
     let t = stages.len() - 1;
     let stage_idx = |s: &str| stages.iter().position(|x| x == s);
@@ -166,6 +171,10 @@ pub(super) fn gather(rows: &[FunnelRow], stages: &[String], months: &[String]) -
             if let Some(a) = r.won_amount {
                 w.won_amount += a.to_string().parse::<f64>().unwrap_or(0.0);
                 w.won_with_amount += r.won.unwrap_or(0);
+                w.won_currencies.insert(r.currency.clone().unwrap_or_default());
+            }
+            if r.won_amount_by_currency.is_some() {
+                w.won_currencies.insert(MIXED.into());
             }
             continue;
         }

@@ -3,6 +3,7 @@
 //! Memory grows with the number of deals, not of events: each deal keeps, per stage, its
 //! earliest direct event (time and owner), its latest terminal outcome and its latest amount.
 
+use crate::model::money::Currency;
 use crate::model::playbook::StageCode;
 use crate::model::time::Micros;
 use rust_decimal::Decimal;
@@ -208,6 +209,8 @@ pub struct Deals {
     /// Latest recorded amount per deal, exact as read: (time, amount); time `i64::MIN` when
     /// none.
     pub amount: Vec<(Micros, Decimal)>,
+    /// The currency of that amount, where the data says it.
+    pub currency: Vec<Option<Currency>>,
     pub min_ts: Micros,
     pub max_ts: Micros,
     resolved: bool,
@@ -231,6 +234,7 @@ impl Deals {
             reclosed: 0,
             closings: Closings::default(),
             amount: Vec::with_capacity(deals),
+            currency: Vec::with_capacity(deals),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
             resolved: false,
@@ -255,7 +259,14 @@ impl Deals {
         amount: Option<Decimal>,
     ) {
         let rep = self.reps.intern(rep);
-        self.add_indexed(hash_bytes(deal.as_bytes()), deal, rep, stage, ts, amount);
+        self.add_indexed(
+            hash_bytes(deal.as_bytes()),
+            deal,
+            rep,
+            stage,
+            ts,
+            amount.map(|a| (a, None)),
+        );
     }
 
     /// `add` with the deal id's `hash_bytes` computed and the rep interned by the caller
@@ -267,7 +278,7 @@ impl Deals {
         rep: u32,
         stage: StageCode,
         ts: Micros,
-        amount: Option<Decimal>,
+        amount: Option<(Decimal, Option<Currency>)>,
     ) {
         debug_assert!(!self.resolved, "events added after resolve");
         debug_assert!((rep as usize) < self.reps.len(), "rep interned before use");
@@ -278,6 +289,7 @@ impl Deals {
             self.terminal.push(i64::MIN);
             self.won_latest.push(i64::MIN);
             self.amount.push((i64::MIN, Decimal::ZERO));
+            self.currency.push(None);
         }
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
@@ -296,10 +308,11 @@ impl Deals {
         } else {
             self.terminal[d] = self.terminal[d].max(ts);
         }
-        if let Some(a) = amount {
+        if let Some((a, currency)) = amount {
             let cur = &mut self.amount[d];
             if ts > cur.0 || (ts == cur.0 && a > cur.1) {
                 *cur = (ts, a);
+                self.currency[d] = currency;
             }
         }
     }

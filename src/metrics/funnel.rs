@@ -59,6 +59,10 @@ pub struct FunnelRow {
     pub won: Option<u64>,
     pub won_amount: Option<Decimal>,
     pub avg_deal_size: Option<Decimal>,
+    /// ISO 4217 code of `won_amount` and `avg_deal_size`.
+    pub currency: Option<String>,
+    /// Won deals in several currencies, unconverted: each one's sum ("GBP 3000; JPY 500000").
+    pub won_amount_by_currency: Option<String>,
     pub cycle_days_median: Option<f64>,
 }
 
@@ -121,6 +125,8 @@ impl FunnelRow {
             won: None,
             won_amount: None,
             avg_deal_size: None,
+            currency: None,
+            won_amount_by_currency: None,
             cycle_days_median: None,
         }
     }
@@ -250,6 +256,8 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                     won: None,
                     won_amount: None,
                     avg_deal_size: None,
+                    currency: None,
+                    won_amount_by_currency: None,
                     cycle_days_median: None,
                 });
             }
@@ -259,7 +267,12 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 Method::Cohort => (outcome.reached, Some(outcome.lost), Some(outcome.open)),
                 Method::Flow => (cells[stages - 1].entered, None, None),
             };
-            let won_amount = (outcome.won_with_amount > 0).then(|| outcome.won_amount.normalize());
+            let single = outcome.won_money.single();
+            let won_amount = single.map(|(_, a, _)| a.normalize());
+            let avg_deal_size = single.map(|(_, a, n)| (a / Decimal::from(n)).round_dp(2));
+            let currency = single.and_then(|(c, _, _)| c.map(|c| c.to_string()));
+            let won_amount_by_currency =
+                outcome.won_money.is_mixed().then(|| outcome.won_money.by_currency_text());
             let est = match cfg.method {
                 Method::Cohort if outcome.open_young == 0 => {
                     estimate(&models[transitions], converted, entered - converted.min(entered), &[])
@@ -304,8 +317,9 @@ pub fn rows(t: &Tally, groups: &[Group]) -> Vec<FunnelRow> {
                 first_call_duration_median_s: None,
                 won: Some(outcome.won),
                 won_amount,
-                avg_deal_size: won_amount
-                    .map(|a| (a / Decimal::from(outcome.won_with_amount)).round_dp(2)),
+                avg_deal_size,
+                currency,
+                won_amount_by_currency,
                 cycle_days_median: med(&outcome.cycle_days),
             });
         }

@@ -10,8 +10,8 @@
 use crate::metrics::config::FunnelConfig;
 use crate::metrics::deals::{Deals, NONE_TS};
 use crate::metrics::open_cohorts::LagCounts;
+use crate::model::money::MoneySums;
 use crate::model::time::{Calendar, MICROS_PER_DAY, Micros, Period};
-use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 /// Outcomes that count a first call as connected (case-insensitive).
@@ -61,9 +61,8 @@ pub struct Outcome {
     pub open_leads: Vec<(u8, u32)>,
     /// Deals entering the last stage in the period (credited to the owner then).
     pub won: u64,
-    /// Exact: the sum of the amounts as read.
-    pub won_amount: Decimal,
-    pub won_with_amount: u64,
+    /// Exact: the sums of the amounts as read, one per currency.
+    pub won_money: MoneySums,
     pub cycle_days: Vec<f32>,
     pub first_activity_hours: Vec<f32>,
     pub first_calls: u64,
@@ -79,8 +78,7 @@ impl Outcome {
         self.open_young += o.open_young;
         self.open_leads.extend_from_slice(&o.open_leads);
         self.won += o.won;
-        self.won_amount += o.won_amount;
-        self.won_with_amount += o.won_with_amount;
+        self.won_money.merge(&o.won_money);
         self.cycle_days.extend_from_slice(&o.cycle_days);
         self.first_activity_hours.extend_from_slice(&o.first_activity_hours);
         self.first_calls += o.first_calls;
@@ -309,8 +307,7 @@ impl Tally {
             let o = self.outcome_mut(last.rep, last.ts);
             o.won += 1;
             if amount.0 != i64::MIN {
-                o.won_amount += amount.1;
-                o.won_with_amount += 1;
+                o.won_money.add(deals.currency[d], amount.1);
             }
             if let Some(c) = cycle {
                 o.cycle_days.push(c as f32);

@@ -5,6 +5,7 @@ pub mod coaching;
 pub mod dates;
 pub mod level;
 pub mod lever;
+pub mod money;
 pub mod plans;
 pub mod playbook;
 pub mod roster;

@@ -110,6 +110,8 @@ pub struct Playbook {
     pub rules: Vec<Rule>,
     /// ISO 4217 code of the amounts, when the playbook or `--currency` gives it.
     pub currency: Option<String>,
+    /// `--rates`: amounts in other currencies are converted to the rates' corporate one.
+    pub rates: Option<std::sync::Arc<crate::model::money::Rates>>,
     /// The coaching levers' rules (the built-in ones when the playbook has none).
     pub coaching: Vec<crate::model::coaching::CoachingRule>,
     /// The plausible years of the data's timestamps (`[data] years`), first and last.
@@ -281,6 +283,7 @@ impl Playbook {
             rules: raw.rules,
             coaching,
             currency: raw.currency,
+            rates: None,
             timezone,
             stages: f.stages,
             terminal: f.terminal,
@@ -300,6 +303,20 @@ impl Playbook {
             bail!("--currency {code}: expected an ISO 4217 code such as JPY or USD");
         }
         self.currency = Some(c);
+        Ok(())
+    }
+
+    /// `--rates FILE…`: money is converted to the rates' corporate currency, which becomes the
+    /// currency of the sheets unless one was given.
+    pub fn set_rates(&mut self, files: &[std::path::PathBuf]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let rates = crate::model::money::Rates::load(files)?;
+        if self.currency.is_none() {
+            self.currency = Some(rates.corporate.to_string());
+        }
+        self.rates = Some(std::sync::Arc::new(rates));
         Ok(())
     }
 

@@ -96,6 +96,13 @@ impl Field {
                 None
             }
             "number" => Some(crate::model::cell::number(cell).map_err(err)?),
+            "string" if self.name == "currency" => {
+                crate::model::money::Currency::parse(cell).ok_or((
+                    "constraint-error",
+                    "not an ISO 4217 currency code (three letters, such as USD)".to_string(),
+                ))?;
+                None
+            }
             "boolean" => {
                 crate::model::cell::boolean(cell).map_err(err)?;
                 None

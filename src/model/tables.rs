@@ -80,6 +80,7 @@ pub const EVENT_COLUMNS: &[Column] = &[
     col("ts", Kind::Datetime, true),
     col("amount", Kind::Decimal, false),
     col("inferred", Kind::Boolean, false),
+    col("currency", Kind::String, false),
 ];
 
 pub mod ev {
@@ -89,6 +90,7 @@ pub mod ev {
     pub const TS: usize = 3;
     pub const AMOUNT: usize = 4;
     pub const INFERRED: usize = 5;
+    pub const CURRENCY: usize = 6;
 }
 
 pub const ACTIVITY_COLUMNS: &[Column] = &[
@@ -167,6 +169,8 @@ pub const FUNNEL_COLUMNS: &[Column] = &[
     col("won", Kind::Integer, false),
     col("won_amount", Kind::Decimal, false),
     col("avg_deal_size", Kind::Decimal, false),
+    col("currency", Kind::String, false),
+    col("won_amount_by_currency", Kind::String, false),
     col("cycle_days_median", Kind::Number, false),
 ];
 

@@ -3,6 +3,7 @@
 mod closings;
 mod coaching_tree;
 mod contract;
+mod currencies;
 mod dates;
 mod diagnose;
 mod exit_codes;

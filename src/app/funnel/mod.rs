@@ -7,6 +7,7 @@ use crate::io::{Format, Source};
 use crate::metrics::deals::Deals;
 use crate::metrics::funnel::{self, FunnelConfig, FunnelRow, Tally};
 use crate::model::level::OrgLevel;
+use crate::model::money::{Converter, Currency, MoneyRead};
 use crate::model::playbook::{Playbook, StageCode};
 use crate::model::tables::{FUNNEL_COLUMNS, TableKind, act, column_index, ev};
 use crate::model::time::Micros;
@@ -50,6 +51,8 @@ pub struct ReadSummary {
     pub bulk_end: Option<Micros>,
     /// Activities dated after the as-of, not counted.
     pub activities_after_as_of: u64,
+    /// The currencies the amounts were in, and how they were converted.
+    pub money: MoneyRead,
 }
 
 impl ReadSummary {
@@ -75,6 +78,7 @@ impl ReadSummary {
         out.extend(self.unassigned_warning());
         out.extend(self.reclosed_warning());
         out.extend(self.closings.warnings());
+        out.extend(self.money.warning());
         out.extend(self.as_of_warning());
         out
     }
@@ -129,7 +133,8 @@ pub fn compute(
     playbook: &Playbook,
 ) -> Result<(Vec<FunnelRow>, ReadSummary)> {
     let mut summary = ReadSummary::default();
-    let (deals, after, bulk_end) = read_deals(inputs, playbook, &mut summary.events)?;
+    let (deals, after, bulk_end) =
+        read_deals(inputs, playbook, &mut summary.events, &mut summary.money)?;
     summary.after_as_of = after;
     summary.bulk_end = bulk_end;
     let mut cfg = inputs.config.clone();
@@ -166,13 +171,18 @@ pub fn compute(
     Ok((funnel::rows(&tally, &groups), summary))
 }
 
+/// (deal id hash, end of deal id in the batch's text, rep index, stage, time, amount and its
+/// currency).
+type ParsedEvent =
+    (u64, u32, u32, StageCode, Micros, Option<(rust_decimal::Decimal, Option<Currency>)>);
+
 /// Parsed events on their way from the reading thread to the counting thread.
 #[derive(Default)]
 struct EventBatch {
     /// Deal ids, back to back.
     text: String,
     /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount).
-    items: Vec<(u64, u32, u32, StageCode, Micros, Option<rust_decimal::Decimal>)>,
+    items: Vec<ParsedEvent>,
     /// Reps first seen in this batch, in index order.
     new_reps: Vec<String>,
 }
@@ -241,6 +251,7 @@ fn read_deals(
     inputs: &FunnelInputs,
     playbook: &Playbook,
     stats_out: &mut ScanStats,
+    money_out: &mut MoneyRead,
 ) -> Result<(Deals, u64, Option<Micros>)> {
     let size_hint =
         inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
@@ -249,8 +260,10 @@ fn read_deals(
     let as_of = inputs.as_of.unwrap_or(i64::MAX);
     let dates = playbook.date_policy();
     let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
-    let (stats, after, bulk) = std::thread::scope(|scope| {
+    let fallback = playbook.currency.as_deref().and_then(Currency::parse);
+    let (stats, after, bulk, money) = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
+            let mut money = Converter::new(playbook.rates.clone(), fallback);
             let mut bulk = DayHistogram::new(&dates);
             let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
             let mut reps = crate::metrics::deals::Interner::default();
@@ -268,9 +281,18 @@ fn read_deals(
                         let stage_text = row.required_str(ev::STAGE)?;
                         let ts = row.required_ts(ev::TS)?;
                         let amount = row.decimal(ev::AMOUNT)?;
-                        Ok((deal, rep, stage_text, ts, amount))
+                        let currency = match row.str(ev::CURRENCY)? {
+                            None => None,
+                            Some(t) => Some(Currency::parse(t).ok_or_else(|| Problem {
+                                column: Some(ev::CURRENCY),
+                                code: "constraint-error",
+                                message: "is not an ISO 4217 currency code (three letters, such as USD)".into(),
+                                value: Some(crate::io::read::preview(t)),
+                            })?),
+                        };
+                        Ok((deal, rep, stage_text, ts, amount, currency))
                     })();
-                    let (deal, rep, stage_text, ts, amount) = match parsed {
+                    let (deal, rep, stage_text, ts, amount, currency) = match parsed {
                         Ok(v) => v,
                         Err(p) => return Verdict::Reject(p),
                     };
@@ -293,6 +315,10 @@ fn read_deals(
                         return Verdict::Keep;
                     }
                     bulk.add(ts);
+                    let amount = amount.and_then(|a| {
+                        let (a, c) = money.read(a, currency.or(fallback), ts);
+                        a.map(|a| (a, c))
+                    });
                     batch.text.push_str(deal);
                     let known = reps.len();
                     let rep = reps.intern(rep);
@@ -309,7 +335,7 @@ fn read_deals(
                 },
             );
             let _ = tx.send(batch);
-            stats.map(|s| (s, after, bulk))
+            stats.map(|s| (s, after, bulk, money.read))
         });
         for batch in rx {
             for rep in &batch.new_reps {
@@ -318,13 +344,15 @@ fn read_deals(
             let mut start = 0usize;
             for &(hash, deal_end, rep, stage, ts, amount) in &batch.items {
                 let deal_end = deal_end as usize;
-                deals.add_indexed(hash, &batch.text[start..deal_end], rep, stage, ts, amount);
+                let deal = &batch.text[start..deal_end];
+                deals.add_indexed(hash, deal, rep, stage, ts, amount);
                 start = deal_end;
             }
         }
         reader.join().expect("the reading thread does not panic")
     })?;
     *stats_out = stats;
+    *money_out = money;
     Ok((deals, after, bulk.end_of(BULK_SHARE)))
 }
 
@@ -445,6 +473,8 @@ pub fn read_funnel(
                 won: count("won")?,
                 won_amount: row.decimal(c("won_amount"))?,
                 avg_deal_size: row.decimal(c("avg_deal_size"))?,
+                currency: text("currency")?,
+                won_amount_by_currency: text("won_amount_by_currency")?,
                 cycle_days_median: row.float(c("cycle_days_median"))?,
             })
         })();
@@ -508,6 +538,8 @@ pub fn write_rows(rows: &[FunnelRow], output: &Output) -> Result<()> {
             r.won.map(|v| v as i64).into(),
             r.won_amount.map_or(Cell::Null, Cell::Dec),
             r.avg_deal_size.map_or(Cell::Null, Cell::Dec),
+            r.currency.as_deref().into(),
+            r.won_amount_by_currency.as_deref().into(),
             r.cycle_days_median.into(),
         ])?;
     }

@@ -187,6 +187,15 @@ pub(super) fn convert<'a>(
                     }
                 }
             }
+            Kind::String if c.name == "currency" => {
+                if crate::model::money::Currency::parse(v).is_none() {
+                    return Err(reject(
+                        "constraint-error",
+                        format!("{:?} is not an ISO 4217 currency code (three letters, such as USD)", preview(v)),
+                    ));
+                }
+                Cell::Str(v.trim())
+            }
             Kind::String => Cell::Str(v),
             Kind::Datetime => match parse_ts(v, opts) {
                 Some(t) => match cell::timestamp_in_range(t) {
@@ -209,7 +218,7 @@ pub(super) fn convert<'a>(
                 let normalized = opts.amount(v);
                 match cell::amount(normalized.as_ref()) {
                     Ok(d) => Cell::Dec(d),
-                    Err(e) => return Err(reject(e.code, format!("{v:?} {}", e.message))),
+                    Err(e) => return Err(reject(e.code, format!("{v:?} {}{}", e.message, amount_hint(v, opts)))),
                 }
             }
             Kind::Integer => match cell::count(v) {
@@ -223,6 +232,31 @@ pub(super) fn convert<'a>(
         });
     }
     Ok(out)
+}
+
+/// What option reads an amount the plain reading refused: digit groups, a decimal comma, a
+/// currency symbol.
+fn amount_hint(v: &str, opts: &ValueOptions) -> &'static str {
+    let t = v.trim();
+    let symbol = t.chars().any(|c| matches!(c, '$' | '€' | '£' | '¥' | '₹'));
+    let comma = t.contains(',');
+    let dot = t.contains('.');
+    let spaced = t.trim_matches(|c: char| !c.is_ascii_digit()).contains([' ', '\u{a0}', '\'']);
+    if symbol && !opts.currency {
+        "; amounts with a currency symbol read with --currency-symbols"
+    } else if comma && dot && opts.group_separator.is_none() {
+        if t.rfind(',') < t.rfind('.') {
+            "; digits grouped with commas (12,500.00) read with --group-separator ','"
+        } else {
+            "; a decimal comma with grouped digits (12.500,00) reads with --group-separator '.' --decimal-comma"
+        }
+    } else if comma && opts.group_separator.is_none() && !opts.decimal_comma {
+        "; grouped digits (12,500) read with --group-separator ',', a decimal comma (12,50) with --decimal-comma"
+    } else if spaced && opts.group_separator.is_none() {
+        "; digits grouped with spaces or apostrophes read with --group-separator ' ' (or \"'\")"
+    } else {
+        ""
+    }
 }
 
 pub(super) fn parse_ts(v: &str, opts: &ValueOptions) -> Option<i64> {

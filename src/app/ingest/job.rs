@@ -31,4 +31,6 @@ pub struct IngestOutcome {
     /// Over --max-rejects: nothing was written.
     pub over: bool,
     pub first_problems: Vec<String>,
+    /// Events: the amounts' currencies, and what was converted.
+    pub money: Option<crate::model::money::MoneyRead>,
 }

@@ -141,6 +141,7 @@ deal_id = "Record ID"
 rep_id = "Deal owner"
 stage = "Deal Stage"
 amount = "Amount"
+currency = "Currency"
 [dates]
 lead = "Create Date"
 won = "Close Date"
@@ -165,6 +166,7 @@ deal_id = "Deal - ID"
 rep_id = "Deal - Owner"
 stage = "Deal - Stage"
 amount = "Deal - Value"
+currency = "Deal - Currency"
 [dates]
 lead = "Deal - Deal created"
 won = ["Deal - Won time", "Deal - Deal closed on"]
@@ -186,6 +188,7 @@ rep_id = "OwnerId"
 stage = "StageName"
 ts = "CreatedDate"
 amount = "Amount"
+currency = "CurrencyIsoCode"
 [stages]
 "Prospecting" = "lead"
 "Qualification" = "case"

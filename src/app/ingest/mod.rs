@@ -22,6 +22,7 @@ mod mapping;
 mod salesforce;
 mod sink;
 
+use crate::model::money::{Converter, Currency};
 pub use cells::ValueOptions;
 use cells::{Fill, convert};
 pub use dialect::encoding;
@@ -77,6 +78,10 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         progress: progress.clone(),
         bytes_done: 0,
         held: (job.table == TableKind::Roster && job.mapping.layout != "levels").then(Vec::new),
+        money: (job.table == TableKind::Events).then(|| {
+            let fallback = playbook.currency.as_deref().and_then(Currency::parse);
+            Converter::new(playbook.rates.clone(), fallback)
+        }),
     };
     if job.salesforce {
         ingest_salesforce(&job.sources, job, playbook, &mut sink)?;
@@ -88,6 +93,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
             }
         }
     }
+    let sink_money = sink.money.take().map(|m| m.read);
     if let Some(mut held) = sink.held.take() {
         managers_by_name(&mut held, sink.out, job.quiet)?;
     }
@@ -111,6 +117,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         rejected: counts.rejected,
         over,
         first_problems,
+        money: sink_money,
     })
 }
 

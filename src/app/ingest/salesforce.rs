@@ -47,6 +47,11 @@ fn is_deleted_column(headers: &[String]) -> Option<usize> {
     headers.iter().position(|h| h.trim() == "IsDeleted")
 }
 
+/// The `CurrencyIsoCode` column of a multi-currency org's object, if the export has it.
+fn currency_column(headers: &[String]) -> Option<usize> {
+    headers.iter().position(|h| h.trim() == "CurrencyIsoCode")
+}
+
 /// Salesforce's null reference id.
 const SF_NULL_ID: &str = "000000000000000AAA";
 
@@ -74,6 +79,20 @@ pub(super) fn ingest_salesforce(
                 files.insert(name.to_lowercase(), Source::File(p.clone()));
             }
         }
+    }
+    // A multi-currency org's own rates convert its amounts, unless --rates gave others.
+    let rate_files: Vec<std::path::PathBuf> = ["currencytype.csv", "datedconversionrate.csv"]
+        .iter()
+        .filter_map(|n| files.get(*n).and_then(|s| s.path().map(std::path::Path::to_path_buf)))
+        .collect();
+    if args.table == TableKind::Events
+        && !rate_files.is_empty()
+        && sink.money.as_ref().is_some_and(|m| !m.has_rates())
+    {
+        let rates = crate::model::money::Rates::load(&rate_files)?;
+        let fallback = playbook.currency.as_deref().and_then(crate::model::money::Currency::parse);
+        sink.money =
+            Some(crate::model::money::Converter::new(Some(std::sync::Arc::new(rates)), fallback));
     }
     let need = |name: &str| {
         files.get(name).cloned().with_context(|| {
@@ -158,14 +177,19 @@ pub(super) fn ingest_salesforce(
             let (mut rdr, headers) = open_export(&opp, args)?;
             let c = columns(&headers, &opp.to_string(), &["Id", "OwnerId"])?;
             let mut owners: BTreeMap<String, String> = BTreeMap::new();
+            let mut currencies: BTreeMap<String, String> = BTreeMap::new();
             let mut deleted: std::collections::BTreeSet<String> = Default::default();
             let opp_deleted = is_deleted_column(&headers);
+            let opp_currency = currency_column(&headers);
             for r in rdr.records() {
                 let r = r.map_err(|e| read_error(e, &opp.to_string(), &headers))?;
                 if opp_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
                     deleted.insert(id(&field(&r, c[0])));
                 }
                 owners.insert(id(&field(&r, c[0])), id(&field(&r, c[1])));
+                if let Some(i) = opp_currency {
+                    currencies.insert(id(&field(&r, c[0])), field(&r, i).trim().to_string());
+                }
             }
             let hist = need("opportunityhistory.csv")?;
             let (mut rdr, headers) = open_export(&hist, args)?;
@@ -175,6 +199,7 @@ pub(super) fn ingest_salesforce(
                 &["OpportunityId", "StageName", "CreatedDate", "Amount"],
             )?;
             let hist_deleted = is_deleted_column(&headers);
+            let hist_currency = currency_column(&headers);
             for (n, r) in rdr.records().enumerate() {
                 let r = r.map_err(|e| read_error(e, &hist.to_string(), &headers))?;
                 if short(&r, &headers) {
@@ -199,6 +224,11 @@ pub(super) fn ingest_salesforce(
                     reject_record(&r, &hist.to_string(), n as u64 + 1, why, sink)?;
                     continue;
                 };
+                let currency = hist_currency
+                    .map(|i| field(&r, i).trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .or_else(|| currencies.get(&deal).cloned())
+                    .unwrap_or_default();
                 convert_row(
                     vec![
                         deal,
@@ -207,6 +237,7 @@ pub(super) fn ingest_salesforce(
                         field(&r, c[2]).to_string(),
                         field(&r, c[3]).to_string(),
                         String::new(),
+                        currency,
                     ],
                     &hist.to_string(),
                     line,
@@ -263,6 +294,7 @@ pub(super) fn ingest_salesforce(
                                 owner.clone(),
                                 stage,
                                 ts,
+                                String::new(),
                                 String::new(),
                                 String::new(),
                             ]

@@ -26,6 +26,8 @@ pub(super) struct Sink<'a> {
     /// A roster's rows, held until every person is known: `reports_to` may name a manager by
     /// name rather than id.
     pub(super) held: Option<Vec<Vec<Option<String>>>>,
+    /// Events: each amount's currency counted, and converted when there are rates.
+    pub(super) money: Option<crate::model::money::Converter>,
 }
 
 impl Sink<'_> {
@@ -56,7 +58,10 @@ impl Sink<'_> {
                                 })
                                 .collect(),
                         ),
-                        None => self.out.write_cells(row.iter().copied())?,
+                        None => match self.money.as_mut() {
+                            Some(money) => write_converted(self.out, row, money)?,
+                            None => self.out.write_cells(row.iter().copied())?,
+                        },
                     }
                 }
                 self.counts.written += 1;
@@ -83,4 +88,31 @@ impl Sink<'_> {
         }
         Ok(())
     }
+}
+
+/// An event row with its amount converted (or only counted) by its currency.
+fn write_converted(
+    out: &mut TableWriter,
+    row: &[Cell],
+    money: &mut crate::model::money::Converter,
+) -> Result<()> {
+    use crate::model::money::Currency;
+    use crate::model::tables::ev;
+    let Some(Cell::Dec(amount)) = row.get(ev::AMOUNT).copied() else {
+        return out.write_cells(row.iter().copied());
+    };
+    let currency = match row.get(ev::CURRENCY) {
+        Some(Cell::Str(c)) => Currency::parse(c),
+        _ => None,
+    };
+    let ts = match row.get(ev::TS) {
+        Some(Cell::Ts(t)) => *t,
+        _ => i64::MAX,
+    };
+    let (amount, currency) = money.read(amount, currency, ts);
+    let code = currency.map(|c| c.to_string());
+    let mut cells: Vec<Cell> = row.to_vec();
+    cells[ev::AMOUNT] = amount.map_or(Cell::Null, Cell::Dec);
+    cells[ev::CURRENCY] = code.as_deref().map_or(Cell::Null, Cell::Str);
+    out.write_cells(cells)
 }

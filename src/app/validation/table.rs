@@ -159,6 +159,19 @@ impl<'a> TableCheck<'a> {
                 .into(),
             );
         }
+        if kind == Kind::String
+            && field.name == "currency"
+            && let Ok(Some(text)) = row.str(c)
+            && crate::model::money::Currency::parse(text).is_none()
+        {
+            out.error(
+                row.locate(constraint(
+                    "not an ISO 4217 currency code (three letters, such as USD)".into(),
+                    Some(text.to_string()),
+                ))
+                .into(),
+            );
+        }
         let part = self.part();
         if let Some(seen) = self.unique[c].as_mut()
             && let Ok(Some(text)) = row.str(c)

@@ -179,9 +179,10 @@ impl Sheets<'_> {
                     ("leading", Value::from(self.leading_text(p))),
                 ])
             });
-        let money = lever
-            .impact_amount
-            .map(|a| money(a, self.playbook.currency.as_deref(), self.lang == Lang::Ja));
+        let money = lever.impact_amount.map(|a| {
+            let currency = d.currency.as_deref().or(self.playbook.currency.as_deref());
+            money(a, currency, self.lang == Lang::Ja)
+        });
         let ctx = minijinja::context! {
             rep => obj([
                 ("id", Value::from(d.rep_id.clone())),

@@ -95,6 +95,8 @@ mod tests {
             won: None,
             won_amount: None,
             avg_deal_size: None,
+            currency: None,
+            won_amount_by_currency: None,
             cycle_days_median: None,
         };
         // R1 joined in February: January is not a month of zero leads.
