@@ -12,11 +12,21 @@ use std::path::PathBuf;
 /// `--config DIR/playbook.toml` to any command and `--templates DIR/templates` to `plan`.
 /// Existing files are kept unless --force is given.
 ///
+/// A pipeline of your own: --stages lists its stages in order, as the CRM labels them; the
+/// playbook gets an id per stage, the labels as given (accents kept) for the sheets and as
+/// aliases for the export, and the built-in rules moved onto its steps where they fit. Labels
+/// that name a loss ("Perdido", "Closed Lost") become outcomes. --stages-from reads the
+/// distinct values of an export's stage column instead (check their order).
+///
 /// Examples:
 ///
 ///   $ salescoach init coaching
 ///
 ///   $ salescoach funnel --config coaching/playbook.toml --events events.csv
+///
+///   $ salescoach init es --stages "Interés,Diseño Propuesta,Negociación,Ganado,Perdido"
+///
+///   $ salescoach init hs --stages-from deals.csv --stage-column "Deal Stage"
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct InitArgs {
@@ -26,6 +36,19 @@ pub struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// The pipeline's stages in order, comma-separated, as the CRM labels them.
+    #[arg(long, value_name = "LABELS", conflicts_with = "stages_from")]
+    pub stages: Option<String>,
+    /// Read the stages from the distinct values of an export's stage column (CSV).
+    #[arg(long, value_name = "FILE", requires = "stage_column")]
+    pub stages_from: Option<PathBuf>,
+    /// The stage column of --stages-from.
+    #[arg(long, value_name = "COLUMN")]
+    pub stage_column: Option<String>,
+    /// Losing outcomes, comma-separated, besides the labels of --stages that name a loss
+    /// [default: Lost, when none does].
+    #[arg(long, value_name = "LABELS")]
+    pub lost: Option<String>,
 }
 
 /// Generate a synthetic but realistic sales organisation: roster, events and activities.

@@ -25,6 +25,9 @@ use anyhow::{Context, Result, bail};
 pub fn load_playbook(global: &Global) -> Result<Playbook> {
     let mut playbook = Playbook::load(global.config.as_deref())?;
     playbook.set_rates(&global.rates)?;
+    for w in playbook.warnings.iter().filter(|_| !global.quiet) {
+        crate::note!("{w}");
+    }
     Ok(playbook)
 }
 

@@ -6,6 +6,7 @@ pub mod dates;
 pub mod level;
 pub mod lever;
 pub mod money;
+pub mod pipeline;
 pub mod plans;
 pub mod playbook;
 pub mod roster;

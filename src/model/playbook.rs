@@ -110,6 +110,8 @@ pub struct Playbook {
     pub rules: Vec<Rule>,
     /// ISO 4217 code of the amounts, when the playbook or `--currency` gives it.
     pub currency: Option<String>,
+    /// What the playbook named that this funnel lacks, left out (one line each).
+    pub warnings: Vec<String>,
     /// `--rates`: amounts in other currencies are converted to the rates' corporate one.
     pub rates: Option<std::sync::Arc<crate::model::money::Rates>>,
     /// The coaching levers' rules (the built-in ones when the playbook has none).
@@ -161,7 +163,7 @@ impl Playbook {
         for (code, name) in f.stages.iter().chain(&f.terminal).enumerate() {
             if !is_identifier(name) {
                 bail!(
-                    "{origin}{}: key `funnel.stages`: expected lower_snake_case stage names, found {name:?}",
+                    "{origin}{}: key `funnel.stages`: expected lower_snake_case stage ids, found {name:?}; labels as your CRM spells them go in [funnel.display.en] and [aliases], or let `salescoach init DIR --stages \"{name},…\"` write the playbook of your pipeline",
                     at(&format!("\"{name}\""))
                 );
             }
@@ -170,13 +172,19 @@ impl Playbook {
             }
         }
         let canonical = aliases.clone();
+        // Keys naming a stage this funnel lacks (a playbook written for another pipeline) are
+        // left out with one warning each, not refused.
+        let mut warnings = Vec::new();
+        let stage_list =
+            || f.stages.iter().chain(&f.terminal).cloned().collect::<Vec<_>>().join(", ");
         for (target, spellings) in &raw.aliases {
             let Some(&code) = canonical.get(target.as_str()) else {
-                bail!(
-                    "{origin}{}: key `aliases.{target}`: expected one of the funnel's stages or outcomes ({})",
+                warnings.push(format!(
+                    "warning: {origin}{}: key `aliases.{target}` names a stage this funnel lacks ({}): left out",
                     at(&format!("{target} =")),
-                    f.stages.iter().chain(&f.terminal).cloned().collect::<Vec<_>>().join(", ")
-                );
+                    stage_list()
+                ));
+                continue;
             };
             for s in spellings {
                 let key = normalize(s);
@@ -193,18 +201,16 @@ impl Playbook {
         }
         let mut windows = vec![f.window_days; f.stages.len() - 1];
         for (lever, days) in &f.windows {
-            let i = f
-                .stages
-                .windows(2)
-                .position(|w| format!("{}->{}", w[0], w[1]) == *lever)
-                .with_context(|| {
-                    format!(
-                        "{origin}{}: key `funnel.windows.\"{lever}\"`: expected a transition between neighbouring stages, such as \"{}->{}\"",
-                        at(lever),
-                        f.stages[0],
-                        f.stages[1]
-                    )
-                })?;
+            let Some(i) = f.stages.windows(2).position(|w| format!("{}->{}", w[0], w[1]) == *lever)
+            else {
+                warnings.push(format!(
+                    "warning: {origin}{}: key `funnel.windows.\"{lever}\"` is not a transition between neighbouring stages of this funnel (such as \"{}->{}\"): left out",
+                    at(lever),
+                    f.stages[0],
+                    f.stages[1]
+                ));
+                continue;
+            };
             windows[i] = *days;
         }
         let levels = raw.levels.into_iter().map(|(k, v)| (normalize(&k), v)).collect();
@@ -248,8 +254,15 @@ impl Playbook {
         }
         let levers = crate::model::lever::LeverId::all(&f.stages);
         for (lever, target) in &d.targets {
-            let known = lever.parse().ok().filter(|l| levers.contains(l));
-            if known.as_ref().is_none_or(|l| l.is_step() && !(0.0..=1.0).contains(target)) {
+            let parsed: Option<crate::model::lever::LeverId> = lever.parse().ok();
+            if parsed.as_ref().is_some_and(|l| !levers.contains(l)) {
+                warnings.push(format!(
+                    "warning: {origin}{}: key `diagnosis.targets.\"{lever}\"` names a lever this funnel lacks: left out",
+                    at(lever)
+                ));
+                continue;
+            }
+            if parsed.as_ref().is_none_or(|l| l.is_step() && !(0.0..=1.0).contains(target)) {
                 bail!(
                     "{origin}{}: key `diagnosis.targets.\"{lever}\"`: expected a known lever with a rate in [0, 1]",
                     at(lever)
@@ -263,7 +276,9 @@ impl Playbook {
                 at("years")
             );
         }
-        crate::model::rules::validate(&raw.rules, &f.stages, origin, text)?;
+        let (rules, rule_warnings) =
+            crate::model::rules::validate(raw.rules, &f.stages, origin, text)?;
+        warnings.extend(rule_warnings);
         crate::model::coaching::validate(&raw.coaching, origin)?;
         let coaching = if raw.coaching.is_empty() && text != DEFAULT_PLAYBOOK {
             Playbook::default_playbook().coaching
@@ -280,10 +295,11 @@ impl Playbook {
         }
         Ok(Playbook {
             diagnosis: raw.diagnosis,
-            rules: raw.rules,
+            rules,
             coaching,
             currency: raw.currency,
             rates: None,
+            warnings,
             timezone,
             stages: f.stages,
             terminal: f.terminal,
@@ -487,13 +503,14 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("line 3") && e.contains("window_days"), "{e}");
-        let e = Playbook::parse(
+        // A key naming a stage the funnel lacks is left out with a warning naming it.
+        let p = Playbook::parse(
             "[funnel]\nstages = [\"lead\", \"won\"]\n[aliases]\nwin = [\"W\"]\n",
             "p.toml",
         )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("aliases.win") && e.contains("line 4"), "{e}");
+        .unwrap();
+        let w = p.warnings.join("\n");
+        assert!(w.contains("aliases.win") && w.contains("line 4"), "{w}");
         let e = Playbook::parse("colour = 1\n[funnel]\nstages = [\"a\", \"b\"]\n", "p.toml")
             .unwrap_err()
             .to_string();

@@ -209,18 +209,28 @@ pub fn lever_ids(stages: &[String]) -> Vec<String> {
 
 /// Checks every rule: known lever, expressions that parse and only read known indicators,
 /// evidence templates that render.
-pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> Result<()> {
+/// A rule for a lever this funnel lacks (written for another pipeline) is left out with a
+/// warning; the rules kept are returned.
+pub fn validate(
+    rules: Vec<Rule>,
+    stages: &[String],
+    origin: &str,
+    text: &str,
+) -> Result<(Vec<Rule>, Vec<String>)> {
     let levers = crate::model::lever::LeverId::all(stages);
     let env = environment();
     let ctx = probe_context(stages);
+    let mut kept = Vec::with_capacity(rules.len());
+    let mut warnings = Vec::new();
     for rule in rules {
         if !levers.contains(&rule.lever) {
-            bail!(
-                "{origin}{}: rule for unknown lever `{}`; expected one of {}",
+            warnings.push(format!(
+                "warning: {origin}{}: the rule for `{}` names a lever this funnel lacks (it has {}): left out",
                 line_hint(text, &rule.lever.to_string()),
                 rule.lever,
                 lever_ids(stages).join(", ")
-            );
+            ));
+            continue;
         }
         for h in &rule.hypotheses {
             for (key, expr) in [("when", &h.when), ("strength", &h.strength)] {
@@ -260,8 +270,9 @@ pub fn validate(rules: &[Rule], stages: &[String], origin: &str, text: &str) -> 
                 }
             }
         }
+        kept.push(rule);
     }
-    Ok(())
+    Ok((kept, warnings))
 }
 
 fn describe(e: &minijinja::Error) -> String {
@@ -313,18 +324,22 @@ mod tests {
             "case->proposal",
             "rep.contacts_per_deal.case < 0.7 * peers.contacts_per_deal.case",
         );
-        validate(&ok, &stages(), "p", "").unwrap();
-        let e = validate(&rule("case->won", "true"), &stages(), "p", "").unwrap_err().to_string();
-        assert!(e.contains("unknown lever `case->won`"), "{e}");
+        assert_eq!(validate(ok, &stages(), "p", "").unwrap().0.len(), 1);
+        // A rule for a lever this funnel lacks is left out with a warning, not refused.
+        let (kept, warnings) = validate(rule("case->won", "true"), &stages(), "p", "").unwrap();
+        assert!(kept.is_empty());
+        assert!(
+            warnings[0].contains("`case->won` names a lever this funnel lacks"),
+            "{warnings:?}"
+        );
         let e =
-            validate(&rule("case->proposal", "rep.contacts_per_deal.case <"), &stages(), "p", "")
+            validate(rule("case->proposal", "rep.contacts_per_deal.case <"), &stages(), "p", "")
                 .unwrap_err()
                 .to_string();
         assert!(e.contains("hypothesis `h1`") && e.contains("syntax"), "{e}");
-        let e =
-            validate(&rule("case->proposal", "rep.calls_per_deal.case > 1"), &stages(), "p", "")
-                .unwrap_err()
-                .to_string();
+        let e = validate(rule("case->proposal", "rep.calls_per_deal.case > 1"), &stages(), "p", "")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("hypothesis `h1`") && e.contains("undefined"), "{e}");
     }
 }

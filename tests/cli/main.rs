@@ -15,6 +15,7 @@ mod ingest;
 mod month_end;
 mod one_reading;
 mod parquet_inputs;
+mod pipelines;
 mod plan;
 mod real_exports;
 mod regressions;
