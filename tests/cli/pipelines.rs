@@ -156,3 +156,33 @@ fn a_playbook_for_another_pipeline_loads_with_one_warning_per_key() {
     unique.dedup();
     assert_eq!(unique.len(), warnings.len(), "{}", r.stderr);
 }
+
+#[test]
+fn a_roster_from_a_deals_export_has_one_row_per_person_and_a_conflict_names_both_rows() {
+    let s = Session::new();
+    let mapping = s.write(
+        "owners.toml",
+        "[columns]\nperson_id = \"Deal owner\"\nname = \"Deal owner\"\nreports_to = \"Manager\"\n",
+    );
+    let export = s.write(
+        "deals.csv",
+        "Record ID,Deal owner,Manager\n1,Ana Ruiz,Bo Chen\n2,Ana Ruiz,Bo Chen\n3,Carl Diaz,Bo Chen\n4,Ana Ruiz,\n5,Bo Chen,\n",
+    );
+    let out = s.path_str("roster.csv");
+    let r = s.run(&["ingest", &export, "--table", "roster", "--mapping", &mapping, "-o", &out]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("5 rows for 3 people: 2 repeated rows"), "{}", r.stderr);
+    let people = csv_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(people.len(), 3, "{people:?}");
+    let ana = people.iter().find(|p| p["person_id"] == "Ana Ruiz").unwrap();
+    assert_eq!(ana["reports_to"], "Bo Chen");
+    // Two rows that disagree about one person: an error naming both lines.
+    let clash = s.write(
+        "clash.csv",
+        "Record ID,Deal owner,Manager\n1,Ana Ruiz,Bo Chen\n2,Ana Ruiz,Dee Fox\n",
+    );
+    let r = s.run(&["ingest", &clash, "--table", "roster", "--mapping", &mapping, "-o", &out]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("clash.csv:3") && r.stderr.contains("clash.csv:2"), "{}", r.stderr);
+    assert!(r.stderr.contains("\"Dee Fox\"") && r.stderr.contains("\"Bo Chen\""), "{}", r.stderr);
+}

@@ -94,8 +94,9 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         }
     }
     let sink_money = sink.money.take().map(|m| m.read);
-    if let Some(mut held) = sink.held.take() {
-        managers_by_name(&mut held, sink.out, job.quiet)?;
+    if let Some(held) = sink.held.take() {
+        let mut people = one_row_per_person(held, job.quiet)?;
+        managers_by_name(&mut people, sink.out, job.quiet)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -119,6 +120,53 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         first_problems,
         money: sink_money,
     })
+}
+
+/// A flat roster read from a deals export has a row per deal: rows of one person that agree
+/// (an empty cell agrees with any) are one person; two that disagree are an error naming both.
+fn one_row_per_person(
+    held: Vec<sink::HeldPerson>,
+    quiet: bool,
+) -> Result<Vec<Vec<Option<String>>>> {
+    use crate::model::tables::{ROSTER_COLUMNS, ros};
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut people: Vec<sink::HeldPerson> = Vec::with_capacity(held.len());
+    let mut merged = 0u64;
+    for row in held {
+        let Some(id) = row.cells[ros::PERSON_ID].clone() else {
+            people.push(row);
+            continue;
+        };
+        let Some(&i) = index.get(&id) else {
+            index.insert(id, people.len());
+            people.push(row);
+            continue;
+        };
+        let first = &mut people[i];
+        for (c, cell) in row.cells.into_iter().enumerate() {
+            match (&first.cells[c], cell) {
+                (_, None) => {}
+                (None, Some(v)) => first.cells[c] = Some(v),
+                (Some(a), Some(b)) if *a == b => {}
+                (Some(a), Some(b)) => {
+                    return Err(crate::DataError::new(format!(
+                        "{}: person {id:?} has {} {b:?}, but {} gives {a:?}: one person, two rows that disagree; fix one of them",
+                        row.at, ROSTER_COLUMNS[c].name, first.at
+                    ))
+                    .into());
+                }
+            }
+        }
+        merged += 1;
+    }
+    if merged > 0 && !quiet {
+        crate::note!(
+            "roster: {} rows for {} people: {merged} repeated rows of a person merged (they agree)",
+            people.len() as u64 + merged,
+            people.len()
+        );
+    }
+    Ok(people.into_iter().map(|p| p.cells).collect())
 }
 
 /// Writes a held roster, with each `reports_to` that names a person (and is no one's id)

@@ -12,6 +12,12 @@ pub(super) struct IngestCounts {
     pub(super) rejected: u64,
 }
 
+/// A roster row held back, with where it was read.
+pub(super) struct HeldPerson {
+    pub(super) at: String,
+    pub(super) cells: Vec<Option<String>>,
+}
+
 /// Where converted records go: the output, the rejects report and the counts.
 pub(super) struct Sink<'a> {
     pub(super) out: &'a mut TableWriter,
@@ -25,7 +31,7 @@ pub(super) struct Sink<'a> {
     pub(super) bytes_done: u64,
     /// A roster's rows, held until every person is known: `reports_to` may name a manager by
     /// name rather than id.
-    pub(super) held: Option<Vec<Vec<Option<String>>>>,
+    pub(super) held: Option<Vec<HeldPerson>>,
     /// Events: each amount's currency counted, and converted when there are rates.
     pub(super) money: Option<crate::model::money::Converter>,
 }
@@ -50,14 +56,16 @@ impl Sink<'_> {
             Ok(rows) => {
                 for row in rows.each() {
                     match self.held.as_mut() {
-                        Some(held) => held.push(
-                            row.iter()
+                        Some(held) => held.push(HeldPerson {
+                            at: format!("{file}:{line}"),
+                            cells: row
+                                .iter()
                                 .map(|c| match c {
                                     Cell::Str(v) => Some(v.to_string()),
                                     _ => None,
                                 })
                                 .collect(),
-                        ),
+                        }),
                         None => match self.money.as_mut() {
                             Some(money) => write_converted(self.out, row, money)?,
                             None => self.out.write_cells(row.iter().copied())?,
