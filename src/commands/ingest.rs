@@ -29,9 +29,18 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     }
     if !global.quiet && values.without_offset.get() {
         crate::note!(
-            "warning: timestamps without a UTC offset were read as {} time (--tz)",
+            "warning: timestamps without a UTC offset were read as {} time; if the CRM shows another zone (a HubSpot portal's, a Pipedrive company's), pass --tz ZONE (e.g. --tz America/Mexico_City) or set `timezone` in the playbook",
             values.tz.name()
         );
+    }
+    if !global.quiet {
+        for (value, n) in values.read_as_lost.borrow().iter() {
+            crate::note!(
+                "ingest: {n} rows with stage {value:?} read as lost, by the mapping {} ({}); drop or change that line to count them otherwise",
+                job.mapping.name,
+                job.mapping.show_hint()
+            );
+        }
     }
     if !global.quiet {
         // Over the limit nothing is written: the records that passed are counted as held back,
@@ -41,8 +50,13 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         } else {
             String::new()
         };
+        let dropped = if outcome.dropped > 0 {
+            format!(", dropped {} (deals deleted in the CRM: not counted)", outcome.dropped)
+        } else {
+            String::new()
+        };
         crate::note!(
-            "ingest: read {}, written {}, rejected {}{held_back}",
+            "ingest: read {}, written {}, rejected {}{dropped}{held_back}",
             outcome.read,
             if outcome.over { 0 } else { outcome.written },
             outcome.rejected
@@ -84,6 +98,7 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
         decoding: std::cell::Cell::new(false),
         lossy: args.lossy,
         replaced: std::cell::Cell::new(0),
+        read_as_lost: Default::default(),
     };
     if values.decimal_comma && values.group_separator == Some(',') {
         bail!("--decimal-comma and --group-separator , cannot both hold");

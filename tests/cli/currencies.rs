@@ -151,3 +151,28 @@ fn a_currency_that_is_not_an_iso_code_is_rejected_with_its_line() {
     assert!(text.contains("ISO 4217"), "{text}");
     assert!(text.contains("row 3, column currency"), "{text}");
 }
+
+#[test]
+fn a_preset_says_when_it_reads_abandoned_deals_as_lost_and_how_to_set_the_zone() {
+    let s = Session::new();
+    let export = s.write(
+        "deals.csv",
+        "\u{feff}Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Closed Lost Reason,Last Modified Date,Create Date\r\n\
+         1,A,Closed Won,2026-03-20 10:00,Ben Kim,5000,,2026-03-20,2026-02-01 09:00\r\n\
+         2,B,Closed: abandoned,2026-03-21 10:00,Ben Kim,,,2026-03-21,2026-02-02 09:00\r\n\
+         3,C,Closed: abandoned,2026-03-22 10:00,Ben Kim,,,2026-03-22,2026-02-03 09:00\r\n",
+    );
+    let r = s.run(&["ingest", &export, "--table", "events", "--preset", "hubspot-deals"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "2 rows with stage \"Closed: abandoned\" read as lost, by the mapping hubspot-deals"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("pass --tz ZONE").count(), 1, "{}", r.stderr);
+    let show = s.run(&["ingest", "--preset", "hubspot-deals", "--show"]);
+    assert!(show.stdout.contains("abandoned deals"), "{}", show.stdout);
+    assert!(show.stdout.contains("currency = \"Currency\""), "{}", show.stdout);
+}

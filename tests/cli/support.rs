@@ -115,13 +115,12 @@ pub fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
 }
 
 /// (read, written, rejected, held back) from ingest's summary line on standard error, if it
-/// printed one.
+/// printed one; records dropped by rule (deleted deals) are not among them.
 pub fn ingest_counts(stderr: &str) -> Option<(u64, u64, u64, u64)> {
     let line = stderr.lines().find(|l| l.starts_with("ingest: read"))?;
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect();
-    Some((n[0], n[1], n[2], n.get(3).copied().unwrap_or(0)))
+    let after = |label: &str| -> Option<u64> {
+        let rest = &line[line.find(label)? + label.len()..];
+        rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    Some((after("read")?, after("written")?, after("rejected")?, after("held back").unwrap_or(0)))
 }

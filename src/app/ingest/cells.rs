@@ -31,6 +31,9 @@ pub struct ValueOptions {
     pub lossy: bool,
     /// Records kept with malformed bytes under `lossy`.
     pub replaced: std::cell::Cell<u64>,
+    /// Export stage values the mapping reads as a loss though they do not say "lost"
+    /// ("Closed: abandoned"), with how many rows: the summary says so.
+    pub read_as_lost: std::cell::RefCell<std::collections::BTreeMap<String, u64>>,
 }
 
 impl ValueOptions {
@@ -166,9 +169,16 @@ pub(super) fn convert<'a>(
         }
         out.push(match c.kind {
             Kind::String if c.name == "stage" => {
-                let stage = mapping.stages.get(v).map(String::as_str).unwrap_or(v);
+                let mapped = mapping.stages.get(v).map(String::as_str);
+                let stage = mapped.unwrap_or(v);
                 match playbook.resolve_stage(stage) {
-                    Some(code) => Cell::Str(playbook.stage_name(code)),
+                    Some(code) => {
+                        let terminal = code as usize >= playbook.stages.len();
+                        if mapped.is_some() && terminal && !v.to_lowercase().contains("lost") {
+                            *opts.read_as_lost.borrow_mut().entry(v.to_string()).or_default() += 1;
+                        }
+                        Cell::Str(playbook.stage_name(code))
+                    }
                     None => {
                         // In an export the fix is usually the mapping's [stages]: say so first.
                         let closest = crate::model::playbook::closest(v, playbook.known_spellings());

@@ -22,12 +22,14 @@ pub struct IngestJob {
     pub quiet: bool,
 }
 
-/// What an ingest did: the counts add up (read = written + rejected, or held back when over
+/// What an ingest did: the counts add up (read = written + rejected + dropped, or held back when over
 /// --max-rejects).
 pub struct IngestOutcome {
     pub read: u64,
     pub written: u64,
     pub rejected: u64,
+    /// Records of deals the CRM deleted, left out by rule.
+    pub dropped: u64,
     /// Over --max-rejects: nothing was written.
     pub over: bool,
     pub first_problems: Vec<String>,

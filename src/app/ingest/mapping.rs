@@ -154,6 +154,8 @@ lost = "Close Date"
 "Contract Sent" = "quote"
 "Closed Won" = "won"
 "Closed Lost" = "lost"
+# A deal closed as abandoned counts as lost (win rates fall): delete this line to leave
+# abandoned deals open, or map them to another outcome of your playbook.
 "Closed: abandoned" = "lost"
 "#,
     ),
@@ -230,7 +232,12 @@ pub fn show_mapping(spec: Option<&str>, table: TableKind) -> Result<String> {
              #   Opportunity.csv         OwnerId joined by OpportunityId = Id (the rep);\n\
              #   Lead.csv                CreatedDate as the lead stage, ConvertedOpportunityId;\n\
              #   User.csv                the roster (--table roster): ManagerId.\n\
-             # Rows with IsDeleted = true are rejected, not counted.\n\
+             #   CurrencyType.csv, DatedConversionRate.csv  (multi-currency orgs) amounts\n\
+             #                           converted to the corporate currency, CurrencyIsoCode\n\
+             #                           read from OpportunityHistory or Opportunity.\n\
+             # Other files of the folder are not read. Rows with IsDeleted = true are dropped\n\
+             # and counted, not rejected. With the mapping below, give OpportunityHistory.csv\n\
+             # itself (not the folder) and --rates CurrencyType.csv.\n\
              # An export without these files or columns needs a mapping of its own. For\n\
              # OpportunityHistory alone, start from the history mapping below. For\n\
              # Opportunity.csv alone (the current stage of each deal, as after an Excel round\n\

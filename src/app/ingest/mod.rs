@@ -66,7 +66,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         }
         None => None,
     };
-    let mut counts = IngestCounts { read: 0, written: 0, rejected: 0 };
+    let mut counts = IngestCounts { read: 0, written: 0, rejected: 0, dropped: 0 };
     let mut first_problems = Vec::new();
     let progress = (!job.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| progress_bar(&job.sources, job.encoding.is_none()));
@@ -116,6 +116,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         read: counts.read,
         written: counts.written,
         rejected: counts.rejected,
+        dropped: counts.dropped,
         over,
         first_problems,
         money: sink_money,

@@ -10,7 +10,13 @@ pub(super) struct IngestCounts {
     pub(super) read: u64,
     pub(super) written: u64,
     pub(super) rejected: u64,
+    /// Records of deals the CRM marks deleted: left out by rule, not as errors.
+    pub(super) dropped: u64,
 }
+
+/// The code of a record left out because the CRM deleted its deal: dropped and counted, not
+/// rejected.
+pub(super) const DELETED: &str = "deleted";
 
 /// A roster row held back, with where it was read.
 pub(super) struct HeldPerson {
@@ -74,6 +80,7 @@ impl Sink<'_> {
                 }
                 self.counts.written += 1;
             }
+            Err((_, code, _)) if *code == DELETED => self.counts.dropped += 1,
             Err((column, code, message)) => {
                 self.counts.rejected += 1;
                 if self.first_problems.len() < 5 {
