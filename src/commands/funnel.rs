@@ -133,6 +133,9 @@ fn print_summary(s: &ReadSummary, inputs: &FunnelInputs, rows: usize) {
     if let Some(w) = s.money.warning() {
         let _ = writeln!(err, "{w}");
     }
+    if let Some(w) = s.undated_note() {
+        let _ = writeln!(err, "{w}");
+    }
     if let Some(w) = s.as_of_warning() {
         let _ = writeln!(err, "{w}");
     }

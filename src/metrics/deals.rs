@@ -113,6 +113,15 @@ impl Interner {
 
 pub const NONE_TS: Micros = i64::MAX;
 
+/// What an event carries besides its deal, rep, stage and time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventExtra {
+    /// The amount and its currency.
+    pub amount: Option<(Decimal, Option<Currency>)>,
+    /// The time is not in the export: ingest inferred it (`inferred` column).
+    pub inferred: bool,
+}
+
 /// A stage entry: when, and the owner then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
@@ -211,6 +220,9 @@ pub struct Deals {
     pub amount: Vec<(Micros, Decimal)>,
     /// The currency of that amount, where the data says it.
     pub currency: Vec<Option<Currency>>,
+    /// `deals × stages`: the entry's time is not in the export (a stage a snapshot implies,
+    /// dated by ingest from a neighbouring date). Empty until the first such event.
+    inferred: Vec<bool>,
     pub min_ts: Micros,
     pub max_ts: Micros,
     resolved: bool,
@@ -235,6 +247,7 @@ impl Deals {
             closings: Closings::default(),
             amount: Vec::with_capacity(deals),
             currency: Vec::with_capacity(deals),
+            inferred: Vec::new(),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
             resolved: false,
@@ -265,7 +278,7 @@ impl Deals {
             rep,
             stage,
             ts,
-            amount.map(|a| (a, None)),
+            EventExtra { amount: amount.map(|a| (a, None)), inferred: false },
         );
     }
 
@@ -278,13 +291,17 @@ impl Deals {
         rep: u32,
         stage: StageCode,
         ts: Micros,
-        amount: Option<(Decimal, Option<Currency>)>,
+        extra: EventExtra,
     ) {
+        let EventExtra { amount, inferred } = extra;
         debug_assert!(!self.resolved, "events added after resolve");
         debug_assert!((rep as usize) < self.reps.len(), "rep interned before use");
         let d = self.ids.intern_hashed(deal_hash, deal) as usize;
         if d == self.terminal.len() {
             self.ts.extend(std::iter::repeat_n(NONE_TS, self.stages));
+            if !self.inferred.is_empty() {
+                self.inferred.extend(std::iter::repeat_n(false, self.stages));
+            }
             self.rep.extend(std::iter::repeat_n(u32::MAX, self.stages));
             self.terminal.push(i64::MIN);
             self.won_latest.push(i64::MIN);
@@ -298,9 +315,15 @@ impl Deals {
             let k = d * self.stages + s;
             let replace = ts < self.ts[k]
                 || (ts == self.ts[k] && self.reps.str(rep) < self.reps.str(self.rep[k]));
+            if inferred && self.inferred.is_empty() {
+                self.inferred = vec![false; self.ts.len()];
+            }
             if replace {
                 self.ts[k] = ts;
                 self.rep[k] = rep;
+                if !self.inferred.is_empty() {
+                    self.inferred[k] = inferred;
+                }
             }
             if s + 1 == self.stages {
                 self.won_latest[d] = self.won_latest[d].max(ts);
@@ -321,6 +344,11 @@ impl Deals {
     pub fn entry(&self, d: usize, s: usize) -> Entry {
         let k = d * self.stages + s;
         Entry { ts: self.ts[k], rep: self.rep[k] }
+    }
+
+    /// Whether the time of deal `d`'s entry into stage `s` was inferred, not read.
+    pub fn is_inferred(&self, d: usize, s: usize) -> bool {
+        !self.inferred.is_empty() && self.inferred[d * self.stages + s]
     }
 
     /// The latest event at the last stage (the win) of deal `d`, if any.
@@ -393,6 +421,9 @@ impl Deals {
                 if !strict && last > 0 && self.ts[k] < self.ts[k - 1] {
                     self.ts[k - 1] = self.ts[k];
                     self.rep[k - 1] = self.rep[k];
+                    if !self.inferred.is_empty() {
+                        self.inferred[k - 1] = self.inferred[k];
+                    }
                 }
                 self.ts[k] = NONE_TS;
                 self.rep[k] = u32::MAX;
@@ -415,12 +446,18 @@ impl Deals {
         for d in 0..self.len() {
             let base = d * self.stages;
             let mut best = Entry::NONE;
+            let mut best_inferred = false;
+            let flags = !self.inferred.is_empty();
             for k in (base..base + self.stages).rev() {
                 if self.ts[k] != NONE_TS && self.ts[k] <= best.ts {
                     best = Entry { ts: self.ts[k], rep: self.rep[k] };
+                    best_inferred = flags && self.inferred[k];
                 }
                 self.ts[k] = best.ts;
                 self.rep[k] = best.rep;
+                if flags {
+                    self.inferred[k] = best_inferred;
+                }
             }
         }
     }

@@ -40,6 +40,9 @@ pub struct LagCounts {
     censored: Vec<u64>,
     /// Deals still undecided (or decided only after the window) at day `window`.
     survived: u64,
+    /// Deals that stepped up at a time the export does not have (a stage a snapshot implies):
+    /// they count, but their timing is taken from the dated ones, never as zero days.
+    converted_undated: u64,
 }
 
 impl LagCounts {
@@ -51,6 +54,7 @@ impl LagCounts {
             lost: vec![0; w + 1],
             censored: vec![0; w + 1],
             survived: 0,
+            converted_undated: 0,
         }
     }
 
@@ -62,6 +66,11 @@ impl LagCounts {
     pub fn converted(&mut self, days: f64) {
         let d = self.day(days);
         self.converted[d] += 1;
+    }
+
+    /// A deal that stepped up within the window at a time the export does not say.
+    pub fn converted_undated(&mut self) {
+        self.converted_undated += 1;
     }
 
     /// A deal lost `days` after entering, without stepping up.
@@ -95,6 +104,7 @@ impl LagCounts {
             *a += b;
         }
         self.survived += o.survived;
+        self.converted_undated += o.converted_undated;
     }
 }
 
@@ -118,8 +128,21 @@ impl LagModel {
     /// Aalen–Johansen cumulative incidence of conversion and loss, day by day.
     pub fn fit(c: &LagCounts) -> LagModel {
         let w = c.window;
-        let total: u64 =
-            c.converted.iter().chain(&c.lost).chain(&c.censored).sum::<u64>() + c.survived;
+        let dated: u64 = c.converted.iter().sum();
+        // Undated step-ups follow the dated ones' timing, or spread over the window when none
+        // is dated: their time is unknown, not zero.
+        let converted: Vec<f64> = (0..=w)
+            .map(|d| {
+                let spread = match dated {
+                    0 => c.converted_undated as f64 / (w + 1) as f64,
+                    n => c.converted_undated as f64 * c.converted[d] as f64 / n as f64,
+                };
+                c.converted[d] as f64 + spread
+            })
+            .collect();
+        let total: u64 = c.converted.iter().chain(&c.lost).chain(&c.censored).sum::<u64>()
+            + c.survived
+            + c.converted_undated;
         let mut at_risk = total as f64;
         let mut surv = 1.0;
         let (mut cif_c, mut cif_l) = (vec![0.0; w + 1], vec![0.0; w + 1]);
@@ -127,7 +150,7 @@ impl LagModel {
         // Daily hazards over the days observed, for a tail the data does not reach.
         let (mut exposure, mut events_c, mut events_l) = (0.0, 0.0, 0.0);
         for d in 0..=w {
-            let (dc, dl) = (c.converted[d] as f64, c.lost[d] as f64);
+            let (dc, dl) = (converted[d], c.lost[d] as f64);
             if at_risk > 0.0 {
                 acc_c += surv * dc / at_risk;
                 acc_l += surv * dl / at_risk;
@@ -168,7 +191,8 @@ impl LagModel {
             p,
             u,
             v,
-            convert_days_median: median_day(&cif_c),
+            // A median of spread-out undated times would be made up.
+            convert_days_median: if dated > 0 { median_day(&cif_c) } else { None },
             lost_days_median: median_day(&cif_l),
         }
     }

@@ -100,6 +100,9 @@ pub struct ActivityColumns {
 pub struct Tally {
     /// Deals closed both ways, counted by their latest outcome.
     pub reclosed: u64,
+    /// Step-ups whose two stage times are in the export, and those with an inferred one.
+    pub step_ups_dated: u64,
+    pub step_ups_undated: u64,
     pub closings: crate::metrics::deals::Closings,
     pub cfg: FunnelConfig,
     pub cal: Calendar,
@@ -164,6 +167,8 @@ impl Tally {
         let reclosed = deals.reclosed;
         let mut t = Tally {
             reclosed,
+            step_ups_dated: 0,
+            step_ups_undated: 0,
             closings: deals.closings,
             cal,
             first,
@@ -254,7 +259,13 @@ impl Tally {
                 let next = e(s + 1);
                 if next.is_some() && next.ts - entry.ts <= window {
                     c.converted += 1;
-                    self.lags[s].converted(days(entry.ts, next.ts));
+                    if deals.is_inferred(d, s + 1) || deals.is_inferred(d, s) {
+                        self.lags[s].converted_undated();
+                        self.step_ups_undated += 1;
+                    } else {
+                        self.lags[s].converted(days(entry.ts, next.ts));
+                        self.step_ups_dated += 1;
+                    }
                 } else {
                     if terminal >= entry.ts {
                         c.lost += 1;
@@ -283,7 +294,11 @@ impl Tally {
             let o = &mut self.outcomes[outcome_idx];
             if last.is_some() && days(first.ts, last.ts) <= overall as f64 {
                 o.reached += 1;
-                self.lags[whole].converted(days(first.ts, last.ts));
+                if deals.is_inferred(d, 0) || deals.is_inferred(d, stages - 1) {
+                    self.lags[whole].converted_undated();
+                } else {
+                    self.lags[whole].converted(days(first.ts, last.ts));
+                }
             } else if terminal >= first.ts {
                 o.lost += 1;
                 self.lags[whole].lost(days(first.ts, terminal));

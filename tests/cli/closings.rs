@@ -140,3 +140,58 @@ fn the_report_judges_quiet_deals_at_its_as_of() {
     assert!(!validation.contains("\"stale\""), "{validation}");
     assert!(!r.stderr.contains("had no event for"), "{}", r.stderr);
 }
+
+#[test]
+fn a_snapshot_month_end_has_no_zero_day_steps_and_says_how_much_is_dated() {
+    let s = Session::new();
+    // A HubSpot-shaped snapshot: the current stage only. The stages before it are implied.
+    let export = s.write(
+        "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Closed Lost Reason,Last Modified Date,Create Date\n\
+         1,A,Contract Sent,,Aiko Sato,100,,2026-03-30,2026-03-02\n\
+         2,B,Closed Won,2026-03-20,Aiko Sato,100,,2026-03-20,2026-03-01\n\
+         3,C,Qualified To Buy,,Aiko Sato,,,2026-03-30,2026-03-25\n\
+         4,D,Appointment Scheduled,,Aiko Sato,,,2026-03-30,2026-03-28\n\
+         5,E,Closed Lost,2026-03-15,Aiko Sato,,,2026-03-15,2026-03-03\n",
+    );
+    let events = s.path_str("events.csv");
+    let r = s.run(&[
+        "ingest",
+        &export,
+        "--table",
+        "events",
+        "--preset",
+        "hubspot-deals",
+        "--tz",
+        "UTC",
+        "-o",
+        &events,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = s.run(&[
+        "funnel",
+        "--events",
+        &events,
+        "--by",
+        "company",
+        "--period",
+        "2026-03",
+        "--as-of",
+        "2026-03-31",
+        "-f",
+        "csv",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("of the step-ups have a real date"), "{}", out.stderr);
+    for row in csv_rows(&out.stdout) {
+        assert_ne!(row["step_days_median"], "0.0", "a zero-day step: {row:?}");
+        if row["from_stage"] == "lead" && row["to_stage"] == "case" {
+            // By hand: 1, 2 and 3 stepped up (3 is at case), 5 lost, 4 a lead of three days:
+            // its outcome is not known yet.
+            assert_eq!((row["converted"].as_str(), row["lost"].as_str()), ("3", "1"), "{row:?}");
+            assert_eq!(row["open"], "1", "{row:?}");
+            let share: f64 = row["observed_share"].parse().unwrap();
+            assert!(share < 1.0, "open leads read as decided: {row:?}");
+        }
+    }
+}

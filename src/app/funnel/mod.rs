@@ -53,6 +53,8 @@ pub struct ReadSummary {
     pub activities_after_as_of: u64,
     /// The currencies the amounts were in, and how they were converted.
     pub money: MoneyRead,
+    /// Step-ups with both stage times in the export, and with one inferred (snapshots).
+    pub step_ups: (u64, u64),
 }
 
 impl ReadSummary {
@@ -79,6 +81,7 @@ impl ReadSummary {
         out.extend(self.reclosed_warning());
         out.extend(self.closings.warnings());
         out.extend(self.money.warning());
+        out.extend(self.undated_note());
         out.extend(self.as_of_warning());
         out
     }
@@ -93,6 +96,24 @@ impl ReadSummary {
                 "warning: the as-of ({}) is {days} days after 99.9% of the events (by {}): a few late rows set it, or it was given too late, and every open deal reads as that much older; pass --as-of the export's date",
                 &crate::model::time::to_rfc3339(self.as_of)[..10],
                 &crate::model::time::to_rfc3339(end)[..10]
+            )
+        })
+    }
+
+    /// On snapshot data: how many step-ups have a real date. The others count, but their time
+    /// is unknown: they feed no time-to-step, and open deals keep their chance.
+    pub fn undated_note(&self) -> Option<String> {
+        let (dated, undated) = self.step_ups;
+        (undated > 0).then(|| {
+            format!(
+                "note: {:.0}% of the step-ups have a real date ({dated} of {}); the {undated} whose stage a snapshot implies (inferred) count, but feed no time-to-step: {}",
+                100.0 * dated as f64 / (dated + undated) as f64,
+                dated + undated,
+                if dated == 0 {
+                    "no step has a time to step up, and the month-end estimates take any day of the window as equally likely"
+                } else {
+                    "the times to step up and the month-end estimates rest on the dated ones"
+                }
             )
         })
     }
@@ -144,6 +165,7 @@ pub fn compute(
     summary.as_of = cfg.as_of;
     let mut tally = Tally::from_deals(deals, cfg);
     summary.reclosed = tally.reclosed;
+    summary.step_ups = (tally.step_ups_dated, tally.step_ups_undated);
     summary.closings = tally.closings;
     if let Some(src) = &inputs.activities {
         let (stats, after) = read_activities(src, inputs, playbook, &mut tally)?;
@@ -173,8 +195,7 @@ pub fn compute(
 
 /// (deal id hash, end of deal id in the batch's text, rep index, stage, time, amount and its
 /// currency).
-type ParsedEvent =
-    (u64, u32, u32, StageCode, Micros, Option<(rust_decimal::Decimal, Option<Currency>)>);
+type ParsedEvent = (u64, u32, u32, StageCode, Micros, crate::metrics::deals::EventExtra);
 
 /// Parsed events on their way from the reading thread to the counting thread.
 #[derive(Default)]
@@ -290,9 +311,10 @@ fn read_deals(
                                 value: Some(crate::io::read::preview(t)),
                             })?),
                         };
-                        Ok((deal, rep, stage_text, ts, amount, currency))
+                        let inferred = row.bool(ev::INFERRED)?.unwrap_or(false);
+                        Ok((deal, rep, stage_text, ts, amount, currency, inferred))
                     })();
-                    let (deal, rep, stage_text, ts, amount, currency) = match parsed {
+                    let (deal, rep, stage_text, ts, amount, currency, inferred) = match parsed {
                         Ok(v) => v,
                         Err(p) => return Verdict::Reject(p),
                     };
@@ -326,7 +348,8 @@ fn read_deals(
                         batch.new_reps.push(reps.str(rep).to_string());
                     }
                     let hash = crate::metrics::deals::hash_bytes(deal.as_bytes());
-                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, amount));
+                    let extra = crate::metrics::deals::EventExtra { amount, inferred };
+                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, extra));
                     if batch.items.len() >= BATCH || batch.text.len() > (1 << 30) {
                         // A closed channel means the counting side failed; it reports why.
                         let _ = tx.send(std::mem::take(&mut batch));
@@ -342,10 +365,10 @@ fn read_deals(
                 deals.reps.intern(rep);
             }
             let mut start = 0usize;
-            for &(hash, deal_end, rep, stage, ts, amount) in &batch.items {
+            for &(hash, deal_end, rep, stage, ts, extra) in &batch.items {
                 let deal_end = deal_end as usize;
                 let deal = &batch.text[start..deal_end];
-                deals.add_indexed(hash, deal, rep, stage, ts, amount);
+                deals.add_indexed(hash, deal, rep, stage, ts, extra);
                 start = deal_end;
             }
         }
