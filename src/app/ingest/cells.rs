@@ -57,6 +57,10 @@ impl ValueOptions {
 
 pub(super) type Rejection = (Option<String>, &'static str, String);
 
+/// The code of a record left out because the CRM deleted its deal: dropped and counted, not
+/// rejected.
+pub(super) const DELETED: &str = "deleted";
+
 /// Values from outside the record, per canonical column: `given` (a constant, or a joined
 /// file's cell) replaces the record's cell; `defaults` fills an empty one.
 #[derive(Clone, Copy)]

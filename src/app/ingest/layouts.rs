@@ -61,7 +61,7 @@ fn deleted(status: Option<&str>, mapping: &Mapping) -> Result<(), Rejection> {
     match status.map(str::trim) {
         Some(s) if s.eq_ignore_ascii_case("deleted") => Err((
             mapping.status.clone(),
-            super::sink::DELETED,
+            super::cells::DELETED,
             format!("the deal is deleted in the CRM (status {s:?}): not counted"),
         )),
         _ => Ok(()),

@@ -214,7 +214,7 @@ pub(super) fn ingest_salesforce(
                     let message = format!(
                         "opportunity {deal} is deleted in Salesforce (IsDeleted = true): not counted"
                     );
-                    let why = (Some("IsDeleted".into()), super::sink::DELETED, message);
+                    let why = (Some("IsDeleted".into()), super::cells::DELETED, message);
                     reject_record(&r, &hist.to_string(), n as u64 + 1, why, sink)?;
                     continue;
                 }
@@ -265,7 +265,7 @@ pub(super) fn ingest_salesforce(
                     if lead_deleted.is_some_and(|i| field(&r, i).eq_ignore_ascii_case("true")) {
                         let message =
                             "the lead is deleted in Salesforce (IsDeleted = true): not counted";
-                        let why = (Some("IsDeleted".into()), super::sink::DELETED, message.into());
+                        let why = (Some("IsDeleted".into()), super::cells::DELETED, message.into());
                         reject_record(&r, &lead.to_string(), n as u64 + 1, why, sink)?;
                         continue;
                     }

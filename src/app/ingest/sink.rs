@@ -1,6 +1,6 @@
 //! Where converted records go: the output, the rejects report and the counts.
 
-use super::cells::Rejection;
+use super::cells::{DELETED, Rejection};
 use super::layouts::Rows;
 use crate::io::read::preview;
 use crate::io::write::{Cell, TableWriter};
@@ -13,10 +13,6 @@ pub(super) struct IngestCounts {
     /// Records of deals the CRM marks deleted: left out by rule, not as errors.
     pub(super) dropped: u64,
 }
-
-/// The code of a record left out because the CRM deleted its deal: dropped and counted, not
-/// rejected.
-pub(super) const DELETED: &str = "deleted";
 
 /// A roster row held back, with where it was read.
 pub(super) struct HeldPerson {
