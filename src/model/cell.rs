@@ -53,6 +53,12 @@ pub fn checked_amount(d: Decimal) -> Result<Decimal, CellError> {
     Ok(d)
 }
 
+/// An ISO 4217 currency code, in any case ("usd" is USD).
+pub fn currency(text: &str) -> Result<crate::model::money::Currency, CellError> {
+    crate::model::money::Currency::parse(text)
+        .ok_or_else(|| constraint("is not an ISO 4217 currency code (three letters, such as USD)"))
+}
+
 /// A count (a duration in seconds, …): a non-negative integer.
 pub fn count(text: &str) -> Result<i64, CellError> {
     match text.parse::<i64>() {

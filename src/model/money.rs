@@ -38,29 +38,24 @@ pub struct MoneySums(Vec<(Option<Currency>, Decimal, u64)>);
 
 impl MoneySums {
     pub fn add(&mut self, currency: Option<Currency>, amount: Decimal) {
-        match self.0.iter_mut().find(|s| s.0 == currency) {
-            Some(s) => {
-                s.1 += amount;
-                s.2 += 1;
-            }
-            None => {
-                self.0.push((currency, amount, 1));
-                self.0.sort_by_key(|s| s.0);
-            }
-        }
+        self.add_sum(currency, amount, 1);
     }
 
     pub fn merge(&mut self, other: &MoneySums) {
         for &(c, a, n) in &other.0 {
-            match self.0.iter_mut().find(|s| s.0 == c) {
-                Some(s) => {
-                    s.1 += a;
-                    s.2 += n;
-                }
-                None => {
-                    self.0.push((c, a, n));
-                    self.0.sort_by_key(|s| s.0);
-                }
+            self.add_sum(c, a, n);
+        }
+    }
+
+    fn add_sum(&mut self, currency: Option<Currency>, amount: Decimal, deals: u64) {
+        match self.0.iter_mut().find(|s| s.0 == currency) {
+            Some(s) => {
+                s.1 += amount;
+                s.2 += deals;
+            }
+            None => {
+                self.0.push((currency, amount, deals));
+                self.0.sort_by_key(|s| s.0);
             }
         }
     }

@@ -314,11 +314,10 @@ impl Playbook {
 
     /// `--currency CODE` over the playbook's.
     pub fn set_currency(&mut self, code: &str) -> Result<()> {
-        let c = code.trim().to_ascii_uppercase();
-        if !(c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase())) {
+        let Some(c) = crate::model::money::Currency::parse(code) else {
             bail!("--currency {code}: expected an ISO 4217 code such as JPY or USD");
-        }
-        self.currency = Some(c);
+        };
+        self.currency = Some(c.to_string());
         Ok(())
     }
 

@@ -97,10 +97,7 @@ impl Field {
             }
             "number" => Some(crate::model::cell::number(cell).map_err(err)?),
             "string" if self.name == "currency" => {
-                crate::model::money::Currency::parse(cell).ok_or((
-                    "constraint-error",
-                    "not an ISO 4217 currency code (three letters, such as USD)".to_string(),
-                ))?;
+                crate::model::cell::currency(cell).map_err(err)?;
                 None
             }
             "boolean" => {

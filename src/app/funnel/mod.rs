@@ -304,12 +304,14 @@ fn read_deals(
                         let amount = row.decimal(ev::AMOUNT)?;
                         let currency = match row.str(ev::CURRENCY)? {
                             None => None,
-                            Some(t) => Some(Currency::parse(t).ok_or_else(|| Problem {
-                                column: Some(ev::CURRENCY),
-                                code: "constraint-error",
-                                message: "is not an ISO 4217 currency code (three letters, such as USD)".into(),
-                                value: Some(crate::io::read::preview(t)),
-                            })?),
+                            Some(t) => {
+                                Some(crate::model::cell::currency(t).map_err(|e| Problem {
+                                    column: Some(ev::CURRENCY),
+                                    code: e.code,
+                                    message: e.message,
+                                    value: Some(crate::io::read::preview(t)),
+                                })?)
+                            }
                         };
                         let inferred = row.bool(ev::INFERRED)?.unwrap_or(false);
                         Ok((deal, rep, stage_text, ts, amount, currency, inferred))

@@ -201,15 +201,10 @@ pub(super) fn convert<'a>(
                     }
                 }
             }
-            Kind::String if c.name == "currency" => {
-                if crate::model::money::Currency::parse(v).is_none() {
-                    return Err(reject(
-                        "constraint-error",
-                        format!("{:?} is not an ISO 4217 currency code (three letters, such as USD)", preview(v)),
-                    ));
-                }
-                Cell::Str(v.trim())
-            }
+            Kind::String if c.name == "currency" => match cell::currency(v) {
+                Ok(_) => Cell::Str(v.trim()),
+                Err(e) => return Err(reject(e.code, format!("{:?} {}", preview(v), e.message))),
+            },
             Kind::String => Cell::Str(v),
             Kind::Datetime => match parse_ts(v, opts) {
                 Some(t) => match cell::timestamp_in_range(t) {

@@ -162,15 +162,9 @@ impl<'a> TableCheck<'a> {
         if kind == Kind::String
             && field.name == "currency"
             && let Ok(Some(text)) = row.str(c)
-            && crate::model::money::Currency::parse(text).is_none()
+            && let Err(e) = crate::model::cell::currency(text)
         {
-            out.error(
-                row.locate(constraint(
-                    "not an ISO 4217 currency code (three letters, such as USD)".into(),
-                    Some(text.to_string()),
-                ))
-                .into(),
-            );
+            out.error(row.locate(constraint(e.message, Some(text.to_string()))).into());
         }
         let part = self.part();
         if let Some(seen) = self.unique[c].as_mut()
