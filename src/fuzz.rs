@@ -36,13 +36,14 @@ fn ingest_bytes(bytes: &[u8], playbook: &Playbook) -> anyhow::Result<()> {
     let (dir, source) = temp_file(bytes, "export.csv");
     let job = IngestJob {
         table: TableKind::Events,
-        mapping: ingest::load_mapping(None, TableKind::Events)?,
+        mapping: ingest::load_mapping(None, TableKind::Events, None)?,
         salesforce: false,
         sources: vec![source],
         dest: Dest::File(dir.path().join("out.parquet")),
         format: Format::Parquet,
         rejects: Some(Dest::File(dir.path().join("rejects.csv"))),
         max_rejects: u64::MAX,
+        snapshot_dates: Vec::new(),
         delimiter: None,
         encoding: None,
         values: ValueOptions {

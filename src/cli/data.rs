@@ -268,8 +268,13 @@ pub struct ValidateArgs {
 /// any spreadsheet of events, activities or people). *snapshot*: one row per deal with its
 /// current stage and a few dates (HubSpot's and Pipedrive's deals exports); every earlier stage
 /// counts as reached, and a stage whose date the export lacks takes the nearest known date and
-/// is marked `inferred`. *stage-dates*: one row per deal with a date column per stage (HubSpot's
-/// "Date entered" properties), unpivoted into one event per dated stage. *levels* (roster): one
+/// is marked `inferred`. Several snapshots of one portal (files, a folder or a glob) are read as
+/// a history: each snapshot's day comes from --snapshot-date, the mapping's `snapshot_date`
+/// column, or a date in the file name (deals-2026-10-01.csv); a stage first shown by a later
+/// snapshot is entered halfway between it and the one before, an outcome without a close date
+/// at the first snapshot that shows it (both `inferred`); an open deal missing from the next
+/// snapshot was removed in the CRM: dropped, counted and named. *stage-dates*: one row per
+/// deal with a date column per stage (HubSpot's "Date entered" properties), unpivoted into one event per dated stage. *levels* (roster): one
 /// row per rep with the org as level columns (office, manager, rep), turned into the tree. A
 /// mapping file (TOML) names the export column of each canonical column
 /// and maps export stage values to the playbook's stages; presets: canonical (the default),
@@ -308,6 +313,8 @@ pub struct ValidateArgs {
 ///
 ///   $ salescoach ingest people.csv --table roster --encoding cp932 -o roster.csv
 ///
+///   $ salescoach ingest --table events --preset hubspot-deals snapshots/ -o events.csv
+///
 ///   $ salescoach ingest --preset hubspot-deals --show > my-hubspot.toml
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -323,6 +330,14 @@ pub struct IngestArgs {
     /// salesforce-history, hubspot-deals, pipedrive-deals.
     #[arg(long, visible_alias = "preset", value_name = "PRESET|FILE")]
     pub mapping: Option<String>,
+    /// Read the exports in this layout, whatever the mapping says: history, snapshot,
+    /// stage-dates, levels.
+    #[arg(long, value_name = "LAYOUT")]
+    pub layout: Option<String>,
+    /// The day a snapshot was taken, once per input file in reading order [default: a snapshot
+    /// date column of the mapping, else a date in the file name: deals-2026-10-01.csv].
+    #[arg(long, value_name = "DATE")]
+    pub snapshot_date: Vec<String>,
     /// Print the mapping (a preset as a mapping file to start from) and exit.
     #[arg(long)]
     pub show: bool,

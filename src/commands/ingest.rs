@@ -5,7 +5,7 @@ use crate::app::ingest::{self, IngestJob, ValueOptions};
 use crate::cli::{Global, IngestArgs};
 use crate::io::{Dest, Source};
 use crate::model::playbook::Playbook;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
     if args.show {
@@ -50,11 +50,16 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         } else {
             String::new()
         };
-        let dropped = if outcome.dropped > 0 {
-            format!(", dropped {} (deals deleted in the CRM: not counted)", outcome.dropped)
-        } else {
-            String::new()
+        let dropped = match (outcome.dropped, outcome.removed) {
+            (0, _) => String::new(),
+            (n, 0) => format!(", dropped {n} (deals deleted in the CRM: not counted)"),
+            (n, _) => format!(
+                ", dropped {n} (deals deleted in the CRM or removed between snapshots: not counted)"
+            ),
         };
+        for line in &outcome.history_notes {
+            crate::note!("{line}");
+        }
         crate::note!(
             "ingest: read {}, written {}, rejected {}{dropped}{held_back}",
             outcome.read,
@@ -81,7 +86,7 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
 
 fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<IngestJob> {
     let table = args.table.expect("clap requires --table without --show");
-    let mapping = ingest::load_mapping(args.mapping.as_deref(), table)?;
+    let mapping = ingest::load_mapping(args.mapping.as_deref(), table, args.layout.as_deref())?;
     let tz: chrono_tz::Tz = match &args.tz {
         Some(t) => t.parse().map_err(|_| anyhow::anyhow!("--tz {t}: not an IANA time zone"))?,
         None => playbook.timezone,
@@ -100,6 +105,14 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
         replaced: std::cell::Cell::new(0),
         read_as_lost: Default::default(),
     };
+    let snapshot_dates = args
+        .snapshot_date
+        .iter()
+        .map(|d| {
+            crate::model::time::parse_cli_as_of(d, tz)
+                .with_context(|| format!("--snapshot-date {d}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     if values.decimal_comma && values.group_separator == Some(',') {
         bail!("--decimal-comma and --group-separator , cannot both hold");
     }
@@ -125,6 +138,7 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
         format: output.format,
         rejects,
         max_rejects: args.max_rejects,
+        snapshot_dates,
         delimiter: args.delimiter.clone(),
         encoding: ingest::encoding(args.encoding.as_deref())?,
         values,

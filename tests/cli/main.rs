@@ -23,6 +23,7 @@ mod report;
 mod review;
 mod review_cases;
 mod sheets_read;
+mod snapshot_history;
 mod support;
 mod surface;
 mod swap;

@@ -16,6 +16,8 @@ pub struct IngestJob {
     pub format: Format,
     pub rejects: Option<Dest>,
     pub max_rejects: u64,
+    /// The day each snapshot file was taken (`--snapshot-date`), one per file in reading order.
+    pub snapshot_dates: Vec<crate::model::time::Micros>,
     pub delimiter: Option<String>,
     pub encoding: Option<&'static encoding_rs::Encoding>,
     pub values: ValueOptions,
@@ -33,6 +35,10 @@ pub struct IngestOutcome {
     /// Over --max-rejects: nothing was written.
     pub over: bool,
     pub first_problems: Vec<String>,
+    /// Several snapshots read as a history: what the summary says of it.
+    pub history_notes: Vec<String>,
+    /// Open deals missing from a later snapshot, among the dropped.
+    pub removed: u64,
     /// Events: the amounts' currencies, and what was converted.
     pub money: Option<crate::model::money::MoneyRead>,
 }

@@ -23,6 +23,10 @@ pub struct Mapping {
     /// Snapshot layout: a status column whose `won` or `lost` overrides the current stage.
     #[serde(default)]
     pub status: Option<String>,
+    /// Snapshot layout: a column holding the day each row's snapshot was taken (several
+    /// snapshots in one file, or one per file); else the file name's date or --snapshot-date.
+    #[serde(default)]
+    pub snapshot_date: Option<String>,
     /// Levels layout (roster): the export columns of the org levels, top first, such as
     /// `["region", "manager", "rep"]`; each value becomes a person reporting to the one before.
     #[serde(default)]
@@ -256,7 +260,8 @@ pub fn show_mapping(spec: Option<&str>, table: TableKind) -> Result<String> {
     })
 }
 
-pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
+/// The mapping named by `spec` (a preset or a file), read in `layout` when one is given.
+pub fn load_mapping(spec: Option<&str>, table: TableKind, layout: Option<&str>) -> Result<Mapping> {
     let preset = |name: &str| PRESETS.iter().find(|(n, _)| *n == name).map(|p| p.1);
     if spec == Some("salesforce") {
         // The Data Export preset reads several objects itself; only its stage map is shared.
@@ -291,6 +296,9 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind) -> Result<Mapping> {
     };
     let mut mapping = mapping;
     mapping.name = spec.unwrap_or("canonical").to_string();
+    if let Some(layout) = layout {
+        mapping.layout = layout.to_string();
+    }
     match (mapping.layout.as_str(), table) {
         ("history", _) => {}
         ("snapshot" | "stage-dates", TableKind::Events) if !mapping.dates.is_empty() => {}

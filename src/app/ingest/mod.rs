@@ -13,6 +13,7 @@ use crate::model::tables::{Column, Kind, TableKind, col};
 use anyhow::{Context, Result};
 mod cells;
 mod dialect;
+mod history;
 mod input;
 mod job;
 mod joined;
@@ -82,15 +83,32 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
             let fallback = playbook.currency.as_deref().and_then(Currency::parse);
             Converter::new(playbook.rates.clone(), fallback)
         }),
+        history: None,
+        snapshot_at: 0,
     };
+    let mut history_read = None;
     if job.salesforce {
         ingest_salesforce(&job.sources, job, playbook, &mut sink)?;
     } else {
         // A folder or a pattern of monthly exports is read as one table.
+        let mut parts = Vec::new();
         for source in &job.sources {
-            for part in source.clone().expand()? {
-                ingest_one(&part, job, playbook, &mut sink)?;
-            }
+            parts.extend(source.clone().expand()?);
+        }
+        let days = snapshot_days(&parts, job)?;
+        let several = parts.len() > 1;
+        let as_history = job.table == TableKind::Events
+            && job.mapping.layout == "snapshot"
+            && (several || !job.snapshot_dates.is_empty() || job.mapping.snapshot_date.is_some());
+        sink.history = as_history.then(|| history::SnapshotHistory::new(playbook, several));
+        for (part, day) in parts.iter().zip(days) {
+            ingest_one(part, job, playbook, &mut sink, day)?;
+        }
+        if let Some(history) = sink.history.take() {
+            let read = history.finish(&mut |row| sink.emit(row, &String::new))?;
+            sink.counts.written -= read.removed_records;
+            sink.counts.dropped += read.removed_records;
+            history_read = Some(read);
         }
     }
     let sink_money = sink.money.take().map(|m| m.read);
@@ -119,8 +137,54 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         dropped: counts.dropped,
         over,
         first_problems,
+        history_notes: history_read.as_ref().map_or(Vec::new(), |h| h.notes(job.values.tz)),
+        removed: history_read.map_or(0, |h| h.removed.len() as u64),
         money: sink_money,
     })
+}
+
+/// Each snapshot file's day: its `--snapshot-date`, else a date in its name. Several snapshots
+/// without a day of their own need a snapshot date column.
+fn snapshot_days(
+    parts: &[Source],
+    job: &IngestJob,
+) -> Result<Vec<Option<crate::model::time::Micros>>> {
+    let given = &job.snapshot_dates;
+    if !given.is_empty() && job.mapping.layout != "snapshot" {
+        anyhow::bail!(
+            "--snapshot-date is for the snapshot layout (the mapping's is {}); add --layout snapshot",
+            job.mapping.layout
+        );
+    }
+    if !given.is_empty() && given.len() != parts.len() {
+        let names: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!(
+            "--snapshot-date is given {} times for {} snapshot files ({}): give it once per file, in this order",
+            given.len(),
+            parts.len(),
+            names.join(", ")
+        );
+    }
+    let by_name = |p: &Source| {
+        let name = p.path()?.file_name()?.to_string_lossy().to_string();
+        history::snapshot_instant(&history::date_in_name(&name)?, job.values.tz)
+    };
+    let days: Vec<_> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| given.get(i).copied().or_else(|| by_name(p)))
+        .collect();
+    let undated: Vec<String> =
+        parts.iter().zip(&days).filter(|(_, d)| d.is_none()).map(|(p, _)| p.to_string()).collect();
+    let needs_days = job.mapping.layout == "snapshot" && parts.len() > 1;
+    if needs_days && !undated.is_empty() && job.mapping.snapshot_date.is_none() {
+        anyhow::bail!(
+            "{} snapshot files are read as one history, so each needs the day it was taken; {} has none: name the files with their dates (deals-2026-10-01.csv), pass --snapshot-date once per file, or map a snapshot date column (snapshot_date = \"…\" in the mapping)",
+            parts.len(),
+            undated.join(", ")
+        );
+    }
+    Ok(days)
 }
 
 /// A flat roster read from a deals export has a row per deal: rows of one person that agree
@@ -216,6 +280,7 @@ fn ingest_one(
     args: &IngestJob,
     playbook: &Playbook,
     sink: &mut Sink,
+    snapshot_day: Option<crate::model::time::Micros>,
 ) -> Result<()> {
     let (mapping, opts) = (&args.mapping, &args.values);
     let file = source.to_string();
@@ -313,6 +378,7 @@ fn ingest_one(
     date_columns.sort_by_key(|(code, _)| *code);
     let status_column = mapping.status.as_deref().and_then(find);
     let stages: Vec<_> = date_columns.iter().map(|(c, _)| *c).collect();
+    let snapshot_of = snapshot_of_rows(mapping, &headers, &file, snapshot_day, sink)?;
     let defaults: Vec<Option<&str>> =
         columns.iter().map(|c| mapping.defaults.get(c.name).map(String::as_str)).collect();
     let constants: Vec<Option<&str>> =
@@ -407,6 +473,13 @@ fn ingest_one(
                         Ok(Rows::One(row))
                     }
                 });
+            let outcome = match (outcome, &snapshot_of) {
+                (Ok(rows), Some(of)) => of.day(&record, opts).map(|day| {
+                    sink.snapshot_at = day;
+                    rows
+                }),
+                (outcome, _) => outcome,
+            };
             sink.settle(&outcome, &file, line, number, &|| {
                 record.iter().collect::<Vec<_>>().join(",")
             })?;
@@ -423,6 +496,61 @@ fn ingest_one(
     }
     sink.bytes_done += source.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
     Ok(())
+}
+
+/// Where a snapshot record's day comes from: its snapshot date column, else its file's day.
+struct SnapshotOf {
+    column: Option<(usize, String)>,
+    file_day: Option<crate::model::time::Micros>,
+}
+
+impl SnapshotOf {
+    fn day(
+        &self,
+        record: &crate::io::records::TextRecord,
+        opts: &ValueOptions,
+    ) -> Result<crate::model::time::Micros, cells::Rejection> {
+        let Some((i, name)) = &self.column else {
+            return Ok(self.file_day.expect("a file without the column has its day"));
+        };
+        match record.get(*i).map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => history::snapshot_instant(v, opts.tz).ok_or_else(|| {
+                (Some(name.clone()), "type-error", format!("the snapshot date {v:?} is not a date"))
+            }),
+            None => self.file_day.ok_or_else(|| {
+                (
+                    Some(name.clone()),
+                    "constraint-error",
+                    "no snapshot date: the cell is empty and the file's name has no date".into(),
+                )
+            }),
+        }
+    }
+}
+
+/// How a file's snapshot records are dated, when snapshots are read as a history.
+fn snapshot_of_rows(
+    mapping: &Mapping,
+    headers: &[String],
+    file: &str,
+    file_day: Option<crate::model::time::Micros>,
+    sink: &Sink,
+) -> Result<Option<SnapshotOf>> {
+    let Some(history) = &sink.history else { return Ok(None) };
+    let column = mapping.snapshot_date.as_ref().and_then(|want| {
+        let i = headers.iter().position(|h| normalize(h) == normalize(want))?;
+        Some((i, headers[i].clone()))
+    });
+    // A lone snapshot without a day is dated by nothing: its stages keep their own dates.
+    let file_day = file_day.or((!history.several && column.is_none()).then_some(0));
+    if column.is_none() && file_day.is_none() {
+        let want = mapping.snapshot_date.as_deref().unwrap_or_default();
+        return Err(crate::DataError::new(format!(
+            "{file}: no snapshot date column {want:?} and no date in the file name: which day is this snapshot? pass --snapshot-date once per file"
+        ))
+        .into());
+    }
+    Ok(Some(SnapshotOf { column, file_day }))
 }
 
 /// A bar over the inputs' bytes when they are files read as they are (their sizes are the

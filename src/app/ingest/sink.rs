@@ -36,6 +36,10 @@ pub(super) struct Sink<'a> {
     pub(super) held: Option<Vec<HeldPerson>>,
     /// Events: each amount's currency counted, and converted when there are rates.
     pub(super) money: Option<crate::model::money::Converter>,
+    /// Several snapshots of one portal: records gathered until every snapshot is read.
+    pub(super) history: Option<super::history::SnapshotHistory>,
+    /// The snapshot the record being settled belongs to.
+    pub(super) snapshot_at: crate::model::time::Micros,
 }
 
 impl Sink<'_> {
@@ -56,22 +60,12 @@ impl Sink<'_> {
         }
         match outcome {
             Ok(rows) => {
-                for row in rows.each() {
-                    match self.held.as_mut() {
-                        Some(held) => held.push(HeldPerson {
-                            at: format!("{file}:{line}"),
-                            cells: row
-                                .iter()
-                                .map(|c| match c {
-                                    Cell::Str(v) => Some(v.to_string()),
-                                    _ => None,
-                                })
-                                .collect(),
-                        }),
-                        None => match self.money.as_mut() {
-                            Some(money) => write_converted(self.out, row, money)?,
-                            None => self.out.write_cells(row.iter().copied())?,
-                        },
+                match self.history.as_mut() {
+                    Some(history) => history.observe(rows.each(), self.snapshot_at),
+                    None => {
+                        for row in rows.each() {
+                            self.emit(row, &|| format!("{file}:{line}"))?;
+                        }
                     }
                 }
                 self.counts.written += 1;
@@ -96,6 +90,29 @@ impl Sink<'_> {
                     ])?;
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Sink<'_> {
+    /// Writes one output row (a roster's is held until every person is known).
+    pub(super) fn emit(&mut self, row: &[Cell], at: &dyn Fn() -> String) -> Result<()> {
+        match self.held.as_mut() {
+            Some(held) => held.push(HeldPerson {
+                at: at(),
+                cells: row
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Str(v) => Some(v.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            }),
+            None => match self.money.as_mut() {
+                Some(money) => write_converted(self.out, row, money)?,
+                None => self.out.write_cells(row.iter().copied())?,
+            },
         }
         Ok(())
     }
