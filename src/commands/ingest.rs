@@ -27,9 +27,20 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
             values.replaced.get()
         );
     }
-    if !global.quiet && values.without_offset.get() {
+    // A zone given on purpose (--tz, the mapping's) is said, not warned about.
+    let zone_given = match (&args.tz, &job.mapping.timezone) {
+        (Some(_), _) => Some("--tz".to_string()),
+        (None, Some(_)) => Some(format!("the mapping {}", job.mapping.name)),
+        (None, None) => None,
+    };
+    if let Some(by) = zone_given.filter(|_| !global.quiet && values.without_offset.get()) {
         crate::note!(
-            "warning: timestamps without a UTC offset were read as {} time; if the CRM shows another zone (a HubSpot portal's, a Pipedrive company's), pass --tz ZONE (e.g. --tz America/Mexico_City) or set `timezone` in the playbook",
+            "ingest: timestamps without a UTC offset were read as {} time ({by})",
+            values.tz.name()
+        );
+    } else if !global.quiet && values.without_offset.get() {
+        crate::note!(
+            "warning: timestamps without a UTC offset were read as {} time (the playbook's); if the CRM shows another zone (a HubSpot portal's, a Pipedrive company's), pass --tz ZONE (e.g. --tz America/Mexico_City) or set `timezone = \"…\"` in the mapping",
             values.tz.name()
         );
     }
@@ -87,9 +98,14 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
 fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<IngestJob> {
     let table = args.table.expect("clap requires --table without --show");
     let mapping = ingest::load_mapping(args.mapping.as_deref(), table, args.layout.as_deref())?;
-    let tz: chrono_tz::Tz = match &args.tz {
-        Some(t) => t.parse().map_err(|_| anyhow::anyhow!("--tz {t}: not an IANA time zone"))?,
-        None => playbook.timezone,
+    let tz: chrono_tz::Tz = match (&args.tz, &mapping.timezone) {
+        (Some(t), _) => {
+            t.parse().map_err(|_| anyhow::anyhow!("--tz {t}: not an IANA time zone"))?
+        }
+        (None, Some(t)) => t.parse().map_err(|_| {
+            anyhow::anyhow!("mapping {}: timezone {t:?} is not an IANA time zone", mapping.name)
+        })?,
+        (None, None) => playbook.timezone,
     };
     let values = ValueOptions {
         tz,
@@ -131,8 +147,8 @@ fn resolve(global: &Global, args: &IngestArgs, playbook: &Playbook) -> Result<In
     crate::io::ensure_distinct_files(&outputs, &sources)?;
     Ok(IngestJob {
         table,
+        salesforce: mapping.layout == "salesforce",
         mapping,
-        salesforce: args.mapping.as_deref() == Some("salesforce"),
         sources,
         dest: output.dest,
         format: output.format,

@@ -494,3 +494,57 @@ fn a_salesforce_lead_closed_unconverted_is_lost() {
     assert_eq!(read, written + rejected, "{}", r.stderr);
     assert!(rows.len() as u64 > written, "{} rows from {written} records", rows.len());
 }
+
+#[test]
+fn the_salesforce_mapping_shown_runs_on_the_folder_with_edited_stage_names() {
+    let s = Session::new();
+    let folder = fx("salesforce_currencies");
+    let preset = s.run(&["ingest", "--table", "events", "--mapping", "salesforce", &folder]);
+    assert_eq!(preset.code, 0, "{}", preset.stderr);
+    let shown = s.run(&["ingest", "--preset", "salesforce", "--show"]).stdout;
+    assert!(shown.contains("layout = \"salesforce\""), "{shown}");
+    let mapping = s.write("sf.toml", &shown);
+    let r = s.run(&["ingest", "--table", "events", "--mapping", &mapping, &folder]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, preset.stdout, "the shown mapping is what the preset applies");
+    assert!(r.stderr.contains("converted to USD with"), "{}", r.stderr);
+    // Edited: Prospecting read as a case, not a lead.
+    let edited = s.write(
+        "edited.toml",
+        &shown.replace("\"Prospecting\" = \"lead\"", "\"Prospecting\" = \"case\""),
+    );
+    let r = s.run(&["ingest", "--table", "events", "--mapping", &edited, &folder]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let leads = |out: &str| csv_rows(out).iter().filter(|r| r["stage"] == "lead").count();
+    assert!(leads(&preset.stdout) > 0 && leads(&r.stdout) == 0, "{}", r.stdout);
+}
+
+#[test]
+fn a_mapping_carries_the_zone_of_its_export() {
+    let s = Session::new();
+    let export = s.write("deals.csv", "deal_id,rep_id,stage,ts\nD1,R1,lead,2026-03-31 20:00\n");
+    let r = s.run(&["ingest", "--table", "events", &export]);
+    assert!(r.stderr.contains("set `timezone = \"…\"` in the mapping"), "{}", r.stderr);
+    assert!(r.stdout.contains("2026-03-31T20:00:00Z"), "{}", r.stdout);
+    let shown = s.run(&["ingest", "--show", "--table", "events"]).stdout;
+    let mapping = s.write(
+        "zoned.toml",
+        &shown.replacen(
+            "layout = \"history\"",
+            "layout = \"history\"\ntimezone = \"America/Mexico_City\"",
+            1,
+        ),
+    );
+    let r = s.run(&["ingest", "--table", "events", &export, "--mapping", &mapping]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 20:00 in Mexico City (UTC−6) is 02:00 UTC the next day: an April lead.
+    assert!(r.stdout.contains("2026-04-01T02:00:00Z"), "{}", r.stdout);
+    assert!(!r.stderr.contains("warning: timestamps"), "set on purpose: {}", r.stderr);
+    assert!(
+        r.stderr.contains("read as America/Mexico_City time (the mapping"),
+        "said, not warned: {}",
+        r.stderr
+    );
+    let hubspot = s.run(&["ingest", "--preset", "hubspot-deals", "--show"]).stdout;
+    assert!(hubspot.contains("# timezone = "), "{hubspot}");
+}

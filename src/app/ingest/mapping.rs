@@ -27,6 +27,10 @@ pub struct Mapping {
     /// snapshots in one file, or one per file); else the file name's date or --snapshot-date.
     #[serde(default)]
     pub snapshot_date: Option<String>,
+    /// The zone of the export's times without an offset (a HubSpot portal's, a Pipedrive
+    /// company's), unless --tz gives one.
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// Levels layout (roster): the export columns of the org levels, top first, such as
     /// `["region", "manager", "rep"]`; each value becomes a person reporting to the one before.
     #[serde(default)]
@@ -140,6 +144,8 @@ pub(super) const PRESETS: &[(&str, &str)] = &[
     (
         "hubspot-deals",
         r#"layout = "snapshot"
+# HubSpot writes times in the portal's zone (Settings > Account defaults): set it here.
+# timezone = "America/New_York"
 [columns]
 deal_id = "Record ID"
 rep_id = "Deal owner"
@@ -166,6 +172,8 @@ lost = "Close Date"
     (
         "pipedrive-deals",
         r#"layout = "snapshot"
+# Pipedrive writes times in the company's zone (Company settings): set it here.
+# timezone = "Europe/Berlin"
 status = "Deal - Status"
 [columns]
 deal_id = "Deal - ID"
@@ -230,26 +238,29 @@ pub fn show_mapping(spec: Option<&str>, table: TableKind) -> Result<String> {
             }
             text
         }
-        Some("salesforce") => format!(
-            "# The salesforce preset reads a Data Export folder (or its files) whole:\n\
-             #   OpportunityHistory.csv  StageName at CreatedDate, one event per stage change;\n\
-             #   Opportunity.csv         OwnerId joined by OpportunityId = Id (the rep);\n\
-             #   Lead.csv                CreatedDate as the lead stage, ConvertedOpportunityId;\n\
-             #   User.csv                the roster (--table roster): ManagerId.\n\
-             #   CurrencyType.csv, DatedConversionRate.csv  (multi-currency orgs) amounts\n\
-             #                           converted to the corporate currency, CurrencyIsoCode\n\
-             #                           read from OpportunityHistory or Opportunity.\n\
-             # Other files of the folder are not read. Rows with IsDeleted = true are dropped\n\
-             # and counted, not rejected. With the mapping below, give OpportunityHistory.csv\n\
-             # itself (not the folder) and --rates CurrencyType.csv.\n\
-             # An export without these files or columns needs a mapping of its own. For\n\
-             # OpportunityHistory alone, start from the history mapping below. For\n\
-             # Opportunity.csv alone (the current stage of each deal, as after an Excel round\n\
-             # trip), use layout = \"snapshot\" with [dates] lead = \"CreatedDate\",\n\
-             # won = \"CloseDate\", lost = \"CloseDate\", and a [join] of a file that has the\n\
-             # owner when OwnerId was dropped.\n{how}{}",
-            preset("salesforce-history").expect("built in")
-        ),
+        Some("salesforce") => {
+            let history = preset("salesforce-history").expect("built in");
+            let stages = &history[history.find("[stages]").expect("the preset maps stages")..];
+            format!(
+                "# The salesforce preset reads a Data Export folder (or its files) whole:\n\
+                 #   OpportunityHistory.csv  StageName at CreatedDate, one event per stage change;\n\
+                 #   Opportunity.csv         OwnerId joined by OpportunityId = Id (the rep);\n\
+                 #   Lead.csv                CreatedDate as the lead stage, ConvertedOpportunityId;\n\
+                 #   User.csv                the roster (--table roster): ManagerId.\n\
+                 #   CurrencyType.csv, DatedConversionRate.csv  (multi-currency orgs) amounts\n\
+                 #                           converted to the corporate currency, CurrencyIsoCode\n\
+                 #                           read from OpportunityHistory or Opportunity.\n\
+                 # Other files of the folder are not read. Rows with IsDeleted = true are dropped\n\
+                 # and counted, not rejected. Saved and edited, this mapping reads the same\n\
+                 # folder with your stage names: --mapping FILE FOLDER.\n\
+                 # An export without these files or columns needs a mapping of its own. For\n\
+                 # OpportunityHistory alone: `salescoach ingest --preset salesforce-history\n\
+                 # --show`. For Opportunity.csv alone (the current stage of each deal, as after an\n\
+                 # Excel round trip), use layout = \"snapshot\" with [dates] lead = \"CreatedDate\",\n\
+                 # won = \"CloseDate\", lost = \"CloseDate\", and a [join] of a file that has the\n\
+                 # owner when OwnerId was dropped.\n{how}layout = \"salesforce\"\n{stages}"
+            )
+        }
         Some(name) if preset(name).is_some() => {
             format!("# The {name} preset.\n{how}{}", preset(name).expect("checked"))
         }
@@ -268,6 +279,7 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind, layout: Option<&str>) 
         let mut m: Mapping =
             toml::from_str(preset("salesforce-history").expect("built in")).expect("valid");
         m.name = "salesforce".into();
+        m.layout = "salesforce".into();
         return Ok(m);
     }
     let mapping: Mapping = match spec {
@@ -301,6 +313,17 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind, layout: Option<&str>) 
     }
     match (mapping.layout.as_str(), table) {
         ("history", _) => {}
+        ("salesforce", TableKind::Events | TableKind::Roster) => {
+            // The folder reader binds Salesforce's own columns; a file gives its stage names.
+            let preset: Mapping =
+                toml::from_str(preset("salesforce-history").expect("built in")).expect("valid");
+            mapping.columns = preset.columns;
+        }
+        ("salesforce", _) => {
+            bail!(
+                "the salesforce layout reads events (--table events) or the roster (--table roster)"
+            )
+        }
         ("snapshot" | "stage-dates", TableKind::Events) if !mapping.dates.is_empty() => {}
         ("snapshot" | "stage-dates", TableKind::Events) => {
             bail!(
@@ -317,7 +340,9 @@ pub fn load_mapping(spec: Option<&str>, table: TableKind, layout: Option<&str>) 
             bail!("the {} layout makes events; use --table events", mapping.layout)
         }
         (other, _) => {
-            bail!("layout {other:?} is not supported; use history, snapshot or stage-dates")
+            bail!(
+                "layout {other:?} is not supported; use history, snapshot, stage-dates, levels or salesforce"
+            )
         }
     }
     let joined = mapping.join.iter().flat_map(|j| j.columns.keys());
