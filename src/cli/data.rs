@@ -274,10 +274,10 @@ pub struct ValidateArgs {
 /// snapshot is entered halfway between it and the one before, an outcome without a close date
 /// at the first snapshot that shows it (both `inferred`); an open deal missing from the next
 /// snapshot was removed in the CRM: dropped, counted and named. *stage-dates*: one row per
-/// deal with a date column per stage (HubSpot's "Date entered" properties), unpivoted into one event per dated stage. *levels* (roster): one
-/// row per rep with the org as level columns (office, manager, rep), turned into the tree. A
-/// mapping file (TOML) names the export column of each canonical column
-/// and maps export stage values to the playbook's stages; presets: canonical (the default),
+/// deal with a date column per stage (HubSpot's "Date entered" properties), unpivoted into one
+/// event per dated stage. *levels* (roster): one row per rep with the org as level columns
+/// (office, manager, rep), turned into the tree. A mapping file (TOML) names the export column
+/// of each canonical column and maps export stage values to the playbook's stages; presets: canonical (the default),
 /// salesforce-history, hubspot-deals, pipedrive-deals, and salesforce: a Data Export folder (or
 /// its files) read whole, OpportunityHistory with the owner joined from Opportunity, Lead for
 /// the lead stage, and User for the roster. The delimiter is sniffed from the
