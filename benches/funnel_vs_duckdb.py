@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Benchmark: `salescoach funnel --by rep` against DuckDB computing the same cohort semantics.
 
-Generates data with `salescoach generate` (kept in bench-data/ between runs), runs both tools on
-the same CSV and Parquet files in the same run, checks that they agree on every rep's counts,
-and prints times, peak memory and ratios. DuckDB comes from its Python package; without it the
-DuckDB side is skipped with a message.
+Two shapes of data (kept in bench-data/ between runs):
+  generated   `salescoach generate`: 400 reps, long deals (about 4 events per deal);
+  many-deals  a real lead funnel: about 3 events per deal (a lead re-touched, then lost), 94%
+              lost at the first step, 2,000 reps, rows in time order (how a history export
+              lists them): the cost of many distinct deal ids.
+Both tools run on the same CSV and Parquet files in the same run; the bench checks that they
+agree on every rep's counts and prints times, peak memory and ratios. DuckDB comes from its
+Python package (pip install duckdb), which also writes the many-deals files.
 
-    python3 benches/funnel_vs_duckdb.py                 # 10,000,000 events
-    python3 benches/funnel_vs_duckdb.py --leads 19      # about 1,000,000 events
+    python3 benches/funnel_vs_duckdb.py                        # both shapes, about 10M events each
+    python3 benches/funnel_vs_duckdb.py --shape many-deals --deals 345000   # about 1M events
 """
 
 import argparse
@@ -74,6 +78,54 @@ def generate(dest, leads, fmt):
     print(f"generated {dest}/events.{fmt} in {secs:.1f} s, peak {mb:.0f} MB", file=sys.stderr)
 
 
+# About 3 events per deal: a lead (re-touched 0-2 times), then lost for 94% of deals; the others
+# step up to case, proposal, quote or a win a week apart. Every deal closes, so that no open deal
+# goes stale and the two tools' semantics stay the same.
+MANY_DEALS_SQL = """
+SET TimeZone = 'UTC';
+CREATE TABLE deals AS
+SELECT i,
+  'D' || lpad(i::VARCHAR, 8, '0') AS deal_id,
+  'R' || lpad((hash(i, 1) % 2000)::VARCHAR, 4, '0') AS rep_id,
+  TIMESTAMP '2025-01-01 00:00:00' + to_seconds(CAST(hash(i, 2) % 31536000 AS BIGINT)) AS t0,
+  CASE WHEN hash(i, 3) % 10 < 3 THEN 0 WHEN hash(i, 3) % 10 < 8 THEN 1 ELSE 2 END AS retouch,
+  CASE WHEN hash(i, 4) % 1000 < 940 THEN 0
+       WHEN hash(i, 5) % 100 < 40 THEN 1
+       WHEN hash(i, 5) % 100 < 65 THEN 2
+       WHEN hash(i, 5) % 100 < 80 THEN 3
+       ELSE 4 END AS reached
+FROM range({deals}) t(i);
+CREATE TABLE events AS
+SELECT * FROM (
+  SELECT deal_id, rep_id, 'lead' AS stage, t0 + to_days(CAST(2 * j AS INTEGER)) AS ts
+  FROM (SELECT deal_id, rep_id, t0, unnest(range(retouch + 1)) AS j FROM deals)
+  UNION ALL
+  SELECT deal_id, rep_id, ['case', 'proposal', 'quote', 'won'][s] AS stage,
+         t0 + to_days(CAST(7 * s AS INTEGER)) + to_hours(CAST(hash(deal_id, s) % 48 AS BIGINT)) AS ts
+  FROM (SELECT deal_id, rep_id, t0, unnest(range(1, reached + 1)) AS s FROM deals)
+  UNION ALL
+  SELECT deal_id, rep_id, 'lost' AS stage, t0 + to_days(CAST(7 * reached + 3 AS INTEGER)) AS ts
+  FROM deals WHERE reached < 4
+) ORDER BY ts, deal_id;
+COPY (SELECT deal_id, rep_id, stage, strftime(ts, '%Y-%m-%dT%H:%M:%SZ') AS ts FROM events)
+  TO '{dest}/events.csv' (HEADER, DELIMITER ',');
+COPY (SELECT deal_id, rep_id, stage, ts::TIMESTAMPTZ AS ts FROM events)
+  TO '{dest}/events.parquet' (FORMAT PARQUET);
+"""
+
+
+def generate_many_deals(dest, deals):
+    if os.path.exists(os.path.join(dest, "events.parquet")):
+        return
+    import duckdb
+    os.makedirs(dest, exist_ok=True)
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(MANY_DEALS_SQL.format(deals=deals, dest=dest))
+    print(f"generated {dest}/events.{{csv,parquet}} in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr)
+
+
 def ours(events):
     secs, mb, out = timed([BIN, "funnel", "--events", events, "--by", "rep", "-f", "csv", "-q"])
     counts = {}
@@ -107,24 +159,9 @@ def duck(source):
     return data["secs"], mb, counts
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--leads", type=int, default=200, help="mean leads per rep per month (200 ≈ 10M events)")
-    ap.add_argument("--data", default=os.path.join(ROOT, "bench-data"))
-    args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    dest = os.path.join(args.data, f"leads{args.leads}")
-    for fmt in ["csv", "parquet"]:
-        generate(dest, args.leads, fmt)
-    try:
-        import duckdb  # noqa: F401
-        have_duckdb = True
-    except ImportError:
-        have_duckdb = False
-        print("DuckDB's Python package is not installed (pip install duckdb): DuckDB side skipped",
-              file=sys.stderr)
+def compare(label, dest, have_duckdb):
     n_events = sum(1 for _ in open(os.path.join(dest, "events.csv"))) - 1
-    print(f"events: {n_events:,}")
+    print(f"{label}: {n_events:,} events")
     print(f"{'input':<8} {'salescoach':>12} {'peak MB':>8} {'duckdb':>10} {'peak MB':>8} {'ratio':>7}")
     for fmt, source in [("csv", "read_csv('{p}')"), ("parquet", "read_parquet('{p}')")]:
         path = os.path.join(dest, f"events.{fmt}")
@@ -138,6 +175,34 @@ def main():
             sys.exit(f"{fmt}: counts differ for {len(diff)} keys, e.g. {sorted(diff)[:3]}: "
                      f"ours {[s_counts.get(k) for k in sorted(diff)[:3]]} duckdb {[d_counts.get(k) for k in sorted(diff)[:3]]}")
         print(f"{fmt:<8} {s_secs:>11.2f}s {s_mb:>8.0f} {d_secs:>9.2f}s {d_mb:>8.0f} {s_secs / d_secs:>7.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shape", choices=["generated", "many-deals", "both"], default="both")
+    ap.add_argument("--leads", type=int, default=200, help="generated: mean leads per rep per month (200 ≈ 10M events)")
+    ap.add_argument("--deals", type=int, default=3_450_000, help="many-deals: deals (3,450,000 ≈ 10M events)")
+    ap.add_argument("--data", default=os.path.join(ROOT, "bench-data"))
+    args = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    try:
+        import duckdb  # noqa: F401
+        have_duckdb = True
+    except ImportError:
+        have_duckdb = False
+        print("DuckDB's Python package is not installed (pip install duckdb): DuckDB side skipped",
+              file=sys.stderr)
+    if args.shape in ("generated", "both"):
+        dest = os.path.join(args.data, f"leads{args.leads}")
+        for fmt in ["csv", "parquet"]:
+            generate(dest, args.leads, fmt)
+        compare("generated", dest, have_duckdb)
+    if args.shape in ("many-deals", "both"):
+        if not have_duckdb:
+            sys.exit("the many-deals shape is written by DuckDB: pip install duckdb")
+        dest = os.path.join(args.data, f"many-deals{args.deals}")
+        generate_many_deals(dest, args.deals)
+        compare("many-deals", dest, have_duckdb)
     print("ratio = salescoach time / DuckDB time on the same file in this run (counts agree)")
 
 

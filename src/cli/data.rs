@@ -288,8 +288,8 @@ pub struct ValidateArgs {
 /// kept exact; currency symbols, digit grouping and a decimal comma only with their options.
 /// NUL bytes, fields over 1 MiB, unknown stages and bad values are rejected, never guessed.
 ///
-/// The summary counts export records: `read N, written M, rejected K` (N = M + K; a snapshot
-/// record writes several events). --rejects writes one row per
+/// The summary counts export records: `read N, written M, rejected K, dropped D` (N = M + K +
+/// D; a snapshot record writes several events, counted beside). --rejects writes one row per
 /// rejected record with file, line, record number, column, code and a preview of the record.
 /// With more rejects than --max-rejects (default 0) nothing is written and the exit is 1.
 ///

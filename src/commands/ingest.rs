@@ -34,8 +34,17 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         (None, None) => None,
     };
     if let Some(by) = zone_given.filter(|_| !global.quiet && values.without_offset.get()) {
+        let months = if values.tz == playbook.timezone {
+            String::new()
+        } else {
+            format!(
+                "; months and days are still the playbook's ({}): set `timezone` in the playbook to count them in {}",
+                playbook.timezone.name(),
+                values.tz.name()
+            )
+        };
         crate::note!(
-            "ingest: timestamps without a UTC offset were read as {} time ({by})",
+            "ingest: timestamps without a UTC offset were read as {} time ({by}){months}",
             values.tz.name()
         );
     } else if !global.quiet && values.without_offset.get() {
@@ -61,18 +70,30 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         } else {
             String::new()
         };
-        let dropped = match (outcome.dropped, outcome.removed) {
-            (0, _) => String::new(),
-            (n, 0) => format!(", dropped {n} (deals deleted in the CRM: not counted)"),
-            (n, _) => format!(
-                ", dropped {n} (deals deleted in the CRM or removed between snapshots: not counted)"
+        let removed_records = outcome.removed_records;
+        let deleted = outcome.dropped - removed_records;
+        let deals = if outcome.removed == 1 { "deal" } else { "deals" };
+        let why = match (deleted, outcome.removed) {
+            (_, 0) => "deals deleted in the CRM".to_string(),
+            (0, n) => format!("records of {n} {deals} removed between snapshots"),
+            (d, n) => format!(
+                "{d} of deals deleted in the CRM, {removed_records} of {n} {deals} removed between snapshots"
             ),
+        };
+        let dropped = if outcome.dropped > 0 {
+            format!(", dropped {} ({why}: not counted)", outcome.dropped)
+        } else {
+            String::new()
+        };
+        let events = match outcome.events_written {
+            Some(n) if n != outcome.written && !outcome.over => format!("; {n} events written"),
+            _ => String::new(),
         };
         for line in &outcome.history_notes {
             crate::note!("{line}");
         }
         crate::note!(
-            "ingest: read {}, written {}, rejected {}{dropped}{held_back}",
+            "ingest: read {}, written {}, rejected {}{dropped}{held_back}{events}",
             outcome.read,
             if outcome.over { 0 } else { outcome.written },
             outcome.rejected
@@ -80,7 +101,16 @@ pub fn run(global: &Global, args: IngestArgs) -> Result<ExitStatus> {
         for p in outcome.first_problems.iter().take(5) {
             crate::note!("  {p}");
         }
-        if let Some(money) = &outcome.money {
+        let unshown = outcome.rejected.saturating_sub(outcome.first_problems.len().min(5) as u64);
+        if unshown > 0 {
+            let all = if args.rejects.is_some() {
+                "in the rejects report"
+            } else {
+                "with --rejects FILE"
+            };
+            crate::note!("  … and {unshown} more rejected records (all listed {all})");
+        }
+        if let Some(money) = outcome.money.as_ref().filter(|_| !outcome.over) {
             for line in money_notes(money) {
                 crate::note!("{line}");
             }

@@ -37,6 +37,11 @@ fn custom_playbook(args: &InitArgs, quiet: bool) -> Result<Option<String>> {
         for n in notes {
             crate::note!("  {n}");
         }
+        for step in pipeline.steps_without_rules() {
+            crate::note!(
+                "  {step}: no built-in rule fits this step; diagnose still weighs its rate, and [[rules]] in the playbook add hypotheses for it"
+            );
+        }
     }
     Ok(Some(text))
 }
@@ -95,7 +100,7 @@ pub fn run(global: &Global, args: InitArgs) -> Result<ExitStatus> {
     }
     if !global.quiet {
         crate::note!(
-            "{written} file(s) written; use them with --config {} and --templates {}",
+            "{written} files written; use them with --config {} and --templates {}",
             args.dir.join("playbook.toml").display(),
             args.dir.join("templates").display()
         );

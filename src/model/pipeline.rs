@@ -84,6 +84,16 @@ impl Pipeline {
         }
     }
 
+    /// This pipeline's steps that no built-in rule moves onto (a long pipeline's middle), as
+    /// "From → To" labels.
+    pub fn steps_without_rules(&self) -> Vec<String> {
+        let covered: Vec<usize> = (0..4).filter_map(|d| self.step_of_default(d)).collect();
+        (0..self.stages.len().saturating_sub(1))
+            .filter(|s| !covered.contains(s))
+            .map(|s| format!("{} → {}", self.stages[s].label, self.stages[s + 1].label))
+            .collect()
+    }
+
     /// Where each built-in stage falls on this pipeline, for the rules that read a stage's
     /// indicators.
     fn stage_of_default(&self, default: &str) -> Option<&str> {

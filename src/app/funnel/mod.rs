@@ -110,7 +110,7 @@ impl ReadSummary {
                 100.0 * dated as f64 / (dated + undated) as f64,
                 dated + undated,
                 if dated == 0 {
-                    "no step has a time to step up, and the month-end estimates take any day of the window as equally likely"
+                    "no step from one stage to the next has a time to step up, and the month-end estimates take any day of the window as equally likely"
                 } else {
                     "the times to step up and the month-end estimates rest on the dated ones"
                 }

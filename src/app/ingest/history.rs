@@ -111,7 +111,7 @@ impl HistoryRead {
         let mut dated = Vec::new();
         if self.dated_between > 0 {
             dated.push(format!(
-                "{} first shown by a later snapshot dated halfway between it and the one before",
+                "{} first shown by a later snapshot dated inside the interval before it (halfway from the snapshot before, or from the deal's previous stage when later)",
                 counted(self.dated_between, "stage", "stages")
             ));
         }
@@ -133,10 +133,12 @@ impl HistoryRead {
             self.deals
         )];
         if !self.removed.is_empty() {
-            let shown: Vec<&str> = self.removed.iter().take(10).map(String::as_str).collect();
+            let mut ids: Vec<&str> = self.removed.iter().map(String::as_str).collect();
+            ids.sort_unstable();
+            let shown = &ids[..ids.len().min(10)];
             let more = if self.removed.len() > 10 { ", …" } else { "" };
             out.push(format!(
-                "snapshots: {} missing from the next snapshot removed in the CRM (deleted or merged): dropped, not counted: {}{more}",
+                "snapshots: {} missing from the next snapshot taken as removed in the CRM (deleted or merged): dropped, not counted: {}{more}",
                 counted(self.removed.len() as u64, "open deal", "open deals"),
                 shown.join(", ")
             ));

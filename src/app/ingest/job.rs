@@ -37,8 +37,11 @@ pub struct IngestOutcome {
     pub first_problems: Vec<String>,
     /// Several snapshots read as a history: what the summary says of it.
     pub history_notes: Vec<String>,
-    /// Open deals missing from a later snapshot, among the dropped.
+    /// Open deals missing from a later snapshot, and their records among the dropped.
     pub removed: u64,
+    pub removed_records: u64,
+    /// Rows written, when records expand into several (snapshots, stage dates).
+    pub events_written: Option<u64>,
     /// Events: the amounts' currencies, and what was converted.
     pub money: Option<crate::model::money::MoneyRead>,
 }

@@ -85,6 +85,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         }),
         history: None,
         snapshot_at: 0,
+        rows_out: 0,
     };
     let mut history_read = None;
     if job.salesforce {
@@ -112,6 +113,7 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         }
     }
     let sink_money = sink.money.take().map(|m| m.read);
+    let rows_out = sink.rows_out;
     if let Some(held) = sink.held.take() {
         let mut people = one_row_per_person(held, job.quiet)?;
         managers_by_name(&mut people, sink.out, job.quiet)?;
@@ -138,7 +140,10 @@ pub fn run(job: &IngestJob, playbook: &Playbook) -> Result<IngestOutcome> {
         over,
         first_problems,
         history_notes: history_read.as_ref().map_or(Vec::new(), |h| h.notes(job.values.tz)),
-        removed: history_read.map_or(0, |h| h.removed.len() as u64),
+        removed: history_read.as_ref().map_or(0, |h| h.removed.len() as u64),
+        removed_records: history_read.map_or(0, |h| h.removed_records),
+        events_written: (job.mapping.layout == "snapshot" || job.mapping.layout == "stage-dates")
+            .then_some(rows_out),
         money: sink_money,
     })
 }
@@ -154,6 +159,11 @@ fn snapshot_days(
         anyhow::bail!(
             "--snapshot-date is for the snapshot layout (the mapping's is {}); add --layout snapshot",
             job.mapping.layout
+        );
+    }
+    if !given.is_empty() && job.sources.len() != parts.len() {
+        anyhow::bail!(
+            "--snapshot-date dates the files named one by one, in the order given; a folder or a glob is read in name order, which need not be the order of the days: list the files, or name them by date (deals-2026-10-01.csv)"
         );
     }
     if !given.is_empty() && given.len() != parts.len() {
@@ -179,9 +189,10 @@ fn snapshot_days(
     let needs_days = job.mapping.layout == "snapshot" && parts.len() > 1;
     if needs_days && !undated.is_empty() && job.mapping.snapshot_date.is_none() {
         anyhow::bail!(
-            "{} snapshot files are read as one history, so each needs the day it was taken; {} has none: name the files with their dates (deals-2026-10-01.csv), pass --snapshot-date once per file, or map a snapshot date column (snapshot_date = \"…\" in the mapping)",
+            "{} snapshot files are read as one history, so each needs the day it was taken; {} {} none: name the files with their dates (deals-2026-10-01.csv), pass --snapshot-date once per file, or map a snapshot date column (snapshot_date = \"…\" in the mapping)",
             parts.len(),
-            undated.join(", ")
+            undated.join(", "),
+            if undated.len() == 1 { "has" } else { "have" }
         );
     }
     Ok(days)

@@ -40,6 +40,8 @@ pub(super) struct Sink<'a> {
     pub(super) history: Option<super::history::SnapshotHistory>,
     /// The snapshot the record being settled belongs to.
     pub(super) snapshot_at: crate::model::time::Micros,
+    /// Rows written to the output.
+    pub(super) rows_out: u64,
 }
 
 impl Sink<'_> {
@@ -114,6 +116,7 @@ impl Sink<'_> {
                 None => self.out.write_cells(row.iter().copied())?,
             },
         }
+        self.rows_out += 1;
         Ok(())
     }
 }
