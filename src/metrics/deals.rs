@@ -8,108 +8,7 @@ use crate::model::playbook::StageCode;
 use crate::model::time::Micros;
 use rust_decimal::Decimal;
 
-/// Interns strings (deal ids, rep ids) to dense indexes. The strings live in one arena and
-/// the table holds indexes, so millions of deal ids cost one allocation, not two each.
-pub struct Interner {
-    /// (full hash, index): keeping the hash makes growing the table cheap.
-    table: hashbrown::HashTable<(u64, u32)>,
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-    last: u32,
-    last_hash: u64,
-}
-
-impl std::fmt::Debug for Interner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Interner({} strings)", self.len())
-    }
-}
-
-pub fn hash_bytes(b: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(b);
-    h.finish()
-}
-
-impl Default for Interner {
-    fn default() -> Interner {
-        Interner::with_capacity(0)
-    }
-}
-
-impl Interner {
-    pub fn with_capacity(n: usize) -> Interner {
-        Interner {
-            table: hashbrown::HashTable::with_capacity(n),
-            bytes: Vec::with_capacity(n * 12),
-            ends: Vec::with_capacity(n),
-            last: u32::MAX,
-            last_hash: 0,
-        }
-    }
-
-    fn bytes_of(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-
-    pub fn str(&self, i: u32) -> &str {
-        // The arena only ever receives whole `&str`s, so every slice is valid UTF-8.
-        std::str::from_utf8(self.bytes_of(i)).expect("arena holds UTF-8")
-    }
-
-    fn find(&self, h: u64, s: &str) -> Option<u32> {
-        self.table.find(h, |&(h2, i)| h2 == h && self.bytes_of(i) == s.as_bytes()).map(|&(_, i)| i)
-    }
-
-    /// The index of the most recently interned or found string, if it is `s`: exports list a
-    /// deal's events together, so this check saves most hash-table lookups.
-    fn last_is(&self, last: u32, h: u64, s: &str) -> bool {
-        last != u32::MAX && self.last_hash == h && self.bytes_of(last) == s.as_bytes()
-    }
-
-    pub fn intern(&mut self, s: &str) -> u32 {
-        self.intern_hashed(hash_bytes(s.as_bytes()), s)
-    }
-
-    /// Interns with a hash computed by `hash_bytes` elsewhere (on another thread).
-    pub fn intern_hashed(&mut self, h: u64, s: &str) -> u32 {
-        if self.last_is(self.last, h, s) {
-            return self.last;
-        }
-        let i = match self.find(h, s) {
-            Some(i) => i,
-            None => {
-                let i = self.ends.len() as u32;
-                self.bytes.extend_from_slice(s.as_bytes());
-                self.ends.push(self.bytes.len());
-                self.table.insert_unique(h, (h, i), |&(h2, _)| h2);
-                i
-            }
-        };
-        self.last = i;
-        self.last_hash = h;
-        i
-    }
-
-    pub fn get(&self, s: &str) -> Option<u32> {
-        self.find(hash_bytes(s.as_bytes()), s)
-    }
-
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    pub fn to_vec(&self) -> Vec<Box<str>> {
-        (0..self.len() as u32).map(|i| self.str(i).into()).collect()
-    }
-}
+pub use super::interner::{Interner, hash_bytes};
 
 pub const NONE_TS: Micros = i64::MAX;
 
@@ -216,10 +115,10 @@ pub struct Deals {
     /// How the export's closings were read (see [`Closings`]).
     pub closings: Closings,
     /// Latest recorded amount per deal, exact as read: (time, amount); time `i64::MIN` when
-    /// none.
-    pub amount: Vec<(Micros, Decimal)>,
-    /// The currency of that amount, where the data says it.
-    pub currency: Vec<Option<Currency>>,
+    /// none. Empty until the first amount: lead funnels often carry none.
+    amount: Vec<(Micros, Decimal)>,
+    /// The currency of that amount, where the data says it (empty until the first amount).
+    currency: Vec<Option<Currency>>,
     /// `deals × stages`: the entry's time is not in the export (a stage a snapshot implies,
     /// dated by ingest from a neighbouring date). Empty until the first such event.
     inferred: Vec<bool>,
@@ -245,8 +144,8 @@ impl Deals {
             won_latest: Vec::with_capacity(deals),
             reclosed: 0,
             closings: Closings::default(),
-            amount: Vec::with_capacity(deals),
-            currency: Vec::with_capacity(deals),
+            amount: Vec::new(),
+            currency: Vec::new(),
             inferred: Vec::new(),
             min_ts: i64::MAX,
             max_ts: i64::MIN,
@@ -305,8 +204,10 @@ impl Deals {
             self.rep.extend(std::iter::repeat_n(u32::MAX, self.stages));
             self.terminal.push(i64::MIN);
             self.won_latest.push(i64::MIN);
-            self.amount.push((i64::MIN, Decimal::ZERO));
-            self.currency.push(None);
+            if !self.amount.is_empty() {
+                self.amount.push((i64::MIN, Decimal::ZERO));
+                self.currency.push(None);
+            }
         }
         self.min_ts = self.min_ts.min(ts);
         self.max_ts = self.max_ts.max(ts);
@@ -332,6 +233,10 @@ impl Deals {
             self.terminal[d] = self.terminal[d].max(ts);
         }
         if let Some((a, currency)) = amount {
+            if self.amount.is_empty() {
+                self.amount = vec![(i64::MIN, Decimal::ZERO); self.terminal.len()];
+                self.currency = vec![None; self.terminal.len()];
+            }
             let cur = &mut self.amount[d];
             if ts > cur.0 || (ts == cur.0 && a > cur.1) {
                 *cur = (ts, a);
@@ -349,6 +254,18 @@ impl Deals {
     /// Whether the time of deal `d`'s entry into stage `s` was inferred, not read.
     pub fn is_inferred(&self, d: usize, s: usize) -> bool {
         !self.inferred.is_empty() && self.inferred[d * self.stages + s]
+    }
+
+    /// Deal `d`'s latest recorded amount and its currency, if any.
+    pub fn amount(&self, d: usize) -> Option<(Decimal, Option<Currency>)> {
+        let &(ts, a) = self.amount.get(d)?;
+        (ts != i64::MIN).then(|| (a, self.currency[d]))
+    }
+
+    /// Hints that the deal of hash `h` is about to be added.
+    #[inline]
+    pub fn prefetch(&self, h: u64) {
+        self.ids.prefetch(h);
     }
 
     /// The latest event at the last stage (the win) of deal `d`, if any.
@@ -480,7 +397,7 @@ mod tests {
         assert_eq!(d.entry(0, 1), Entry { ts: 300, rep: 1 }); // filled by the proposal event
         assert_eq!(d.entry(0, 2), Entry { ts: 300, rep: 1 });
         assert!(!d.entry(0, 3).is_some());
-        assert_eq!(d.amount[0], (400, Decimal::new(7, 0)));
+        assert_eq!(d.amount(0), Some((Decimal::new(7, 0), None)));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod config;
 pub mod deals;
 pub mod funnel;
 pub mod groups;
+pub mod interner;
 pub mod open_cohorts;
 pub mod review;
 pub mod stats;

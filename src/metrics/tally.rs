@@ -316,13 +316,13 @@ impl Tally {
             }
         }
         if last.is_some() {
-            let amount = deals.amount[d];
+            let amount = deals.amount(d);
             let cycle =
                 first.is_some().then(|| (last.ts - first.ts) as f64 / MICROS_PER_DAY as f64);
             let o = self.outcome_mut(last.rep, last.ts);
             o.won += 1;
-            if amount.0 != i64::MIN {
-                o.won_money.add(deals.currency[d], amount.1);
+            if let Some((a, currency)) = amount {
+                o.won_money.add(currency, a);
             }
             if let Some(c) = cycle {
                 o.cycle_days.push(c as f32);
