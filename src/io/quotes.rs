@@ -6,7 +6,7 @@
 //! reported as a [`Runaway`]; reading resumes at the next line.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Lines a quoted field may span before it is taken for a stray quote.
@@ -48,10 +48,37 @@ impl Runaway {
 }
 
 /// The runaways found so far, in input order; shared with the reader of the records.
-pub type Runaways = Arc<Mutex<Vec<Runaway>>>;
+pub type Runaways = Arc<RunawayList>;
+
+/// The runaways behind a lock, and a flag read without it: most files have none, and the
+/// reader asks for every record.
+#[derive(Debug, Default)]
+pub struct RunawayList {
+    list: Mutex<Vec<Runaway>>,
+    any: AtomicBool,
+}
+
+impl RunawayList {
+    pub fn lock(&self) -> std::sync::LockResult<std::sync::MutexGuard<'_, Vec<Runaway>>> {
+        self.list.lock()
+    }
+
+    fn push(&self, runaway: Runaway) {
+        self.lock().expect("the runaways are not poisoned").push(runaway);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// Whether any runaway was ever found (then the list is worth locking).
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Acquire)
+    }
+}
 
 /// The runaway whose blanked line is the record starting at byte `at`, when it is one.
 pub fn take_at(runaways: &Runaways, at: u64) -> Option<Runaway> {
+    if !runaways.any() {
+        return None;
+    }
     let mut list = runaways.lock().expect("the runaways are not poisoned");
     (list.first().is_some_and(|r| r.byte == at)).then(|| list.remove(0))
 }
@@ -59,6 +86,9 @@ pub fn take_at(runaways: &Runaways, at: u64) -> Option<Runaway> {
 /// The next runaway, for a record that is a blanked line (one cell of spaces) starting at or
 /// after byte `from` (a parser that skips blank lines counts them in the record).
 pub fn take_blanked(runaways: &Runaways, from: u64, cells: &[&[u8]]) -> Option<Runaway> {
+    if !runaways.any() {
+        return None;
+    }
     let blank = matches!(cells, [only] if !only.is_empty() && only.iter().all(|&b| b == b' '));
     let mut list = runaways.lock().expect("the runaways are not poisoned");
     (blank && list.first().is_some_and(|r| r.byte >= from)).then(|| list.remove(0))
@@ -188,10 +218,7 @@ impl<R: Read> QuoteGuard<R> {
         let end =
             memchr::memchr2(b'\n', b'\r', &self.buf[start..]).map_or(self.buf.len(), |k| start + k);
         let text = String::from_utf8_lossy(&self.buf[start..end.min(start + 200)]).into_owned();
-        self.runaways
-            .lock()
-            .expect("the runaways are not poisoned")
-            .push(Runaway { byte: self.base + start as u64, text });
+        self.runaways.push(Runaway { byte: self.base + start as u64, text });
         self.buf[start..end].fill(b' ');
         self.state = State::FieldStart;
         self.scanned = end;

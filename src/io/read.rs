@@ -250,6 +250,9 @@ fn reject_runaways(
     stats: &mut ScanStats,
     row_no: &mut u64,
 ) {
+    if !runaways.any() {
+        return;
+    }
     let mut list = runaways.lock().expect("the runaways are not poisoned");
     let k = list.iter().take_while(|r| r.byte < before).count();
     for runaway in list.drain(..k) {

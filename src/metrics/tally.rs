@@ -137,16 +137,26 @@ pub struct Tally {
     pub(crate) open_index: FxHashMap<u32, (u32, u32)>,
 }
 
-/// The periods in which some deal entered a stage: the only ones counts are kept for.
+/// The periods in which some deal entered a stage: the only ones counts are kept for. Marked
+/// in a set over the calendar's span rather than listed per entry: millions of deals, few
+/// periods.
 fn periods_with_data(cal: &Calendar, deals: &Deals) -> Vec<i32> {
-    let mut slots: Vec<i32> = (0..deals.len())
-        .flat_map(|d| (0..deals.stages).map(move |s| deals.entry(d, s)))
-        .filter(|e| e.is_some())
-        .map(|e| cal.period_of(e.ts).index)
-        .collect();
-    slots.sort_unstable();
-    slots.dedup();
-    slots
+    let mut seen: std::collections::BTreeSet<i32> = std::collections::BTreeSet::new();
+    let mut last = None;
+    for d in 0..deals.len() {
+        for s in 0..deals.stages {
+            let e = deals.entry(d, s);
+            if !e.is_some() {
+                continue;
+            }
+            let p = cal.period_of(e.ts).index;
+            if last != Some(p) {
+                seen.insert(p);
+                last = Some(p);
+            }
+        }
+    }
+    seen.into_iter().collect()
 }
 
 impl Tally {

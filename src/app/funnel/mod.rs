@@ -9,7 +9,6 @@ use crate::model::playbook::{Playbook, StageCode};
 use crate::model::tables::{TableKind, act, ev};
 use crate::model::time::Micros;
 use anyhow::Result;
-use rustc_hash::FxHashMap;
 
 pub mod select;
 mod table;
@@ -200,12 +199,10 @@ type ParsedEvent = (u64, u32, u32, StageCode, Micros, crate::metrics::deals::Eve
 /// Parsed events on their way from the reading thread to the counting thread.
 #[derive(Default)]
 struct EventBatch {
-    /// Deal ids, back to back.
+    /// Deal ids and rep ids, back to back.
     text: String,
-    /// (deal id hash, end of deal id in `text`, rep index, stage, time, amount).
+    /// (deal id hash, end of deal id in `text`, end of rep id, stage, time, amount).
     items: Vec<ParsedEvent>,
-    /// Reps first seen in this batch, in index order.
-    new_reps: Vec<String>,
 }
 
 const BATCH: usize = 16 * 1024;
@@ -286,8 +283,8 @@ fn read_deals(
         let reader = scope.spawn(move || {
             let mut money = Converter::new(playbook.rates.clone(), fallback);
             let mut bulk = DayHistogram::new(&dates);
-            let mut stage_cache: FxHashMap<String, Option<StageCode>> = FxHashMap::default();
-            let mut reps = crate::metrics::deals::Interner::default();
+            // A handful of stage spellings: a short list beats hashing each one.
+            let mut stage_cache: Vec<(String, Option<StageCode>)> = Vec::new();
             let mut after = 0u64;
             let mut batch = EventBatch::default();
             let stats = scan(
@@ -320,11 +317,11 @@ fn read_deals(
                         Ok(v) => v,
                         Err(p) => return Verdict::Reject(p),
                     };
-                    let stage = match stage_cache.get(stage_text) {
-                        Some(s) => *s,
+                    let stage = match stage_cache.iter().find(|(t, _)| t == stage_text) {
+                        Some((_, s)) => *s,
                         None => {
                             let s = playbook.resolve_stage(stage_text);
-                            stage_cache.insert(stage_text.to_string(), s);
+                            stage_cache.push((stage_text.to_string(), s));
                             s
                         }
                     };
@@ -344,14 +341,11 @@ fn read_deals(
                         a.map(|a| (a, c))
                     });
                     batch.text.push_str(deal);
-                    let known = reps.len();
-                    let rep = reps.intern(rep);
-                    if reps.len() > known {
-                        batch.new_reps.push(reps.str(rep).to_string());
-                    }
+                    let deal_end = batch.text.len() as u32;
+                    batch.text.push_str(rep);
                     let hash = crate::metrics::deals::hash_bytes(deal.as_bytes());
                     let extra = crate::metrics::deals::EventExtra { amount, inferred };
-                    batch.items.push((hash, batch.text.len() as u32, rep, stage, ts, extra));
+                    batch.items.push((hash, deal_end, batch.text.len() as u32, stage, ts, extra));
                     if batch.items.len() >= BATCH || batch.text.len() > (1 << 30) {
                         // A closed channel means the counting side failed; it reports why.
                         let _ = tx.send(std::mem::take(&mut batch));
@@ -362,21 +356,21 @@ fn read_deals(
             let _ = tx.send(batch);
             stats.map(|s| (s, after, bulk, money.read))
         });
+        // The reps are interned here, where there is time to spare; the deals' slots are
+        // asked for ahead: with millions of deals each lookup is a cache miss.
+        const AHEAD: usize = 16;
         for batch in rx {
-            for rep in &batch.new_reps {
-                deals.reps.intern(rep);
-            }
             let mut start = 0usize;
-            // Millions of deals make each lookup a cache miss: ask for the slots ahead.
-            const AHEAD: usize = 16;
-            for (j, &(hash, deal_end, rep, stage, ts, extra)) in batch.items.iter().enumerate() {
+            for (j, &(hash, deal_end, rep_end, stage, ts, extra)) in batch.items.iter().enumerate()
+            {
                 if let Some(next) = batch.items.get(j + AHEAD) {
                     deals.prefetch(next.0);
                 }
-                let deal_end = deal_end as usize;
+                let (deal_end, rep_end) = (deal_end as usize, rep_end as usize);
                 let deal = &batch.text[start..deal_end];
+                let rep = deals.reps.intern(&batch.text[deal_end..rep_end]);
                 deals.add_indexed(hash, deal, rep, stage, ts, extra);
-                start = deal_end;
+                start = rep_end;
             }
         }
         reader.join().expect("the reading thread does not panic")
