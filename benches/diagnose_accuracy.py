@@ -214,6 +214,10 @@ def score(binary, seed, args, tmp):
     for d in diag:
         rep = d["rep_id"]
         planted = truth[rep]["planted_lever"]
+        pick = d["focus"] or d["suggestion"]
+        if pick and d["confidence"] is not None:
+            # Reliability of the top pick's stated confidence, over every rep with a pick.
+            counts.setdefault("picks", []).append((d["confidence"], pick == planted))
         if d["focus"]:
             # Calibration: every named focus, on planted reps or not, against its confidence.
             counts["focus_named"] = counts.get("focus_named", 0) + 1
@@ -263,7 +267,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for key, v in score(args.bin, seed, args, tmp).items():
-                total[key] = total.get(key, 0) + v
+                total[key] = total.get(key, [] if isinstance(v, list) else 0) + v
     p = total["planted"]
     ours, named, naive, ceil = (total[x] / p for x in ["ours", "ours_named", "naive", "ceiling"])
     print(f"reps with a planted weakness: {p} ({args.directors * args.managers * args.reps} reps per "
@@ -284,6 +288,22 @@ def main():
         named_n = total["focus_named"]
         print(f"calibration: {named_n} focuses named, right {total['focus_right'] / named_n:.1%}, "
               f"mean stated confidence {total['focus_conf'] / named_n:.1%}")
+    picks = total.get("picks", [])
+    if picks:
+        print("reliability of the top pick (focus or suggestion): stated confidence against right")
+        print(f"{'band':<10}{'picks':>7}{'stated':>9}{'right':>8}{'±2 se':>8}")
+        ece = 0.0
+        for b in range(10):
+            lo, hi = b / 10, (b + 1) / 10
+            band = [(c, r) for c, r in picks if lo <= c < hi or (b == 9 and c == 1.0)]
+            if not band:
+                continue
+            stated = sum(c for c, _ in band) / len(band)
+            right = sum(r for _, r in band) / len(band)
+            se = math.sqrt(max(stated * (1 - stated), 1e-9) / len(band))
+            ece += len(band) / len(picks) * abs(stated - right)
+            print(f"{lo:.1f}-{hi:.1f}  {len(band):>7}{stated:>9.1%}{right:>8.1%}{2 * se:>8.1%}")
+        print(f"expected calibration error: {ece:.3f} over {len(picks)} picks")
     if total["cause"]:
         print(f"planted case->proposal cause ranked first: {total['cause_first']}/{total['cause']} "
               f"= {total['cause_first'] / total['cause']:.1%}")

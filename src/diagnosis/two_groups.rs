@@ -25,6 +25,9 @@ const MIN_SEPARATION: f64 = 0.4;
 
 const NODES: usize = 41;
 
+/// Peer groups up to this size carry their fit's uncertainty into each rep's confidence.
+const SMALL_GROUP: usize = 80;
+
 /// A fitted two-groups model of one lever.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoGroups {
@@ -35,11 +38,14 @@ pub struct TwoGroups {
     pub typical: f64,
     pub deficient: f64,
     pub spread: f64,
+    /// Refits on resamples of the peers: the fit's own uncertainty, which a team of 20 makes
+    /// large. A rep's confidence averages over them (empty: the fit alone).
+    pub draws: Vec<TwoGroups>,
 }
 
 /// EM of the two-groups model from a start.
-fn em(mut m: TwoGroups, used: &[(f64, f64)], z: &[f64], w: &[f64]) -> TwoGroups {
-    for _ in 0..300 {
+fn em(mut m: TwoGroups, used: &[(f64, f64)], z: &[f64], w: &[f64], rounds: usize) -> TwoGroups {
+    for _ in 0..rounds {
         let (mut r_sum, mut s0, mut s1, mut x0, mut x1, mut q) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let mut second = Vec::with_capacity(used.len());
         for &(k, n) in used {
@@ -68,12 +74,46 @@ fn em(mut m: TwoGroups, used: &[(f64, f64)], z: &[f64], w: &[f64]) -> TwoGroups 
             + (typical - m.typical).abs()
             + (deficient - m.deficient).abs()
             + (spread - m.spread).abs();
-        m = TwoGroups { kind: m.kind, deficient_share: share, typical, deficient, spread };
+        m = TwoGroups {
+            kind: m.kind,
+            deficient_share: share,
+            typical,
+            deficient,
+            spread,
+            draws: Vec::new(),
+        };
         if moved < 1e-7 {
             break;
         }
     }
     m
+}
+
+/// Refits of `fit` on resamples (with replacement) of the peers, from `fit` itself: a
+/// parametric picture of how else the groups could have come out. Seeded by the counts, so a
+/// run is repeatable.
+fn bootstrap(fit: &TwoGroups, used: &[(f64, f64)], z: &[f64], w: &[f64]) -> Vec<TwoGroups> {
+    // A large peer group's fit moves little: its plug-in confidences are calibrated already
+    // (measured in benches/diagnose_accuracy.py), and refits would cost time for nothing.
+    if fit.deficient_share <= 0.0 || used.len() < 5 || used.len() > SMALL_GROUP {
+        return Vec::new();
+    }
+    let draws = 32;
+    let mut seed = used.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &(k, n)| {
+        (h ^ k.to_bits().wrapping_add(n.to_bits().rotate_left(17))).wrapping_mul(0x100_0000_01b3)
+    });
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    (0..draws)
+        .map(|_| {
+            let sample: Vec<(f64, f64)> =
+                (0..used.len()).map(|_| used[next() % used.len()]).collect();
+            // From the fit, a resample's optimum is near: a few rounds reach it.
+            em(TwoGroups { draws: Vec::new(), ..fit.clone() }, &sample, z, w, 120)
+        })
+        .collect()
 }
 
 /// Standard-normal nodes and weights on a regular grid (±4 sd).
@@ -147,6 +187,7 @@ impl TwoGroups {
             typical: centre,
             deficient: centre - gap,
             spread: 0.3,
+            draws: Vec::new(),
         };
         if used.len() < 5 {
             // Too few peers to tell two groups apart: nobody is called deficient.
@@ -155,13 +196,15 @@ impl TwoGroups {
         let (z, w) = quadrature();
         let mut best: Option<(f64, TwoGroups)> = None;
         for (gap, share) in [(0.4, 0.1), (0.7, 0.1), (1.1, 0.1), (1.4, 0.2)] {
-            let m = em(start(gap, share), &used, &z, &w);
+            let m = em(start(gap, share), &used, &z, &w, 300);
             let ll = m.log_likelihood(&used, &z, &w);
             if best.as_ref().is_none_or(|b| ll > b.0) {
                 best = Some((ll, m));
             }
         }
-        best.expect("several starts").1
+        let mut fit = best.expect("several starts").1;
+        fit.draws = bootstrap(&fit, &used, &z, &w);
+        fit
     }
 
     /// The peers' log-likelihood under the model.
@@ -175,8 +218,19 @@ impl TwoGroups {
             .sum()
     }
 
-    /// The posterior probability that a rep with these counts is in the deficient group.
+    /// The probability that a rep with these counts is in the deficient group: the posterior
+    /// averaged over the refits on resampled peers, so that a thin peer group, whose fit could
+    /// have come out otherwise, does not make anyone 99% or 1% sure.
     pub fn deficient_probability(&self, k: f64, n: f64) -> f64 {
+        if self.draws.is_empty() {
+            return self.plug_in_probability(k, n);
+        }
+        let sum: f64 = self.draws.iter().map(|d| d.plug_in_probability(k, n)).sum();
+        sum / self.draws.len() as f64
+    }
+
+    /// The posterior probability of the deficient group under this fit's parameters alone.
+    fn plug_in_probability(&self, k: f64, n: f64) -> f64 {
         if self.deficient_share <= 0.0 || n <= 0.0 {
             return 0.0;
         }
@@ -254,6 +308,52 @@ mod tests {
         let m = TwoGroups::fit(&obs, Counts::Binomial);
         assert!(m.deficient_probability(0.0, 2.0) < 0.5, "0 of 2 says little");
         assert!(m.deficient_probability(12.0, 60.0) > 0.9, "12 of 60 is the deficient group");
+    }
+
+    /// Expected calibration error over ten bands of stated probability.
+    fn calibration_error(pairs: &[(f64, bool)]) -> f64 {
+        (0..10)
+            .map(|b| {
+                let band: Vec<&(f64, bool)> =
+                    pairs.iter().filter(|(c, _)| ((c * 10.0) as usize).min(9) == b).collect();
+                if band.is_empty() {
+                    return 0.0;
+                }
+                let stated = band.iter().map(|(c, _)| c).sum::<f64>() / band.len() as f64;
+                let right = band.iter().filter(|(_, t)| *t).count() as f64 / band.len() as f64;
+                band.len() as f64 / pairs.len() as f64 * (stated - right).abs()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_team_of_twenty_four_is_told_how_sure_it_can_be() {
+        // Teams of 24 from a known mixture: 10% deficient (a rate of 0.25 against 0.45), 40
+        // deals each. One team's fit is loose; its confidences must say so. (Measured: 0.041
+        // with the refits, 0.056 from the fit alone.)
+        let mut seed = 11;
+        let (mut refit, mut plug_in) = (Vec::new(), Vec::new());
+        for _ in 0..24 {
+            let mut obs = Vec::new();
+            let mut truth = Vec::new();
+            for _ in 0..24 {
+                let deficient = lcg(&mut seed) < 0.10;
+                let base = if deficient { 0.25 } else { 0.45 };
+                let p = (base + 0.08 * (lcg(&mut seed) - 0.5)).clamp(0.01, 0.99);
+                let k = (0..40).filter(|_| lcg(&mut seed) < p).count() as f64;
+                obs.push((k, 40.0));
+                truth.push(deficient);
+            }
+            let m = TwoGroups::fit(&obs, Counts::Binomial);
+            for (&(k, n), &t) in obs.iter().zip(&truth) {
+                refit.push((m.deficient_probability(k, n), t));
+                plug_in.push((m.plug_in_probability(k, n), t));
+            }
+        }
+        let (with, without) = (calibration_error(&refit), calibration_error(&plug_in));
+        assert!(with < without, "refits {with:.3} against the fit alone {without:.3}");
+        assert!(with <= 0.05, "refits {with:.3}");
+        assert!(refit.iter().all(|(c, _)| (0.0..=1.0).contains(c)));
     }
 
     #[test]
