@@ -1,5 +1,6 @@
 //! Company-wide fits shared by every rep's diagnosis, and one rep's levers from them.
 
+use super::evidence::StepEvidence;
 use super::rules;
 use super::two_groups::{Counts, TwoGroups};
 use super::types::{Diagnosis, Indicators, Lever, LeverId, LeverKind};
@@ -35,6 +36,8 @@ pub(super) struct Context<'a> {
     groups: Vec<TwoGroups>,
     lead_groups: TwoGroups,
     activity_groups: Vec<TwoGroups>,
+    /// Each transition's activity evidence, learned across the peers.
+    evidence: Vec<StepEvidence>,
     /// The first month of the data, so that a window does not claim months before it.
     pub(super) first_month: Option<String>,
 }
@@ -122,6 +125,7 @@ impl<'a> Context<'a> {
             peer_indicators: Indicators::default(),
             teams: std::collections::HashMap::new(),
             benchmarks: Default::default(),
+            evidence: Vec::new(),
             first_month: None,
         };
         for (i, r) in reps.iter().enumerate() {
@@ -129,6 +133,17 @@ impl<'a> Context<'a> {
         }
         ctx.indicators = (0..reps.len()).map(|i| ctx.rep_indicators(i)).collect();
         ctx.peer_indicators = ctx.peer_medians();
+        ctx.evidence = (0..t)
+            .map(|j| {
+                let p: Vec<Option<f64>> = reps
+                    .iter()
+                    .map(|r| {
+                        (r.n[j] > 0.0).then(|| ctx.groups[j].deficient_probability(r.k[j], r.n[j]))
+                    })
+                    .collect();
+                StepEvidence::fit(&ctx.indicators, &playbook.stages[j], &p)
+            })
+            .collect();
         ctx
     }
 
@@ -256,7 +271,8 @@ impl<'a> Context<'a> {
             let bench = self.target(bench, self.groups[j].typical_level());
             let value = self.shrunk[i][j];
             let model = &self.groups[j];
-            let confidence = (r.n[j] > 0.0).then(|| model.deficient_probability(r.k[j], r.n[j]));
+            let confidence = (r.n[j] > 0.0)
+                .then(|| self.evidence[j].combine(i, model.deficient_probability(r.k[j], r.n[j])));
             // The expected gain: how likely the deficit is, times what closing it is worth.
             let impact = match (bench, confidence) {
                 (Some(bm), Some(c)) => {
@@ -414,7 +430,13 @@ impl<'a> Context<'a> {
             }
             None => Vec::new(),
         };
-        let why = why(chosen, &levers, focus.is_some(), self.playbook, threshold);
+        let mut why = why(chosen, &levers, focus.is_some(), self.playbook, threshold);
+        if let Some(LeverKind::Transition(j)) = chosen.map(|l| l.kind)
+            && let Some(clause) =
+                self.evidence[j].clause(i, &self.indicators[i], &self.peer_indicators)
+        {
+            why = format!("{why}; {clause}");
+        }
         Ok(Diagnosis {
             rep_id: r.rep_id.clone(),
             rep_name: r.rep_name.clone(),

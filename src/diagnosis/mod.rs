@@ -7,6 +7,7 @@
 pub mod coaching;
 mod context;
 mod entry;
+mod evidence;
 pub mod rules;
 mod two_groups;
 mod types;
