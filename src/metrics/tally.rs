@@ -406,6 +406,15 @@ impl Tally {
         }
     }
 
+    /// Lets go of the per-deal tables once the activities are matched: the rows need only the
+    /// cells, and with millions of deals the tables are most of the memory.
+    pub fn release_deals(&mut self) {
+        self.deals = Deals::new(self.stages);
+        self.touched = Vec::new();
+        self.first_activity = Vec::new();
+        self.first_call = Vec::new();
+    }
+
     /// Turns the per-deal first contacts into per-cohort figures; call after the activities.
     pub fn finish_activities(&mut self) {
         if self.touched.is_empty() {

@@ -186,6 +186,7 @@ pub fn compute(
         summary.reps_not_in_roster =
             missing.first().map(|m| (missing.len(), tally.reps.len(), m.to_string()));
     }
+    tally.release_deals();
     let groups = funnel::groups(&tally.reps, roster.as_ref(), playbook);
     summary.unassigned_reps = funnel::unassigned_reps(&groups);
     summary.roster_read = roster;
@@ -271,10 +272,10 @@ fn read_deals(
     stats_out: &mut ScanStats,
     money_out: &mut MoneyRead,
 ) -> Result<(Deals, u64, Option<Micros>)> {
-    let size_hint =
-        inputs.events.path().and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len());
-    // About 100 bytes of CSV per deal; a generous guess costs little, growing costs more.
-    let mut deals = Deals::with_capacity(playbook.stages.len(), (size_hint / 100) as usize);
+    // About 2.5 events per deal in a lead funnel: a table sized so rarely grows, and growing
+    // the deal-id table holds the old one and the new at once.
+    let guess = crate::io::read::records_hint(&inputs.events) * 2 / 5;
+    let mut deals = Deals::with_capacity(playbook.stages.len(), guess);
     let as_of = inputs.as_of.unwrap_or(i64::MAX);
     let dates = playbook.date_policy();
     let (tx, rx) = std::sync::mpsc::sync_channel::<EventBatch>(8);
