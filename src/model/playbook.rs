@@ -347,6 +347,11 @@ impl Playbook {
         code as usize >= self.stages.len()
     }
 
+    /// Whether a stage closes a deal: a terminal outcome or the last stage (the win).
+    pub fn is_outcome(&self, code: StageCode) -> bool {
+        self.is_terminal(code) || code as usize + 1 == self.stages.len()
+    }
+
     pub fn stage_name(&self, code: StageCode) -> &str {
         let i = code as usize;
         if i < self.stages.len() { &self.stages[i] } else { &self.terminal[i - self.stages.len()] }

@@ -9,7 +9,7 @@ fn fx(name: &str) -> String {
 }
 
 /// (from, to) → (entered, converted, lost, open) for the whole company over all the data.
-fn steps(s: &Session, events: &str) -> HashMap<(String, String), (u64, u64, u64, u64)> {
+pub(crate) fn steps(s: &Session, events: &str) -> HashMap<(String, String), (u64, u64, u64, u64)> {
     let out = s.run(&[
         "funnel", "--events", events, "--by", "company", "--period", "all", "--window", "none",
         "-f", "csv",

@@ -193,8 +193,8 @@ pub fn compute(
     Ok((funnel::rows(&tally, &groups), summary))
 }
 
-/// (deal id hash, end of deal id in the batch's text, rep index, stage, time, amount and its
-/// currency).
+/// (deal id hash, end of deal id in the batch's text, end of rep id, stage, time, amount and
+/// its currency).
 type ParsedEvent = (u64, u32, u32, StageCode, Micros, crate::metrics::deals::EventExtra);
 
 /// Parsed events on their way from the reading thread to the counting thread.

@@ -178,12 +178,11 @@ pub(super) struct SnapshotHistory {
 
 impl SnapshotHistory {
     pub(super) fn new(playbook: &Playbook, several: bool) -> SnapshotHistory {
-        let last = playbook.stages.len().saturating_sub(1);
         let codes = 0..(playbook.stages.len() + playbook.terminal.len()) as StageCode;
         SnapshotHistory {
             several,
             stage_names: codes.clone().map(|c| playbook.stage_name(c).to_string()).collect(),
-            closing: codes.map(|c| playbook.is_terminal(c) || c as usize == last).collect(),
+            closing: codes.map(|c| playbook.is_outcome(c)).collect(),
             snapshots: BTreeSet::new(),
             index: HashMap::new(),
             deals: Vec::new(),

@@ -77,7 +77,7 @@ fn outcome(
     mapping: &Mapping,
     playbook: &Playbook,
 ) -> Option<Option<crate::model::playbook::StageCode>> {
-    let closing = |code| playbook.is_terminal(code) || code + 1 == playbook.stages.len() as u8;
+    let closing = |code| playbook.is_outcome(code);
     if let Some(s) = status.map(str::trim).filter(|s| !s.is_empty()) {
         let lower = s.to_ascii_lowercase();
         if lower == "open" || lower == "active" {
@@ -119,7 +119,7 @@ pub(super) fn expand_stage_dates<'a>(
     };
     deleted(status, mapping)?;
     let ended = outcome(current, status, mapping, playbook);
-    let closing = |code: u8| playbook.is_terminal(code) || code + 1 == playbook.stages.len() as u8;
+    let closing = |code: u8| playbook.is_outcome(code);
     let dated = |code: u8| dates(code).filter(|d| !d.trim().is_empty());
     if ended.is_none() {
         let closes: Vec<u8> =

@@ -95,9 +95,7 @@ impl Sink<'_> {
         }
         Ok(())
     }
-}
 
-impl Sink<'_> {
     /// Writes one output row (a roster's is held until every person is known).
     pub(super) fn emit(&mut self, row: &[Cell], at: &dyn Fn() -> String) -> Result<()> {
         match self.held.as_mut() {
