@@ -406,8 +406,10 @@ impl<'a> Context<'a> {
         let r = &self.reps[i];
         let levers = self.levers(i);
         let threshold = self.playbook.diagnosis.confidence;
+        let floor = self.playbook.diagnosis.min_impact_won;
+        // A lever worth less than the playbook's floor is not worth a month of coaching.
         let best = |pool: &mut dyn Iterator<Item = &Lever>| -> Option<Lever> {
-            pool.filter(|l| l.impact_won > 0.0)
+            pool.filter(|l| l.impact_won > 0.0 && l.impact_won >= floor)
                 .max_by(|a, b| a.impact_won.total_cmp(&b.impact_won))
                 .cloned()
         };
@@ -430,7 +432,7 @@ impl<'a> Context<'a> {
             }
             None => Vec::new(),
         };
-        let mut why = why(chosen, &levers, focus.is_some(), self.playbook, threshold);
+        let mut why = why(chosen, &levers, focus.is_some(), self.playbook, (threshold, floor));
         if let Some(LeverKind::Transition(j)) = chosen.map(|l| l.kind)
             && let Some(clause) =
                 self.evidence[j].clause(i, &self.indicators[i], &self.peer_indicators)

@@ -48,9 +48,20 @@ pub(super) fn why(
     levers: &[Lever],
     stands_out: bool,
     playbook: &Playbook,
-    threshold: f64,
+    (threshold, floor): (f64, f64),
 ) -> String {
     let Some(l) = lever else {
+        let small = levers
+            .iter()
+            .filter(|l| l.impact_won > 0.0)
+            .max_by(|a, b| a.impact_won.total_cmp(&b.impact_won));
+        if let Some(l) = small {
+            return format!(
+                "no data-driven focus: the largest gap, {}, is worth {:+.2} won deals a month, under the playbook's floor of {floor}",
+                lever_label(&l.id, playbook),
+                l.impact_won
+            );
+        }
         // Said only when it is true: with nothing measured, there is nothing to be above.
         let deals: u64 =
             levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_))).map(|l| l.n).sum();

@@ -236,6 +236,13 @@ impl Playbook {
                 d.min_wins_for_amount
             );
         }
+        if !(0.0..=1000.0).contains(&d.min_impact_won) {
+            bail!(
+                "{origin}{}: key `diagnosis.min_impact_won`: expected 0 to 1000 won deals a month, found {}",
+                at("min_impact_won"),
+                d.min_impact_won
+            );
+        }
         if !(1..=MAX_WINDOW_DAYS).contains(&f.stale_after_days) {
             bail!(
                 "{origin}{}: key `funnel.stale_after_days`: expected 1 to {MAX_WINDOW_DAYS} days, found {}",

@@ -37,6 +37,9 @@ pub struct DiagnosisSettings {
     /// Wins a rep needs for their own average deal size to price their impact.
     #[serde(default = "default_min_wins")]
     pub min_wins_for_amount: u64,
+    /// Won deals a month a lever must be worth to be offered for coaching, as focus or suggestion.
+    #[serde(default = "default_min_impact_won")]
+    pub min_impact_won: f64,
 }
 
 impl Default for DiagnosisSettings {
@@ -47,6 +50,7 @@ impl Default for DiagnosisSettings {
             lookback: default_lookback(),
             targets: BTreeMap::new(),
             min_wins_for_amount: default_min_wins(),
+            min_impact_won: default_min_impact_won(),
         }
     }
 }
@@ -59,6 +63,9 @@ fn default_lookback() -> u32 {
 }
 fn default_min_wins() -> u64 {
     3
+}
+fn default_min_impact_won() -> f64 {
+    0.1
 }
 
 /// A rule: the hypotheses to check when a lever is the focus.

@@ -222,3 +222,30 @@ fn a_two_stage_playbook_diagnoses_its_one_transition() {
         out.stdout
     );
 }
+
+#[test]
+fn no_pick_under_the_playbook_floor_is_offered() {
+    // A gap worth a fraction of a won deal a month is not a month of coaching: no focus, no
+    // suggestion, and the why says so with the floor.
+    let s = Session::new();
+    let events = fixture_str("../../sample-data/events.csv");
+    let out = s.run(&["diagnose", "--events", &events, "--period", "2026-03", "-f", "csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = csv_rows(&out.stdout);
+    let picked = |r: &std::collections::HashMap<String, String>| {
+        !r["focus"].is_empty() || !r["suggestion"].is_empty()
+    };
+    for r in rows.iter().filter(|r| picked(r)) {
+        let impact: f64 = r["impact_won"].parse().unwrap();
+        assert!(impact >= 0.1, "{} offered a lever worth {impact}", r["rep_id"]);
+    }
+    let unpicked: Vec<_> = rows.iter().filter(|r| !picked(r)).collect();
+    assert!(!unpicked.is_empty(), "the sample has small gaps: {}", out.stdout);
+    assert!(
+        unpicked.iter().all(|r| r["why"].contains("floor of 0.1")
+            || r["why"].starts_with("no gap")
+            || r["why"].starts_with("not enough data")),
+        "{}",
+        out.stdout
+    );
+}

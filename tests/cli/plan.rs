@@ -406,7 +406,7 @@ fn a_rep_with_too_little_data_gets_no_focus_and_a_filled_trend() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let sheet = read(s.path("ws/reps/R1.md"));
-    assert!(sheet.contains("**No focus this month**"), "{sheet}");
+    assert!(sheet.contains("**No data-driven focus this month**"), "{sheet}");
     assert!(!sheet.contains("Suggested focus"), "{sheet}");
     assert!(sheet.contains("not enough data yet"), "{sheet}");
     assert!(sheet.contains("rep_name: \"Aiko Sato\""), "{sheet}");

@@ -187,6 +187,12 @@ impl Sheets<'_> {
         if self.lang == Lang::En {
             return d.why.clone();
         }
+        if d.why.starts_with("no data-driven focus") {
+            let floor = self.playbook.diagnosis.min_impact_won;
+            return format!(
+                "データから選ぶほどの差はありません。最大の差でも、改善して増える受注は月 {floor} 件未満です"
+            );
+        }
         let steps = || d.levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_)));
         let outcomes: u64 = steps().map(|l| l.n).sum();
         let measured = d.levers.iter().any(|l| l.value.is_some() && l.n > 0);
