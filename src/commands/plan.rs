@@ -88,6 +88,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         level: args.level,
         templates: args.templates.as_deref(),
         one_manager: args.manager.is_some(),
+        funnel: &[],
     };
     let written = write_worksheets(&job, &diagnoses, &ledger, staging.path())?;
     let inputs: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.diagnosis]

@@ -142,6 +142,71 @@ fn japanese_sheets_carry_no_english_sentence_of_the_default_playbook() {
     }
 }
 
+/// Runs of four or more English words in a text, outside its front matter, comments and
+/// link targets (file names and ids are not prose).
+fn english_runs(text: &str) -> Vec<String> {
+    let body = match text.strip_prefix("---\n") {
+        Some(rest) => rest.split_once("\n---\n").map_or(rest, |(_, b)| b),
+        None => text,
+    };
+    let mut prose = String::new();
+    let mut rest = body;
+    // Drop HTML comments and link targets "(...)" right after "]".
+    while let Some(i) = rest.find(|c| c == '<' || c == ']') {
+        prose.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let skip = if tail.starts_with("<!--") {
+            tail.find("-->").map_or(tail.len(), |j| j + 3)
+        } else if tail.starts_with("](") {
+            prose.push(' ');
+            tail.find(')').map_or(tail.len(), |j| j + 1)
+        } else {
+            prose.push(' ');
+            1
+        };
+        rest = &tail[skip..];
+    }
+    prose.push_str(rest);
+    let mut runs = Vec::new();
+    for line in prose.lines() {
+        let mut run: Vec<&str> = Vec::new();
+        for token in line.split(|c: char| !(c.is_ascii_alphabetic() || c == '\'' || c == ' ')) {
+            for word in token.split(' ') {
+                if word.chars().any(|c| c.is_ascii_alphabetic()) {
+                    run.push(word);
+                } else if !word.is_empty() {
+                    run.clear();
+                }
+            }
+            if run.len() >= 4 {
+                runs.push(run.join(" "));
+            }
+            run.clear();
+        }
+    }
+    runs
+}
+
+#[test]
+fn no_run_of_four_english_words_in_a_japanese_page() {
+    assert_eq!(english_runs("受注 no gap at all here です"), ["no gap at all here"]);
+    assert!(english_runs("[佐藤](reps/some long file name.md)").is_empty());
+    assert!(
+        english_runs("---\nrep_name: \"A B C D\"\n---\n本文 <!-- sc:agreed focus x y -->")
+            .is_empty()
+    );
+    let s = Session::new();
+    let out = demo(&s, "ja");
+    let mut found = Vec::new();
+    for month in ["2026-02", "2026-03"] {
+        for f in markdown_files(&out.join(month)) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            found.extend(english_runs(&text).into_iter().map(|r| format!("{}: {r}", f.display())));
+        }
+    }
+    assert!(found.is_empty(), "English in Japanese pages:\n{}", found.join("\n"));
+}
+
 /// The local targets of a Markdown file's links and images.
 fn local_links(text: &str) -> Vec<String> {
     let mut out = Vec::new();

@@ -188,7 +188,7 @@ pub(super) fn index_md(
             })
             .unwrap_or_else(|| "—".into());
         let why = d.lever().map_or_else(
-            || d.why.clone(),
+            || crate::app::worksheets::no_focus_why(playbook, job.lang, d),
             |l| crate::app::worksheets::why_text(playbook, job.lang, d, l),
         );
         let _ = writeln!(

@@ -208,6 +208,7 @@ fn build(
         level: SheetLevel::All,
         templates: None,
         one_manager: false,
+        funnel: rows,
     };
     let written = write_worksheets(&sheet_job, &diagnoses, &ledger, dir)?;
     let worksheets = written.reps.len() + written.managers.len() + written.directors.len();

@@ -10,7 +10,7 @@ use crate::model::level::OrgLevel;
 use crate::model::lever::{CoachingSkill, LeverId};
 use crate::model::plans::Plan;
 use crate::model::time::{month_after, month_before};
-use crate::model::values::PlanStatus;
+use crate::model::values::{Lang, PlanStatus};
 use anyhow::Result;
 use minijinja::Value;
 use minijinja::value::Serde;
@@ -319,7 +319,21 @@ impl Sheets<'_> {
             })
             .collect();
         let everyone: Vec<&Diagnosis> = all.iter().collect();
+        let company = if self.lang == Lang::Ja { "全社" } else { "Company" };
+        let groups: Vec<(OrgLevel, String, String)> = directors
+            .keys()
+            .map(|d| (OrgLevel::Director, d.clone(), self.name_of(d)))
+            .chain([(OrgLevel::Company, "company".to_string(), company.to_string())])
+            .collect();
+        // The months the company's data reaches, of this month, the three before and a year ago.
+        let shown: Vec<String> = super::outcomes::outcome_months(&period)
+            .into_iter()
+            .filter(|m| self.funnel.iter().any(|r| r.level == OrgLevel::Company && &r.period == m))
+            .collect();
+        let outcomes = self.outcome_lines(self.funnel, &groups, &shown);
         let ctx = minijinja::context! {
+            outcome_months => shown,
+            outcomes => Value::from(Serde(&outcomes)),
             period => period.clone(),
             window_from => all.first().map(|d| d.window_from.clone()).unwrap_or_default(),
             window_to => all.first().map(|d| d.window_to.clone()).unwrap_or_default(),

@@ -4,6 +4,7 @@
 mod coaching_view;
 mod import;
 mod outcome;
+mod outcomes;
 mod rep_view;
 mod team_view;
 mod view;
@@ -22,7 +23,7 @@ pub use outcome::{leading_text, verdict_words};
 use std::collections::BTreeMap;
 use std::path::Path;
 use view::{CoachingSheet, Sheets};
-pub use view::{lever_label, stage_label, why_text};
+pub use view::{lever_label, no_focus_why, stage_label, why_text};
 
 /// What worksheets to write and how.
 pub struct SheetJob<'a> {
@@ -33,6 +34,8 @@ pub struct SheetJob<'a> {
     pub templates: Option<&'a Path>,
     /// Only one manager's team: no director worksheets.
     pub one_manager: bool,
+    /// The funnel rows of every level, for the board's business outcome (empty: none shown).
+    pub funnel: &'a [crate::metrics::funnel::FunnelRow],
 }
 
 /// The worksheets written and the plans they propose.
@@ -58,6 +61,7 @@ pub fn write_worksheets(
         playbook: job.playbook,
         lang: job.lang,
         roster: job.roster,
+        funnel: job.funnel,
         out,
         company: Default::default(),
     };
@@ -74,14 +78,16 @@ pub fn write_worksheets(
     for d in diagnoses {
         let stem = names.stem(&d.rep_id);
         // Every rep gets a sheet. One with no gap gets it around their nearest stretch (what to
-        // keep doing, where to grow next), and no plan goes to the ledger.
+        // keep doing, where to grow next), and no plan goes to the ledger. One whose gaps are
+        // all under the playbook's floor has no data-driven focus, but still a plan to agree
+        // (on the step to build on, or their own choice), so it goes to the ledger.
         let stretch;
         let (sheet_d, plan, is_plan) = match proposed_plan(d, &stem) {
             Some(plan) => (d, plan, true),
             None => {
                 stretch = with_stretch(d);
                 match proposed_plan(&stretch, &stem) {
-                    Some(plan) => (&stretch, plan, false),
+                    Some(plan) => (&stretch, plan, gaps_under_the_floor(d)),
                     None => continue,
                 }
             }
@@ -236,6 +242,11 @@ pub fn merge_proposed(ledger: &mut Vec<Plan>, proposed: Vec<Plan>) -> usize {
 
 /// The plan a diagnosis proposes: the focus (or suggestion), its baseline, and a target halfway
 /// to the benchmark, reviewed next month.
+/// Whether a rep has gaps, all worth less than the playbook's floor: none was offered.
+fn gaps_under_the_floor(d: &Diagnosis) -> bool {
+    d.lever().is_none() && d.levers.iter().any(|l| l.impact_won > 0.0)
+}
+
 /// A diagnosis with no lever to work on, given its nearest stretch as the suggestion: the step
 /// closest to its typical level (or below it by the least), else lead volume.
 fn with_stretch(d: &Diagnosis) -> Diagnosis {

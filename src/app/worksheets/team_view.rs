@@ -76,7 +76,7 @@ impl Sheets<'_> {
                     let label = self.lever_label(&l.id);
                     if d.focus.is_some() { label } else { format!("({label}?)") }
                 });
-                let why = d.lever().map_or_else(|| d.why.clone(), |l| self.why(d, l));
+                let why = d.lever().map_or_else(|| self.stretch_why(d), |l| self.why(d, l));
                 obj([
                     ("id", Value::from(d.rep_id.clone())),
                     (
@@ -178,10 +178,12 @@ impl Sheets<'_> {
                 let reps = &teams[m];
                 division.extend(reps.iter().copied());
                 let ids: BTreeSet<&str> = reps.iter().map(|d| d.rep_id.as_str()).collect();
+                // Last month's plans: this month's are agreed in the 1:1s after the month end,
+                // so their share is always zero when the sheet is written.
                 let agreed = ledger
                     .iter()
                     .filter(|p| {
-                        p.period == period
+                        p.period == month_before(&period)
                             && ids.contains(p.rep_id.as_str())
                             && matches!(p.status, PlanStatus::Agreed | PlanStatus::Reviewed)
                     })

@@ -25,6 +25,7 @@ pub(super) struct Sheets<'a> {
     pub(super) playbook: &'a Playbook,
     pub(super) lang: Lang,
     pub(super) roster: Option<&'a Roster>,
+    pub(super) funnel: &'a [crate::metrics::funnel::FunnelRow],
     pub(super) out: &'a Path,
     /// The company's (converted, entered) per transition, once computed.
     pub(super) company: std::cell::RefCell<Vec<(u64, u64)>>,
@@ -184,11 +185,18 @@ impl Sheets<'_> {
 
     /// Why a rep has no lever to work on, in the reader's language: no gap, or not enough data.
     pub(super) fn stretch_why(&self, d: &Diagnosis) -> String {
-        if self.lang == Lang::En {
+        no_focus_why(self.playbook, self.lang, d)
+    }
+}
+
+/// Why a rep has no lever to work on, in a language: no gap worth coaching, or not enough data.
+pub fn no_focus_why(playbook: &Playbook, lang: Lang, d: &Diagnosis) -> String {
+    {
+        if lang == Lang::En {
             return d.why.clone();
         }
         if d.why.starts_with("no data-driven focus") {
-            let floor = self.playbook.diagnosis.min_impact_won;
+            let floor = playbook.diagnosis.min_impact_won;
             return format!(
                 "データから選ぶほどの差はありません。最大の差でも、改善して増える受注は月 {floor} 件未満です"
             );
@@ -204,7 +212,9 @@ impl Sheets<'_> {
             )
         }
     }
+}
 
+impl Sheets<'_> {
     pub(super) fn why(&self, d: &Diagnosis, lever: &Lever) -> String {
         why_text(self.playbook, self.lang, d, lever)
     }
