@@ -57,8 +57,28 @@ fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
             .into_iter()
             .map(|r| (r["rep_id"].clone(), r))
             .collect();
+    // The causes are ranked for every picked lever; the floor (a pick worth under 0.1 won
+    // deals a month is not offered) is left out here, so that the ranking is seen on them all.
+    let playbook = include_str!("../../templates/playbook.toml")
+        .replace("min_impact_won = 0.1", "min_impact_won = 0");
+    let no_floor = s.write("no_floor.toml", &playbook);
+    let unfloored = s.run(&[
+        "--config",
+        &no_floor,
+        "diagnose",
+        "--events",
+        &format!("{dir}/events.csv"),
+        "--activities",
+        &format!("{dir}/activities.csv"),
+        "--roster",
+        &format!("{dir}/roster.csv"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(unfloored.code, 0, "{}", unfloored.stderr);
+    let unfloored: Vec<serde_json::Value> = serde_json::from_str(&unfloored.stdout).unwrap();
     let (mut planted, mut named, mut causes, mut cause_first) = (0, 0, 0, 0);
-    for d in &diag {
+    for (d, u) in diag.iter().zip(&unfloored) {
         let t = &truth[d["rep_id"].as_str().unwrap()];
         if t["planted_lever"].is_empty() {
             continue;
@@ -66,6 +86,8 @@ fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
         planted += 1;
         let lever = d["focus"].as_str().or(d["suggestion"].as_str()).unwrap_or("");
         named += (lever == t["planted_lever"]) as u32;
+        let d = u;
+        let lever = d["focus"].as_str().or(d["suggestion"].as_str()).unwrap_or("");
         if !t["planted_cause"].is_empty() && lever == "case->proposal" {
             causes += 1;
             let first =
