@@ -152,7 +152,7 @@ fn english_runs(text: &str) -> Vec<String> {
     let mut prose = String::new();
     let mut rest = body;
     // Drop HTML comments and link targets "(...)" right after "]".
-    while let Some(i) = rest.find(|c| c == '<' || c == ']') {
+    while let Some(i) = rest.find(['<', ']']) {
         prose.push_str(&rest[..i]);
         let tail = &rest[i..];
         let skip = if tail.starts_with("<!--") {

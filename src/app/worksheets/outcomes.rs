@@ -97,6 +97,9 @@ fn headline(cells: &[OutcomeCell], ja: bool) -> String {
         .then(|| recent.iter().map(|c| c.won as f64).sum::<f64>() / recent.len() as f64);
     let (won, month, value) = (now.won, &now.period, &now.value);
     match (ja, mean) {
+        (false, Some(m)) if recent.len() == 1 => {
+            format!("{won} deals won in {month} ({value}), against {m:.0} in the month before")
+        }
         (false, Some(m)) => format!(
             "{won} deals won in {month} ({value}), against {m:.1} a month in the {} months before",
             recent.len()

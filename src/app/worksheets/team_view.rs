@@ -185,7 +185,7 @@ impl Sheets<'_> {
                     .filter(|p| {
                         p.period == month_before(&period)
                             && ids.contains(p.rep_id.as_str())
-                            && matches!(p.status, PlanStatus::Agreed | PlanStatus::Reviewed)
+                            && (p.status == PlanStatus::Agreed || p.agreed == Some(true))
                     })
                     .count();
                 let plans = reps.iter().filter(|d| d.focus.is_some()).count();

@@ -198,7 +198,7 @@ pub fn no_focus_why(playbook: &Playbook, lang: Lang, d: &Diagnosis) -> String {
         if d.why.starts_with("no data-driven focus") {
             let floor = playbook.diagnosis.min_impact_won;
             return format!(
-                "データから選ぶほどの差はありません。最大の差でも、改善して増える受注は月 {floor} 件未満です"
+                "今月はデータ上の重点課題はありません。最も大きい差でも、改善による受注の増加は月 {floor} 件未満です。"
             );
         }
         let steps = || d.levers.iter().filter(|l| matches!(l.kind, LeverKind::Transition(_)));
