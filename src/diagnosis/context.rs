@@ -419,14 +419,7 @@ impl<'a> Context<'a> {
         let chosen = focus.as_ref().or(suggestion.as_ref());
         // With nothing offered, the sheet is written around the step to build on: its
         // hypotheses are still what the activity data says about it.
-        let build_on = chosen.or_else(|| {
-            levers
-                .iter()
-                .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
-                .filter_map(|l| Some((l, l.value? - l.benchmark?)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(l, _)| l)
-        });
+        let build_on = chosen.or_else(|| super::window::furthest_below(&levers));
         let hypotheses = match build_on {
             Some(l) => {
                 // The peers' lead volume is the lever's benchmark, as the headline says it.

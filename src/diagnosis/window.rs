@@ -84,13 +84,19 @@ pub(super) type RowIndex<'a> =
 /// The nearest stretch of a rep with no lever to work on: the step closest to its typical level
 /// (or below it by the least), else lead volume. Their worksheet is written around it.
 pub fn stretch_lever(d: &Diagnosis) -> Option<LeverId> {
-    d.levers
+    furthest_below(&d.levers)
+        .or_else(|| d.levers.iter().find(|l| l.kind == LeverKind::LeadVolume))
+        .map(|l| l.id.clone())
+}
+
+/// The step furthest below (or least above) its benchmark.
+pub(super) fn furthest_below(levers: &[super::types::Lever]) -> Option<&super::types::Lever> {
+    levers
         .iter()
         .filter(|l| matches!(l.kind, LeverKind::Transition(_)))
         .filter_map(|l| Some((l, l.value? - l.benchmark?)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(l, _)| l.id.clone())
-        .or_else(|| d.levers.iter().find(|l| l.kind == LeverKind::LeadVolume).map(|l| l.id.clone()))
+        .map(|(l, _)| l)
 }
 
 pub(super) fn trend(

@@ -34,24 +34,24 @@ fn generate(s: &Session, dir: &str, leads: &str) -> String {
     out
 }
 
+/// `diagnose` on a generated organisation, as JSON, with global options before the command.
+fn diagnose_json(s: &Session, dir: &str, global: &[&str]) -> Vec<serde_json::Value> {
+    let (events, acts, roster) =
+        (format!("{dir}/events.csv"), format!("{dir}/activities.csv"), format!("{dir}/roster.csv"));
+    let mut args = global.to_vec();
+    args.extend(["diagnose", "--events", &events, "--activities", &acts, "--roster", &roster]);
+    args.extend(["-f", "json"]);
+    let out = s.run(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
 /// A small version of benches/diagnose_accuracy.py: the diagnosed lever against the planted one.
 #[test]
 fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
     let s = Session::new();
     let dir = generate(&s, "g", "60");
-    let out = s.run(&[
-        "diagnose",
-        "--events",
-        &format!("{dir}/events.csv"),
-        "--activities",
-        &format!("{dir}/activities.csv"),
-        "--roster",
-        &format!("{dir}/roster.csv"),
-        "-f",
-        "json",
-    ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let diag: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let diag = diagnose_json(&s, &dir, &[]);
     let truth: HashMap<String, HashMap<String, String>> =
         csv_rows(&std::fs::read_to_string(format!("{dir}/truth.csv")).unwrap())
             .into_iter()
@@ -62,21 +62,7 @@ fn focus_finds_most_planted_weaknesses_and_the_planted_cause_ranks_first() {
     let playbook = include_str!("../../templates/playbook.toml")
         .replace("min_impact_won = 0.1", "min_impact_won = 0");
     let no_floor = s.write("no_floor.toml", &playbook);
-    let unfloored = s.run(&[
-        "--config",
-        &no_floor,
-        "diagnose",
-        "--events",
-        &format!("{dir}/events.csv"),
-        "--activities",
-        &format!("{dir}/activities.csv"),
-        "--roster",
-        &format!("{dir}/roster.csv"),
-        "-f",
-        "json",
-    ]);
-    assert_eq!(unfloored.code, 0, "{}", unfloored.stderr);
-    let unfloored: Vec<serde_json::Value> = serde_json::from_str(&unfloored.stdout).unwrap();
+    let unfloored = diagnose_json(&s, &dir, &["--config", &no_floor]);
     let (mut planted, mut named, mut causes, mut cause_first) = (0, 0, 0, 0);
     for (d, u) in diag.iter().zip(&unfloored) {
         let t = &truth[d["rep_id"].as_str().unwrap()];
