@@ -71,7 +71,8 @@ pub struct DiagnoseArgs {
 /// the rep's own analysis and actions, and the agreed target. With a roster, one per manager
 /// (OUT/managers/ID.md) and one per director (OUT/directors/ID.md). Each worksheet starts with
 /// YAML front matter holding its plan; --ledger adds the proposed plans to the plan ledger.
-/// A worksheet edited since it was written is kept unless --force is given.
+/// A worksheet edited since it was written is kept unless --force is given. Each page also
+/// comes as HTML beside it (ID.html), to open in a browser and print (--no-html: none).
 ///
 /// `salescoach plan import` reads edited worksheets back into the ledger (the agreed focus,
 /// target and actions) and marks those plans agreed.
@@ -131,6 +132,10 @@ pub struct PlanArgs {
     /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// Write no HTML pages (by default every Markdown page gets an HTML page beside it, which
+    /// opens in a browser and prints as a meeting sheet).
+    #[arg(long)]
+    pub no_html: bool,
     /// The plan ledger (CSV or Parquet) to add the proposed plans to.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
@@ -227,7 +232,9 @@ pub struct ReviewArgs {
 /// staging folder and moved into place, so a failed run never leaves half a report; OUT keeps
 /// a manifest (.salescoach-report) of the report's own files, and only those are ever
 /// replaced. The ledger gets the outcomes and the new proposed plans. A second run over the
-/// same inputs gives the same files. Prints the path of index.md (with -o/-f: a summary row).
+/// same inputs gives the same files. Every page also comes as HTML beside its Markdown (index.html,
+/// board.html, every sheet), to open in a browser and print. Prints the path of index.html
+/// (index.md with --no-html; with -o/-f: a summary row).
 ///
 /// Examples:
 ///
@@ -274,13 +281,18 @@ pub struct ReportArgs {
     /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// Write no HTML pages (by default every Markdown page gets an HTML page beside it, which
+    /// opens in a browser and prints as a meeting sheet).
+    #[arg(long)]
+    pub no_html: bool,
 }
 
 /// A first run that shows everything: the monthly report on the embedded sample data.
 ///
 /// Writes the sample organisation's data to OUT/input, then runs the month end for 2026-02 and
 /// 2026-03 (OUT/2026-02, OUT/2026-03) with one plan ledger (OUT/plans.csv), so that the second
-/// month reviews the first month's plans. Prints the path of the last index.md.
+/// month reviews the first month's plans. Prints the path of the last index.html, which opens in a
+/// browser.
 ///
 /// Examples:
 ///
@@ -299,4 +311,8 @@ pub struct DemoArgs {
     /// ISO 4217 code of the amounts (JPY, USD, …) [default: the playbook's `currency`].
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// Write no HTML pages (by default every Markdown page gets an HTML page beside it, which
+    /// opens in a browser and prints as a meeting sheet).
+    #[arg(long)]
+    pub no_html: bool,
 }

@@ -69,6 +69,7 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
             input_format: None,
             quiet: global.quiet,
             lang: args.lang,
+            html: !args.no_html,
         };
         match month_end(&playbook, &job)? {
             Ok(summary) => last = Some(summary),

@@ -91,6 +91,9 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         funnel: &[],
     };
     let written = write_worksheets(&job, &diagnoses, &ledger, staging.path())?;
+    if !args.no_html {
+        crate::render::html::write_pages(staging.path())?;
+    }
     let inputs: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.diagnosis]
         .into_iter()
         .flatten()

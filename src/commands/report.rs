@@ -27,6 +27,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitStatus> {
         input_format: global.input_format,
         quiet: global.quiet,
         lang: args.lang,
+        html: !args.no_html,
     };
     match month_end(&playbook, &job)? {
         Ok(summary) => {

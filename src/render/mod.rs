@@ -1,6 +1,8 @@
 //! Worksheets: the minijinja environment (strict, Markdown-escaping every value), the embedded
 //! templates, front matter, safe file names and the SVG funnel chart.
 
+pub mod html;
+
 use anyhow::{Result, anyhow};
 use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};

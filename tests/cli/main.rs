@@ -1,5 +1,6 @@
 //! End-to-end tests of the `salescoach` binary, one module per subcommand.
 
+mod browser;
 mod closings;
 mod coaching_tree;
 mod contract;
@@ -14,6 +15,7 @@ mod hostile;
 mod ingest;
 mod month_end;
 mod one_reading;
+mod pages;
 mod parquet_inputs;
 mod pipelines;
 mod plan;

@@ -24,4 +24,6 @@ pub struct MonthEnd<'a> {
     pub quiet: bool,
     /// Language of the worksheets and the board page.
     pub lang: Lang,
+    /// Write an HTML page beside every Markdown page.
+    pub html: bool,
 }

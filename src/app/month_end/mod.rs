@@ -124,7 +124,8 @@ pub fn month_end(playbook: &Playbook, job: &MonthEnd) -> Result<Result<Summary, 
             );
         }
     }
-    Ok(Ok(Summary { index: job.out.join("index.md"), ..summary }))
+    let index = job.out.join(if job.html { "index.html" } else { "index.md" });
+    Ok(Ok(Summary { index, ..summary }))
 }
 
 fn build(
@@ -230,6 +231,9 @@ fn build(
         (as_of, after_as_of, &read.closings),
     );
     std::fs::write(dir.join("index.md"), index)?;
+    if job.html {
+        crate::render::html::write_pages(dir)?;
+    }
     let reviewed = reviews.iter().filter(|r| r.verdict.is_some()).count();
     let summary = Summary {
         reps: diagnoses.len(),

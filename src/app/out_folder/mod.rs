@@ -171,6 +171,14 @@ impl Staging {
             if files.contains(&chart) && self.out.join(&chart).is_file() {
                 std::fs::remove_file(self.dir.join(&chart))?;
             }
+            // Its page shows the sheet as edited.
+            let page = f.with_extension("html");
+            if files.contains(&page) {
+                let kept_sheet = self.out.join(f);
+                let text = crate::render::sheet_text(&std::fs::read(&kept_sheet)?)
+                    .map_err(anyhow::Error::msg)?;
+                crate::render::html::write_page(&kept_sheet, &text, &self.dir.join(&page))?;
+            }
         }
         let unchanged = files
             .iter()
@@ -332,7 +340,7 @@ fn sheet_period(path: &Path) -> Option<String> {
     fields.into_iter().find(|(k, _)| k == "period").map(|(_, v)| v).filter(|v| !v.is_empty())
 }
 
-/// A worksheet the tool sealed (edited since or not), or the chart beside one.
+/// A worksheet the tool sealed (edited since or not), or the chart or page beside one.
 fn tool_written(path: &Path) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         Some("md") => {
@@ -341,7 +349,7 @@ fn tool_written(path: &Path) -> bool {
             crate::render::unchanged_since_sealed(&text)
                 .is_some_and(|unchanged| unchanged || text.contains("\nchecksum:"))
         }
-        Some("svg") => tool_written(&path.with_extension("md")),
+        Some("svg" | "html") => tool_written(&path.with_extension("md")),
         _ => false,
     }
 }
