@@ -54,11 +54,12 @@ pub fn page(markdown: &str, dir: &Path, file: &str) -> String {
                 if in_title {
                     title.push_str(&t);
                 }
-                push_text_with_blanks(&mut events, t);
+                events.push(Event::Text(t));
             }
             other => events.push(other),
         }
     }
+    let mut events = with_blanks(merge_texts(events));
     note_where_the_blanks_are(&mut events, file, ja);
     let mut body = String::new();
     push_html(&mut body, events.into_iter());
@@ -159,20 +160,41 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn push_text_with_blanks<'a>(events: &mut Vec<Event<'a>>, text: CowStr<'a>) {
-    if !text.contains(BLANK) {
-        events.push(Event::Text(text));
-        return;
-    }
-    for (i, part) in text.split(BLANK).enumerate() {
-        if i > 0 {
-            events.push(Event::Html("<span class=\"blank\"></span>".into()));
-        }
-        let part = part.trim_start_matches('_').to_string();
-        if !part.is_empty() {
-            events.push(Event::Text(part.into()));
+/// The parser splits a run of text where emphasis might have begun (a run of underscores):
+/// joined again, a blank is one piece of text.
+fn merge_texts(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    for event in events {
+        match (out.last_mut(), event) {
+            (Some(Event::Text(prev)), Event::Text(t)) => *prev = format!("{prev}{t}").into(),
+            (_, event) => out.push(event),
         }
     }
+    out
+}
+
+fn with_blanks(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        let Event::Text(text) = &event else {
+            out.push(event);
+            continue;
+        };
+        if !text.contains(BLANK) {
+            out.push(event);
+            continue;
+        }
+        for (i, part) in text.split(BLANK).enumerate() {
+            if i > 0 {
+                out.push(Event::Html("<span class=\"blank\"></span>".into()));
+            }
+            let part = part.trim_start_matches('_').to_string();
+            if !part.is_empty() {
+                out.push(Event::Text(part.into()));
+            }
+        }
+    }
+    out
 }
 
 /// Under the heading of the first section with blanks, a line saying where the plan is edited.
@@ -228,11 +250,16 @@ mod tests {
 
     #[test]
     fn front_matter_and_markers_are_dropped_and_blanks_become_boxes() {
-        let md = "---\nplan_id: \"x\"\n---\n# Sheet\n\n## Plan\n\n- Target: ________ (suggested: 38%) <!-- sc:target -->\n";
+        let md = "---\nplan_id: \"x\"\n---\n# Sheet\n\n## Plan\n\n- Target: ________ (suggested: 38%) <!-- sc:target -->\n- 目標値: ________（提案: 42%、現状 40%） <!-- sc:target -->\n";
         let html = render(md);
         assert!(!html.contains("plan_id") && !html.contains("sc:target"), "{html}");
         assert!(html.contains("<span class=\"blank\"></span> (suggested: 38%)"), "{html}");
-        assert!(html.contains("class=\"edit-note\">The boxes"), "{html}");
+        assert!(html.contains("目標値: <span class=\"blank\"></span>（提案"), "{html}");
+        assert!(!html.contains("________ (") && !html.contains("________（"), "{html}");
+        assert!(
+            html.contains("class=\"edit-note\">枠は紙に"),
+            "a Japanese page, a Japanese note: {html}"
+        );
         assert!(html.contains("<title>Sheet</title>"), "{html}");
     }
 
