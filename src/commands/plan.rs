@@ -91,9 +91,7 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
         funnel: &[],
     };
     let written = write_worksheets(&job, &diagnoses, &ledger, staging.path())?;
-    if !args.no_html {
-        crate::render::html::write_pages(staging.path())?;
-    }
+    let pages = if args.no_html { 0 } else { crate::render::html::write_pages(staging.path())? };
     let inputs: Vec<Source> = [&args.events, &args.activities, &args.roster, &args.diagnosis]
         .into_iter()
         .flatten()
@@ -111,8 +109,10 @@ pub fn run(global: &Global, args: PlanArgs) -> Result<ExitStatus> {
     if !global.quiet {
         let sheets = written.reps.len() + written.managers.len() + written.directors.len();
         let board = if written.board.is_some() { ", the board page" } else { "" };
+        let pages =
+            if pages > 0 { format!("; {pages} HTML pages beside them") } else { String::new() };
         crate::note!(
-            "plan: {sheets} worksheets ({} rep, {} manager, {} director), {} charts{board}",
+            "plan: {sheets} worksheets ({} rep, {} manager, {} director), {} charts{board}{pages}",
             written.reps.len(),
             written.managers.len(),
             written.directors.len(),

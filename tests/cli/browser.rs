@@ -5,7 +5,7 @@
 //! `.ci/run` installs Chromium and fonts-noto-cjk and sets SALESCOACH_BROWSER_TESTS=1, which
 //! makes a missing browser a failure; elsewhere the test says it was skipped.
 
-use crate::pages::demo;
+use crate::pages::{demo, files_with};
 use crate::support::Session;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,10 +102,15 @@ fn pages_render_in_headless_chromium_and_a_rep_sheet_prints_on_one_or_two_pages(
     let mut jobs = Vec::new();
     for lang in ["en", "ja"] {
         let month = demo(&s, lang).join("2026-03");
-        for page in ["index.html", "reps/R00012.html", "board.html"] {
-            let name = format!("{lang}-{}", page.replace(['/', '.'], "_"));
+        // The longest rep sheet: if it prints on two pages, the others do.
+        let longest = files_with(&month.join("reps"), "html")
+            .into_iter()
+            .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+            .unwrap();
+        for page in [month.join("index.html"), longest, month.join("board.html")] {
+            let name = page.file_stem().unwrap().to_string_lossy().into_owned();
             for ext in ["png", "pdf"] {
-                jobs.push((month.join(page), shots.join(format!("{name}.{ext}"))));
+                jobs.push((page.clone(), shots.join(format!("{lang}-{name}.{ext}"))));
             }
         }
     }

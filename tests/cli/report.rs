@@ -41,7 +41,8 @@ fn demo_links_resolve_and_a_second_run_changes_nothing() {
     let r = s.run(&["demo", "--out", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let index = out.join("2026-03/index.md");
-    assert_eq!(r.stdout.trim(), index.display().to_string());
+    let page = out.join("2026-03/index.html");
+    assert_eq!(r.stdout.trim(), page.display().to_string(), "demo prints the page to open");
     let text = std::fs::read_to_string(&index).unwrap();
     let targets = links(&text);
     assert!(targets.len() > 30, "{targets:?}");

@@ -94,8 +94,13 @@ pub fn write_worksheets(
         };
         rep_files.insert(d.rep_id.clone(), format!("reps/{stem}.md"));
         if matches!(job.level, SheetLevel::Rep | SheetLevel::All) {
-            let (text, svg) =
-                sheets.rep_sheet(&env, (sheet_d, !is_plan), &plan, ledger, job.templates)?;
+            let (text, svg) = sheets.rep_sheet(
+                &env,
+                (sheet_d, d.lever().is_none()),
+                &plan,
+                ledger,
+                job.templates,
+            )?;
             write_sheet(out, &format!("reps/{stem}.svg"), &svg)?;
             write_sheet(out, &format!("reps/{stem}.md"), &text)?;
             written.reps.insert(d.rep_id.clone(), format!("reps/{stem}.md"));

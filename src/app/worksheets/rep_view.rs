@@ -16,7 +16,7 @@ impl Sheets<'_> {
         &self,
         env: &minijinja::Environment,
         // The diagnosis, and whether its lever is only the nearest stretch of a rep with no
-        // lever to work on (no gap, or not enough data yet).
+        // lever to work on (no gap, none worth coaching, or not enough data yet).
         (d, stretch): (&Diagnosis, bool),
         plan: &Plan,
         ledger: &[Plan],
