@@ -347,7 +347,7 @@ pub fn funnel_svg(title: &str, bars: &[ChartBar], ja: bool) -> String {
     let ticks = bars.iter().any(|b| b.benchmark.is_some());
     let legend = match (ticks, ja) {
         (true, false) => "bar: this rep · black tick: peers' benchmark",
-        (true, true) => "棒: 本人 · 黒い目盛り: 同僚の基準",
+        (true, true) => "棒: 本人 · 黒い目盛り: 他の担当者の基準",
         (false, false) => "bar: the step-up rate of each step",
         (false, true) => "棒: 各ステップのステップアップ率",
     };

@@ -84,7 +84,7 @@ fn words(lang: crate::model::values::Lang) -> Words {
             title: "コーチングレポート",
             summary: "{as_of} 時点のデータ：診断した担当者 {reps} 人、ワークシート {sheets} 枚、振り返ったプラン {reviewed} 件。",
             company: "全社のファネル（{period}、その月に各ステップへ入った案件）",
-            company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 未決 | 率（推定） | 結果が判明した割合 |",
+            company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 結果待ち | 率（推定） | 結果が判明した割合 |",
             board: "取締役会",
             board_link: "取締役会のコーチングレビュー",
             directors: "ディレクター",
@@ -338,14 +338,14 @@ fn closings_text(c: &Closings, ja: bool) -> Vec<String> {
     let days = c.stale_after_days;
     if c.recorded_losses == 0 && c.deals >= 20 {
         out.push(if ja {
-            format!("エクスポートには失注の記録が一件もありません。未決の案件は {days} 日動きがなければ失注として数えます。それまでは直近の月の率が高めに出ます。")
+            format!("エクスポートには失注の記録が一件もありません。結果待ちの案件は {days} 日動きがなければ失注として数えます。それまでは直近の月の率が高めに出ます。")
         } else {
             format!("The export records no lost deal: an open deal counts as lost only after {days} days without an event, so recent months' rates read high until then.")
         });
     }
     if c.stale > 0 {
         out.push(if ja {
-            format!("{days} 日以上動きのない未決の案件 {} 件は失注として数えています（funnel.stale_after_days）。", c.stale)
+            format!("{days} 日以上動きのない結果待ちの案件 {} 件は失注として数えています（funnel.stale_after_days）。", c.stale)
         } else {
             format!(
                 "{} had no event for {days} days and {} counted as lost (funnel.stale_after_days).",

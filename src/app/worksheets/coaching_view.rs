@@ -109,12 +109,12 @@ impl Sheets<'_> {
             // "Below" is said only where the share is below the others' (see the diagnosis).
             match (self.ja(), l.confidence.is_some()) {
                 (true, true) => format!(
-                    "{title}: {}。{peers} 人の{who}の中央値（縮小推定）は {}、下回っている確度 {conf}。",
+                    "{title}: {}。{peers} 人の{who}の中央値（件数で補正）は {}、下回っている確度 {conf}。",
                     self.share_text(l),
                     pct(l.benchmark)
                 ),
                 (true, false) => format!(
-                    "{title}: {}。{peers} 人の{who}の中で低いとは言えません（中央値は縮小推定で {}）。",
+                    "{title}: {}。{peers} 人の{who}の中で低いとは言えません（件数で補正した中央値は {}）。",
                     self.share_text(l),
                     pct(l.benchmark)
                 ),
@@ -330,8 +330,16 @@ impl Sheets<'_> {
             .into_iter()
             .filter(|m| self.funnel.iter().any(|r| r.level == OrgLevel::Company && &r.period == m))
             .collect();
-        let outcomes = self.outcome_lines(self.funnel, &groups, &shown);
+        let stages = &self.playbook.stages;
+        let ramp = match (stages.first(), stages.last()) {
+            (Some(a), Some(b)) => super::outcomes::RampUp::of(self.funnel, a, b),
+            _ => None,
+        };
+        let outcomes = self.outcome_lines(self.funnel, &groups, &shown, ramp.as_ref());
+        let cut_short = outcomes.iter().flat_map(|o| &o.cells).any(|c| c.incomplete);
+        let ramp_note = ramp.filter(|_| cut_short).map(|r| r.note(self.lang == Lang::Ja));
         let ctx = minijinja::context! {
+            ramp_note => ramp_note,
             outcome_months => shown,
             outcomes => Value::from(Serde(&outcomes)),
             period => period.clone(),

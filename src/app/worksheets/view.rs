@@ -64,13 +64,16 @@ pub fn why_text(playbook: &Playbook, lang: Lang, d: &Diagnosis, lever: &Lever) -
         (_, None) => "—".into(),
     };
     let core = format!(
-        "{label} は {}、同僚の標準は {}（弱点である確度 {}）",
+        "{label} は {}、他の担当者の標準は {}（弱点である確度 {}）",
         value(lever.value),
         value(lever.benchmark),
         crate::diagnosis::sure_pct(lever.confidence.unwrap_or(0.0), true)
     );
     if d.focus.is_some() {
-        format!("{core}。同僚の水準に届けば月 +{:.1} 件の受注に相当します。", lever.impact_won)
+        format!(
+            "{core}。他の担当者の水準に届けば月 +{:.1} 件の受注に相当します。",
+            lever.impact_won
+        )
     } else {
         let more = lever
             .more_deals_needed
@@ -169,16 +172,16 @@ impl Sheets<'_> {
                 "{shown} is adjusted for the deals it rests on (shrunk toward the peers); observed so far: {converted} of {entered} stepped up, {open} still open; {observed} with the open ones estimated, {window}."
             ),
             (LeverKind::Transition(_), Lang::Ja) if open == 0 => format!(
-                "{shown} は件数（{entered} 件）を踏まえて同僚の水準へ縮小推定した値です。実績: {entered} 件中 {converted} 件（{observed}）、{window}。"
+                "{shown} は件数（{entered} 件）を踏まえて他の担当者の水準へ寄せて補正した値です。実績: {entered} 件中 {converted} 件（{observed}）、{window}。"
             ),
             (LeverKind::Transition(_), Lang::Ja) => format!(
-                "{shown} は件数を踏まえて同僚の水準へ縮小推定した値です。実績: {entered} 件中 {converted} 件が進み、{open} 件は未決。未決分を推定に含めると {observed}、{window}。"
+                "{shown} は件数を踏まえて他の担当者の水準へ寄せて補正した値です。実績: {entered} 件中 {converted} 件が進み、{open} 件は結果待ち。結果待ちの分を推定に含めると {observed}、{window}。"
             ),
             (_, Lang::En) => format!(
                 "{shown} is adjusted for the months it rests on (shrunk toward the peers); observed: {observed} a month, {window}."
             ),
             (_, Lang::Ja) => format!(
-                "{shown} は月数を踏まえて同僚の水準へ縮小推定した値です。実績: 月 {observed}、{window}。"
+                "{shown} は月数を踏まえて他の担当者の水準へ寄せて補正した値です。実績: 月 {observed}、{window}。"
             ),
         }
     }
