@@ -18,6 +18,7 @@ pub fn page(markdown: &str, dir: &Path, file: &str) -> String {
     let mut events = Vec::new();
     let mut title = String::new();
     let (mut in_meta, mut in_title, mut skip_image) = (false, false, false);
+    let mut items = 0usize;
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_STRIKETHROUGH;
@@ -28,6 +29,18 @@ pub fn page(markdown: &str, dir: &Path, file: &str) -> String {
             _ if in_meta => {}
             _ if skip_image => skip_image = !matches!(event, Event::End(TagEnd::Image)),
             Event::Html(h) | Event::InlineHtml(h) if is_marker(&h) => {}
+            Event::Start(Tag::Item) => {
+                items += 1;
+                events.push(event);
+            }
+            Event::End(TagEnd::Item) => {
+                items = items.saturating_sub(1);
+                events.push(event);
+            }
+            // `- ________` alone in a list item reads as a thematic break: it is a line to write on.
+            Event::Rule if items > 0 => {
+                events.push(Event::Html("<span class=\"blank line\"></span>".into()))
+            }
             Event::Html(h) | Event::InlineHtml(h) => events.push(Event::Text(h)),
             Event::Start(Tag::Heading { level: pulldown_cmark::HeadingLevel::H1, .. })
                 if title.is_empty() =>
@@ -199,7 +212,7 @@ fn with_blanks(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
 
 /// Under the heading of the first section with blanks, a line saying where the plan is edited.
 fn note_where_the_blanks_are(events: &mut Vec<Event<'_>>, file: &str, ja: bool) {
-    let is_blank = |e: &Event| matches!(e, Event::Html(h) if h.contains("class=\"blank\""));
+    let is_blank = |e: &Event| matches!(e, Event::Html(h) if h.contains("class=\"blank"));
     let Some(first) = events.iter().position(is_blank) else { return };
     let Some(heading_end) =
         events[..first].iter().rposition(|e| matches!(e, Event::End(TagEnd::Heading(_))))
@@ -261,6 +274,17 @@ mod tests {
             "a Japanese page, a Japanese note: {html}"
         );
         assert!(html.contains("<title>Sheet</title>"), "{html}");
+    }
+
+    #[test]
+    fn a_blank_alone_in_a_list_item_is_a_line_to_write_on() {
+        let html = render("# S\n\n## Actions\n\n1. ________\n2. ________\n\n- ________\n");
+        assert_eq!(
+            html.matches("<li><span class=\"blank line\"></span></li>").count(),
+            3,
+            "{html}"
+        );
+        assert!(!html.contains("<hr"), "{html}");
     }
 
     #[test]
