@@ -105,20 +105,10 @@ pub fn write_page(md: &Path, text: &str, to: &Path) -> Result<()> {
 }
 
 fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
-        {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                found.push(path);
-            }
-        }
-    }
+    let mut found: Vec<PathBuf> = crate::io::files_under(root)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
     found.sort();
     Ok(found)
 }

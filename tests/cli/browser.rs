@@ -5,8 +5,8 @@
 //! `.ci/run` installs Chromium and fonts-noto-cjk and sets SALESCOACH_BROWSER_TESTS=1, which
 //! makes a missing browser a failure; elsewhere the test says it was skipped.
 
-use crate::pages::{demo, files_with};
-use crate::support::Session;
+use crate::pages::demo;
+use crate::support::{Session, files_with};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,26 +1,9 @@
 //! The HTML pages beside the Markdown ones: they parse, their links resolve, they carry the
 //! same numbers as their Markdown, and a hostile name stays text.
 
-use crate::support::{Session, sample};
+use crate::support::{Session, demo_run, files_with, sample};
 use scraper::{Html, Node, Selector};
 use std::path::{Path, PathBuf};
-
-pub fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == ext) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -122,9 +105,7 @@ fn numbers(text: &str) -> Vec<String> {
 }
 
 pub fn demo(s: &Session, lang: &str) -> PathBuf {
-    let out = s.path(&format!("demo-{lang}"));
-    let r = s.run(&["demo", "--out", out.to_str().unwrap(), "--lang", lang, "-q"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (out, r) = demo_run(s, lang);
     assert!(r.stdout.trim().ends_with("index.html"), "demo prints index.html: {}", r.stdout);
     out
 }

@@ -1,31 +1,15 @@
 //! Worksheets as a manager reads them: no share above 100%, the plan's baseline is the value
 //! the "why" shows, Japanese sheets carry no English sentence of the default playbook.
 
-use crate::support::Session;
+use crate::support::{Session, demo_run, files_with};
 use std::path::{Path, PathBuf};
 
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    files_with(dir, "md")
 }
 
 fn demo(s: &Session, lang: &str) -> PathBuf {
-    let out = s.path(&format!("demo-{lang}"));
-    let r = s.run(&["demo", "--out", out.to_str().unwrap(), "--lang", lang, "-q"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    out
+    demo_run(s, lang).0
 }
 
 /// Every "N%" in a text, as a number.

@@ -124,3 +124,29 @@ pub fn ingest_counts(stderr: &str) -> Option<(u64, u64, u64, u64)> {
     };
     Some((after("read")?, after("written")?, after("rejected")?, after("held back").unwrap_or(0)))
 }
+
+/// The files under `dir` with extension `ext`, recursively, sorted.
+pub fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `salescoach demo` in a language, into the session's `demo-LANG`; the output of the run.
+pub fn demo_run(s: &Session, lang: &str) -> (PathBuf, Output) {
+    let out = s.path(&format!("demo-{lang}"));
+    let r = s.run(&["demo", "--out", out.to_str().unwrap(), "--lang", lang, "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    (out, r)
+}
