@@ -6,10 +6,15 @@ use super::two_groups::{Counts, TwoGroups};
 use super::types::{Diagnosis, Indicators, Lever, LeverId, LeverKind};
 use super::why::{more_deals, why};
 use super::window::{RepWindow, weighted};
-use crate::metrics::stats::{BetaPrior, fit_beta, median, quantile};
+use crate::metrics::stats::{
+    BetaPrior, beta_interval, fit_beta, gamma_interval, median, quantile,
+};
 use crate::model::playbook::Playbook;
 use crate::model::rules::BenchmarkPolicy;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The mass of the range a sheet calls "likely".
+const LIKELY: f64 = 0.8;
 
 /// Benchmarks by (lever key, team), computed once each.
 type BenchmarkCache = std::collections::HashMap<(LeverId, Option<String>), Option<f64>>;
@@ -21,6 +26,9 @@ pub(super) struct Context<'a> {
     /// Shrunk rate per rep per transition.
     shrunk: Vec<Vec<f64>>,
     shrunk_leads: Vec<f64>,
+    /// The peers' priors the shrunk values come from: per transition, and for lead volume.
+    priors: Vec<BetaPrior>,
+    lead_prior: (f64, f64),
     avg_won_amount: Option<f64>,
     /// The currency of the amounts, when they are in one.
     currency: Option<String>,
@@ -118,6 +126,8 @@ impl<'a> Context<'a> {
             playbook,
             shrunk,
             shrunk_leads,
+            priors,
+            lead_prior,
             avg_won_amount: (wins > 0).then(|| amount / wins as f64),
             money_in_one_currency: money_currency.is_some(),
             currency: money_currency.flatten(),
@@ -297,6 +307,10 @@ impl<'a> Context<'a> {
                 n: r.n[j].round() as u64,
                 observed: Some((r.converted[j], r.entered[j], r.open[j])),
                 benchmark: bench,
+                range: (r.n[j] > 0.0).then(|| {
+                    let p = self.priors[j];
+                    beta_interval(p.alpha + r.k[j], p.beta + (r.n[j] - r.k[j]).max(0.0), LIKELY)
+                }),
                 confidence,
                 impact_won: impact,
                 impact_amount: None,
@@ -319,6 +333,11 @@ impl<'a> Context<'a> {
             n: r.lead_months,
             observed: None,
             benchmark: bench,
+            range: Some(gamma_interval(
+                self.lead_prior.0 + r.leads as f64,
+                self.lead_prior.1 + r.lead_months as f64,
+                LIKELY,
+            )),
             confidence,
             impact_won: match (bench, confidence) {
                 (Some(bm), Some(c)) => c * (bm - value).max(0.0) * self.downstream(i, 0),
@@ -378,6 +397,7 @@ impl<'a> Context<'a> {
                 n: r.deals[j],
                 observed: None,
                 benchmark: bench,
+                range: None,
                 confidence,
                 impact_won: impact,
                 impact_amount: None,

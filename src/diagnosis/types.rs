@@ -34,6 +34,10 @@ pub struct Lever {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<(u64, u64, u64)>,
     pub benchmark: Option<f64>,
+    /// The value's central 80% credible interval ("likely 30–45%"), where it is a rate or a
+    /// volume shrunk toward the peers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<(f64, f64)>,
     /// Posterior probability that the rep's true value is below the benchmark.
     pub confidence: Option<f64>,
     /// Extra won deals a month if the lever reached its benchmark, the rest unchanged.

@@ -195,6 +195,34 @@ pub fn gamma_cdf(a: f64, x: f64) -> f64 {
     }
 }
 
+/// The central credible interval of Beta(a, b) holding `mass` of it (0.8 for "likely"), by
+/// bisection on the CDF.
+pub fn beta_interval(a: f64, b: f64, mass: f64) -> (f64, f64) {
+    let tail = (1.0 - mass) / 2.0;
+    let at = |p: f64| bisect(0.0, 1.0, |x| beta_cdf(x, a, b) - p);
+    (at(tail), at(1.0 - tail))
+}
+
+/// The central credible interval of Gamma(shape a, rate r) holding `mass` of it.
+pub fn gamma_interval(a: f64, r: f64, mass: f64) -> (f64, f64) {
+    let tail = (1.0 - mass) / 2.0;
+    let top = (a + 10.0 * a.sqrt() + 10.0) / r;
+    let at = |p: f64| bisect(0.0, top, |x| gamma_cdf(a, x * r) - p);
+    (at(tail), at(1.0 - tail))
+}
+
+/// The root of an increasing function on [lo, hi], to 1e-9.
+fn bisect(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if f(mid) < 0.0 { lo = mid } else { hi = mid }
+        if hi - lo < 1e-9 {
+            break;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
 fn ln_beta_pdf(x: f64, a: f64, b: f64) -> f64 {
     (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln() + ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b)
 }
@@ -340,6 +368,19 @@ pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credible_intervals_hand_computed() {
+        // Beta(1, 1) is uniform: its central 80% is 0.1–0.9. Beta(2, 1) has CDF x²: √0.1–√0.9.
+        let (lo, hi) = beta_interval(1.0, 1.0, 0.8);
+        assert!((lo - 0.1).abs() < 1e-6 && (hi - 0.9).abs() < 1e-6, "{lo} {hi}");
+        let (lo, hi) = beta_interval(2.0, 1.0, 0.8);
+        assert!((lo - 0.1f64.sqrt()).abs() < 1e-6 && (hi - 0.9f64.sqrt()).abs() < 1e-6);
+        // Gamma(1, rate 2) is exponential with mean 1/2: quantiles −ln(1 − p)/2.
+        let (lo, hi) = gamma_interval(1.0, 2.0, 0.8);
+        assert!((lo - -(0.9f64.ln()) / 2.0).abs() < 1e-6, "{lo}");
+        assert!((hi - -(0.1f64.ln()) / 2.0).abs() < 1e-6, "{hi}");
+    }
 
     #[test]
     fn wilson_hand_computed() {

@@ -53,17 +53,52 @@ impl Sheets<'_> {
         }
     }
 
+    /// The review as a sum a manager can follow: what the rate would likely have been without
+    /// coaching (the bounce-back of a worst step and everyone's change), and the difference the
+    /// coaching made. Empty before the review has an effect.
+    pub(super) fn outcome_sum(&self, p: &Plan) -> String {
+        let (Some(after), Some(effect)) = (p.after_rate, p.effect) else { return String::new() };
+        let expected = plan_value(p.lever(), Some(after - effect));
+        let interval = match (p.effect_low, p.effect_high) {
+            (Some(lo), Some(hi)) => Some((self.effect_number(p, lo), self.effect_number(p, hi))),
+            _ => None,
+        };
+        let e = self.effect_number(p, effect);
+        let unit = self.effect_unit(p);
+        let clear = p.verdict.is_some_and(|v| v != Verdict::Inconclusive);
+        match (self.ja(), interval) {
+            (false, Some((lo, hi))) => format!(
+                "Expected without coaching: about {expected}, from the bounce-back of a low month and everyone's change. Coaching effect: about {e}{unit}, between {lo} and {hi}{unit}{}.",
+                if clear { "" } else { ", so no clear change yet: a result this size could be chance" }
+            ),
+            (false, None) => format!("Expected without coaching: about {expected}. Coaching effect: about {e}{unit}."),
+            (true, Some((lo, hi))) => format!(
+                "コーチングがなくても見込まれた値: 約 {expected}（低かった月の戻りと全体の変化から）。コーチングの効果: 約 {e}{unit}、{lo} 〜 {hi}{unit} の範囲{}。",
+                if clear { "" } else { "で、偶然でも起こりうる大きさのため、まだ明確な変化とは言えません" }
+            ),
+            (true, None) => format!("コーチングがなくても見込まれた値: 約 {expected}。コーチングの効果: 約 {e}{unit}。"),
+        }
+    }
+
+    fn effect_unit(&self, p: &Plan) -> String {
+        match (p.lever().is_volume(), self.ja()) {
+            (false, _) => " pt".to_string(),
+            (true, false) => format!(" {}", self.lever_label(p.lever()).trim_start_matches("new ")),
+            (true, true) => " 件/月".to_string(),
+        }
+    }
+
+    fn effect_number(&self, p: &Plan, x: f64) -> String {
+        if p.lever().is_volume() { format!("{x:+.1}") } else { points(x) }
+    }
+
     /// The coaching effect against similar uncoached reps with its 95% interval:
     /// "+12 pt (95%: +3 to +21 pt)", or for a volume "+5.2 leads a month (…)". Empty when the
     /// plan has no effect yet.
     pub(super) fn effect_text(&self, p: &Plan) -> String {
         let Some(e) = p.effect else { return String::new() };
         let volume = p.lever().is_volume();
-        let unit = match (volume, self.ja()) {
-            (false, _) => " pt".to_string(),
-            (true, false) => format!(" {}", self.lever_label(p.lever()).trim_start_matches("new ")),
-            (true, true) => " 件/月".to_string(),
-        };
+        let unit = self.effect_unit(p);
         let num = |x: f64| if volume { format!("{x:+.1}") } else { points(x) };
         match (p.effect_low, p.effect_high) {
             (Some(lo), Some(hi)) => {

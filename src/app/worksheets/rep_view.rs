@@ -45,6 +45,7 @@ impl Sheets<'_> {
                 // The deals that entered the step, as the rep counts them (not the estimate's
                 // deals' worth).
                 n: l.observed.map_or(l.n, |o| o.1),
+                seen: self.seen(l),
             })
             .collect();
         let mut bars: Vec<ChartBar> = transitions
@@ -175,6 +176,9 @@ impl Sheets<'_> {
                     ("focus", Value::from(self.lever_label(p.lever()))),
                     ("baseline", Value::from(plan_value(p.lever(), p.baseline_rate))),
                     ("outcome", Value::from(self.outcome_text(p))),
+                    ("sum", Value::from(self.outcome_sum(p))),
+                    ("agreed", Value::from(p.status == PlanStatus::Agreed || p.agreed == Some(true))),
+                    ("actions", Value::from(p.actions.clone().unwrap_or_default())),
                     ("effect", Value::from(self.effect_text(p))),
                     ("leading", Value::from(self.leading_text(p))),
                 ])
@@ -183,20 +187,24 @@ impl Sheets<'_> {
             let currency = d.currency.as_deref().or(self.playbook.currency.as_deref());
             money(a, currency, self.lang == Lang::Ja)
         });
+        // A rep whose first deals come after the window's first month is new: the sheet says
+        // so, and its data line starts where the rep's data does.
+        let new_since = Some(self.data_from(d)).filter(|from| *from != d.window_from);
         let ctx = minijinja::context! {
             rep => obj([
                 ("id", Value::from(d.rep_id.clone())),
+                ("new_since", Value::from(new_since.clone())),
                 ("name", Value::from(rep_name.clone())),
                 ("manager_name", Value::from(d.manager_id.as_deref().map(|m| self.name_of(m)).unwrap_or_else(|| "—".into()))),
             ]),
             period => d.period.clone(),
-            window_from => d.window_from.clone(),
+            window_from => new_since.clone().unwrap_or_else(|| d.window_from.clone()),
             window_to => d.window_to.clone(),
             focus => obj([
                 ("label", Value::from(self.lever_label(&lever.id))),
                 ("stands_out", Value::from(d.focus.is_some())),
                 ("stretch", Value::from(stretch)),
-                ("impact_won", Value::from(format!("{:+.1}", lever.impact_won))),
+                ("impact_won", Value::from(won_a_month(lever.impact_won))),
                 ("impact_amount", Value::from(money)),
                 ("confidence_words", Value::from(self.confidence_words(lever.confidence))),
                 ("basis", Value::from(self.basis(d, lever))),
@@ -220,6 +228,7 @@ impl Sheets<'_> {
                 ("suggested", Value::from(self.value(lever, plan.target_rate))),
                 ("baseline", Value::from(self.value(lever, lever.value))),
                 ("review_period", Value::from(plan.review_period.clone())),
+                ("check_in", Value::from(format!("{}-15", crate::model::time::month_after(&d.period)))),
             ]),
             previous => previous,
         };
@@ -238,6 +247,17 @@ impl Sheets<'_> {
             ("status", plan.status.as_str().into()),
         ]);
         Ok((render::seal(&format!("{fm}{body}")), svg))
+    }
+
+    /// What was seen at a step: "7 of 38 (13 open)".
+    pub(super) fn seen(&self, l: &Lever) -> String {
+        let Some((k, n, open)) = l.observed.filter(|o| o.1 > 0) else { return "—".into() };
+        match (open, self.lang) {
+            (0, Lang::En) => format!("{k} of {n}"),
+            (0, Lang::Ja) => format!("{n} 件中 {k} 件"),
+            (o, Lang::En) => format!("{k} of {n} ({o} open)"),
+            (o, Lang::Ja) => format!("{n} 件中 {k} 件（結果待ち {o}）"),
+        }
     }
 
     /// Open questions on a lever when no hypothesis of the playbook is supported or left to
@@ -259,4 +279,10 @@ impl Sheets<'_> {
             ],
         }
     }
+}
+
+/// Won deals a month as a sheet writes them: a value under the floor's scale keeps two
+/// decimals, so that "+0.01" in the why does not read "+0.0" in the impact line.
+pub(super) fn won_a_month(x: f64) -> String {
+    if x.abs() < 0.095 { format!("{x:+.2}") } else { format!("{x:+.1}") }
 }

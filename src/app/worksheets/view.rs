@@ -40,6 +40,7 @@ pub(super) struct FunnelLine {
     pub(super) gap: String,
     pub(super) confidence: String,
     pub(super) n: u64,
+    pub(super) seen: String,
 }
 
 #[derive(Serialize)]
@@ -154,34 +155,65 @@ impl Sheets<'_> {
     /// The basis of the focus's value, in small print where it differs from the raw count:
     /// "33% is adjusted for the 38 deals it rests on (shrunk toward the peers); observed: 9 of
     /// 38 (24%), 2026-01 to 2026-03".
+    /// The first month of a rep's data in the window: later than the window's for a new rep.
+    pub(super) fn data_from(&self, d: &Diagnosis) -> String {
+        d.trend
+            .iter()
+            .find(|t| t.n > 0)
+            .filter(|t| t.period > d.window_from)
+            .map_or_else(|| d.window_from.clone(), |t| t.period.clone())
+    }
+
     pub(super) fn basis(&self, d: &Diagnosis, lever: &Lever) -> String {
         let (Some(v), Some(raw)) = (lever.value, lever.raw) else { return String::new() };
-        let (shown, observed) = (self.value(lever, Some(v)), self.value(lever, Some(raw)));
-        if shown == observed {
-            return String::new();
-        }
-        let dash = if self.lang == Lang::Ja { "〜" } else { "–" };
-        let window = format!("{} {dash} {}", d.window_from, d.window_to);
-        // What was seen, before any estimate for the deals still open.
+        let ja = self.lang == Lang::Ja;
+        let shown = self.value(lever, Some(v));
+        let dash = if ja { "〜" } else { "–" };
+        let likely = lever.range.map_or(String::new(), |(lo, hi)| {
+            let (lo, hi) = (self.value(lever, Some(lo)), self.value(lever, Some(hi)));
+            let lo = if matches!(lever.kind, LeverKind::Transition(_)) { lo.trim_end_matches('%').to_string() } else { lo };
+            format!("{lo}{dash}{hi}")
+        });
+        let window = format!("{} {dash} {}", self.data_from(d), d.window_to);
+        // What was seen first, before any estimate for the deals still open.
         let (converted, entered, open) = lever.observed.unwrap_or((lever.k, lever.n, 0));
-        match (lever.kind, self.lang) {
-            (LeverKind::Transition(_), Lang::En) if open == 0 => format!(
-                "{shown} is adjusted for the {entered} deals it rests on (shrunk toward the peers); observed: {converted} of {entered} ({observed}), {window}."
+        match (lever.kind, ja) {
+            (LeverKind::Transition(_), false) => {
+                let open_words = if open == 0 {
+                    String::new()
+                } else {
+                    format!(", {open} still open")
+                };
+                let counting = if open == 0 { "" } else { "the open deals counted at their likely outcome, " };
+                format!(
+                    "Seen so far: {converted} of {entered} stepped up{open_words} ({window}). Likely {likely}, best estimate {shown}: {counting}leaning toward the peers where deals are few."
+                )
+            }
+            (LeverKind::Transition(_), true) => {
+                let open_words =
+                    if open == 0 { String::new() } else { format!("、{open} 件は結果待ち") };
+                let counting = if open == 0 { "" } else { "結果待ちの案件は見込みで数え、" };
+                format!(
+                    "実績: {entered} 件中 {converted} 件が進んだ{open_words}（{window}）。推定は {likely} の見込みで、最も確からしい値は {shown}（{counting}件数が少ないほど他の担当者の水準に寄せています）。"
+                )
+            }
+            (LeverKind::ActivityVolume(_), false) => format!(
+                "Seen: {} activities on {} deals, {raw:.1} a deal ({window}).",
+                lever.k, lever.n
             ),
-            (LeverKind::Transition(_), Lang::En) => format!(
-                "{shown} is adjusted for the deals it rests on (shrunk toward the peers); observed so far: {converted} of {entered} stepped up, {open} still open; {observed} with the open ones estimated, {window}."
+            (LeverKind::ActivityVolume(_), true) => format!(
+                "実績: {} 件の案件に {} 回の活動、1件あたり {raw:.1} 回（{window}）。",
+                lever.n, lever.k
             ),
-            (LeverKind::Transition(_), Lang::Ja) if open == 0 => format!(
-                "{shown} は件数（{entered} 件）を踏まえて他の担当者の水準へ寄せて補正した値です。実績: {entered} 件中 {converted} 件（{observed}）、{window}。"
+            (LeverKind::LeadVolume, false) => format!(
+                "Seen: {} {} in {} months, {raw:.1} a month ({window}). Likely {likely} a month, best estimate {shown}: leaning toward the peers where months are few.",
+                lever.k,
+                self.lever_label(&lever.id).trim_end_matches(" a month"),
+                lever.n
             ),
-            (LeverKind::Transition(_), Lang::Ja) => format!(
-                "{shown} は件数を踏まえて他の担当者の水準へ寄せて補正した値です。実績: {entered} 件中 {converted} 件が進み、{open} 件は結果待ち。結果待ちの分を推定に含めると {observed}、{window}。"
-            ),
-            (_, Lang::En) => format!(
-                "{shown} is adjusted for the months it rests on (shrunk toward the peers); observed: {observed} a month, {window}."
-            ),
-            (_, Lang::Ja) => format!(
-                "{shown} は月数を踏まえて他の担当者の水準へ寄せて補正した値です。実績: 月 {observed}、{window}。"
+            (LeverKind::LeadVolume, true) => format!(
+                "実績: {} か月で {} 件、月 {raw:.1} 件（{window}）。推定は月 {likely} の見込みで、最も確からしい値は {shown}（月数が少ないほど他の担当者の水準に寄せています）。",
+                lever.n, lever.k
             ),
         }
     }
