@@ -6,9 +6,7 @@ use super::two_groups::{Counts, TwoGroups};
 use super::types::{Diagnosis, Indicators, Lever, LeverId, LeverKind};
 use super::why::{more_deals, why};
 use super::window::{RepWindow, weighted};
-use crate::metrics::stats::{
-    BetaPrior, beta_interval, fit_beta, gamma_interval, median, quantile,
-};
+use crate::metrics::stats::{BetaPrior, beta_interval, fit_beta, gamma_interval, median, quantile};
 use crate::model::playbook::Playbook;
 use crate::model::rules::BenchmarkPolicy;
 use std::collections::{BTreeMap, BTreeSet};

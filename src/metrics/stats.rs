@@ -215,7 +215,11 @@ pub fn gamma_interval(a: f64, r: f64, mass: f64) -> (f64, f64) {
 fn bisect(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
     for _ in 0..100 {
         let mid = (lo + hi) / 2.0;
-        if f(mid) < 0.0 { lo = mid } else { hi = mid }
+        if f(mid) < 0.0 {
+            lo = mid
+        } else {
+            hi = mid
+        }
         if hi - lo < 1e-9 {
             break;
         }

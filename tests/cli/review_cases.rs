@@ -311,10 +311,14 @@ fn next_months_sheets_show_the_review_with_its_interval_and_leading_signal() {
         let rep = sheet(&s.path(&format!("{out}/reps")), "R00008");
         let manager = sheet(&s.path(&format!("{out}/managers")), "M001");
         let (rep_heading, manager_heading, record) = if lang == "en" {
-            ("## Last period's plan", "## Last period's plans", "## The manager's coaching record")
+            (
+                "## 1. Last month's plan",
+                "## Last period's plans",
+                "## The manager's coaching record",
+            )
         } else {
             (
-                section_heading(&rep, "前回"),
+                section_heading(&rep, "前月"),
                 section_heading(&manager, "前回"),
                 section_heading(&manager, "コーチング"),
             )

@@ -248,8 +248,8 @@ fn the_basis_line_counts_what_was_observed() {
         let text = std::fs::read_to_string(&f).unwrap();
         let focus = text.lines().find_map(|l| l.strip_prefix("focus: ")).unwrap().trim_matches('"');
         let Some((from, to)) = focus.split_once("->") else { continue };
-        let Some(line) = text.lines().find(|l| l.contains("observed so far: ")) else { continue };
-        let rest = line.split("observed so far: ").nth(1).unwrap();
+        let Some(line) = text.lines().find(|l| l.contains("Seen so far: ")) else { continue };
+        let rest = line.split("Seen so far: ").nth(1).unwrap();
         let nums: Vec<u64> = rest
             .split(|c: char| !c.is_ascii_digit())
             .filter(|w| !w.is_empty())

@@ -42,6 +42,8 @@ struct Words {
     summary: &'static str,
     company: &'static str,
     company_head: &'static str,
+    peers_note: &'static str,
+    not_yet: &'static str,
     board: &'static str,
     board_link: &'static str,
     directors: &'static str,
@@ -64,7 +66,9 @@ fn words(lang: crate::model::values::Lang) -> Words {
             title: "Coaching report",
             summary: "Data as of {as_of}: {reps} reps diagnosed, {sheets} worksheets, {reviewed} plans reviewed.",
             company: "Company funnel, {period} (the deals that entered each step that month)",
-            company_head: "| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known |",
+            peers_note: "Peers: the typical rep's level at each step over the diagnosis's months, the same benchmark on every sheet.",
+            not_yet: "{step}: none of this month's deals has got that far yet; its rate is the product of the steps' estimates.",
+            company_head: "| Step | Entered | Converted so far | Still open | Rate (estimate) | Outcome known | Peers ({window}) |",
             board: "Board",
             board_link: "The board's coaching review",
             directors: "Directors",
@@ -84,7 +88,9 @@ fn words(lang: crate::model::values::Lang) -> Words {
             title: "コーチングレポート",
             summary: "{as_of} 時点のデータ：診断した担当者 {reps} 人、ワークシート {sheets} 枚、振り返ったプラン {reviewed} 件。",
             company: "全社のファネル（{period}、その月に各ステップへ入った案件）",
-            company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 結果待ち | 率（推定） | 結果が判明した割合 |",
+            peers_note: "他の担当者: 診断の対象月における各ステップの標準的な担当者の水準。どのシートでも同じ基準です。",
+            not_yet: "{step}: 今月の案件でそこまで進んだものはまだありません。率は各ステップの推定を掛け合わせた値です。",
+            company_head: "| ステップ | 入った件数 | これまでに進んだ件数 | 結果待ち | 率（推定） | 結果が判明した割合 | 他の担当者（{window}） |",
             board: "取締役会",
             board_link: "取締役会のコーチングレビュー",
             directors: "ディレクター",
@@ -138,23 +144,39 @@ pub(super) fn index_md(
         .replace("{reviewed}", &reviews.iter().filter(|r| r.verdict.is_some()).count().to_string())
         .replace("{as_of}", &as_of_text(as_of));
     let _ = writeln!(s, "{summary}\n");
+    let dash = if ja { "〜" } else { "to" };
+    let window = diagnoses
+        .first()
+        .map_or(String::new(), |d| format!("{} {dash} {}", d.window_from, d.window_to));
     let _ = writeln!(
         s,
-        "## {}\n\n{}\n|---|---|---|---|---|---|",
+        "## {}\n\n{}\n|---|---|---|---|---|---|---|",
         w.company.replace("{period}", job.period),
-        w.company_head
+        w.company_head.replace("{window}", &window)
     );
+    let mut not_yet = Vec::new();
     for r in company {
+        let step = r.step();
+        let levers: Vec<&crate::diagnosis::Lever> =
+            diagnoses.iter().flat_map(|d| d.levers.iter().filter(|l| l.id == step)).collect();
+        if r.converted == 0 && r.rate.is_some_and(|x| x > 0.0) {
+            not_yet.push(lever(&step));
+        }
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
-            lever(&r.step()),
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            lever(&step),
             r.entered,
             r.converted,
             r.open.map_or("—".into(), |o| o.to_string()),
             pct(r.rate),
-            r.observed_share.map_or("—".into(), |s| format!("{:.0}%", s * 100.0))
+            r.observed_share.map_or("—".into(), |s| format!("{:.0}%", s * 100.0)),
+            crate::app::worksheets::shared_benchmark(&levers, job.lang)
         );
+    }
+    let _ = writeln!(s, "\n{}", w.peers_note);
+    for step in not_yet {
+        let _ = writeln!(s, "\n{}", w.not_yet.replace("{step}", &step));
     }
     let alt = if ja { "全社のファネル" } else { "Company funnel" };
     let _ = writeln!(s, "\n![{alt}]({})\n", link_target("funnel.svg"));

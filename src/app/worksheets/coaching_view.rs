@@ -346,7 +346,7 @@ impl Sheets<'_> {
             window_from => all.first().map(|d| d.window_from.clone()).unwrap_or_default(),
             window_to => all.first().map(|d| d.window_to.clone()).unwrap_or_default(),
             directors => rows,
-            funnel => Value::from(Serde(&self.team_lines(&everyone, all))),
+            funnel => Value::from(Serde(&self.team_lines(&everyone))),
             record => self.record(ledger.iter().filter(|p| !p.is_coaching() && super::view::reviewed_by(p, &period))),
         };
         crate::render::render(env, self.lang.code(), "board.md.j2", ctx, dir)

@@ -23,7 +23,7 @@ pub use outcome::{leading_text, verdict_words};
 use std::collections::BTreeMap;
 use std::path::Path;
 use view::{CoachingSheet, Sheets};
-pub use view::{lever_label, no_focus_why, stage_label, why_text};
+pub use view::{lever_label, no_focus_why, shared_benchmark, stage_label, why_text};
 
 /// What worksheets to write and how.
 pub struct SheetJob<'a> {
@@ -63,7 +63,6 @@ pub fn write_worksheets(
         roster: job.roster,
         funnel: job.funnel,
         out,
-        company: Default::default(),
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Written {
@@ -155,7 +154,6 @@ pub fn write_worksheets(
                 &env,
                 manager,
                 reps,
-                diagnoses,
                 &rep_files,
                 ledger,
                 &sheet,

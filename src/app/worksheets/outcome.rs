@@ -69,14 +69,26 @@ impl Sheets<'_> {
         match (self.ja(), interval) {
             (false, Some((lo, hi))) => format!(
                 "Expected without coaching: about {expected}, from the bounce-back of a low month and everyone's change. Coaching effect: about {e}{unit}, between {lo} and {hi}{unit}{}.",
-                if clear { "" } else { ", so no clear change yet: a result this size could be chance" }
+                if clear {
+                    ""
+                } else {
+                    ", so no clear change yet: a result this size could be chance"
+                }
             ),
-            (false, None) => format!("Expected without coaching: about {expected}. Coaching effect: about {e}{unit}."),
+            (false, None) => format!(
+                "Expected without coaching: about {expected}. Coaching effect: about {e}{unit}."
+            ),
             (true, Some((lo, hi))) => format!(
                 "コーチングがなくても見込まれた値: 約 {expected}（低かった月の戻りと全体の変化から）。コーチングの効果: 約 {e}{unit}、{lo} 〜 {hi}{unit} の範囲{}。",
-                if clear { "" } else { "で、偶然でも起こりうる大きさのため、まだ明確な変化とは言えません" }
+                if clear {
+                    ""
+                } else {
+                    "で、偶然でも起こりうる大きさのため、まだ明確な変化とは言えません"
+                }
             ),
-            (true, None) => format!("コーチングがなくても見込まれた値: 約 {expected}。コーチングの効果: 約 {e}{unit}。"),
+            (true, None) => format!(
+                "コーチングがなくても見込まれた値: 約 {expected}。コーチングの効果: 約 {e}{unit}。"
+            ),
         }
     }
 

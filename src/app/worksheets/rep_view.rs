@@ -177,7 +177,10 @@ impl Sheets<'_> {
                     ("baseline", Value::from(plan_value(p.lever(), p.baseline_rate))),
                     ("outcome", Value::from(self.outcome_text(p))),
                     ("sum", Value::from(self.outcome_sum(p))),
-                    ("agreed", Value::from(p.status == PlanStatus::Agreed || p.agreed == Some(true))),
+                    (
+                        "agreed",
+                        Value::from(p.status == PlanStatus::Agreed || p.agreed == Some(true)),
+                    ),
                     ("actions", Value::from(p.actions.clone().unwrap_or_default())),
                     ("effect", Value::from(self.effect_text(p))),
                     ("leading", Value::from(self.leading_text(p))),
@@ -251,7 +254,14 @@ impl Sheets<'_> {
 
     /// What was seen at a step: "7 of 38 (13 open)".
     pub(super) fn seen(&self, l: &Lever) -> String {
-        let Some((k, n, open)) = l.observed.filter(|o| o.1 > 0) else { return "—".into() };
+        l.observed.map_or("—".into(), |o| self.seen_counts(o))
+    }
+
+    /// (stepped up, entered, still open) as the tables print them.
+    pub(super) fn seen_counts(&self, (k, n, open): (u64, u64, u64)) -> String {
+        if n == 0 {
+            return "—".into();
+        }
         match (open, self.lang) {
             (0, Lang::En) => format!("{k} of {n}"),
             (0, Lang::Ja) => format!("{n} 件中 {k} 件"),

@@ -2,7 +2,6 @@
 
 use super::view::{CoachingSheet, Sheets, TeamLine, bar, obj, pct, reviewed_by};
 use crate::diagnosis::Diagnosis;
-use crate::model::lever::LeverId;
 use crate::model::plans::Plan;
 use crate::model::time::month_before;
 use crate::model::values::{Lang, PlanStatus, Verdict};
@@ -14,41 +13,30 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 impl Sheets<'_> {
-    pub(super) fn team_lines(&self, team: &[&Diagnosis], all: &[Diagnosis]) -> Vec<TeamLine> {
-        let sum = |ds: &mut dyn Iterator<Item = &Diagnosis>, id: &LeverId| {
-            ds.flat_map(|d| d.levers.iter().filter(|l| &l.id == id))
-                .fold((0u64, 0u64), |a, l| (a.0 + l.k, a.1 + l.n))
-        };
-        // The company's sums are the same for every team: computed once.
-        let company: Vec<(u64, u64)> = {
-            let mut cache = self.company.borrow_mut();
-            if cache.is_empty() {
-                *cache =
-                    self.playbook.transitions().iter().map(|id| sum(&mut all.iter(), id)).collect();
-            }
-            cache.clone()
-        };
+    /// A group's funnel: what was seen at each step, the estimate, and the peers' benchmark —
+    /// the same number every rep sheet and `index.md` show for that step.
+    pub(super) fn team_lines(&self, team: &[&Diagnosis]) -> Vec<TeamLine> {
         self.playbook
             .transitions()
             .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let (tk, tn) = sum(&mut team.iter().copied(), id);
-                let (ck, cn) = company[i];
+            .map(|id| {
+                let levers: Vec<&crate::diagnosis::Lever> =
+                    team.iter().flat_map(|d| d.levers.iter().filter(|l| &l.id == id)).collect();
+                let (tk, tn) = levers.iter().fold((0u64, 0u64), |a, l| (a.0 + l.k, a.1 + l.n));
                 let team_rate = (tn > 0).then(|| tk as f64 / tn as f64);
                 // The deals that entered the step, as people count them; the rates weigh open
                 // deals by what is known of them.
-                let entered: u64 = team
-                    .iter()
-                    .flat_map(|d| d.levers.iter().filter(|l| l.id == *id))
-                    .map(|l| l.observed.map_or(l.n, |o| o.1))
-                    .sum();
+                let seen = levers.iter().fold((0u64, 0u64, 0u64), |a, l| {
+                    let o = l.observed.unwrap_or((l.k, l.n, 0));
+                    (a.0 + o.0, a.1 + o.1, a.2 + o.2)
+                });
                 TeamLine {
                     label: self.lever_label(id),
+                    seen: self.seen_counts(seen),
                     team: pct(team_rate),
                     bar: bar(team_rate),
-                    company: pct((cn > 0).then(|| ck as f64 / cn as f64)),
-                    n: entered,
+                    benchmark: super::view::shared_benchmark(&levers, self.lang),
+                    n: seen.1,
                 }
             })
             .collect()
@@ -60,7 +48,6 @@ impl Sheets<'_> {
         env: &minijinja::Environment,
         manager: &str,
         reps: &[&Diagnosis],
-        all: &[Diagnosis],
         files: &BTreeMap<String, String>,
         ledger: &[Plan],
         coach: &CoachingSheet,
@@ -145,7 +132,7 @@ impl Sheets<'_> {
             period => period.clone(),
             window_from => reps.first().map(|d| d.window_from.clone()).unwrap_or_default(),
             window_to => reps.first().map(|d| d.window_to.clone()).unwrap_or_default(),
-            funnel => Value::from(Serde(&self.team_lines(reps, all))),
+            funnel => Value::from(Serde(&self.team_lines(reps))),
             reps => rows,
             previous => previous,
             record => self.record(ledger.iter().filter(|p| p.manager_id.as_deref() == Some(manager) && !p.is_coaching() && reviewed_by(p, &period))),
@@ -236,7 +223,7 @@ impl Sheets<'_> {
             window_from => all.first().map(|d| d.window_from.clone()).unwrap_or_default(),
             window_to => all.first().map(|d| d.window_to.clone()).unwrap_or_default(),
             managers => rows,
-            funnel => Value::from(Serde(&self.team_lines(&division, all))),
+            funnel => Value::from(Serde(&self.team_lines(&division))),
             coaching => self.coaching_context(coach.diag, coach.peers),
             plan => self.coaching_plan_context(coach.plan),
             trend => trend,

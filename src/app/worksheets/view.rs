@@ -27,8 +27,6 @@ pub(super) struct Sheets<'a> {
     pub(super) roster: Option<&'a Roster>,
     pub(super) funnel: &'a [crate::metrics::funnel::FunnelRow],
     pub(super) out: &'a Path,
-    /// The company's (converted, entered) per transition, once computed.
-    pub(super) company: std::cell::RefCell<Vec<(u64, u64)>>,
 }
 
 #[derive(Serialize)]
@@ -46,9 +44,10 @@ pub(super) struct FunnelLine {
 #[derive(Serialize)]
 pub(super) struct TeamLine {
     pub(super) label: String,
+    pub(super) seen: String,
     pub(super) team: String,
     pub(super) bar: String,
-    pub(super) company: String,
+    pub(super) benchmark: String,
     pub(super) n: u64,
 }
 
@@ -108,6 +107,19 @@ pub fn lever_label(playbook: &Playbook, lang: Lang, id: &LeverId) -> String {
         LeverId::LeadVolume { stage: s } if ja => format!("月間の新規{}数", stage(s)),
         LeverId::LeadVolume { stage: s } => crate::diagnosis::why::volume_label(&stage(s)),
         LeverId::Coaching(_) => id.to_string(),
+    }
+}
+
+/// The benchmark a step's levers share (one per step under a company-wide policy), as every
+/// page prints it; "by team" where a team policy gives each team its own.
+pub fn shared_benchmark(levers: &[&Lever], lang: Lang) -> String {
+    let shown: std::collections::BTreeSet<String> =
+        levers.iter().map(|l| pct(l.benchmark)).collect();
+    match shown.len() {
+        0 => "—".into(),
+        1 => shown.into_iter().next().unwrap_or_default(),
+        _ if lang == Lang::Ja => "チームごと".into(),
+        _ => "by team".into(),
     }
 }
 
@@ -171,7 +183,11 @@ impl Sheets<'_> {
         let dash = if ja { "〜" } else { "–" };
         let likely = lever.range.map_or(String::new(), |(lo, hi)| {
             let (lo, hi) = (self.value(lever, Some(lo)), self.value(lever, Some(hi)));
-            let lo = if matches!(lever.kind, LeverKind::Transition(_)) { lo.trim_end_matches('%').to_string() } else { lo };
+            let lo = if matches!(lever.kind, LeverKind::Transition(_)) {
+                lo.trim_end_matches('%').to_string()
+            } else {
+                lo
+            };
             format!("{lo}{dash}{hi}")
         });
         let window = format!("{} {dash} {}", self.data_from(d), d.window_to);
@@ -179,12 +195,10 @@ impl Sheets<'_> {
         let (converted, entered, open) = lever.observed.unwrap_or((lever.k, lever.n, 0));
         match (lever.kind, ja) {
             (LeverKind::Transition(_), false) => {
-                let open_words = if open == 0 {
-                    String::new()
-                } else {
-                    format!(", {open} still open")
-                };
-                let counting = if open == 0 { "" } else { "the open deals counted at their likely outcome, " };
+                let open_words =
+                    if open == 0 { String::new() } else { format!(", {open} still open") };
+                let counting =
+                    if open == 0 { "" } else { "the open deals counted at their likely outcome, " };
                 format!(
                     "Seen so far: {converted} of {entered} stepped up{open_words} ({window}). Likely {likely}, best estimate {shown}: {counting}leaning toward the peers where deals are few."
                 )
@@ -192,7 +206,8 @@ impl Sheets<'_> {
             (LeverKind::Transition(_), true) => {
                 let open_words =
                     if open == 0 { String::new() } else { format!("、{open} 件は結果待ち") };
-                let counting = if open == 0 { "" } else { "結果待ちの案件は見込みで数え、" };
+                let counting =
+                    if open == 0 { "" } else { "結果待ちの案件は見込みで数え、" };
                 format!(
                     "実績: {entered} 件中 {converted} 件が進んだ{open_words}（{window}）。推定は {likely} の見込みで、最も確からしい値は {shown}（{counting}件数が少ないほど他の担当者の水準に寄せています）。"
                 )
