@@ -239,7 +239,7 @@ fn hostile_data(s: &Session) -> (String, String, String) {
 }
 
 fn is_blank_marker(html: &str) -> bool {
-    ["agreed_focus", "target", "review_month", "actions"]
+    ["agreed_focus", "target", "review_month", "actions", "tracking", "support", "check_in"]
         .iter()
         .any(|k| html.trim() == format!("<!-- sc:{k} -->"))
 }

@@ -205,11 +205,11 @@ impl Sheets<'_> {
             }
             (LeverKind::Transition(_), true) => {
                 let open_words =
-                    if open == 0 { String::new() } else { format!("、{open} 件は結果待ち") };
+                    if open == 0 { "だ".to_string() } else { format!("み、{open} 件は結果待ち") };
                 let counting =
                     if open == 0 { "" } else { "結果待ちの案件は見込みで数え、" };
                 format!(
-                    "実績: {entered} 件中 {converted} 件が進んだ{open_words}（{window}）。推定は {likely} の見込みで、最も確からしい値は {shown}（{counting}件数が少ないほど他の担当者の水準に寄せています）。"
+                    "実績: {entered} 件中 {converted} 件が進{open_words}（{window}）。推定は {likely} の見込みで、最も確からしい値は {shown}（{counting}件数が少ないほど他の担当者の水準に寄せています）。"
                 )
             }
             (LeverKind::ActivityVolume(_), false) => format!(
