@@ -6,9 +6,79 @@ use crate::app::month_end::{
 };
 use crate::cli::{DemoArgs, Global};
 use anyhow::{Context, Result, bail};
+use std::path::Path;
 
 /// The demo's two months: plans made in the first are reviewed in the second.
 const DEMO_MONTHS: [&str; 2] = ["2026-02", "2026-03"];
+
+/// What the demo's reps write in their 1:1s, in the sheet's language.
+const DEMO_ACTION: [&str; 2] = [
+    "Review two deals a week with my manager: what moved them on and what stalled them",
+    "毎週 2 件の案件をマネージャーと振り返り、進んだ理由と止まった理由を書き出す",
+];
+const DEMO_TRACKING: [&str; 2] = [
+    "The step's count in the Friday pipeline review",
+    "金曜のパイプライン確認でこのステップの件数を見る",
+];
+
+/// The first month's 1:1s, as the demo imagines them: every proposed plan but the last is
+/// agreed (its focus written in, one action and how it is tracked) and read back with
+/// `plan import`, so that the second month reviews agreed plans and one taken as proposed.
+/// Idempotent: a sheet already filled in is read as it is.
+fn hold_the_meetings(
+    month_dir: &Path,
+    ledger: &Path,
+    playbook: &crate::model::playbook::Playbook,
+    html: bool,
+) -> Result<()> {
+    let mut proposed: Vec<std::path::PathBuf> = std::fs::read_dir(month_dir.join("reps"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            std::fs::read_to_string(p).is_ok_and(|t| t.contains("\nstatus: \"proposed\"\n"))
+        })
+        .collect();
+    proposed.sort();
+    proposed.pop();
+    for path in &proposed {
+        let text = std::fs::read_to_string(path)?;
+        let ja = text.contains("コーチングシート");
+        let label = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("**Suggested focus: ")
+                    .or_else(|| l.strip_prefix("**提案するフォーカス: "))
+            })
+            .and_then(|l| l.split("**").next())
+            .unwrap_or_default()
+            .to_string();
+        let mut first_action = true;
+        let filled: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.contains("<!-- sc:agreed_focus -->") && !label.is_empty() {
+                    l.replacen("________", &label, 1)
+                } else if l.contains("<!-- sc:tracking -->") {
+                    l.replacen("________", DEMO_TRACKING[usize::from(ja)], 1)
+                } else if first_action && l == "1. ________" {
+                    first_action = false;
+                    format!("1. {}", DEMO_ACTION[usize::from(ja)])
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let filled = filled.join("\n") + "\n";
+        if filled != text {
+            std::fs::write(path, filled).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    crate::app::worksheets::import_worksheets(&proposed, ledger, playbook)?;
+    if html {
+        crate::render::html::write_pages(month_dir)?;
+    }
+    Ok(())
+}
 
 /// The last second of a month, in UTC.
 fn month_end_instant(month: &str) -> Result<crate::model::time::Micros> {
@@ -74,6 +144,9 @@ pub fn run(global: &Global, args: DemoArgs) -> Result<ExitStatus> {
         match month_end(&playbook, &job)? {
             Ok(summary) => last = Some(summary),
             Err(_) => bail!("the embedded sample data failed validation"),
+        }
+        if month == DEMO_MONTHS[0] {
+            hold_the_meetings(&out.join(month), &ledger, &playbook, !args.no_html)?;
         }
     }
     let summary = last.expect("two months ran");

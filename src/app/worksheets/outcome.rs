@@ -35,9 +35,13 @@ impl Sheets<'_> {
         let unclear = v == Verdict::Inconclusive;
         let target = match (p.target_reached, ja, unclear) {
             (Some(true), false, false) => "; target value reached",
-            (Some(true), false, true) => "; the target value was reached, but a change this size can still be chance",
+            (Some(true), false, true) => {
+                "; the target value was reached, but a change this size can still be chance"
+            }
             (Some(true), true, false) => "。目標値は達成",
-            (Some(true), true, true) => "。目標値には届きましたが、この程度の変化はまだ偶然でも起こりえます",
+            (Some(true), true, true) => {
+                "。目標値には届きましたが、この程度の変化はまだ偶然でも起こりえます"
+            }
             _ => "",
         };
         // Before as the review measured it (after − change, over the same kind of count as

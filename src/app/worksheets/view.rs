@@ -204,8 +204,11 @@ impl Sheets<'_> {
                 )
             }
             (LeverKind::Transition(_), true) => {
-                let open_words =
-                    if open == 0 { "だ".to_string() } else { format!("み、{open} 件は結果待ち") };
+                let open_words = if open == 0 {
+                    "だ".to_string()
+                } else {
+                    format!("み、{open} 件は結果待ち")
+                };
                 let counting =
                     if open == 0 { "" } else { "結果待ちの案件は見込みで数え、" };
                 format!(
